@@ -1,0 +1,226 @@
+//! Pandoc attribute blocks, `{#id .class key="value"}`, for spans, fenced divs and headings
+//! alike. One parser for all three forms, because pulldown-cmark's heading-attribute parser
+//! splits quoted values on spaces. It only reads syntax; rules.rs decides what a class means.
+
+use crate::error::Diagnostic;
+use crate::span::Span;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttrItem {
+    Class(String),
+    Id(String),
+    Pair { key: String, value: String },
+    /// A word with no `.`, `#` or `=`: never valid in braces (`{S31}`), kept for the hint.
+    Bare(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttrBlock {
+    /// From `{` to `}` inclusive.
+    pub span: Span,
+    pub items: Vec<(AttrItem, Span)>,
+}
+
+/// Parses the attribute block whose `{` is at `start` in `text`. `limit` bounds the search
+/// (a paragraph end), so an unclosed block cannot swallow the rest of the paper.
+pub fn parse_attr_block(text: &str, start: usize, limit: usize) -> Result<AttrBlock, Diagnostic> {
+    let bytes = text.as_bytes();
+    let limit = limit.min(text.len());
+    debug_assert_eq!(bytes.get(start), Some(&b'{'));
+    let unclosed = || {
+        Diagnostic::new(Span::new(start, start + 1), "attribute block is not closed")
+            .hint("close it with `}` on the same paragraph, or write `\\{` for a literal brace")
+    };
+    let mut items = Vec::new();
+    let mut i = start + 1;
+    loop {
+        while i < limit && (bytes[i] as char).is_ascii_whitespace() {
+            i += 1;
+        }
+        if i >= limit {
+            return Err(unclosed());
+        }
+        let item_start = i;
+        match bytes[i] {
+            b'}' => {
+                return Ok(AttrBlock {
+                    span: Span::new(start, i + 1),
+                    items,
+                });
+            }
+            b'.' | b'#' => {
+                let sigil = bytes[i];
+                i += 1;
+                let word_start = i;
+                i = word_end(text, i, limit);
+                let word = &text[word_start..i];
+                if word.is_empty() {
+                    return Err(Diagnostic::new(
+                        Span::new(item_start, item_start + 1),
+                        if sigil == b'.' {
+                            "empty class in attribute block"
+                        } else {
+                            "empty id in attribute block"
+                        },
+                    ));
+                }
+                let item = if sigil == b'.' {
+                    AttrItem::Class(word.to_string())
+                } else {
+                    AttrItem::Id(word.to_string())
+                };
+                items.push((item, Span::new(item_start, i)));
+            }
+            b'"' | b'\'' => {
+                return Err(Diagnostic::new(
+                    Span::new(i, i + 1),
+                    "attribute block does not parse: a quoted value needs a key",
+                )
+                .hint("write `key=\"value\"`, e.g. `reason=\"...\"`"));
+            }
+            _ => {
+                let word_start = i;
+                while i < limit {
+                    let c = bytes[i];
+                    if c == b'=' || c == b'}' || (c as char).is_ascii_whitespace() {
+                        break;
+                    }
+                    if c == b'{' || c == b'"' || c == b'\'' {
+                        return Err(Diagnostic::new(
+                            Span::new(i, i + 1),
+                            "attribute block does not parse",
+                        )
+                        .hint("attributes are `.class`, `#id` or `key=\"value\"`"));
+                    }
+                    i += 1;
+                }
+                let word = &text[word_start..i];
+                if i < limit && bytes[i] == b'=' {
+                    i += 1;
+                    let value = if i < limit && (bytes[i] == b'"' || bytes[i] == b'\'') {
+                        let quote = bytes[i];
+                        i += 1;
+                        let mut value = String::new();
+                        loop {
+                            if i >= limit {
+                                return Err(Diagnostic::new(
+                                    Span::new(word_start, word_start + word.len()),
+                                    format!("value of `{word}` is not closed"),
+                                )
+                                .hint("close the quoted value on the same paragraph"));
+                            }
+                            let c = bytes[i];
+                            if c == quote {
+                                i += 1;
+                                break;
+                            }
+                            if c == b'\\'
+                                && i + 1 < limit
+                                && (bytes[i + 1] == quote || bytes[i + 1] == b'\\')
+                            {
+                                value.push(bytes[i + 1] as char);
+                                i += 2;
+                                continue;
+                            }
+                            let ch = text[i..].chars().next().unwrap_or('\u{fffd}');
+                            value.push(ch);
+                            i += ch.len_utf8();
+                        }
+                        value
+                    } else {
+                        let value_start = i;
+                        i = word_end(text, i, limit);
+                        text[value_start..i].to_string()
+                    };
+                    if word.is_empty() {
+                        return Err(Diagnostic::new(
+                            Span::new(item_start, item_start + 1),
+                            "attribute block does not parse: `=` with no key",
+                        ));
+                    }
+                    items.push((
+                        AttrItem::Pair {
+                            key: word.to_string(),
+                            value,
+                        },
+                        Span::new(item_start, i),
+                    ));
+                } else {
+                    items.push((AttrItem::Bare(word.to_string()), Span::new(item_start, i)));
+                }
+            }
+        }
+        if i < limit
+            && !(bytes[i] as char).is_ascii_whitespace()
+            && bytes[i] != b'}'
+        {
+            return Err(
+                Diagnostic::new(Span::new(i, i + 1), "attribute block does not parse")
+                    .hint("separate attributes with spaces: `{.S31 #id reason=\"...\"}`"),
+            );
+        }
+    }
+}
+
+/// End of a class, id or bare value: the next space, `}` or the limit. Multi-byte characters
+/// are kept whole (ids may be non-ASCII).
+fn word_end(text: &str, mut i: usize, limit: usize) -> usize {
+    let bytes = text.as_bytes();
+    while i < limit {
+        let c = bytes[i];
+        if c == b'}' || c == b'{' || (c as char).is_ascii_whitespace() {
+            break;
+        }
+        i += 1;
+    }
+    while !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(text: &str) -> Vec<AttrItem> {
+        parse_attr_block(text, 0, text.len())
+            .map(|b| b.items.into_iter().map(|(i, _)| i).collect())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn quoted_values_keep_their_spaces() {
+        assert_eq!(
+            items(r#"{.S31 #r1 reason="risk to live ops" pit='weighed'}"#),
+            vec![
+                AttrItem::Class("S31".into()),
+                AttrItem::Id("r1".into()),
+                AttrItem::Pair {
+                    key: "reason".into(),
+                    value: "risk to live ops".into()
+                },
+                AttrItem::Pair {
+                    key: "pit".into(),
+                    value: "weighed".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn bare_word_is_reported_as_bare() {
+        assert_eq!(items("{S31}"), vec![AttrItem::Bare("S31".into())]);
+    }
+
+    #[test]
+    fn unclosed_block_is_an_error_at_the_brace() {
+        let err = parse_attr_block("{.S31 rest of line", 0, 18).unwrap_err();
+        assert_eq!(err.span, Span::new(0, 1));
+    }
+
+    #[test]
+    fn non_ascii_id() {
+        assert_eq!(items("{#é-1 .S23}")[0], AttrItem::Id("é-1".into()));
+    }
+}

@@ -1,0 +1,262 @@
+//! YAML front matter: split it from the body, read its fixed set of keys strictly, and write
+//! it afresh for copies whose marking differs from the source (so YAML comments never travel).
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Diagnostic;
+use crate::rules::Rules;
+use crate::span::Span;
+use crate::yaml::from_yaml;
+
+/// The paper's cover values, in the fixed order they are written out.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct FrontMatter {
+    pub title: String,
+    pub classification: String,
+    pub organisation: Option<String>,
+    pub date: Option<String>,
+    pub author: Option<String>,
+    pub reference: Option<String>,
+    pub agenda_item: Option<String>,
+    pub version: Option<String>,
+    pub status: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFrontMatter {
+    title: Option<Scalar>,
+    classification: Option<Scalar>,
+    organisation: Option<Scalar>,
+    date: Option<Scalar>,
+    author: Option<Scalar>,
+    reference: Option<Scalar>,
+    agenda_item: Option<Scalar>,
+    version: Option<Scalar>,
+    status: Option<Scalar>,
+}
+
+/// A scalar read as text whatever YAML thinks it is (`date: 2023-07-12`, `version: 1.2`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Scalar {
+    Text(String),
+    Int(i64),
+    Float(f64),
+    Bool(bool),
+}
+
+impl Scalar {
+    fn into_text(self) -> String {
+        match self {
+            Scalar::Text(s) => s,
+            Scalar::Int(n) => n.to_string(),
+            Scalar::Float(x) => x.to_string(),
+            Scalar::Bool(b) => b.to_string(),
+        }
+    }
+}
+
+const KEYS: [&str; 9] = [
+    "title",
+    "classification",
+    "organisation",
+    "date",
+    "author",
+    "reference",
+    "agenda_item",
+    "version",
+    "status",
+];
+
+/// Where the front matter sits in the file.
+#[derive(Debug, Clone, Copy)]
+pub struct Split {
+    /// The YAML between the delimiter lines.
+    pub yaml: Span,
+    /// From the opening `---` to the end of the closing line, terminator included.
+    pub block: Span,
+}
+
+/// Finds the front matter at the top of `text` (after any byte order mark).
+pub fn split(text: &str) -> Result<Split, Diagnostic> {
+    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let first_line_end = line_end(text, start);
+    if text[start..first_line_end].trim_end_matches([' ', '\t']) != "---" {
+        return Err(Diagnostic::new(
+            Span::new(start, first_line_end.max(start + 1).min(text.len())),
+            "paper has no front matter",
+        )
+        .hint("start the paper with `---`, then `title:` and `classification:`, then `---`"));
+    }
+    let yaml_start = next_line(text, first_line_end);
+    let mut at = yaml_start;
+    while at < text.len() {
+        let end = line_end(text, at);
+        let line = text[at..end].trim_end_matches([' ', '\t']);
+        if line == "---" || line == "..." {
+            return Ok(Split {
+                yaml: Span::new(yaml_start, at),
+                block: Span::new(start, next_line(text, end)),
+            });
+        }
+        at = next_line(text, end);
+    }
+    Err(Diagnostic::new(
+        Span::new(start, first_line_end),
+        "front matter is never closed",
+    )
+    .hint("end the front matter with a line `---` (or `...`)"))
+}
+
+/// Reads the YAML of `split` into the fixed keys and checks them against the rules.
+pub fn parse(text: &str, split: Split, rules: &Rules) -> Result<FrontMatter, Diagnostic> {
+    let yaml = &text[split.yaml.start..split.yaml.end];
+    let line_one = Span::new(split.block.start, split.block.start + 3);
+    let raw: RawFrontMatter = if yaml.trim().is_empty() {
+        return Err(Diagnostic::new(line_one, "front matter is empty")
+            .hint("give at least `title:` and `classification:`"));
+    } else {
+        from_yaml(yaml, split.yaml.start).map_err(|mut d| {
+            let unknown = d
+                .message
+                .strip_prefix("unknown field `")
+                .map(|rest| rest.split('`').next().unwrap_or("").to_string());
+            if let Some(key) = unknown {
+                let key = key.as_str();
+                if let Some(near) = KEYS
+                    .iter()
+                    .map(|k| (strsim::levenshtein(k, key), *k))
+                    .filter(|(dist, _)| *dist <= 3)
+                    .min()
+                {
+                    d = d.hint(format!("did you mean `{}`?", near.1));
+                } else {
+                    d = d.hint(format!("front matter keys are: {}", KEYS.join(", ")));
+                }
+                d.message = format!("unknown front matter key `{key}`");
+            }
+            d
+        })?
+    };
+    let text_of = |s: Option<Scalar>| s.map(Scalar::into_text);
+    let required = |value: Option<String>, key: &str| -> Result<String, Diagnostic> {
+        match value {
+            Some(v) if !v.trim().is_empty() => Ok(v),
+            Some(_) => Err(Diagnostic::new(value_span(text, split, key), format!("`{key}` is empty"))),
+            None => Err(Diagnostic::new(line_one, format!("front matter has no `{key}`"))
+                .hint(format!("add `{key}:` to the front matter"))),
+        }
+    };
+    let front = FrontMatter {
+        title: required(text_of(raw.title), "title")?,
+        classification: required(text_of(raw.classification), "classification")?,
+        organisation: text_of(raw.organisation),
+        date: text_of(raw.date),
+        author: text_of(raw.author),
+        reference: text_of(raw.reference),
+        agenda_item: text_of(raw.agenda_item),
+        version: text_of(raw.version),
+        status: text_of(raw.status),
+    };
+    if !rules.markings.contains(&front.classification) {
+        return Err(Diagnostic::new(
+            value_span(text, split, "classification"),
+            format!("unknown classification `{}`", front.classification),
+        )
+        .hint(format!("markings are: {}", rules.markings.join(", "))));
+    }
+    for (key, value) in front.entries() {
+        if looks_like_tag(value) {
+            return Err(Diagnostic::new(
+                value_span(text, split, key),
+                format!("redaction tag in front matter value `{key}`"),
+            )
+            .hint("front matter is public in every copy; move the sensitive words into the body"));
+        }
+    }
+    Ok(front)
+}
+
+impl FrontMatter {
+    /// Present values in the fixed key order.
+    pub fn entries(&self) -> Vec<(&'static str, &str)> {
+        let optional = [
+            ("organisation", &self.organisation),
+            ("date", &self.date),
+            ("author", &self.author),
+            ("reference", &self.reference),
+            ("agenda_item", &self.agenda_item),
+            ("version", &self.version),
+            ("status", &self.status),
+        ];
+        let mut out = vec![
+            ("title", self.title.as_str()),
+            ("classification", self.classification.as_str()),
+        ];
+        out.extend(
+            optional
+                .into_iter()
+                .filter_map(|(k, v)| v.as_deref().map(|v| (k, v))),
+        );
+        out
+    }
+
+    /// The front matter block written afresh, with `classification` set to `marking`.
+    pub fn to_yaml(&self, marking: &str) -> String {
+        let mut out = String::from("---\n");
+        for (key, value) in self.entries() {
+            let value = if key == "classification" { marking } else { value };
+            // A JSON string is a valid YAML double-quoted scalar, so every value round-trips.
+            let quoted = serde_json::to_string(value).unwrap_or_else(|_| "\"\"".into());
+            out.push_str(&format!("{key}: {quoted}\n"));
+        }
+        out.push_str("---\n");
+        out
+    }
+}
+
+/// A span, attribute block or fence in a value: the value is public, so a tag there is a
+/// mistake that would publish what it meant to withhold.
+fn looks_like_tag(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    value.contains("]{")
+        || value.trim_start().starts_with(":::")
+        || bytes.windows(2).any(|w| w[0] == b'{' && matches!(w[1], b'.' | b'#'))
+        || value.contains("] {")
+}
+
+/// The span of `key`'s value line, for errors about it.
+fn value_span(text: &str, split: Split, key: &str) -> Span {
+    let yaml = &text[split.yaml.start..split.yaml.end];
+    let mut offset = 0;
+    for line in yaml.split_inclusive(['\n', '\r']) {
+        if let Some(rest) = line.strip_prefix(key)
+            && rest.trim_start().starts_with(':')
+        {
+            let value_at = line.find(':').map(|c| c + 1).unwrap_or(0);
+            let skip = line[value_at..].len() - line[value_at..].trim_start().len();
+            let start = split.yaml.start + offset + value_at + skip;
+            let end = split.yaml.start + offset + line.trim_end().len();
+            return Span::new(start.min(end), end.max(start + 1));
+        }
+        offset += line.len();
+    }
+    Span::new(split.block.start, split.block.start + 3)
+}
+
+fn line_end(text: &str, from: usize) -> usize {
+    text[from..]
+        .find(['\n', '\r'])
+        .map(|n| from + n)
+        .unwrap_or(text.len())
+}
+
+fn next_line(text: &str, line_end: usize) -> usize {
+    let bytes = text.as_bytes();
+    match bytes.get(line_end) {
+        Some(b'\r') if bytes.get(line_end + 1) == Some(&b'\n') => line_end + 2,
+        Some(_) => line_end + 1,
+        None => line_end,
+    }
+}

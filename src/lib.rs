@@ -1,0 +1,19 @@
+//! `redact`: Markdown Council papers in, one copy per audience out, with every passage
+//! withheld under a FOIA exemption replaced by a marker naming its codes.
+//!
+//! Data flows one way: source (read) → parse → model → redact → render → write.
+
+pub mod attr;
+pub mod cli;
+pub mod error;
+pub mod front_matter;
+pub mod model;
+pub mod parse;
+pub mod pipeline;
+pub mod redact;
+pub mod render;
+pub mod rules;
+pub mod source;
+pub mod span;
+pub mod write;
+mod yaml;

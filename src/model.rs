@@ -1,0 +1,107 @@
+//! The parsed paper: its front matter and every redaction with the byte spans that locate it.
+//! Built by parse.rs, read by redact.rs and the audit; it holds no rendering decisions.
+
+use crate::front_matter::FrontMatter;
+use crate::rules::ExemptionCode;
+use crate::span::Span;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Form {
+    /// `[text]{.S31}`, or a link or image with attributes.
+    Span,
+    /// `::: {.S23}` … `:::`
+    Div,
+    /// `## Heading {.S31}` and its section.
+    Heading,
+}
+
+/// How a block redaction sits in its container, so a marker put in its place is still its
+/// own paragraph there (`> ` in a blockquote, indentation in a list item).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlockPlacement {
+    /// What starts each continuation line of the container (`> `, spaces).
+    pub prefix: String,
+    /// The line before is text of the same paragraph flow: a blank line must come first.
+    pub blank_before: bool,
+    /// The line after is not blank: a blank line must follow.
+    pub blank_after: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redaction {
+    /// Position in document order, from 1; names an unnamed redaction.
+    pub number: usize,
+    pub id: Option<String>,
+    pub form: Form,
+    /// Exemption codes in tag order, each once. Empty for a presentational-only wrapper.
+    pub codes: Vec<ExemptionCode>,
+    pub classes: Vec<String>,
+    pub reason: Option<String>,
+    pub pit: Option<String>,
+    /// Everything withheld: tags, content and attributes.
+    pub span: Span,
+    /// What opens the passage (`[`, the opening fence); empty for links and headings.
+    pub open: Span,
+    /// What closes it (`]{…}`, the attribute block after a link, the closing fence); empty
+    /// at the section end for headings.
+    pub close: Span,
+    /// The attribute block, for diagnostics.
+    pub attrs: Span,
+    /// The enclosing redaction, if any.
+    pub parent: Option<usize>,
+    pub placement: Option<BlockPlacement>,
+}
+
+impl Redaction {
+    pub fn is_exempt(&self) -> bool {
+        !self.codes.is_empty()
+    }
+
+    /// What lies between the tags.
+    pub fn content(&self) -> Span {
+        Span::new(self.open.end, self.close.start)
+    }
+
+    pub fn label(&self) -> String {
+        match &self.id {
+            Some(id) => format!("#{id}"),
+            None => format!("redaction {}", self.number),
+        }
+    }
+}
+
+/// A heading's own attribute block (`{#id}` or with codes), removed from HTML where the id
+/// becomes the element's `id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadingAttrs {
+    /// Where the heading's text starts (after `#`s and container prefix for ATX, or the text).
+    pub heading: Span,
+    /// The block with the whitespace before it.
+    pub span: Span,
+    pub id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Paper {
+    pub front_matter: FrontMatter,
+    /// The front matter block, delimiters included.
+    pub front_matter_span: Span,
+    /// Where the body starts.
+    pub body_start: usize,
+    /// Every redaction, in document order (by start).
+    pub redactions: Vec<Redaction>,
+    /// HTML comments (notes to authors), removed from every copy but the council Markdown.
+    pub comments: Vec<Span>,
+    pub heading_attrs: Vec<HeadingAttrs>,
+}
+
+impl Paper {
+    /// Children of each redaction, for walking nested ones in tag order.
+    pub fn descendants(&self, index: usize) -> impl Iterator<Item = &Redaction> {
+        let span = self.redactions[index].span;
+        self.redactions[index + 1..]
+            .iter()
+            .take_while(move |r| span.encloses(r.span))
+    }
+}

@@ -1,0 +1,1280 @@
+//! Paper text → [`Paper`]: front matter, then the body's redactions with their byte spans.
+//!
+//! pulldown-cmark knows no fenced divs or bracketed spans, so it is used for what it does
+//! know: where code, raw HTML, containers, headings, links and table cells are. Fence lines
+//! are found first, then masked as thematic breaks (same byte length, so offsets hold) and
+//! the body parsed again, so a fence always ends a paragraph as pandoc's does. Our one
+//! attribute parser (attr.rs) reads all three tag forms. Anything that looks like a tag but
+//! does not attach to anything is an error: a tag that silently became text would publish
+//! what it meant to withhold.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
+use regex::Regex;
+
+use crate::attr::{AttrBlock, AttrItem, parse_attr_block};
+use crate::error::{Diagnostic, line_col_label};
+use crate::front_matter;
+use crate::model::{BlockPlacement, Form, HeadingAttrs, Paper, Redaction};
+use crate::rules::{ExemptionCode, Rules};
+use crate::span::Span;
+
+/// Deeper nesting than this is refused rather than risk the stack.
+pub const MAX_DEPTH: usize = 256;
+
+pub fn markdown_options() -> Options {
+    Options::ENABLE_TABLES | Options::ENABLE_FOOTNOTES | Options::ENABLE_STRIKETHROUGH
+}
+
+/// Parses a whole paper. `text` is the file as read (a BOM, if any, is kept: offsets are into
+/// the file).
+pub fn parse_paper(text: &str, rules: &Rules) -> Result<Paper, Diagnostic> {
+    let split = front_matter::split(text)?;
+    let front_matter = front_matter::parse(text, split, rules)?;
+    let body_start = split.block.end;
+    let body = Body::analyse(text, body_start)?;
+    let mut collector = Collector {
+        text,
+        body: &body,
+        rules,
+        found: Vec::new(),
+        heading_attrs: Vec::new(),
+        ids: BTreeMap::new(),
+    };
+    collector.divs()?;
+    collector.headings()?;
+    collector.spans()?;
+    collector.raw_html()?;
+    let Collector {
+        found,
+        heading_attrs,
+        ..
+    } = collector;
+    let redactions = nest(text, found)?;
+    Ok(Paper {
+        front_matter,
+        front_matter_span: split.block,
+        body_start,
+        redactions,
+        comments: body.comments.clone(),
+        heading_attrs,
+    })
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BlockKind {
+    Container,
+    Leaf,
+    Heading(u8),
+    Other,
+}
+
+#[derive(Debug, Clone)]
+struct Block {
+    span: Span,
+    kind: BlockKind,
+    parent: Option<usize>,
+}
+
+#[derive(Debug, Clone)]
+enum FenceKind {
+    Open {
+        attrs: Option<AttrBlock>,
+        bare: Option<(String, Span)>,
+    },
+    Close,
+}
+
+#[derive(Debug, Clone)]
+struct Fence {
+    line_start: usize,
+    colon: usize,
+    end: usize,
+    kind: FenceKind,
+    /// Text before the colon on the fence line (container markers, indentation).
+    prefix: String,
+}
+
+/// What pulldown-cmark and our own scans know about the body.
+struct Body {
+    text_len: usize,
+    body_start: usize,
+    code: Vec<Span>,
+    html: Vec<Span>,
+    comments: Vec<Span>,
+    blocks: Vec<Block>,
+    links: BTreeMap<usize, (usize, bool)>,
+    footnote_refs: Vec<Span>,
+    fences: Vec<Fence>,
+}
+
+impl Body {
+    fn analyse(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
+        let mut masked: Option<String> = None;
+        let mut previous: Option<Vec<usize>> = None;
+        for _ in 0..4 {
+            let source = masked.as_deref().unwrap_or(text);
+            let mut body = scan(source, body_start)?;
+            body.comments = comments(text, body_start, &body.code)?;
+            let excluded = merge(body.code.iter().chain(&body.comments).copied());
+            body.fences = fences(text, body_start, &excluded, &body.html)?;
+            let positions: Vec<usize> = body.fences.iter().map(|f| f.colon).collect();
+            let settled = match &previous {
+                Some(p) => *p == positions,
+                None => positions.is_empty(),
+            };
+            if settled {
+                return Ok(body);
+            }
+            let mut bytes = text.as_bytes().to_vec();
+            for fence in &body.fences {
+                for (k, b) in bytes[fence.colon..fence.end].iter_mut().enumerate() {
+                    *b = if k < 3 { b'*' } else { b' ' };
+                }
+            }
+            masked = Some(String::from_utf8(bytes).map_err(|_| {
+                Diagnostic::new(Span::new(body_start, body_start), "internal: mask broke UTF-8")
+            })?);
+            previous = Some(positions);
+        }
+        let at = previous.and_then(|p| p.first().copied()).unwrap_or(body_start);
+        Err(Diagnostic::new(
+            Span::new(at, at + 3),
+            "cannot tell whether these fence lines are code or fences",
+        )
+        .hint("put blank lines around fenced divs and code blocks"))
+    }
+
+    /// Index of the innermost block containing `offset`.
+    fn innermost(&self, offset: usize) -> Option<usize> {
+        let n = self.blocks.partition_point(|b| b.span.start <= offset);
+        let mut at = n.checked_sub(1)?;
+        loop {
+            let block = &self.blocks[at];
+            if block.span.contains(offset) {
+                return Some(at);
+            }
+            // A preceding sibling may not contain the offset; its parent might.
+            at = match block.parent {
+                Some(p) => p,
+                None => {
+                    // Walk back to an earlier top-level block that might (they do not nest).
+                    return None;
+                }
+            };
+        }
+    }
+
+    /// Innermost container block (blockquote, list item, footnote definition) holding `offset`.
+    fn container(&self, offset: usize) -> Option<usize> {
+        let mut at = self.innermost(offset);
+        while let Some(i) = at {
+            if self.blocks[i].kind == BlockKind::Container {
+                return Some(i);
+            }
+            at = self.blocks[i].parent;
+        }
+        None
+    }
+
+    fn in_any(spans: &[Span], offset: usize) -> bool {
+        let n = spans.partition_point(|s| s.start <= offset);
+        n > 0 && spans[n - 1].contains(offset)
+    }
+}
+
+/// One pulldown-cmark pass over `text[body_start..]`.
+fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
+    let body = &text[body_start..];
+    let parser = Parser::new_ext(body, markdown_options());
+    let mut out = Body {
+        text_len: text.len(),
+        body_start,
+        code: Vec::new(),
+        html: Vec::new(),
+        comments: Vec::new(),
+        blocks: Vec::new(),
+        links: BTreeMap::new(),
+        footnote_refs: Vec::new(),
+        fences: Vec::new(),
+    };
+    let mut stack: Vec<usize> = Vec::new();
+    let mut inline_depth = 0usize;
+    for (event, range) in parser.into_offset_iter() {
+        let span = Span::new(range.start + body_start, range.end + body_start);
+        match event {
+            Event::Start(tag) => {
+                let kind = match &tag {
+                    Tag::BlockQuote(_) | Tag::Item | Tag::FootnoteDefinition(_) => {
+                        Some(BlockKind::Container)
+                    }
+                    Tag::Paragraph | Tag::TableCell => Some(BlockKind::Leaf),
+                    Tag::Heading { level, .. } => Some(BlockKind::Heading(*level as u8)),
+                    Tag::CodeBlock(_) => {
+                        out.code.push(span);
+                        Some(BlockKind::Other)
+                    }
+                    Tag::HtmlBlock => {
+                        out.html.push(span);
+                        Some(BlockKind::Other)
+                    }
+                    Tag::List(_)
+                    | Tag::Table(_)
+                    | Tag::TableHead
+                    | Tag::TableRow
+                    | Tag::DefinitionList
+                    | Tag::DefinitionListTitle
+                    | Tag::DefinitionListDefinition
+                    | Tag::MetadataBlock(_) => Some(BlockKind::Other),
+                    Tag::Link { link_type, .. } | Tag::Image { link_type, .. } => {
+                        let auto = matches!(link_type, LinkType::Autolink | LinkType::Email);
+                        out.links.insert(span.start, (span.end, auto));
+                        inline_depth += 1;
+                        None
+                    }
+                    _ => {
+                        inline_depth += 1;
+                        None
+                    }
+                };
+                if inline_depth > MAX_DEPTH {
+                    return Err(too_deep(span));
+                }
+                if let Some(kind) = kind {
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(too_deep(span));
+                    }
+                    out.blocks.push(Block {
+                        span,
+                        kind,
+                        parent: stack.last().copied(),
+                    });
+                    stack.push(out.blocks.len() - 1);
+                }
+            }
+            Event::End(end) => match end {
+                TagEnd::BlockQuote(_)
+                | TagEnd::Item
+                | TagEnd::FootnoteDefinition
+                | TagEnd::Paragraph
+                | TagEnd::TableCell
+                | TagEnd::Heading(_)
+                | TagEnd::CodeBlock
+                | TagEnd::HtmlBlock
+                | TagEnd::List(_)
+                | TagEnd::Table
+                | TagEnd::TableHead
+                | TagEnd::TableRow
+                | TagEnd::DefinitionList
+                | TagEnd::DefinitionListTitle
+                | TagEnd::DefinitionListDefinition
+                | TagEnd::MetadataBlock(_) => {
+                    stack.pop();
+                }
+                _ => inline_depth = inline_depth.saturating_sub(1),
+            },
+            Event::Code(_) => out.code.push(span),
+            Event::InlineHtml(_) => out.html.push(span),
+            Event::FootnoteReference(_) => out.footnote_refs.push(span),
+            _ => {}
+        }
+    }
+    out.code = merge(out.code);
+    out.html = merge(out.html);
+    out.blocks.sort_by_key(|b| b.span.start);
+    // Sorting may reorder blocks that start together (a list and its first item); rebuild
+    // parents from containment so `innermost` can walk up.
+    let mut parents: Vec<usize> = Vec::new();
+    for i in 0..out.blocks.len() {
+        while let Some(&top) = parents.last() {
+            if out.blocks[top].span.encloses(out.blocks[i].span) && top != i {
+                break;
+            }
+            parents.pop();
+        }
+        out.blocks[i].parent = parents.last().copied();
+        parents.push(i);
+    }
+    Ok(out)
+}
+
+fn too_deep(span: Span) -> Diagnostic {
+    Diagnostic::new(
+        Span::new(span.start, span.start + 1),
+        format!("nesting deeper than {MAX_DEPTH} levels"),
+    )
+    .hint("flatten the structure: deeper nesting is refused")
+}
+
+/// Sorts and merges overlapping spans.
+fn merge(spans: impl IntoIterator<Item = Span>) -> Vec<Span> {
+    let mut spans: Vec<Span> = spans.into_iter().collect();
+    spans.sort();
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans {
+        match out.last_mut() {
+            Some(last) if s.start <= last.end => last.end = last.end.max(s.end),
+            _ => out.push(s),
+        }
+    }
+    out
+}
+
+/// HTML comments outside code. One left open is an error: otherwise every tag after it would
+/// silently become text.
+fn comments(text: &str, body_start: usize, code: &[Span]) -> Result<Vec<Span>, Diagnostic> {
+    let mut out = Vec::new();
+    let mut at = body_start;
+    while let Some(found) = text[at..].find("<!--") {
+        let start = at + found;
+        if Body::in_any(code, start) {
+            at = start + 4;
+            continue;
+        }
+        let Some(close) = text[start + 2..].find("-->") else {
+            return Err(Diagnostic::new(
+                Span::new(start, start + 4),
+                "HTML comment is never closed",
+            )
+            .hint("close it with `-->`; everything after an open comment would be hidden"));
+        };
+        let end = start + 2 + close + 3;
+        out.push(Span::new(start, end));
+        at = end;
+    }
+    Ok(out)
+}
+
+/// Length of a line's container prefix: blockquote markers, indentation and list markers.
+fn prefix_len(line: &str) -> usize {
+    let bytes = line.as_bytes();
+    let mut i = 0;
+    loop {
+        let before = i;
+        while i < bytes.len() && (bytes[i] == b' ' || bytes[i] == b'\t') {
+            i += 1;
+        }
+        if i < bytes.len() && bytes[i] == b'>' {
+            i += 1;
+            continue;
+        }
+        let marker_end = if i < bytes.len() && matches!(bytes[i], b'-' | b'+' | b'*') {
+            Some(i + 1)
+        } else {
+            let digits = bytes[i..].iter().take_while(|b| b.is_ascii_digit()).count();
+            if (1..=9).contains(&digits)
+                && i + digits < bytes.len()
+                && matches!(bytes[i + digits], b'.' | b')')
+            {
+                Some(i + digits + 1)
+            } else {
+                None
+            }
+        };
+        if let Some(end) = marker_end
+            && end < bytes.len()
+            && (bytes[end] == b' ' || bytes[end] == b'\t')
+        {
+            i = end;
+            continue;
+        }
+        if i == before {
+            return i;
+        }
+        if i >= bytes.len() || !(bytes[i] == b' ' || bytes[i] == b'\t') {
+            return i;
+        }
+    }
+}
+
+/// The prefix that continues a container on later lines: list markers become spaces.
+fn continuation(prefix: &str) -> String {
+    prefix
+        .chars()
+        .map(|c| if c == '>' || c == '\t' { c } else { ' ' })
+        .collect::<String>()
+        .replace(|c: char| c != '>' && c != '\t', " ")
+}
+
+fn has_list_marker(prefix: &str) -> bool {
+    prefix.chars().any(|c| c != '>' && c != ' ' && c != '\t')
+}
+
+/// Iterates the lines of `text[from..]` as (start, end-without-terminator, next-line-start).
+fn lines(text: &str, from: usize) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+    let bytes = text.as_bytes();
+    let mut at = from;
+    std::iter::from_fn(move || {
+        if at >= bytes.len() {
+            return None;
+        }
+        let start = at;
+        let mut end = start;
+        while end < bytes.len() && bytes[end] != b'\n' && bytes[end] != b'\r' {
+            end += 1;
+        }
+        let mut next = end;
+        if next < bytes.len() {
+            next += if bytes[next] == b'\r' && bytes.get(next + 1) == Some(&b'\n') {
+                2
+            } else {
+                1
+            };
+        }
+        at = next;
+        Some((start, end, next))
+    })
+}
+
+fn line_start_of(text: &str, offset: usize) -> usize {
+    text[..offset]
+        .rfind(['\n', '\r'])
+        .map(|n| n + 1)
+        .unwrap_or(0)
+}
+
+fn is_blank(line: &str) -> bool {
+    line.chars().all(|c| c == '>' || c == ' ' || c == '\t')
+}
+
+/// Every fence line outside code and comments. A fence inside raw HTML is an error.
+fn fences(
+    text: &str,
+    body_start: usize,
+    excluded: &[Span],
+    html: &[Span],
+) -> Result<Vec<Fence>, Diagnostic> {
+    let mut out = Vec::new();
+    for (start, end, _) in lines(text, body_start) {
+        let line = &text[start..end];
+        let p = prefix_len(line);
+        if !line[p..].starts_with(":::") {
+            continue;
+        }
+        let colon = start + p;
+        if Body::in_any(excluded, colon) {
+            continue;
+        }
+        if Body::in_any(html, colon) {
+            return Err(Diagnostic::new(
+                Span::new(colon, end),
+                "fenced div inside raw HTML",
+            )
+            .hint("leave a blank line between the HTML block and the fence"));
+        }
+        let mut i = colon;
+        let bytes = text.as_bytes();
+        while i < end && bytes[i] == b':' {
+            i += 1;
+        }
+        let skip_ws = |mut i: usize| {
+            while i < end && (bytes[i] == b' ' || bytes[i] == b'\t') {
+                i += 1;
+            }
+            i
+        };
+        let trailing_ok = |i: usize| {
+            let mut i = skip_ws(i);
+            while i < end && bytes[i] == b':' {
+                i += 1;
+            }
+            skip_ws(i) == end
+        };
+        let after = skip_ws(i);
+        let kind = if after == end {
+            FenceKind::Close
+        } else if bytes[after] == b'{' {
+            let block = parse_attr_block(text, after, end)?;
+            if !trailing_ok(block.span.end) {
+                return Err(Diagnostic::new(
+                    Span::new(block.span.end, end),
+                    "unexpected text after the fence's attribute block",
+                )
+                .hint("an opening fence is `::: {.S31}`, optionally followed by colons"));
+            }
+            FenceKind::Open {
+                attrs: Some(block),
+                bare: None,
+            }
+        } else {
+            let word_start = after;
+            let mut j = after;
+            while j < end && !matches!(bytes[j], b' ' | b'\t' | b':' | b'{' | b'}') {
+                j += 1;
+            }
+            if j == word_start || !trailing_ok(j) {
+                return Err(Diagnostic::new(
+                    Span::new(word_start, end),
+                    "fence line does not parse",
+                )
+                .hint("a fence is `:::` alone (closing) or `::: {.S31 ...}` / `::: S31` (opening)"));
+            }
+            FenceKind::Open {
+                attrs: None,
+                bare: Some((text[word_start..j].to_string(), Span::new(word_start, j))),
+            }
+        };
+        out.push(Fence {
+            line_start: start,
+            colon,
+            end,
+            kind,
+            prefix: line[..p].to_string(),
+        });
+    }
+    Ok(out)
+}
+
+/// The codes, classes and keys of one tag, checked against the rules.
+#[derive(Debug, Default)]
+struct Tagged {
+    codes: Vec<ExemptionCode>,
+    classes: Vec<String>,
+    id: Option<(String, Span)>,
+    reason: Option<String>,
+    pit: Option<String>,
+}
+
+fn code_like(word: &str) -> bool {
+    let mut chars = word.chars();
+    matches!(chars.next(), Some('s' | 'S')) && chars.next().is_some_and(|c| c.is_ascii_digit())
+}
+
+fn class_error(rules: &Rules, class: &str, span: Span) -> Diagnostic {
+    if let Some(code) = rules.suggest_code(class) {
+        let message = if code_like(class) {
+            format!("unknown exemption code `{class}`")
+        } else {
+            format!("unknown class `.{class}`")
+        };
+        return Diagnostic::new(span, message).hint(format!(
+            "codes are exact case, as defined in rules/; did you mean `.{code}`?"
+        ));
+    }
+    if code_like(class) {
+        Diagnostic::new(span, format!("unknown exemption code `{class}`"))
+            .hint("codes are defined in rules/exemptions.yaml (S21, S22, S22A, S23, S24, S26 to S44)")
+    } else {
+        Diagnostic::new(span, format!("unknown class `.{class}`")).hint(
+            "a class must be an exemption code or a presentational class that rules/ allows",
+        )
+    }
+}
+
+fn tagged(rules: &Rules, items: &[(AttrItem, Span)]) -> Result<Tagged, Diagnostic> {
+    let mut out = Tagged::default();
+    for (item, span) in items {
+        match item {
+            AttrItem::Class(class) => {
+                if let Some(e) = rules.exemption(class) {
+                    if !out.codes.contains(&e.code) {
+                        out.codes.push(e.code.clone());
+                    }
+                } else if rules.presentational.contains(class) {
+                    if !out.classes.contains(class) {
+                        out.classes.push(class.clone());
+                    }
+                } else {
+                    let at = Span::new(span.start + 1, span.end);
+                    return Err(class_error(rules, class, at));
+                }
+            }
+            AttrItem::Id(id) => {
+                if out.id.is_some() {
+                    return Err(Diagnostic::new(*span, "two ids in one attribute block")
+                        .hint("a redaction has at most one `#id`"));
+                }
+                out.id = Some((id.clone(), Span::new(span.start + 1, span.end)));
+            }
+            AttrItem::Pair { key, value } => {
+                let slot = match key.as_str() {
+                    "reason" => &mut out.reason,
+                    "pit" => &mut out.pit,
+                    _ => {
+                        let near = ["reason", "pit"]
+                            .into_iter()
+                            .find(|k| strsim::levenshtein(k, key) <= 2);
+                        let hint = match near {
+                            Some(k) => format!("did you mean `{k}`?"),
+                            None => "the keys are `reason` and `pit`".to_string(),
+                        };
+                        return Err(Diagnostic::new(
+                            Span::new(span.start, span.start + key.len()),
+                            format!("unknown attribute `{key}`"),
+                        )
+                        .hint(hint));
+                    }
+                };
+                if slot.is_some() {
+                    return Err(Diagnostic::new(*span, format!("`{key}` given twice")));
+                }
+                *slot = Some(value.clone());
+            }
+            AttrItem::Bare(word) => {
+                let hint = match rules.suggest_code(word) {
+                    Some(code) => format!("a class needs a dot: did you mean `.{code}`?"),
+                    None => "attributes are `.class`, `#id` or `key=\"value\"`".to_string(),
+                };
+                return Err(Diagnostic::new(
+                    *span,
+                    format!("`{word}` in an attribute block is not a class, id or key"),
+                )
+                .hint(hint));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A redaction found, before nesting is known.
+struct Found {
+    form: Form,
+    tagged: Tagged,
+    span: Span,
+    open: Span,
+    close: Span,
+    attrs: Span,
+    placement: Option<BlockPlacement>,
+}
+
+struct Collector<'a> {
+    text: &'a str,
+    body: &'a Body,
+    rules: &'a Rules,
+    found: Vec<Found>,
+    heading_attrs: Vec<HeadingAttrs>,
+    /// Every id seen, with where it was first used.
+    ids: BTreeMap<String, usize>,
+}
+
+/// Where a div lives: its content and the container its fences sit in.
+struct DivExtent {
+    /// From the opening fence's colon to the end of the closing fence line.
+    outer: Span,
+    /// The closing fence line's start (where the div's content ends).
+    content_end: usize,
+}
+
+impl<'a> Collector<'a> {
+    fn note_id(&mut self, id: &Option<(String, Span)>) -> Result<(), Diagnostic> {
+        if let Some((id, span)) = id {
+            if let Some(&first) = self.ids.get(id) {
+                return Err(Diagnostic::new(*span, format!("duplicate id `{id}`"))
+                    .note(format!("first used at {}", line_col_label(self.text, first)))
+                    .hint("every id in a paper must be unique"));
+            }
+            self.ids.insert(id.clone(), span.start);
+        }
+        Ok(())
+    }
+
+    fn placement(&self, start: usize, end: usize, prefix: &str) -> BlockPlacement {
+        let line_start = line_start_of(self.text, start);
+        let blank_before = !has_list_marker(prefix)
+            && line_start > self.body.body_start
+            && {
+                let prev_start = line_start_of(self.text, line_start.saturating_sub(1).max(
+                    if line_start >= 2 && &self.text[line_start - 2..line_start] == "\r\n" {
+                        line_start - 2
+                    } else {
+                        line_start - 1
+                    },
+                ));
+                let prev_end = self.text[prev_start..line_start]
+                    .trim_end_matches(['\n', '\r'])
+                    .len()
+                    + prev_start;
+                prev_start >= self.body.body_start && !is_blank(&self.text[prev_start..prev_end])
+            };
+        let blank_after = lines(self.text, end)
+            .nth(1)
+            .is_some_and(|(s, e, _)| !is_blank(&self.text[s..e]));
+        BlockPlacement {
+            prefix: continuation(prefix),
+            blank_before,
+            blank_after,
+        }
+    }
+
+    fn divs(&mut self) -> Result<(), Diagnostic> {
+        let body = self.body;
+        let mut stack: Vec<(usize, Option<usize>)> = Vec::new();
+        let mut extents: Vec<(usize, DivExtent)> = Vec::new();
+        for (k, fence) in body.fences.iter().enumerate() {
+            let container = body.container(fence.colon);
+            match &fence.kind {
+                FenceKind::Open { .. } => {
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(too_deep(Span::new(fence.colon, fence.end)));
+                    }
+                    stack.push((k, container));
+                }
+                FenceKind::Close => {
+                    let Some((open, open_container)) = stack.pop() else {
+                        return Err(Diagnostic::new(
+                            Span::new(fence.colon, fence.end),
+                            "closing fence with no open div",
+                        )
+                        .hint("remove it, or open a div above with `::: {.S31}`"));
+                    };
+                    if open_container != container {
+                        let first = body.fences[open].colon;
+                        return Err(Diagnostic::new(
+                            Span::new(fence.colon, fence.end),
+                            "closing fence is in a different container from its opening fence",
+                        )
+                        .note(format!("the div opens at {}", line_col_label(self.text, first)))
+                        .hint("open and close a div inside the same blockquote or list item"));
+                    }
+                    extents.push((
+                        open,
+                        DivExtent {
+                            outer: Span::new(body.fences[open].colon, fence.end),
+                            content_end: fence.line_start,
+                        },
+                    ));
+                    let _ = k;
+                }
+            }
+        }
+        if let Some(&(open, _)) = stack.last() {
+            let fence = &body.fences[open];
+            return Err(Diagnostic::new(
+                Span::new(fence.colon, fence.end),
+                "fenced div is never closed",
+            )
+            .hint("close it with a line `:::`"));
+        }
+        extents.sort_by_key(|(open, _)| *open);
+        for (open, extent) in extents {
+            let fence = &body.fences[open];
+            let FenceKind::Open { attrs, bare } = &fence.kind else {
+                continue;
+            };
+            let (items, attr_span) = match (attrs, bare) {
+                (Some(block), _) => (block.items.clone(), block.span),
+                (None, Some((word, span))) => {
+                    (vec![(AttrItem::Class(word.clone()), Span::new(span.start.saturating_sub(1), span.end))], *span)
+                }
+                (None, None) => continue,
+            };
+            let tagged = tagged(self.rules, &items)?;
+            self.check_tag(&tagged, attr_span, "div")?;
+            self.note_id(&tagged.id)?;
+            let close_fence = body
+                .fences
+                .iter()
+                .find(|f| f.line_start == extent.content_end)
+                .map(|f| Span::new(f.colon, f.end))
+                .unwrap_or(Span::empty(extent.outer.end));
+            let placement = self.placement(extent.outer.start, extent.outer.end, &fence.prefix);
+            self.found.push(Found {
+                form: Form::Div,
+                tagged,
+                span: extent.outer,
+                open: Span::new(fence.colon, fence.end),
+                close: close_fence,
+                attrs: attr_span,
+                placement: Some(placement),
+            });
+        }
+        Ok(())
+    }
+
+    /// A span or div must name a code (or be a presentational wrapper); an id alone is not a
+    /// redaction.
+    fn check_tag(&self, tagged: &Tagged, at: Span, what: &str) -> Result<(), Diagnostic> {
+        if tagged.codes.is_empty() {
+            if let Some((_, id_span)) = &tagged.id {
+                return Err(Diagnostic::new(
+                    *id_span,
+                    format!("{what} has an id but no exemption code"),
+                )
+                .hint("add the code it is withheld under, e.g. `.S31`"));
+            }
+            if tagged.classes.is_empty() || tagged.reason.is_some() || tagged.pit.is_some() {
+                return Err(Diagnostic::new(at, format!("{what} names no exemption code"))
+                    .hint("add the code it is withheld under, e.g. `{.S31}`"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Div extents, for heading sections that end with their div.
+    fn div_spans(&self) -> Vec<(Span, usize)> {
+        // (content span, content end) of every div, whether or not it is a redaction.
+        let mut out = Vec::new();
+        let mut stack: Vec<usize> = Vec::new();
+        for fence in &self.body.fences {
+            match fence.kind {
+                FenceKind::Open { .. } => stack.push(fence.end),
+                FenceKind::Close => {
+                    if let Some(open_end) = stack.pop() {
+                        out.push((Span::new(open_end, fence.line_start), fence.line_start));
+                    }
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn headings(&mut self) -> Result<(), Diagnostic> {
+        let text = self.text;
+        let body = self.body;
+        let divs = self.div_spans();
+        // (heading start, level, container key, container end)
+        let mut headings: Vec<(usize, usize, u8, (usize, usize), usize)> = Vec::new();
+        for block in &body.blocks {
+            let BlockKind::Heading(level) = block.kind else {
+                continue;
+            };
+            let start = block.span.start;
+            let block_container = body.container(start);
+            let div = divs
+                .iter()
+                .filter(|(content, _)| content.contains(start))
+                .max_by_key(|(content, _)| content.start);
+            let (key, end) = match (block_container, div) {
+                (Some(c), Some((content, _))) if content.start > body.blocks[c].span.start => {
+                    ((1, content.start), content.end)
+                }
+                (Some(c), _) => ((2, c), body.blocks[c].span.end),
+                (None, Some((content, _))) => ((1, content.start), content.end),
+                (None, None) => ((0, 0), body.text_len),
+            };
+            headings.push((start, block.span.end, level, key, end));
+        }
+        for (i, &(start, block_end, level, key, container_end)) in headings.iter().enumerate() {
+            let Some((line_end, attrs)) = self.heading_attr_block(start, block_end)? else {
+                continue;
+            };
+            let tagged = tagged(self.rules, &attrs.items)?;
+            self.note_id(&tagged.id)?;
+            let before = text[..attrs.span.start].trim_end_matches([' ', '\t']).len();
+            self.heading_attrs.push(HeadingAttrs {
+                heading: Span::new(start, line_end),
+                span: Span::new(before, attrs.span.end),
+                id: tagged.id.as_ref().map(|(id, _)| id.clone()),
+            });
+            if tagged.codes.is_empty() {
+                if tagged.reason.is_some() || tagged.pit.is_some() {
+                    return Err(Diagnostic::new(attrs.span, "heading has a reason but no exemption code")
+                        .hint("add the code its section is withheld under, e.g. `.S31`"));
+                }
+                continue;
+            }
+            let next = headings[i + 1..]
+                .iter()
+                .take_while(|h| h.0 < container_end)
+                .find(|h| h.3 == key && h.2 <= level)
+                .map(|h| line_start_of(text, h.0));
+            let raw_end = next.unwrap_or(container_end).min(text.len());
+            let end = trim_back(text, raw_end, line_end);
+            let line_start = line_start_of(text, start);
+            let prefix = &text[line_start..start];
+            let placement = self.placement(start, end, prefix);
+            self.found.push(Found {
+                form: Form::Heading,
+                tagged,
+                span: Span::new(start, end),
+                open: Span::empty(start),
+                close: Span::empty(end),
+                attrs: attrs.span,
+                placement: Some(placement),
+            });
+        }
+        Ok(())
+    }
+
+    /// The attribute block closing a heading's text line, if any: `(text line end, block)`.
+    fn heading_attr_block(
+        &self,
+        start: usize,
+        block_end: usize,
+    ) -> Result<Option<(usize, AttrBlock)>, Diagnostic> {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let heading_lines: Vec<(usize, usize, usize)> = lines(text, start)
+            .take_while(|(s, _, _)| *s < block_end)
+            .collect();
+        let (line_start, line_end) = if bytes.get(start) == Some(&b'#') || heading_lines.len() < 2 {
+            let (s, e, _) = heading_lines.first().copied().unwrap_or((start, start, start));
+            (s, e)
+        } else {
+            let (s, e, _) = heading_lines[heading_lines.len() - 2];
+            (s, e)
+        };
+        let mut t = text[..line_end].trim_end_matches([' ', '\t']).len().max(line_start);
+        if bytes.get(start) == Some(&b'#') {
+            let hashes = text[line_start..t].trim_end_matches('#');
+            let cut = line_start + hashes.len();
+            if cut < t && (hashes.ends_with([' ', '\t'])) {
+                t = text[..cut].trim_end_matches([' ', '\t']).len();
+            }
+        }
+        if t == 0 || bytes[t - 1] != b'}' {
+            return Ok(None);
+        }
+        let mut at = t;
+        while let Some(found) = text[line_start..at].rfind('{') {
+            let pos = line_start + found;
+            at = pos;
+            if Body::in_any(&self.body.code, pos) {
+                continue;
+            }
+            let Ok(block) = parse_attr_block(text, pos, t) else {
+                continue;
+            };
+            if block.span.end != t {
+                continue;
+            }
+            let before = text[..pos].chars().next_back();
+            if matches!(before, Some(']' | ')')) {
+                return Ok(None);
+            }
+            return Ok(Some((line_end, block)));
+        }
+        Ok(None)
+    }
+
+    fn spans(&mut self) -> Result<(), Diagnostic> {
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let body = self.body;
+        let mut skip: Vec<Span> = Vec::new();
+        skip.extend(body.code.iter().copied());
+        skip.extend(body.comments.iter().copied());
+        skip.extend(body.html.iter().copied());
+        skip.extend(body.footnote_refs.iter().copied());
+        skip.extend(body.fences.iter().map(|f| Span::new(f.colon, f.end)));
+        skip.extend(self.heading_attrs.iter().map(|h| h.span));
+        skip.extend(
+            body.links
+                .iter()
+                .filter(|(_, (_, auto))| *auto)
+                .map(|(s, (e, _))| Span::new(*s, *e)),
+        );
+        let skip = merge(skip);
+        let mut next_skip = 0;
+        let mut openers: Vec<usize> = Vec::new();
+        let mut i = body.body_start;
+        while i < bytes.len() {
+            while next_skip < skip.len() && skip[next_skip].end <= i {
+                next_skip += 1;
+            }
+            if next_skip < skip.len() && skip[next_skip].start <= i {
+                i = skip[next_skip].end;
+                continue;
+            }
+            match bytes[i] {
+                b'\\' if bytes.get(i + 1).is_some_and(|b| b.is_ascii_punctuation()) => i += 2,
+                b'[' => {
+                    if openers.len() >= MAX_DEPTH * 64 {
+                        return Err(too_deep(Span::new(i, i + 1)));
+                    }
+                    openers.push(i);
+                    i += 1;
+                }
+                b']' => {
+                    let opener = openers.pop();
+                    if bytes.get(i + 1) == Some(&b'{') {
+                        let attr_at = i + 1;
+                        let Some(open) = opener else {
+                            return Err(self.unattached(attr_at, "no `[` opens a span before it"));
+                        };
+                        let block = parse_attr_block(text, attr_at, self.limit(attr_at))?;
+                        self.same_block(open, i)?;
+                        let tagged = tagged(self.rules, &block.items)?;
+                        self.check_tag(&tagged, block.span, "span")?;
+                        self.note_id(&tagged.id)?;
+                        self.found.push(Found {
+                            form: Form::Span,
+                            tagged,
+                            span: Span::new(open, block.span.end),
+                            open: Span::new(open, open + 1),
+                            close: Span::new(i, block.span.end),
+                            attrs: block.span,
+                            placement: None,
+                        });
+                        i = block.span.end;
+                        continue;
+                    }
+                    let link = opener.and_then(|o| {
+                        let bang = o.checked_sub(1).filter(|b| bytes[*b] == b'!');
+                        bang.and_then(|b| body.links.get(&b).map(|l| (b, *l)))
+                            .or_else(|| body.links.get(&o).map(|l| (o, *l)))
+                    });
+                    match link {
+                        Some((link_start, (link_end, false))) if link_end > i => {
+                            if bytes.get(link_end) == Some(&b'{') {
+                                let block = parse_attr_block(text, link_end, self.limit(link_end))?;
+                                self.same_block(link_start, link_end)?;
+                                let tagged = tagged(self.rules, &block.items)?;
+                                self.check_tag(&tagged, block.span, "link")?;
+                                self.note_id(&tagged.id)?;
+                                self.found.push(Found {
+                                    form: Form::Span,
+                                    tagged,
+                                    span: Span::new(link_start, block.span.end),
+                                    open: Span::empty(link_start),
+                                    close: Span::new(link_end, block.span.end),
+                                    attrs: block.span,
+                                    placement: None,
+                                });
+                                i = block.span.end;
+                            } else {
+                                i = link_end;
+                            }
+                        }
+                        _ => i += 1,
+                    }
+                }
+                b'{' => {
+                    self.near_miss(i)?;
+                    i += 1;
+                }
+                _ => i += 1,
+            }
+        }
+        Ok(())
+    }
+
+    /// Where an attribute block must close by: the end of the block it is in.
+    fn limit(&self, at: usize) -> usize {
+        self.body
+            .innermost(at)
+            .map(|b| self.body.blocks[b].span.end)
+            .unwrap_or(self.text.len())
+    }
+
+    fn same_block(&self, open: usize, close: usize) -> Result<(), Diagnostic> {
+        let a = self.body.innermost(open);
+        let b = self.body.innermost(close);
+        if a != b {
+            let in_table = [a, b].iter().flatten().any(|&k| {
+                let span = self.body.blocks[k].span;
+                self.text[span.start..span.end].contains('|')
+            });
+            let hint = if in_table {
+                "a span must open and close in the same table cell"
+            } else {
+                "a span must open and close in the same paragraph; use a fenced div for blocks"
+            };
+            return Err(Diagnostic::new(
+                Span::new(open, open + 1),
+                "span crosses a block boundary",
+            )
+            .hint(hint));
+        }
+        Ok(())
+    }
+
+    fn unattached(&self, at: usize, why: &str) -> Diagnostic {
+        let end = self.text[at..]
+            .find(['}', '\n', '\r'])
+            .map(|n| at + n + 1)
+            .unwrap_or(self.text.len())
+            .min(self.text.len());
+        let end = if self.text.is_char_boundary(end) { end } else { at + 1 };
+        Diagnostic::new(
+            Span::new(at, end),
+            "attribute block attaches to nothing",
+        )
+        .note(why.to_string())
+        .hint("write `[text]{.S31}` with nothing between `]` and `{`, or `\\{` for a literal brace")
+    }
+
+    /// A `{` that no span, link or heading took: an error if it reads like a tag.
+    fn near_miss(&self, at: usize) -> Result<(), Diagnostic> {
+        let text = self.text;
+        let line_end = text[at..].find(['\n', '\r']).map(|n| at + n).unwrap_or(text.len());
+        let inner_end = text[at..line_end].find('}').map(|n| at + n).unwrap_or(line_end);
+        let inner = &text[at + 1..inner_end];
+        let first = inner.trim_start().chars().next();
+        let names_code = inner
+            .split(|c: char| c.is_whitespace() || c == '.' || c == '#' || c == ',')
+            .any(|w| self.rules.exemption(w).is_some() || (code_like(w) && self.rules.suggest_code(w).is_some()));
+        let tag_like = matches!(first, Some('.' | '#')) && inner_end < line_end;
+        let key_like = inner.contains("reason=") || inner.contains("pit=");
+        if !(names_code || tag_like || key_like) {
+            return Ok(());
+        }
+        let prev = text[..at].chars().next_back();
+        let why = match prev {
+            Some(']') => "the `]` before it closes no `[`",
+            Some(c) if c.is_whitespace() => "there is white space between it and the `]` or heading it was meant for",
+            Some(c) if is_invisible(c) => "an invisible character stands between it and the `]`",
+            _ => "no `[text]`, link or heading comes right before it",
+        };
+        if !names_code && !key_like {
+            return Err(self.unattached(at, why));
+        }
+        if first.is_some_and(|c| c.is_ascii_alphanumeric()) && names_code {
+            let word = inner.split_whitespace().next().unwrap_or("");
+            return Err(Diagnostic::new(
+                Span::new(at, (inner_end + 1).min(text.len())),
+                format!("`{{{word}` is missing the dot of a class"),
+            )
+            .hint(format!("write `{{.{word}}}` after the `[text]` it withholds")));
+        }
+        Err(self.unattached(at, why))
+    }
+
+    /// Raw HTML may not carry tags or exemption codes: they would not withhold anything.
+    fn raw_html(&self) -> Result<(), Diagnostic> {
+        let class_re = Regex::new(r#"(?i)\bclass\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))"#)
+            .map_err(|e| Diagnostic::new(Span::empty(0), e.to_string()))?;
+        for span in &self.body.html {
+            let mut pieces = vec![*span];
+            for comment in &self.body.comments {
+                pieces = pieces
+                    .into_iter()
+                    .flat_map(|p| {
+                        if comment.end <= p.start || comment.start >= p.end {
+                            vec![p]
+                        } else {
+                            vec![
+                                Span::new(p.start, comment.start.max(p.start)),
+                                Span::new(comment.end.min(p.end), p.end),
+                            ]
+                        }
+                    })
+                    .filter(|p| !p.is_empty())
+                    .collect();
+            }
+            for piece in pieces {
+                let html = &self.text[piece.start..piece.end];
+                for caps in class_re.captures_iter(html) {
+                    let value = caps.get(2).or(caps.get(3)).or(caps.get(4));
+                    let Some(value) = value else { continue };
+                    for word in value.as_str().split_whitespace() {
+                        if self.rules.exemption(word).is_some()
+                            || (code_like(word) && self.rules.suggest_code(word).is_some())
+                        {
+                            let at = piece.start + value.start();
+                            return Err(Diagnostic::new(
+                                Span::new(at, at + value.len()),
+                                format!("exemption code `{word}` in a class inside raw HTML"),
+                            )
+                            .hint("raw HTML is never withheld; use `::: {.S31}` or `[text]{.S31}`"));
+                        }
+                    }
+                }
+                for (k, _) in html.match_indices('{') {
+                    let after = html[k + 1..].trim_start();
+                    let before = html[..k].chars().next_back();
+                    if after.starts_with('.') || after.starts_with('#') || before == Some(']') {
+                        let at = piece.start + k;
+                        return Err(Diagnostic::new(
+                            Span::new(at, at + 1),
+                            "redaction tag inside raw HTML",
+                        )
+                        .hint("raw HTML is passed through whole; put the tag outside the HTML"));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{00ad}' | '\u{202a}'..='\u{202e}'
+    )
+}
+
+/// Moves `end` back over blank lines so a section stops at its last line of content, never
+/// before `floor`.
+fn trim_back(text: &str, mut end: usize, floor: usize) -> usize {
+    let bytes = text.as_bytes();
+    loop {
+        if end <= floor {
+            return floor;
+        }
+        let prev = bytes[end - 1];
+        if prev != b'\n' && prev != b'\r' {
+            // Mid-line: drop trailing container markers and spaces on this line.
+            let line_start = line_start_of(text, end);
+            if is_blank(&text[line_start..end]) && line_start > floor {
+                end = line_start;
+                continue;
+            }
+            return end;
+        }
+        let mut line_end = end - 1;
+        if prev == b'\n' && line_end > 0 && bytes[line_end - 1] == b'\r' {
+            line_end -= 1;
+        }
+        let line_start = line_start_of(text, line_end);
+        if line_start > floor && is_blank(&text[line_start..line_end]) {
+            end = line_start;
+            continue;
+        }
+        return line_end.max(floor);
+    }
+}
+
+/// Sorts redactions into document order, numbers them and finds each one's parent. Two that
+/// overlap without nesting cannot both be withheld cleanly: an error.
+fn nest(text: &str, mut found: Vec<Found>) -> Result<Vec<Redaction>, Diagnostic> {
+    found.sort_by(|a, b| {
+        a.span
+            .start
+            .cmp(&b.span.start)
+            .then(b.span.end.cmp(&a.span.end))
+    });
+    let mut out: Vec<Redaction> = Vec::with_capacity(found.len());
+    let mut stack: Vec<usize> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for (k, f) in found.into_iter().enumerate() {
+        if !seen.insert((f.span.start, f.span.end, f.attrs.start)) {
+            continue;
+        }
+        while let Some(&top) = stack.last() {
+            if out[top].span.end <= f.span.start {
+                stack.pop();
+            } else {
+                break;
+            }
+        }
+        let parent = stack.last().copied();
+        if let Some(p) = parent
+            && !out[p].span.encloses(f.span)
+        {
+            return Err(Diagnostic::new(
+                Span::new(f.span.start, f.span.start + 1),
+                "redaction overlaps another without nesting inside it",
+            )
+            .note(format!(
+                "the other starts at {}",
+                line_col_label(text, out[p].span.start)
+            ))
+            .hint("close the inner redaction before the outer one ends"));
+        }
+        if stack.len() >= MAX_DEPTH {
+            return Err(too_deep(f.span));
+        }
+        let _ = k;
+        out.push(Redaction {
+            number: out.len() + 1,
+            id: f.tagged.id.map(|(id, _)| id),
+            form: f.form,
+            codes: f.tagged.codes,
+            classes: f.tagged.classes,
+            reason: f.tagged.reason,
+            pit: f.tagged.pit,
+            span: f.span,
+            open: f.open,
+            close: f.close,
+            attrs: f.attrs,
+            parent,
+            placement: f.placement,
+        });
+        stack.push(out.len() - 1);
+    }
+    Ok(out)
+}

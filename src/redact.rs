@@ -1,0 +1,195 @@
+//! (Paper, Audience) → [`Copy`]: the paper as one audience may see it. A withheld passage
+//! becomes a [`Piece::Marker`] holding only the label of its codes, so nothing rendered from
+//! a copy can carry the passage's words, length, links, ids, footnotes or reason.
+
+use crate::front_matter::FrontMatter;
+use crate::model::{BlockPlacement, Form, Paper};
+use crate::rules::{Audience, ExemptionCode, Marking};
+use crate::span::Span;
+
+/// A passage the audience sees, tagged in the source: how to open or close it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Passage<'a> {
+    pub form: Form,
+    /// Codes as the audience's markers show them, e.g. `S31 & S24`; empty for a wrapper.
+    pub label: String,
+    pub codes: Vec<&'a str>,
+    pub reason: Option<&'a str>,
+    pub id: Option<&'a str>,
+    pub classes: &'a [String],
+    pub highlight: bool,
+    pub placement: Option<&'a BlockPlacement>,
+    /// The tag's own source text, kept in Markdown.
+    pub markdown: &'a str,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece<'a> {
+    /// Source text outside any withheld passage.
+    Text(&'a str),
+    /// A withheld passage: its label (`S31 & S24`) and, for a block, where it sits.
+    Marker {
+        label: String,
+        placement: Option<BlockPlacement>,
+    },
+    Open(Passage<'a>),
+    Close(Passage<'a>),
+    /// A heading's attribute block: kept in Markdown, dropped from HTML.
+    HeadingAttrs(&'a str),
+    /// Where a heading with an explicit id starts (HTML puts the id on the element).
+    HeadingStart(&'a str),
+}
+
+/// One audience's copy of a paper.
+#[derive(Debug, Clone)]
+pub struct Copy<'a> {
+    pub audience: &'a Audience,
+    /// The marking this copy carries.
+    pub marking: String,
+    pub front_matter: &'a FrontMatter,
+    /// For an audience that sees everything in the source's marking, the source itself.
+    pub source: Option<&'a str>,
+    pub pieces: Vec<Piece<'a>>,
+    /// How many passages were withheld (maximal ones: nested ones go with their outer one).
+    pub markers: usize,
+}
+
+enum Action {
+    Drop,
+    Marker(usize),
+    Open(usize),
+    Close(usize),
+    HeadingAttrs,
+    HeadingStart(usize),
+}
+
+impl Action {
+    /// Order of cuts that start at the same byte: closes first, then what covers text,
+    /// then the heading's own pieces.
+    fn rank(&self) -> u8 {
+        match self {
+            Action::Close(_) => 0,
+            Action::Marker(_) | Action::Open(_) | Action::Drop => 1,
+            Action::HeadingStart(_) => 2,
+            Action::HeadingAttrs => 3,
+        }
+    }
+}
+
+/// The marker label for a withheld redaction: its codes, then those of redactions nested in
+/// it, in tag order, each once, as the audience shows them.
+pub fn marker_label(paper: &Paper, index: usize, audience: &Audience) -> String {
+    let mut codes: Vec<&ExemptionCode> = Vec::new();
+    let own = paper.redactions[index].codes.iter();
+    let nested = paper.descendants(index).flat_map(|r| r.codes.iter());
+    for code in own.chain(nested) {
+        if !codes.contains(&code) {
+            codes.push(code);
+        }
+    }
+    let mut labels: Vec<String> = Vec::new();
+    for code in codes {
+        let label = audience.label(code);
+        if !labels.contains(&label) {
+            labels.push(label);
+        }
+    }
+    labels.join(" & ")
+}
+
+/// Builds `audience`'s copy of `paper`, whose source is `text`.
+pub fn copy_for<'a>(paper: &'a Paper, text: &'a str, audience: &'a Audience) -> Copy<'a> {
+    let marking = match &audience.marking {
+        Marking::Source => paper.front_matter.classification.clone(),
+        Marking::Fixed(m) => m.clone(),
+    };
+    let mut cuts: Vec<(Span, Action)> = Vec::new();
+    for comment in &paper.comments {
+        cuts.push((*comment, Action::Drop));
+    }
+    for (k, r) in paper.redactions.iter().enumerate() {
+        if r.is_exempt() && audience.withholds_any(&r.codes) {
+            cuts.push((r.span, Action::Marker(k)));
+        } else {
+            cuts.push((r.open, Action::Open(k)));
+            cuts.push((r.close, Action::Close(k)));
+        }
+    }
+    for (k, h) in paper.heading_attrs.iter().enumerate() {
+        cuts.push((h.span, Action::HeadingAttrs));
+        if h.id.is_some() {
+            cuts.push((Span::empty(h.heading.start), Action::HeadingStart(k)));
+        }
+    }
+    cuts.sort_by(|(a, x), (b, y)| {
+        a.start
+            .cmp(&b.start)
+            .then(x.rank().cmp(&y.rank()))
+            .then(b.end.cmp(&a.end))
+    });
+
+    let passage = |k: usize, tag: Span| {
+        let r = &paper.redactions[k];
+        let codes: Vec<&str> = r.codes.iter().map(ExemptionCode::as_str).collect();
+        let mut labels: Vec<String> = Vec::new();
+        for code in &r.codes {
+            let label = audience.label(code);
+            if !labels.contains(&label) {
+                labels.push(label);
+            }
+        }
+        Passage {
+            form: r.form,
+            label: labels.join(" & "),
+            codes,
+            reason: r.reason.as_deref(),
+            id: r.id.as_deref(),
+            classes: &r.classes,
+            highlight: audience.highlight && r.is_exempt(),
+            placement: r.placement.as_ref(),
+            markdown: &text[tag.start..tag.end],
+        }
+    };
+
+    let mut pieces = Vec::new();
+    let mut markers = 0;
+    let mut cursor = paper.body_start;
+    for (span, action) in cuts {
+        if span.start < cursor {
+            continue;
+        }
+        if span.start > cursor {
+            pieces.push(Piece::Text(&text[cursor..span.start]));
+        }
+        match action {
+            Action::Drop => {}
+            Action::Marker(k) => {
+                markers += 1;
+                pieces.push(Piece::Marker {
+                    label: marker_label(paper, k, audience),
+                    placement: paper.redactions[k].placement.clone(),
+                });
+            }
+            Action::Open(k) => pieces.push(Piece::Open(passage(k, span))),
+            Action::Close(k) => pieces.push(Piece::Close(passage(k, span))),
+            Action::HeadingAttrs => pieces.push(Piece::HeadingAttrs(&text[span.start..span.end])),
+            Action::HeadingStart(k) => {
+                if let Some(id) = paper.heading_attrs[k].id.as_deref() {
+                    pieces.push(Piece::HeadingStart(id));
+                }
+            }
+        }
+        cursor = span.end;
+    }
+    if cursor < text.len() {
+        pieces.push(Piece::Text(&text[cursor..]));
+    }
+    Copy {
+        audience,
+        marking,
+        front_matter: &paper.front_matter,
+        source: audience.reads_source().then_some(text),
+        pieces,
+        markers,
+    }
+}

@@ -1,0 +1,354 @@
+//! [`Copy`] → Markdown and HTML. Markdown is the copy's pieces written out (markers as
+//! `**S31 & S24**`); HTML is rendered by pulldown-cmark from the copy's own HTML-flavoured
+//! Markdown (markers as fixed-width boxes), never from the source, then put in the page
+//! template. Every value this module writes into HTML is escaped here, explicitly.
+
+use std::collections::BTreeMap;
+
+use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd, html};
+use sha2::{Digest, Sha256};
+use tera::{Context, Tera};
+
+use crate::model::{BlockPlacement, Form};
+use crate::parse::markdown_options;
+use crate::redact::{Copy, Passage, Piece};
+use crate::rules::hex;
+
+pub const PAGE_TEMPLATE: &str = "paper.html";
+pub const TEMPLATE_FILES: [&str; 1] = [PAGE_TEMPLATE];
+pub const DEFAULT_TEMPLATES: [(&str, &str); 1] =
+    [(PAGE_TEMPLATE, include_str!("../templates/paper.html"))];
+
+/// The page templates, loaded once per run.
+pub struct Templates {
+    tera: Tera,
+    pub origin: Option<std::path::PathBuf>,
+    pub hash: String,
+}
+
+impl Templates {
+    /// Registers each template under its `.html` name, so tera autoescapes it.
+    pub fn from_files(files: &[(&str, String)], origin: Option<std::path::PathBuf>) -> Result<Templates, String> {
+        let mut tera = Tera::new();
+        tera.autoescape_on([".html"]);
+        let mut hasher = Sha256::new();
+        for (name, text) in files {
+            tera.add_raw_template(name, text)
+                .map_err(|e| format!("template `{name}`: {e}"))?;
+            hasher.update(name.as_bytes());
+            hasher.update([0]);
+            hasher.update(text.as_bytes());
+            hasher.update([0]);
+        }
+        Ok(Templates {
+            tera,
+            origin,
+            hash: hex(&hasher.finalize()),
+        })
+    }
+
+    pub fn embedded() -> Result<Templates, String> {
+        let files: Vec<(&str, String)> = DEFAULT_TEMPLATES
+            .iter()
+            .map(|(n, t)| (*n, t.to_string()))
+            .collect();
+        Templates::from_files(&files, None)
+    }
+}
+
+/// Escapes text for HTML content and double-quoted attributes. `|` is escaped too, because
+/// generated HTML can land inside a GFM table row, and line breaks so an attribute stays on
+/// one line.
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '|' => out.push_str("&#124;"),
+            '\n' => out.push_str("&#10;"),
+            '\r' => out.push_str("&#13;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Escapes text as the inside of a CSS double-quoted string.
+pub fn escape_css_string(text: &str) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        if c.is_ascii_alphanumeric() || c == ' ' || c == '-' {
+            out.push(c);
+        } else {
+            out.push_str(&format!("\\{:X} ", c as u32));
+        }
+    }
+    out
+}
+
+/// The copy's Markdown: the source itself for an audience that sees everything, else the
+/// front matter written afresh and the body with markers in place.
+pub fn markdown(copy: &Copy) -> String {
+    if let Some(source) = copy.source {
+        return source.to_string();
+    }
+    let mut out = copy.front_matter.to_yaml(&copy.marking);
+    for piece in &copy.pieces {
+        match piece {
+            Piece::Text(text) | Piece::HeadingAttrs(text) => out.push_str(text),
+            Piece::Marker { label, placement } => {
+                let marker = format!("**{label}**");
+                match placement {
+                    Some(p) => place_block(&mut out, p, &marker),
+                    None => out.push_str(&marker),
+                }
+            }
+            Piece::Open(p) | Piece::Close(p) => out.push_str(p.markdown),
+            Piece::HeadingStart(_) => {}
+        }
+    }
+    out
+}
+
+/// Writes a block so it is its own paragraph inside its container.
+fn place_block(out: &mut String, placement: &BlockPlacement, block: &str) {
+    if placement.blank_before {
+        out.push('\n');
+        out.push_str(&placement.prefix);
+    }
+    out.push_str(block);
+    if placement.blank_after {
+        out.push('\n');
+        out.push_str(placement.prefix.trim_end());
+    }
+}
+
+fn marker_html(label: &str, block: bool) -> String {
+    let label = escape_html(label);
+    if block {
+        format!(
+            "<div class=\"redact-marker redact-marker-block\" role=\"img\" aria-label=\"Withheld under {label}\">{label}</div>"
+        )
+    } else {
+        format!(
+            "<span class=\"redact-marker\" role=\"img\" aria-label=\"Withheld under {label}\">{label}</span>"
+        )
+    }
+}
+
+fn id_attr(id: Option<&str>) -> String {
+    id.map(|id| format!(" id=\"{}\"", escape_html(id)))
+        .unwrap_or_default()
+}
+
+fn open_html(p: &Passage) -> String {
+    let block = p.form != Form::Span;
+    let classes = p.classes.join(" ");
+    if !p.highlight {
+        let tag = if block { "div" } else { "span" };
+        let class = if classes.is_empty() {
+            String::new()
+        } else {
+            format!(" class=\"{}\"", escape_html(&classes))
+        };
+        return format!("<{tag}{class}{}>", id_attr(p.id));
+    }
+    let codes = escape_html(&p.codes.join(" "));
+    let label = escape_html(&p.label);
+    let extra = if classes.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", escape_html(&classes))
+    };
+    if block {
+        let reason = p
+            .reason
+            .map(|r| format!(" <span class=\"redact-reason\">{}</span>", escape_html(r)))
+            .unwrap_or_default();
+        format!(
+            "<div class=\"redact-exempt redact-exempt-block{extra}\" data-codes=\"{codes}\"{}><p class=\"redact-label\"><span class=\"redact-codes\">{label}</span>{reason}</p>",
+            id_attr(p.id)
+        )
+    } else {
+        let title = match p.reason {
+            Some(r) => format!("{}: {}", p.label, r),
+            None => p.label.clone(),
+        };
+        format!(
+            "<mark class=\"redact-exempt{extra}\" data-codes=\"{codes}\" title=\"{}\"{}>",
+            escape_html(&title),
+            id_attr(p.id)
+        )
+    }
+}
+
+fn close_html(p: &Passage) -> String {
+    match (p.form != Form::Span, p.highlight) {
+        (true, _) => "</div>".to_string(),
+        (false, true) => format!(
+            "<sup class=\"redact-codes\">{}</sup></mark>",
+            escape_html(&p.label)
+        ),
+        (false, false) => "</span>".to_string(),
+    }
+}
+
+/// The copy's body as Markdown for the HTML renderer, and where headings with ids start.
+fn html_markdown(copy: &Copy) -> (String, Vec<(usize, String)>) {
+    let mut out = String::new();
+    let mut heading_ids = Vec::new();
+    for piece in &copy.pieces {
+        match piece {
+            Piece::Text(text) => out.push_str(text),
+            Piece::HeadingAttrs(_) => {}
+            Piece::HeadingStart(id) => heading_ids.push((out.len(), id.to_string())),
+            Piece::Marker { label, placement } => match placement {
+                Some(p) => place_block(&mut out, &force_blank_after(p), &marker_html(label, true)),
+                None => out.push_str(&marker_html(label, false)),
+            },
+            Piece::Open(p) => {
+                let html = open_html(p);
+                match (p.form, p.placement) {
+                    (Form::Span, _) | (_, None) => out.push_str(&html),
+                    (Form::Div, Some(place)) => {
+                        let before = BlockPlacement {
+                            blank_after: false,
+                            ..place.clone()
+                        };
+                        place_block(&mut out, &before, &html);
+                        out.push('\n');
+                        out.push_str(place.prefix.trim_end());
+                    }
+                    (Form::Heading, Some(place)) => {
+                        let before = BlockPlacement {
+                            blank_after: false,
+                            ..place.clone()
+                        };
+                        place_block(&mut out, &before, &html);
+                        out.push('\n');
+                        out.push_str(place.prefix.trim_end());
+                        out.push('\n');
+                        out.push_str(&place.prefix);
+                    }
+                }
+            }
+            Piece::Close(p) => {
+                let html = close_html(p);
+                match (p.form, p.placement) {
+                    (Form::Span, _) | (_, None) => out.push_str(&html),
+                    (Form::Div, Some(place)) => {
+                        out.push('\n');
+                        out.push_str(&place.prefix);
+                        out.push_str(&html);
+                        out.push('\n');
+                        out.push_str(place.prefix.trim_end());
+                    }
+                    (Form::Heading, Some(place)) => {
+                        out.push('\n');
+                        out.push_str(place.prefix.trim_end());
+                        out.push('\n');
+                        out.push_str(&place.prefix);
+                        out.push_str(&html);
+                        out.push('\n');
+                        out.push_str(place.prefix.trim_end());
+                    }
+                }
+            }
+        }
+    }
+    (out, heading_ids)
+}
+
+/// An HTML block runs until a blank line, so one must always follow it.
+fn force_blank_after(p: &BlockPlacement) -> BlockPlacement {
+    BlockPlacement {
+        blank_after: true,
+        ..p.clone()
+    }
+}
+
+fn shift(level: HeadingLevel) -> HeadingLevel {
+    match level {
+        HeadingLevel::H1 => HeadingLevel::H2,
+        HeadingLevel::H2 => HeadingLevel::H3,
+        HeadingLevel::H3 => HeadingLevel::H4,
+        HeadingLevel::H4 => HeadingLevel::H5,
+        HeadingLevel::H5 | HeadingLevel::H6 => HeadingLevel::H6,
+    }
+}
+
+/// The copy's body in HTML: headings one level down (the title is the only `<h1>`), each with
+/// its explicit id and no other.
+pub fn html_body(copy: &Copy) -> String {
+    let (markdown, heading_ids) = html_markdown(copy);
+    let mut ids = heading_ids.into_iter().peekable();
+    let parser = Parser::new_ext(&markdown, markdown_options());
+    let events = parser.into_offset_iter().map(|(event, range)| match event {
+        Event::Start(Tag::Heading { level, .. }) => {
+            let mut id = None;
+            while let Some((at, _)) = ids.peek() {
+                if *at < range.start {
+                    ids.next();
+                } else if *at < range.end {
+                    id = ids.next().map(|(_, id)| id.into());
+                    break;
+                } else {
+                    break;
+                }
+            }
+            Event::Start(Tag::Heading {
+                level: shift(level),
+                id,
+                classes: Vec::new(),
+                attrs: Vec::new(),
+            })
+        }
+        Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(shift(level))),
+        other => other,
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, events);
+    out
+}
+
+/// The whole HTML page for the copy, through the page template.
+pub fn html_page(copy: &Copy, templates: &Templates) -> Result<String, String> {
+    let fm = copy.front_matter;
+    let mut context = Context::new();
+    let mut values: BTreeMap<&str, Option<&str>> = BTreeMap::new();
+    values.insert("title", Some(&fm.title));
+    values.insert("classification", Some(&copy.marking));
+    values.insert("marking", Some(&copy.marking));
+    values.insert("notice", copy.audience.notice.as_deref());
+    values.insert("organisation", fm.organisation.as_deref());
+    values.insert("date", fm.date.as_deref());
+    values.insert("author", fm.author.as_deref());
+    values.insert("reference", fm.reference.as_deref());
+    values.insert("agenda_item", fm.agenda_item.as_deref());
+    values.insert("version", fm.version.as_deref());
+    values.insert("status", fm.status.as_deref());
+    values.insert("audience", Some(&copy.audience.name));
+    for (key, value) in values {
+        context.insert(key, &value);
+    }
+    context.insert("marking_css", &escape_css_string(&copy.marking));
+    context.insert("highlight", &copy.audience.highlight);
+    context.insert("body", &html_body(copy));
+    templates
+        .tera
+        .render(PAGE_TEMPLATE, &context)
+        .map_err(|e| {
+            let mut message = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                message.push_str(": ");
+                message.push_str(&s.to_string());
+                source = s.source();
+            }
+            message
+        })
+}

@@ -1,0 +1,421 @@
+//! Rules: the protective markings, the FOIA exemption codes, presentational classes and the
+//! audiences, read from YAML (`rules/`) or the defaults embedded in the binary. Codes and
+//! audiences are validated here once; later stages only look them up.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::error::Diagnostic;
+use crate::span::Span;
+use crate::yaml::from_yaml;
+
+pub const MARKINGS_FILE: &str = "markings.yaml";
+pub const EXEMPTIONS_FILE: &str = "exemptions.yaml";
+pub const AUDIENCES_FILE: &str = "audiences.yaml";
+pub const RULE_FILES: [&str; 3] = [MARKINGS_FILE, EXEMPTIONS_FILE, AUDIENCES_FILE];
+
+/// The default rules, compiled in so the binary works with no `rules/` folder.
+pub const DEFAULT_RULES: [(&str, &str); 3] = [
+    (MARKINGS_FILE, include_str!("../rules/markings.yaml")),
+    (EXEMPTIONS_FILE, include_str!("../rules/exemptions.yaml")),
+    (AUDIENCES_FILE, include_str!("../rules/audiences.yaml")),
+];
+
+/// An exemption code such as `S31`, known to be defined in the rules.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+pub struct ExemptionCode(String);
+
+impl ExemptionCode {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ExemptionCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Test {
+    Absolute,
+    Qualified,
+}
+
+#[derive(Debug, Clone)]
+pub struct Exemption {
+    pub code: ExemptionCode,
+    pub section: String,
+    pub title: String,
+    pub test: Test,
+}
+
+/// The marking an audience's copy carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Marking {
+    /// The paper's own classification.
+    Source,
+    Fixed(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Audience {
+    pub name: String,
+    pub marking: Marking,
+    pub notice: Option<String>,
+    /// Codes withheld from this audience.
+    pub withholds: BTreeSet<ExemptionCode>,
+    pub highlight: bool,
+    /// How each code is shown in markers (a combined group shares one label).
+    pub labels: BTreeMap<ExemptionCode, String>,
+}
+
+impl Audience {
+    pub fn withholds_any(&self, codes: &[ExemptionCode]) -> bool {
+        codes.iter().any(|c| self.withholds.contains(c))
+    }
+
+    /// The audience's Markdown is the source itself: it sees everything in its own marking.
+    pub fn reads_source(&self) -> bool {
+        self.withholds.is_empty() && self.marking == Marking::Source
+    }
+
+    pub fn label(&self, code: &ExemptionCode) -> String {
+        self.labels
+            .get(code)
+            .cloned()
+            .unwrap_or_else(|| code.to_string())
+    }
+}
+
+/// Where the rules came from, for the audit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Embedded,
+    Folder(std::path::PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub markings: Vec<String>,
+    pub exemptions: Vec<Exemption>,
+    pub presentational: BTreeSet<String>,
+    pub audiences: Vec<Audience>,
+    pub origin: Origin,
+    /// SHA-256 over the three files, in a fixed order.
+    pub hash: String,
+}
+
+/// A rules problem, located in one of the three files.
+#[derive(Debug, Clone)]
+pub struct RulesError {
+    pub file: &'static str,
+    pub diagnostic: Diagnostic,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MarkingsFile {
+    markings: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExemptionsFile {
+    exemptions: Vec<ExemptionEntry>,
+    #[serde(default)]
+    presentational: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExemptionEntry {
+    code: String,
+    section: String,
+    title: String,
+    test: Test,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AudiencesFile {
+    audiences: Vec<AudienceEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AudienceEntry {
+    name: String,
+    marking: String,
+    #[serde(default)]
+    notice: Option<String>,
+    withholds: Withholds,
+    #[serde(default)]
+    highlight: bool,
+    #[serde(default)]
+    combine: Vec<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Withholds {
+    Keyword(String),
+    Codes(Vec<String>),
+}
+
+impl Rules {
+    /// The embedded defaults. They are tested, so failing to load them is a build defect.
+    pub fn embedded() -> Result<Rules, RulesError> {
+        let files = DEFAULT_RULES.map(|(name, text)| (name, text.to_string()));
+        Rules::from_files(&files, Origin::Embedded)
+    }
+
+    /// Parses the three files, given as (file name, text) in [`RULE_FILES`] order.
+    pub fn from_files(files: &[(&'static str, String); 3], origin: Origin) -> Result<Rules, RulesError> {
+        let [(_, markings_text), (_, exemptions_text), (_, audiences_text)] = files;
+        let located = |file: &'static str| move |diagnostic| RulesError { file, diagnostic };
+
+        let markings: MarkingsFile = from_yaml(markings_text, 0).map_err(located(MARKINGS_FILE))?;
+        if markings.markings.is_empty() {
+            return Err(RulesError {
+                file: MARKINGS_FILE,
+                diagnostic: Diagnostic::new(Span::new(0, 1), "no markings are listed"),
+            });
+        }
+        let exemptions_file: ExemptionsFile =
+            from_yaml(exemptions_text, 0).map_err(located(EXEMPTIONS_FILE))?;
+        let mut exemptions = Vec::new();
+        let mut seen = BTreeSet::new();
+        for entry in exemptions_file.exemptions {
+            let bad = |message: String| RulesError {
+                file: EXEMPTIONS_FILE,
+                diagnostic: Diagnostic::new(find_span(exemptions_text, &entry.code), message),
+            };
+            if entry.code.is_empty()
+                || !entry.code.chars().all(|c| c.is_ascii_alphanumeric())
+            {
+                return Err(bad(format!(
+                    "exemption code `{}` must be letters and digits only",
+                    entry.code
+                )));
+            }
+            if !seen.insert(entry.code.clone()) {
+                return Err(bad(format!("exemption code `{}` is defined twice", entry.code)));
+            }
+            exemptions.push(Exemption {
+                code: ExemptionCode(entry.code),
+                section: entry.section,
+                title: entry.title,
+                test: entry.test,
+            });
+        }
+        let presentational: BTreeSet<String> = exemptions_file.presentational.into_iter().collect();
+        for class in &presentational {
+            if seen.contains(class) {
+                return Err(RulesError {
+                    file: EXEMPTIONS_FILE,
+                    diagnostic: Diagnostic::new(
+                        find_span(exemptions_text, class),
+                        format!("`{class}` is both an exemption code and a presentational class"),
+                    ),
+                });
+            }
+        }
+
+        let audiences_file: AudiencesFile =
+            from_yaml(audiences_text, 0).map_err(located(AUDIENCES_FILE))?;
+        let mut audiences = Vec::new();
+        let mut names = BTreeSet::new();
+        let code_of = |name: &str| {
+            exemptions
+                .iter()
+                .find(|e| e.code.as_str() == name)
+                .map(|e| e.code.clone())
+        };
+        for entry in audiences_file.audiences {
+            let bad = |needle: &str, message: String| RulesError {
+                file: AUDIENCES_FILE,
+                diagnostic: Diagnostic::new(find_span(audiences_text, needle), message),
+            };
+            let valid_name = !entry.name.is_empty()
+                && entry
+                    .name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+                && !entry.name.starts_with('-');
+            if !valid_name {
+                return Err(bad(
+                    &entry.name,
+                    format!(
+                        "audience name `{}` must be lower-case letters, digits and `-`",
+                        entry.name
+                    ),
+                ));
+            }
+            if entry.name == "audit" {
+                return Err(bad(
+                    &entry.name,
+                    "an audience cannot be named `audit`: that folder holds the audits".into(),
+                ));
+            }
+            if !names.insert(entry.name.clone()) {
+                return Err(bad(&entry.name, format!("audience `{}` is defined twice", entry.name)));
+            }
+            let marking = if entry.marking == "source" {
+                Marking::Source
+            } else if markings.markings.contains(&entry.marking) {
+                Marking::Fixed(entry.marking.clone())
+            } else {
+                return Err(bad(
+                    &entry.marking,
+                    format!(
+                        "audience `{}` has marking `{}`, which is not in {MARKINGS_FILE}",
+                        entry.name, entry.marking
+                    ),
+                ));
+            };
+            let withholds = match &entry.withholds {
+                Withholds::Keyword(word) if word == "all" => {
+                    exemptions.iter().map(|e| e.code.clone()).collect()
+                }
+                Withholds::Keyword(word) => {
+                    return Err(bad(
+                        word,
+                        format!("`withholds` is `all` or a list of codes, not `{word}`"),
+                    ));
+                }
+                Withholds::Codes(codes) => {
+                    let mut set = BTreeSet::new();
+                    for code in codes {
+                        let Some(code) = code_of(code) else {
+                            return Err(bad(code, format!("unknown exemption code `{code}`")));
+                        };
+                        set.insert(code);
+                    }
+                    set
+                }
+            };
+            let mut labels = BTreeMap::new();
+            for group in &entry.combine {
+                let mut codes = Vec::new();
+                for code in group {
+                    let Some(known) = code_of(code) else {
+                        return Err(bad(
+                            code,
+                            format!("combined marker names unknown exemption code `{code}`"),
+                        ));
+                    };
+                    codes.push(known);
+                }
+                let label = group.join(" / ");
+                for code in codes {
+                    labels.insert(code, label.clone());
+                }
+            }
+            audiences.push(Audience {
+                name: entry.name,
+                marking,
+                notice: entry.notice,
+                withholds,
+                highlight: entry.highlight,
+                labels,
+            });
+        }
+        if audiences.is_empty() {
+            return Err(RulesError {
+                file: AUDIENCES_FILE,
+                diagnostic: Diagnostic::new(Span::new(0, 1), "no audiences are defined"),
+            });
+        }
+
+        let mut hasher = Sha256::new();
+        for (name, text) in files {
+            hasher.update(name.as_bytes());
+            hasher.update([0]);
+            hasher.update(text.as_bytes());
+            hasher.update([0]);
+        }
+        Ok(Rules {
+            markings: markings.markings,
+            exemptions,
+            presentational,
+            audiences,
+            origin,
+            hash: hex(&hasher.finalize()),
+        })
+    }
+
+    pub fn exemption(&self, code: &str) -> Option<&Exemption> {
+        self.exemptions.iter().find(|e| e.code.as_str() == code)
+    }
+
+    /// Index of a code in the rules, which is section order.
+    pub fn code_rank(&self, code: &ExemptionCode) -> usize {
+        self.exemptions
+            .iter()
+            .position(|e| &e.code == code)
+            .unwrap_or(usize::MAX)
+    }
+
+    /// The code a mistyped class most likely meant: same letters in another case, else the
+    /// nearest by edit distance.
+    pub fn suggest_code(&self, class: &str) -> Option<&str> {
+        if let Some(e) = self
+            .exemptions
+            .iter()
+            .find(|e| e.code.as_str().eq_ignore_ascii_case(class))
+        {
+            return Some(e.code.as_str());
+        }
+        self.exemptions
+            .iter()
+            .map(|e| (strsim::levenshtein(e.code.as_str(), class), e.code.as_str()))
+            .filter(|(d, _)| *d <= 1)
+            .min()
+            .map(|(_, c)| c)
+    }
+}
+
+/// Where a value first appears in a rules file, to point an error at it.
+fn find_span(text: &str, needle: &str) -> Span {
+    if needle.is_empty() {
+        return Span::new(0, 1.min(text.len()));
+    }
+    text.find(needle)
+        .map(|at| Span::new(at, at + needle.len()))
+        .unwrap_or(Span::new(0, 1.min(text.len())))
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_rules_carry_every_part_ii_exemption() {
+        let rules = Rules::embedded().expect("embedded rules load");
+        let codes: Vec<&str> = rules.exemptions.iter().map(|e| e.code.as_str()).collect();
+        let mut expected = vec!["S21", "S22", "S22A", "S23", "S24"];
+        let numbered: Vec<String> = (26..=44).map(|n| format!("S{n}")).collect();
+        expected.extend(numbered.iter().map(String::as_str));
+        assert_eq!(codes, expected);
+        assert_eq!(rules.exemption("S23").map(|e| e.test), Some(Test::Absolute));
+        assert_eq!(rules.exemption("S31").map(|e| e.test), Some(Test::Qualified));
+        let public = rules.audiences.iter().find(|a| a.name == "public");
+        assert!(public.is_some_and(|a| a.withholds.len() == codes.len()));
+    }
+
+    #[test]
+    fn suggests_exact_case() {
+        let rules = Rules::embedded().expect("embedded rules load");
+        assert_eq!(rules.suggest_code("s31"), Some("S31"));
+        assert_eq!(rules.suggest_code("s22a"), Some("S22A"));
+    }
+}
