@@ -9,7 +9,10 @@ use crate::span::Span;
 pub enum AttrItem {
     Class(String),
     Id(String),
-    Pair { key: String, value: String },
+    Pair {
+        key: String,
+        value: String,
+    },
     /// A word with no `.`, `#` or `=`: never valid in braces (`{S31}`), kept for the hint.
     Bare(String),
 }
@@ -150,10 +153,7 @@ pub fn parse_attr_block(text: &str, start: usize, limit: usize) -> Result<AttrBl
                 }
             }
         }
-        if i < limit
-            && !(bytes[i] as char).is_ascii_whitespace()
-            && bytes[i] != b'}'
-        {
+        if i < limit && !(bytes[i] as char).is_ascii_whitespace() && bytes[i] != b'}' {
             return Err(
                 Diagnostic::new(Span::new(i, i + 1), "attribute block does not parse")
                     .hint("separate attributes with spaces: `{.S31 #id reason=\"...\"}`"),
@@ -215,7 +215,7 @@ mod tests {
 
     #[test]
     fn unclosed_block_is_an_error_at_the_brace() {
-        let err = parse_attr_block("{.S31 rest of line", 0, 18).unwrap_err();
+        let err = parse_attr_block("{.S31 rest of line", 0, 18).expect_err("unclosed");
         assert_eq!(err.span, Span::new(0, 1));
     }
 

@@ -61,7 +61,11 @@ where
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { Exit::BadInput as u8 } else { 0 });
+            return ExitCode::from(if e.use_stderr() {
+                Exit::BadInput as u8
+            } else {
+                0
+            });
         }
     };
     let exit = match cli.command {

@@ -45,15 +45,19 @@ impl Diagnostic {
     }
 }
 
+/// Malformed input and the text it was found in, so the snippet can be drawn.
+#[derive(Debug)]
+pub struct SourceError {
+    pub path: PathBuf,
+    pub text: String,
+    pub diagnostic: Diagnostic,
+}
+
 /// Everything that can stop a paper or a run.
 #[derive(Debug)]
 pub enum Error {
     /// Malformed input, with the text it was found in so the snippet can be drawn.
-    Source {
-        path: PathBuf,
-        text: String,
-        diagnostic: Diagnostic,
-    },
+    Source(Box<SourceError>),
     /// A file or folder problem: missing, unreadable, not UTF-8, a symlink, a name clash.
     Path { path: PathBuf, message: String },
     /// Rendering failed (a template error); the paper's copies are not written.
@@ -70,6 +74,14 @@ impl Error {
         }
     }
 
+    pub fn source(path: impl AsRef<Path>, text: &str, diagnostic: Diagnostic) -> Self {
+        Error::Source(Box::new(SourceError {
+            path: path.as_ref().to_path_buf(),
+            text: text.to_string(),
+            diagnostic,
+        }))
+    }
+
     pub fn exit(&self) -> Exit {
         Exit::BadInput
     }
@@ -78,11 +90,7 @@ impl Error {
     /// carets and any hint.
     pub fn render(&self) -> String {
         match self {
-            Error::Source {
-                path,
-                text,
-                diagnostic,
-            } => render_diagnostic(path, text, diagnostic),
+            Error::Source(e) => render_diagnostic(&e.path, &e.text, &e.diagnostic),
             Error::Path { path, message } => format!("{}: error: {message}\n", path.display()),
             Error::Render { path, message } => {
                 format!("{}: error: cannot render: {message}\n", path.display())

@@ -143,9 +143,14 @@ pub fn parse(text: &str, split: Split, rules: &Rules) -> Result<FrontMatter, Dia
     let required = |value: Option<String>, key: &str| -> Result<String, Diagnostic> {
         match value {
             Some(v) if !v.trim().is_empty() => Ok(v),
-            Some(_) => Err(Diagnostic::new(value_span(text, split, key), format!("`{key}` is empty"))),
-            None => Err(Diagnostic::new(line_one, format!("front matter has no `{key}`"))
-                .hint(format!("add `{key}:` to the front matter"))),
+            Some(_) => Err(Diagnostic::new(
+                value_span(text, split, key),
+                format!("`{key}` is empty"),
+            )),
+            None => Err(
+                Diagnostic::new(line_one, format!("front matter has no `{key}`"))
+                    .hint(format!("add `{key}:` to the front matter")),
+            ),
         }
     };
     let front = FrontMatter {
@@ -206,7 +211,11 @@ impl FrontMatter {
     pub fn to_yaml(&self, marking: &str) -> String {
         let mut out = String::from("---\n");
         for (key, value) in self.entries() {
-            let value = if key == "classification" { marking } else { value };
+            let value = if key == "classification" {
+                marking
+            } else {
+                value
+            };
             // A JSON string is a valid YAML double-quoted scalar, so every value round-trips.
             let quoted = serde_json::to_string(value).unwrap_or_else(|_| "\"\"".into());
             out.push_str(&format!("{key}: {quoted}\n"));
@@ -222,7 +231,9 @@ fn looks_like_tag(value: &str) -> bool {
     let bytes = value.as_bytes();
     value.contains("]{")
         || value.trim_start().starts_with(":::")
-        || bytes.windows(2).any(|w| w[0] == b'{' && matches!(w[1], b'.' | b'#'))
+        || bytes
+            .windows(2)
+            .any(|w| w[0] == b'{' && matches!(w[1], b'.' | b'#'))
         || value.contains("] {")
 }
 

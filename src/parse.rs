@@ -134,11 +134,16 @@ impl Body {
                 }
             }
             masked = Some(String::from_utf8(bytes).map_err(|_| {
-                Diagnostic::new(Span::new(body_start, body_start), "internal: mask broke UTF-8")
+                Diagnostic::new(
+                    Span::new(body_start, body_start),
+                    "internal: mask broke UTF-8",
+                )
             })?);
             previous = Some(positions);
         }
-        let at = previous.and_then(|p| p.first().copied()).unwrap_or(body_start);
+        let at = previous
+            .and_then(|p| p.first().copied())
+            .unwrap_or(body_start);
         Err(Diagnostic::new(
             Span::new(at, at + 3),
             "cannot tell whether these fence lines are code or fences",
@@ -457,11 +462,10 @@ fn fences(
             continue;
         }
         if Body::in_any(html, colon) {
-            return Err(Diagnostic::new(
-                Span::new(colon, end),
-                "fenced div inside raw HTML",
-            )
-            .hint("leave a blank line between the HTML block and the fence"));
+            return Err(
+                Diagnostic::new(Span::new(colon, end), "fenced div inside raw HTML")
+                    .hint("leave a blank line between the HTML block and the fence"),
+            );
         }
         let mut i = colon;
         let bytes = text.as_bytes();
@@ -508,7 +512,9 @@ fn fences(
                     Span::new(word_start, end),
                     "fence line does not parse",
                 )
-                .hint("a fence is `:::` alone (closing) or `::: {.S31 ...}` / `::: S31` (opening)"));
+                .hint(
+                    "a fence is `:::` alone (closing) or `::: {.S31 ...}` / `::: S31` (opening)",
+                ));
             }
             FenceKind::Open {
                 attrs: None,
@@ -553,12 +559,12 @@ fn class_error(rules: &Rules, class: &str, span: Span) -> Diagnostic {
         ));
     }
     if code_like(class) {
-        Diagnostic::new(span, format!("unknown exemption code `{class}`"))
-            .hint("codes are defined in rules/exemptions.yaml (S21, S22, S22A, S23, S24, S26 to S44)")
-    } else {
-        Diagnostic::new(span, format!("unknown class `.{class}`")).hint(
-            "a class must be an exemption code or a presentational class that rules/ allows",
+        Diagnostic::new(span, format!("unknown exemption code `{class}`")).hint(
+            "codes are defined in rules/exemptions.yaml (S21, S22, S22A, S23, S24, S26 to S44)",
         )
+    } else {
+        Diagnostic::new(span, format!("unknown class `.{class}`"))
+            .hint("a class must be an exemption code or a presentational class that rules/ allows")
     }
 }
 
@@ -648,6 +654,16 @@ struct Collector<'a> {
     ids: BTreeMap<String, usize>,
 }
 
+/// A heading and the container its section cannot leave.
+struct HeadingAt {
+    start: usize,
+    block_end: usize,
+    level: u8,
+    /// Identifies the container: (kind, index or start).
+    container: (usize, usize),
+    container_end: usize,
+}
+
 /// Where a div lives: its content and the container its fences sit in.
 struct DivExtent {
     /// From the opening fence's colon to the end of the closing fence line.
@@ -661,7 +677,10 @@ impl<'a> Collector<'a> {
         if let Some((id, span)) = id {
             if let Some(&first) = self.ids.get(id) {
                 return Err(Diagnostic::new(*span, format!("duplicate id `{id}`"))
-                    .note(format!("first used at {}", line_col_label(self.text, first)))
+                    .note(format!(
+                        "first used at {}",
+                        line_col_label(self.text, first)
+                    ))
                     .hint("every id in a paper must be unique"));
             }
             self.ids.insert(id.clone(), span.start);
@@ -671,22 +690,23 @@ impl<'a> Collector<'a> {
 
     fn placement(&self, start: usize, end: usize, prefix: &str) -> BlockPlacement {
         let line_start = line_start_of(self.text, start);
-        let blank_before = !has_list_marker(prefix)
-            && line_start > self.body.body_start
-            && {
-                let prev_start = line_start_of(self.text, line_start.saturating_sub(1).max(
+        let blank_before = !has_list_marker(prefix) && line_start > self.body.body_start && {
+            let prev_start = line_start_of(
+                self.text,
+                line_start.saturating_sub(1).max(
                     if line_start >= 2 && &self.text[line_start - 2..line_start] == "\r\n" {
                         line_start - 2
                     } else {
                         line_start - 1
                     },
-                ));
-                let prev_end = self.text[prev_start..line_start]
-                    .trim_end_matches(['\n', '\r'])
-                    .len()
-                    + prev_start;
-                prev_start >= self.body.body_start && !is_blank(&self.text[prev_start..prev_end])
-            };
+                ),
+            );
+            let prev_end = self.text[prev_start..line_start]
+                .trim_end_matches(['\n', '\r'])
+                .len()
+                + prev_start;
+            prev_start >= self.body.body_start && !is_blank(&self.text[prev_start..prev_end])
+        };
         let blank_after = lines(self.text, end)
             .nth(1)
             .is_some_and(|(s, e, _)| !is_blank(&self.text[s..e]));
@@ -724,7 +744,10 @@ impl<'a> Collector<'a> {
                             Span::new(fence.colon, fence.end),
                             "closing fence is in a different container from its opening fence",
                         )
-                        .note(format!("the div opens at {}", line_col_label(self.text, first)))
+                        .note(format!(
+                            "the div opens at {}",
+                            line_col_label(self.text, first)
+                        ))
                         .hint("open and close a div inside the same blockquote or list item"));
                     }
                     extents.push((
@@ -754,9 +777,13 @@ impl<'a> Collector<'a> {
             };
             let (items, attr_span) = match (attrs, bare) {
                 (Some(block), _) => (block.items.clone(), block.span),
-                (None, Some((word, span))) => {
-                    (vec![(AttrItem::Class(word.clone()), Span::new(span.start.saturating_sub(1), span.end))], *span)
-                }
+                (None, Some((word, span))) => (
+                    vec![(
+                        AttrItem::Class(word.clone()),
+                        Span::new(span.start.saturating_sub(1), span.end),
+                    )],
+                    *span,
+                ),
                 (None, None) => continue,
             };
             let tagged = tagged(self.rules, &items)?;
@@ -794,8 +821,10 @@ impl<'a> Collector<'a> {
                 .hint("add the code it is withheld under, e.g. `.S31`"));
             }
             if tagged.classes.is_empty() || tagged.reason.is_some() || tagged.pit.is_some() {
-                return Err(Diagnostic::new(at, format!("{what} names no exemption code"))
-                    .hint("add the code it is withheld under, e.g. `{.S31}`"));
+                return Err(
+                    Diagnostic::new(at, format!("{what} names no exemption code"))
+                        .hint("add the code it is withheld under, e.g. `{.S31}`"),
+                );
             }
         }
         Ok(())
@@ -824,8 +853,7 @@ impl<'a> Collector<'a> {
         let text = self.text;
         let body = self.body;
         let divs = self.div_spans();
-        // (heading start, level, container key, container end)
-        let mut headings: Vec<(usize, usize, u8, (usize, usize), usize)> = Vec::new();
+        let mut headings: Vec<HeadingAt> = Vec::new();
         for block in &body.blocks {
             let BlockKind::Heading(level) = block.kind else {
                 continue;
@@ -844,9 +872,18 @@ impl<'a> Collector<'a> {
                 (None, Some((content, _))) => ((1, content.start), content.end),
                 (None, None) => ((0, 0), body.text_len),
             };
-            headings.push((start, block.span.end, level, key, end));
+            headings.push(HeadingAt {
+                start,
+                block_end: block.span.end,
+                level,
+                container: key,
+                container_end: end,
+            });
         }
-        for (i, &(start, block_end, level, key, container_end)) in headings.iter().enumerate() {
+        for (i, h) in headings.iter().enumerate() {
+            let (start, level, key, container_end) =
+                (h.start, h.level, h.container, h.container_end);
+            let block_end = h.block_end;
             let Some((line_end, attrs)) = self.heading_attr_block(start, block_end)? else {
                 continue;
             };
@@ -860,16 +897,19 @@ impl<'a> Collector<'a> {
             });
             if tagged.codes.is_empty() {
                 if tagged.reason.is_some() || tagged.pit.is_some() {
-                    return Err(Diagnostic::new(attrs.span, "heading has a reason but no exemption code")
-                        .hint("add the code its section is withheld under, e.g. `.S31`"));
+                    return Err(Diagnostic::new(
+                        attrs.span,
+                        "heading has a reason but no exemption code",
+                    )
+                    .hint("add the code its section is withheld under, e.g. `.S31`"));
                 }
                 continue;
             }
             let next = headings[i + 1..]
                 .iter()
-                .take_while(|h| h.0 < container_end)
-                .find(|h| h.3 == key && h.2 <= level)
-                .map(|h| line_start_of(text, h.0));
+                .take_while(|h| h.start < container_end)
+                .find(|h| h.container == key && h.level <= level)
+                .map(|h| line_start_of(text, h.start));
             let raw_end = next.unwrap_or(container_end).min(text.len());
             let end = trim_back(text, raw_end, line_end);
             let line_start = line_start_of(text, start);
@@ -900,13 +940,19 @@ impl<'a> Collector<'a> {
             .take_while(|(s, _, _)| *s < block_end)
             .collect();
         let (line_start, line_end) = if bytes.get(start) == Some(&b'#') || heading_lines.len() < 2 {
-            let (s, e, _) = heading_lines.first().copied().unwrap_or((start, start, start));
+            let (s, e, _) = heading_lines
+                .first()
+                .copied()
+                .unwrap_or((start, start, start));
             (s, e)
         } else {
             let (s, e, _) = heading_lines[heading_lines.len() - 2];
             (s, e)
         };
-        let mut t = text[..line_end].trim_end_matches([' ', '\t']).len().max(line_start);
+        let mut t = text[..line_end]
+            .trim_end_matches([' ', '\t'])
+            .len()
+            .max(line_start);
         if bytes.get(start) == Some(&b'#') {
             let hashes = text[line_start..t].trim_end_matches('#');
             let cut = line_start + hashes.len();
@@ -1077,7 +1123,11 @@ impl<'a> Collector<'a> {
             .map(|n| at + n + 1)
             .unwrap_or(self.text.len())
             .min(self.text.len());
-        let end = if self.text.is_char_boundary(end) { end } else { at + 1 };
+        let end = if self.text.is_char_boundary(end) {
+            end
+        } else {
+            at + 1
+        };
         Diagnostic::new(
             Span::new(at, end),
             "attribute block attaches to nothing",
@@ -1089,13 +1139,22 @@ impl<'a> Collector<'a> {
     /// A `{` that no span, link or heading took: an error if it reads like a tag.
     fn near_miss(&self, at: usize) -> Result<(), Diagnostic> {
         let text = self.text;
-        let line_end = text[at..].find(['\n', '\r']).map(|n| at + n).unwrap_or(text.len());
-        let inner_end = text[at..line_end].find('}').map(|n| at + n).unwrap_or(line_end);
+        let line_end = text[at..]
+            .find(['\n', '\r'])
+            .map(|n| at + n)
+            .unwrap_or(text.len());
+        let inner_end = text[at..line_end]
+            .find('}')
+            .map(|n| at + n)
+            .unwrap_or(line_end);
         let inner = &text[at + 1..inner_end];
         let first = inner.trim_start().chars().next();
         let names_code = inner
             .split(|c: char| c.is_whitespace() || c == '.' || c == '#' || c == ',')
-            .any(|w| self.rules.exemption(w).is_some() || (code_like(w) && self.rules.suggest_code(w).is_some()));
+            .any(|w| {
+                self.rules.exemption(w).is_some()
+                    || (code_like(w) && self.rules.suggest_code(w).is_some())
+            });
         let tag_like = matches!(first, Some('.' | '#')) && inner_end < line_end;
         let key_like = inner.contains("reason=") || inner.contains("pit=");
         if !(names_code || tag_like || key_like) {
@@ -1104,7 +1163,9 @@ impl<'a> Collector<'a> {
         let prev = text[..at].chars().next_back();
         let why = match prev {
             Some(']') => "the `]` before it closes no `[`",
-            Some(c) if c.is_whitespace() => "there is white space between it and the `]` or heading it was meant for",
+            Some(c) if c.is_whitespace() => {
+                "there is white space between it and the `]` or heading it was meant for"
+            }
             Some(c) if is_invisible(c) => "an invisible character stands between it and the `]`",
             _ => "no `[text]`, link or heading comes right before it",
         };
@@ -1117,7 +1178,9 @@ impl<'a> Collector<'a> {
                 Span::new(at, (inner_end + 1).min(text.len())),
                 format!("`{{{word}` is missing the dot of a class"),
             )
-            .hint(format!("write `{{.{word}}}` after the `[text]` it withholds")));
+            .hint(format!(
+                "write `{{.{word}}}` after the `[text]` it withholds"
+            )));
         }
         Err(self.unattached(at, why))
     }
@@ -1158,7 +1221,9 @@ impl<'a> Collector<'a> {
                                 Span::new(at, at + value.len()),
                                 format!("exemption code `{word}` in a class inside raw HTML"),
                             )
-                            .hint("raw HTML is never withheld; use `::: {.S31}` or `[text]{.S31}`"));
+                            .hint(
+                                "raw HTML is never withheld; use `::: {.S31}` or `[text]{.S31}`",
+                            ));
                         }
                     }
                 }

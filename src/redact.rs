@@ -143,7 +143,8 @@ pub fn copy_for<'a>(paper: &'a Paper, text: &'a str, audience: &'a Audience) -> 
             label: labels.join(" & "),
             codes,
             reason: r.reason.as_deref(),
-            id: r.id.as_deref(),
+            // A heading's id goes on the heading element itself, not on its wrapper.
+            id: r.id.as_deref().filter(|_| r.form != Form::Heading),
             classes: &r.classes,
             highlight: audience.highlight && r.is_exempt(),
             placement: r.placement.as_ref(),

@@ -28,7 +28,10 @@ pub struct Templates {
 
 impl Templates {
     /// Registers each template under its `.html` name, so tera autoescapes it.
-    pub fn from_files(files: &[(&str, String)], origin: Option<std::path::PathBuf>) -> Result<Templates, String> {
+    pub fn from_files(
+        files: &[(&str, String)],
+        origin: Option<std::path::PathBuf>,
+    ) -> Result<Templates, String> {
         let mut tera = Tera::new();
         tera.autoescape_on([".html"]);
         let mut hasher = Sha256::new();
@@ -338,17 +341,14 @@ pub fn html_page(copy: &Copy, templates: &Templates) -> Result<String, String> {
     context.insert("marking_css", &escape_css_string(&copy.marking));
     context.insert("highlight", &copy.audience.highlight);
     context.insert("body", &html_body(copy));
-    templates
-        .tera
-        .render(PAGE_TEMPLATE, &context)
-        .map_err(|e| {
-            let mut message = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                message.push_str(": ");
-                message.push_str(&s.to_string());
-                source = s.source();
-            }
-            message
-        })
+    templates.tera.render(PAGE_TEMPLATE, &context).map_err(|e| {
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        message
+    })
 }

@@ -175,8 +175,15 @@ impl Rules {
     }
 
     /// Parses the three files, given as (file name, text) in [`RULE_FILES`] order.
-    pub fn from_files(files: &[(&'static str, String); 3], origin: Origin) -> Result<Rules, RulesError> {
-        let [(_, markings_text), (_, exemptions_text), (_, audiences_text)] = files;
+    pub fn from_files(
+        files: &[(&'static str, String); 3],
+        origin: Origin,
+    ) -> Result<Rules, RulesError> {
+        let [
+            (_, markings_text),
+            (_, exemptions_text),
+            (_, audiences_text),
+        ] = files;
         let located = |file: &'static str| move |diagnostic| RulesError { file, diagnostic };
 
         let markings: MarkingsFile = from_yaml(markings_text, 0).map_err(located(MARKINGS_FILE))?;
@@ -195,16 +202,17 @@ impl Rules {
                 file: EXEMPTIONS_FILE,
                 diagnostic: Diagnostic::new(find_span(exemptions_text, &entry.code), message),
             };
-            if entry.code.is_empty()
-                || !entry.code.chars().all(|c| c.is_ascii_alphanumeric())
-            {
+            if entry.code.is_empty() || !entry.code.chars().all(|c| c.is_ascii_alphanumeric()) {
                 return Err(bad(format!(
                     "exemption code `{}` must be letters and digits only",
                     entry.code
                 )));
             }
             if !seen.insert(entry.code.clone()) {
-                return Err(bad(format!("exemption code `{}` is defined twice", entry.code)));
+                return Err(bad(format!(
+                    "exemption code `{}` is defined twice",
+                    entry.code
+                )));
             }
             exemptions.push(Exemption {
                 code: ExemptionCode(entry.code),
@@ -263,7 +271,10 @@ impl Rules {
                 ));
             }
             if !names.insert(entry.name.clone()) {
-                return Err(bad(&entry.name, format!("audience `{}` is defined twice", entry.name)));
+                return Err(bad(
+                    &entry.name,
+                    format!("audience `{}` is defined twice", entry.name),
+                ));
             }
             let marking = if entry.marking == "source" {
                 Marking::Source
@@ -407,7 +418,10 @@ mod tests {
         expected.extend(numbered.iter().map(String::as_str));
         assert_eq!(codes, expected);
         assert_eq!(rules.exemption("S23").map(|e| e.test), Some(Test::Absolute));
-        assert_eq!(rules.exemption("S31").map(|e| e.test), Some(Test::Qualified));
+        assert_eq!(
+            rules.exemption("S31").map(|e| e.test),
+            Some(Test::Qualified)
+        );
         let public = rules.audiences.iter().find(|a| a.name == "public");
         assert!(public.is_some_and(|a| a.withholds.len() == codes.len()));
     }

@@ -184,7 +184,8 @@ fn io_message(e: &std::io::Error) -> String {
 
 /// Reads a paper as UTF-8 text. Empty files and invalid UTF-8 are errors naming the path.
 pub fn read_paper(path: &Path) -> Result<String, Error> {
-    let bytes = fs::read(path).map_err(|e| Error::path(path, format!("cannot read: {}", io_message(&e))))?;
+    let bytes = fs::read(path)
+        .map_err(|e| Error::path(path, format!("cannot read: {}", io_message(&e))))?;
     if bytes.is_empty() {
         return Err(Error::path(path, "paper is empty"));
     }
@@ -205,11 +206,7 @@ fn rules_error(folder: Option<&Path>, text: &str, e: RulesError) -> Error {
         Some(dir) => dir.join(e.file),
         None => Path::new("<embedded rules>").join(e.file),
     };
-    Error::Source {
-        path,
-        text: text.to_string(),
-        diagnostic: e.diagnostic,
-    }
+    Error::source(path, text, e.diagnostic)
 }
 
 /// Rules from `--rules DIR`, else `./rules` if present, else the embedded defaults.
@@ -278,7 +275,10 @@ fn read_folder<'n>(
         .map(|name| {
             let path = folder.join(name);
             if fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
-                return Err(Error::path(&path, "is a symlink; redact never follows symlinks"));
+                return Err(Error::path(
+                    &path,
+                    "is a symlink; redact never follows symlinks",
+                ));
             }
             let text = fs::read_to_string(&path).map_err(|e| {
                 Error::path(
@@ -296,9 +296,5 @@ fn read_folder<'n>(
 
 /// A problem in a paper's text, ready to print.
 pub fn source_error(path: &Path, text: &str, diagnostic: Diagnostic) -> Error {
-    Error::Source {
-        path: path.to_path_buf(),
-        text: text.to_string(),
-        diagnostic,
-    }
+    Error::source(path, text, diagnostic)
 }

@@ -86,7 +86,11 @@ impl LineIndex {
         let Some(&start) = self.starts.get(line.saturating_sub(1)) else {
             return "";
         };
-        let start = if line <= 1 { start.max(self.bom) } else { start };
+        let start = if line <= 1 {
+            start.max(self.bom)
+        } else {
+            start
+        };
         let end = self.starts.get(line).copied().unwrap_or(text.len());
         text.get(start..end)
             .unwrap_or("")

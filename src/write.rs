@@ -70,7 +70,10 @@ impl Writer {
                     .map_err(|e| Error::path(parent, format!("cannot create folder: {e}")))?;
             }
             if fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
-                return Err(Error::path(&target, "is a folder; cannot replace it with a copy"));
+                return Err(Error::path(
+                    &target,
+                    "is a folder; cannot replace it with a copy",
+                ));
             }
             fs::rename(&temp, &target)
                 .map_err(|e| Error::path(&target, format!("cannot write: {e}")))?;
@@ -85,7 +88,12 @@ impl Writer {
             match fs::remove_file(&target) {
                 Ok(()) => {}
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(Error::path(&target, format!("cannot remove stale copy: {e}"))),
+                Err(e) => {
+                    return Err(Error::path(
+                        &target,
+                        format!("cannot remove stale copy: {e}"),
+                    ));
+                }
             }
         }
         Ok(())

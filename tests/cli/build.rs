@@ -1,0 +1,158 @@
+//! `redact build` on the example papers: every copy snapshotted, layout, determinism.
+
+use std::fs;
+
+use super::{fixtures, redact, tree};
+
+/// One reviewed snapshot per fixture × audience × format.
+#[test]
+fn fixture_copies_match_snapshots() {
+    insta::glob!("../../fixtures", "*.md", |path| {
+        let out = tempfile::tempdir().unwrap();
+        let name = path.file_stem().unwrap().to_str().unwrap();
+        redact()
+            .arg("build")
+            .arg(path)
+            .arg("--out")
+            .arg(out.path())
+            .assert()
+            .success();
+        for audience in ["council", "public"] {
+            for ext in ["md", "html"] {
+                let file = out.path().join(audience).join(format!("{name}.{ext}"));
+                let text = fs::read_to_string(&file).unwrap();
+                insta::assert_snapshot!(format!("{audience}.{ext}"), text);
+            }
+        }
+    });
+}
+
+#[test]
+fn build_writes_every_audience_copy_of_every_paper() {
+    let out = tempfile::tempdir().unwrap();
+    redact()
+        .args(["build", "fixtures", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    let written: Vec<String> = tree(out.path()).into_iter().map(|(p, _)| p).collect();
+    let mut expected = Vec::new();
+    for audience in ["council", "public"] {
+        for entry in fs::read_dir(fixtures()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "md") {
+                let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
+                expected.push(format!("{audience}/{stem}.html"));
+                expected.push(format!("{audience}/{stem}.md"));
+            }
+        }
+    }
+    expected.sort();
+    assert!(expected.len() >= 24, "at least six fixtures");
+    assert_eq!(written, expected);
+}
+
+#[test]
+fn two_builds_give_the_same_bytes() {
+    let first = tempfile::tempdir().unwrap();
+    let second = tempfile::tempdir().unwrap();
+    for out in [&first, &second] {
+        redact()
+            .args(["build", "fixtures", "--out"])
+            .arg(out.path())
+            .assert()
+            .success();
+    }
+    assert_eq!(tree(first.path()), tree(second.path()));
+}
+
+#[test]
+fn council_markdown_is_the_source_byte_for_byte() {
+    let out = tempfile::tempdir().unwrap();
+    redact()
+        .args(["build", "fixtures", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    for entry in fs::read_dir(fixtures()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
+        let stem = path.file_stem().unwrap().to_str().unwrap();
+        let council = fs::read(out.path().join("council").join(format!("{stem}.md"))).unwrap();
+        assert_eq!(council, fs::read(&path).unwrap(), "{stem}");
+    }
+}
+
+#[test]
+fn html_carries_the_marking_at_top_and_bottom_and_one_h1() {
+    let out = tempfile::tempdir().unwrap();
+    redact()
+        .args(["build", "fixtures/01-soc-lead-continuation.md", "--out"])
+        .arg(out.path())
+        .assert()
+        .success();
+    for (audience, marking) in [("council", "OFFICIAL-SENSITIVE"), ("public", "OFFICIAL")] {
+        let html = fs::read_to_string(
+            out.path()
+                .join(audience)
+                .join("01-soc-lead-continuation.html"),
+        )
+        .unwrap();
+        let banner = format!("<p class=\"banner\">{marking}</p>");
+        let header = html.find("<header>").unwrap();
+        let main = html.find("<main>").unwrap();
+        let footer = html.find("<footer>").unwrap();
+        assert!(
+            html[header..main].contains(&banner),
+            "{audience} top banner"
+        );
+        assert!(html[footer..].contains(&banner), "{audience} bottom banner");
+        assert_eq!(
+            html.matches("<h1").count(),
+            1,
+            "{audience}: the title is the only h1"
+        );
+        assert!(
+            html.contains("@top-center"),
+            "print CSS repeats the marking"
+        );
+    }
+    let public =
+        fs::read_to_string(out.path().join("public/01-soc-lead-continuation.html")).unwrap();
+    assert!(public.contains("Released under the Freedom of Information Act 2000"));
+    assert!(public.contains("aria-label=\"Withheld under S31 &amp; S24\""));
+}
+
+/// The reference release copy's shapes: a marker inline in a sentence, a withheld bullet
+/// still a bullet, a withheld section one marker paragraph.
+#[test]
+fn public_markdown_has_markers_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let paper = dir.path().join("shapes.md");
+    fs::write(
+        &paper,
+        "---\ntitle: Shapes\nclassification: OFFICIAL-SENSITIVE\n---\n\
+         Work led to [the arrest of 12 people]{.S31 .S24} last year.\n\n\
+         - Public bullet\n- [Secret bullet]{.S23}\n\n\
+         ## Future operations {.S31}\n\nPlans.\n\n### Detail\n\nMore.\n\n## Next\n\nText.\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    redact()
+        .arg("build")
+        .arg(&paper)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let public = fs::read_to_string(out.join("public/shapes.md")).unwrap();
+    assert_eq!(
+        public,
+        "---\ntitle: \"Shapes\"\nclassification: \"OFFICIAL\"\n---\n\
+         Work led to **S31 & S24** last year.\n\n\
+         - Public bullet\n- **S23**\n\n\
+         **S31**\n\n## Next\n\nText.\n"
+    );
+}
