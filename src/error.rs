@@ -100,6 +100,9 @@ impl Error {
     }
 }
 
+/// Columns of source shown around an error on a long line.
+const SNIPPET_WIDTH: usize = 100;
+
 /// Draws a diagnostic the way cargo and just do: header, numbered source line, carets, help.
 pub fn render_diagnostic(path: &Path, text: &str, diagnostic: &Diagnostic) -> String {
     let index = LineIndex::new(text);
@@ -111,28 +114,35 @@ pub fn render_diagnostic(path: &Path, text: &str, diagnostic: &Diagnostic) -> St
     );
     let source_line = index.line_text(text, line);
     let gutter = line.to_string().len();
-    let shown: String = source_line
-        .chars()
-        .map(|c| if c.is_control() && c != '\t' { ' ' } else { c })
-        .collect();
-    let _ = writeln!(out, "{line} | {shown}");
-    let before: String = source_line
-        .chars()
-        .take(col - 1)
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect();
     let line_end = index.line_start(line + 1).min(text.len());
     let span_end = diagnostic.span.end.min(line_end).max(diagnostic.span.start);
     let width = text
         .get(diagnostic.span.start..span_end)
         .map(|s| s.trim_end_matches(['\n', '\r']).chars().count())
         .unwrap_or(1)
-        .max(1);
+        .clamp(1, SNIPPET_WIDTH / 2);
+    // Very long lines are shown as a window around the column, so a minified or generated
+    // paper cannot flood the terminal.
+    let chars: Vec<char> = source_line.chars().collect();
+    let first = (col - 1).saturating_sub(SNIPPET_WIDTH / 2);
+    let last = (first + SNIPPET_WIDTH).min(chars.len());
+    let lead = if first > 0 { "…" } else { "" };
+    let tail = if last < chars.len() { "…" } else { "" };
+    let shown: String = chars[first.min(chars.len())..last]
+        .iter()
+        .map(|&c| if c.is_control() && c != '\t' { ' ' } else { c })
+        .collect();
+    let _ = writeln!(out, "{line} | {lead}{shown}{tail}");
+    let before: String = chars[first.min(chars.len())..(col - 1).min(chars.len())]
+        .iter()
+        .map(|&c| if c == '\t' { '\t' } else { ' ' })
+        .collect();
+    let lead_pad = if first > 0 { " " } else { "" };
     let _ = writeln!(
         out,
-        "{:gutter$} | {before}{}",
+        "{:gutter$} | {lead_pad}{before}{}",
         "",
-        "^".repeat(width.min(80))
+        "^".repeat(width)
     );
     if let Some(note) = &diagnostic.note {
         let _ = writeln!(out, "{:gutter$} = note: {note}", "");
