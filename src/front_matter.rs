@@ -20,6 +20,9 @@ pub struct FrontMatter {
     pub agenda_item: Option<String>,
     pub version: Option<String>,
     pub status: Option<String>,
+    /// The paper's line ending, used when the front matter is written afresh.
+    #[serde(skip)]
+    pub newline: &'static str,
 }
 
 #[derive(Deserialize)]
@@ -163,6 +166,7 @@ pub fn parse(text: &str, split: Split, rules: &Rules) -> Result<FrontMatter, Dia
         agenda_item: text_of(raw.agenda_item),
         version: text_of(raw.version),
         status: text_of(raw.status),
+        newline: crate::parse::newline_of(text),
     };
     if !rules.markings.contains(&front.classification) {
         return Err(Diagnostic::new(
@@ -209,7 +213,12 @@ impl FrontMatter {
 
     /// The front matter block written afresh, with `classification` set to `marking`.
     pub fn to_yaml(&self, marking: &str) -> String {
-        let mut out = String::from("---\n");
+        let nl = if self.newline.is_empty() {
+            "\n"
+        } else {
+            self.newline
+        };
+        let mut out = format!("---{nl}");
         for (key, value) in self.entries() {
             let value = if key == "classification" {
                 marking
@@ -218,9 +227,9 @@ impl FrontMatter {
             };
             // A JSON string is a valid YAML double-quoted scalar, so every value round-trips.
             let quoted = serde_json::to_string(value).unwrap_or_else(|_| "\"\"".into());
-            out.push_str(&format!("{key}: {quoted}\n"));
+            out.push_str(&format!("{key}: {quoted}{nl}"));
         }
-        out.push_str("---\n");
+        out.push_str(&format!("---{nl}"));
         out
     }
 }

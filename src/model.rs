@@ -26,6 +26,8 @@ pub struct BlockPlacement {
     pub blank_before: bool,
     /// The line after is not blank: a blank line must follow.
     pub blank_after: bool,
+    /// The paper's line ending, so inserted lines match the rest (CRLF papers stay CRLF).
+    pub newline: &'static str,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

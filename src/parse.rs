@@ -714,6 +714,7 @@ impl<'a> Collector<'a> {
             prefix: continuation(prefix),
             blank_before,
             blank_after,
+            newline: newline_of(self.text),
         }
     }
 
@@ -1242,6 +1243,15 @@ impl<'a> Collector<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// The line ending a paper uses: the first one in it.
+pub fn newline_of(text: &str) -> &'static str {
+    match text.find(['\n', '\r']) {
+        Some(i) if text[i..].starts_with("\r\n") => "\r\n",
+        Some(i) if text[i..].starts_with('\r') => "\r",
+        _ => "\n",
     }
 }
 

@@ -120,12 +120,12 @@ pub fn markdown(copy: &Copy) -> String {
 /// Writes a block so it is its own paragraph inside its container.
 fn place_block(out: &mut String, placement: &BlockPlacement, block: &str) {
     if placement.blank_before {
-        out.push('\n');
+        out.push_str(placement.newline);
         out.push_str(&placement.prefix);
     }
     out.push_str(block);
     if placement.blank_after {
-        out.push('\n');
+        out.push_str(placement.newline);
         out.push_str(placement.prefix.trim_end());
     }
 }
