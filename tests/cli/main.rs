@@ -5,6 +5,7 @@
 mod build;
 mod errors;
 mod leaks;
+mod properties;
 
 use std::path::{Path, PathBuf};
 
