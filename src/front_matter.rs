@@ -138,6 +138,12 @@ pub fn parse(text: &str, split: Split, rules: &Rules) -> Result<FrontMatter, Dia
                     d = d.hint(format!("front matter keys are: {}", KEYS.join(", ")));
                 }
                 d.message = format!("unknown front matter key `{key}`");
+            } else if let Some(rest) = d.message.strip_prefix("duplicate mapping key: ") {
+                let key = rest.split(',').next().unwrap_or("").trim().to_string();
+                d.message = format!("duplicate front matter key `{key}`");
+                d = d.hint("each key may appear once; delete one of them");
+            } else if d.hint.is_none() {
+                d = d.hint("the front matter is YAML: check the quoting and indentation here");
             }
             d
         })?
@@ -149,7 +155,8 @@ pub fn parse(text: &str, split: Split, rules: &Rules) -> Result<FrontMatter, Dia
             Some(_) => Err(Diagnostic::new(
                 value_span(text, split, key),
                 format!("`{key}` is empty"),
-            )),
+            )
+            .hint(format!("give the paper's {key}; it is required"))),
             None => Err(
                 Diagnostic::new(line_one, format!("front matter has no `{key}`"))
                     .hint(format!("add `{key}:` to the front matter")),

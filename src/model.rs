@@ -24,8 +24,10 @@ pub struct BlockPlacement {
     pub prefix: String,
     /// The line before is text of the same paragraph flow: a blank line must come first.
     pub blank_before: bool,
-    /// The line after is not blank: a blank line must follow.
+    /// The line after would continue a marker paragraph: a blank line must follow.
     pub blank_after: bool,
+    /// The line after would continue an HTML block put here: a blank line must follow.
+    pub html_blank_after: bool,
     /// The paper's line ending, so inserted lines match the rest (CRLF papers stay CRLF).
     pub newline: &'static str,
 }

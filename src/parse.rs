@@ -40,12 +40,13 @@ pub fn parse_paper(text: &str, rules: &Rules) -> Result<Paper, Diagnostic> {
         rules,
         found: Vec::new(),
         heading_attrs: Vec::new(),
-        ids: BTreeMap::new(),
+        ids: Vec::new(),
     };
     collector.divs()?;
     collector.headings()?;
     collector.spans()?;
     collector.raw_html()?;
+    collector.check_ids()?;
     let Collector {
         found,
         heading_attrs,
@@ -66,6 +67,7 @@ pub fn parse_paper(text: &str, rules: &Rules) -> Result<Paper, Diagnostic> {
 enum BlockKind {
     Container,
     Leaf,
+    Cell,
     Heading(u8),
     Other,
 }
@@ -107,6 +109,10 @@ struct Body {
     links: BTreeMap<usize, (usize, bool)>,
     footnote_refs: Vec<Span>,
     fences: Vec<Fence>,
+    /// Fenced code blocks, to refuse one left open.
+    fenced_code: Vec<Span>,
+    /// Link reference definitions (`[r]: url "title"`).
+    refdefs: Vec<Span>,
 }
 
 impl Body {
@@ -203,10 +209,19 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
         links: BTreeMap::new(),
         footnote_refs: Vec::new(),
         fences: Vec::new(),
+        fenced_code: Vec::new(),
+        refdefs: Vec::new(),
     };
     let mut stack: Vec<usize> = Vec::new();
     let mut inline_depth = 0usize;
-    for (event, range) in parser.into_offset_iter() {
+    let mut events = parser.into_offset_iter();
+    out.refdefs = events
+        .reference_definitions()
+        .iter()
+        .map(|(_, def)| Span::new(def.span.start + body_start, def.span.end + body_start))
+        .collect();
+    out.refdefs.sort();
+    for (event, range) in events.by_ref() {
         let span = Span::new(range.start + body_start, range.end + body_start);
         match event {
             Event::Start(tag) => {
@@ -214,10 +229,14 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
                     Tag::BlockQuote(_) | Tag::Item | Tag::FootnoteDefinition(_) => {
                         Some(BlockKind::Container)
                     }
-                    Tag::Paragraph | Tag::TableCell => Some(BlockKind::Leaf),
+                    Tag::Paragraph => Some(BlockKind::Leaf),
+                    Tag::TableCell => Some(BlockKind::Cell),
                     Tag::Heading { level, .. } => Some(BlockKind::Heading(*level as u8)),
-                    Tag::CodeBlock(_) => {
+                    Tag::CodeBlock(kind) => {
                         out.code.push(span);
+                        if matches!(kind, pulldown_cmark::CodeBlockKind::Fenced(_)) {
+                            out.fenced_code.push(span);
+                        }
                         Some(BlockKind::Other)
                     }
                     Tag::HtmlBlock => {
@@ -247,7 +266,11 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
                     return Err(too_deep(span));
                 }
                 if let Some(kind) = kind {
-                    if stack.len() >= MAX_DEPTH {
+                    let depth = stack
+                        .iter()
+                        .filter(|&&b| !matches!(out.blocks[b].kind, BlockKind::Other))
+                        .count();
+                    if depth >= MAX_DEPTH {
                         return Err(too_deep(span));
                     }
                     out.blocks.push(Block {
@@ -285,6 +308,15 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
             _ => {}
         }
     }
+    for &block in &out.fenced_code {
+        if !code_fence_closed(text, block) {
+            return Err(Diagnostic::new(
+                Span::new(block.start, line_end_of(text, block.start)),
+                "code fence is never closed",
+            )
+            .hint("close it with a line of the same fence characters; every tag after an open fence would be read as code"));
+        }
+    }
     out.code = merge(out.code);
     out.html = merge(out.html);
     out.blocks.sort_by_key(|b| b.span.start);
@@ -302,6 +334,31 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
         parents.push(i);
     }
     Ok(out)
+}
+
+fn line_end_of(text: &str, from: usize) -> usize {
+    text[from..]
+        .find(['\n', '\r'])
+        .map(|n| from + n)
+        .unwrap_or(text.len())
+}
+
+/// Whether a fenced code block ends with its closing fence (not the end of its container).
+fn code_fence_closed(text: &str, block: Span) -> bool {
+    let opening = &text[block.start..line_end_of(text, block.start)];
+    let opening = opening.trim_start();
+    let Some(fence_char) = opening.chars().next().filter(|c| *c == '`' || *c == '~') else {
+        return true;
+    };
+    let width = opening.chars().take_while(|c| *c == fence_char).count();
+    let body = text[block.start..block.end].trim_end_matches(['\n', '\r']);
+    let last_start = line_start_of(text, block.start + body.len());
+    if last_start <= block.start {
+        return false;
+    }
+    let last = &text[last_start..block.start + body.len()];
+    let last = last[prefix_len(last)..].trim();
+    last.len() >= width && last.chars().all(|c| c == fence_char)
 }
 
 fn too_deep(span: Span) -> Diagnostic {
@@ -402,6 +459,19 @@ fn continuation(prefix: &str) -> String {
         .replace(|c: char| c != '>' && c != '\t', " ")
 }
 
+/// Indentation after any blockquote markers.
+fn indent_after_quotes(line: &str) -> usize {
+    let mut rest = line;
+    loop {
+        let trimmed = rest.trim_start_matches([' ', '\t']);
+        match trimmed.strip_prefix('>') {
+            Some(after) => rest = after.strip_prefix(' ').unwrap_or(after),
+            None => break,
+        }
+    }
+    rest.len() - rest.trim_start_matches([' ', '\t']).len()
+}
+
 fn has_list_marker(prefix: &str) -> bool {
     prefix.chars().any(|c| c != '>' && c != ' ' && c != '\t')
 }
@@ -492,7 +562,7 @@ fn fences(
             let block = parse_attr_block(text, after, end)?;
             if !trailing_ok(block.span.end) {
                 return Err(Diagnostic::new(
-                    Span::new(block.span.end, end),
+                    Span::new(skip_ws(block.span.end), end),
                     "unexpected text after the fence's attribute block",
                 )
                 .hint("an opening fence is `::: {.S31}`, optionally followed by colons"));
@@ -513,7 +583,7 @@ fn fences(
                     "fence line does not parse",
                 )
                 .hint(
-                    "a fence is `:::` alone (closing) or `::: {.S31 ...}` / `::: S31` (opening)",
+                    "a fence is `:::` alone (closing), `::: S31` (one bare class) or `::: {.S31 .S24 ...}` (opening)",
                 ));
             }
             FenceKind::Open {
@@ -651,7 +721,7 @@ struct Collector<'a> {
     found: Vec<Found>,
     heading_attrs: Vec<HeadingAttrs>,
     /// Every id seen, with where it was first used.
-    ids: BTreeMap<String, usize>,
+    ids: Vec<(usize, String, Span)>,
 }
 
 /// A heading and the container its section cannot leave.
@@ -675,15 +745,49 @@ struct DivExtent {
 impl<'a> Collector<'a> {
     fn note_id(&mut self, id: &Option<(String, Span)>) -> Result<(), Diagnostic> {
         if let Some((id, span)) = id {
-            if let Some(&first) = self.ids.get(id) {
+            self.ids.push((span.start, id.clone(), *span));
+        }
+        Ok(())
+    }
+
+    /// Every id is unique; a clash is reported at the second in document order.
+    fn check_ids(&mut self) -> Result<(), Diagnostic> {
+        self.ids.sort_by_key(|(start, _, _)| *start);
+        let mut first: BTreeMap<&str, usize> = BTreeMap::new();
+        for (start, id, span) in &self.ids {
+            if let Some(&at) = first.get(id.as_str()) {
                 return Err(Diagnostic::new(*span, format!("duplicate id `{id}`"))
-                    .note(format!(
-                        "first used at {}",
-                        line_col_label(self.text, first)
-                    ))
+                    .note(format!("first used at {}", line_col_label(self.text, at)))
                     .hint("every id in a paper must be unique"));
             }
-            self.ids.insert(id.clone(), span.start);
+            first.insert(id, *start);
+        }
+        Ok(())
+    }
+
+    /// Link destinations, titles, autolinks and reference definitions are not Markdown text:
+    /// a tag there would not withhold anything, so it is an error.
+    fn no_tags_in(&self, span: Span, what: &str) -> Result<(), Diagnostic> {
+        let region = &self.text[span.start..span.end.min(self.text.len())];
+        let bytes = region.as_bytes();
+        for (k, _) in region.match_indices('{') {
+            let after = region[k + 1..].trim_start();
+            let word = after
+                .split(|c: char| c.is_whitespace() || c == '}' || c == '.' || c == '#')
+                .find(|w| !w.is_empty())
+                .unwrap_or("");
+            let tag_like = (k > 0 && bytes[k - 1] == b']')
+                || ((after.starts_with('.') || after.starts_with('#'))
+                    && (code_like(word) || self.rules.exemption(word).is_some()))
+                || code_like(word);
+            if tag_like {
+                let at = span.start + k;
+                return Err(Diagnostic::new(
+                    Span::new(at, at + 1),
+                    format!("redaction tag inside {what}"),
+                )
+                .hint("a tag there withholds nothing; put `{.S31}` after the whole link: `[text](url){.S31}`"));
+            }
         }
         Ok(())
     }
@@ -707,13 +811,28 @@ impl<'a> Collector<'a> {
                 + prev_start;
             prev_start >= self.body.body_start && !is_blank(&self.text[prev_start..prev_end])
         };
-        let blank_after = lines(self.text, end)
+        let prefix = continuation(prefix);
+        let next = lines(self.text, end)
             .nth(1)
-            .is_some_and(|(s, e, _)| !is_blank(&self.text[s..e]));
+            .map(|(s, e, _)| &self.text[s..e])
+            .filter(|line| !is_blank(line));
+        // The next line leaves our list item (less indented): the item's end ends the marker.
+        let closes =
+            next.is_some_and(|line| indent_after_quotes(line) < indent_after_quotes(&prefix));
+        // A list item, heading, quote or fence interrupts a paragraph by itself.
+        let interrupts = next.is_some_and(|line| {
+            let rest = line.trim_start_matches(['>', ' ', '\t']);
+            rest.starts_with('#')
+                || rest.starts_with(":::")
+                || rest.starts_with("```")
+                || rest.starts_with("~~~")
+                || (prefix_len(rest) > 0 && !rest.starts_with(' '))
+        });
         BlockPlacement {
-            prefix: continuation(prefix),
             blank_before,
-            blank_after,
+            blank_after: next.is_some() && !closes && !interrupts,
+            html_blank_after: next.is_some() && !closes,
+            prefix,
             newline: newline_of(self.text),
         }
     }
@@ -1003,6 +1122,15 @@ impl<'a> Collector<'a> {
                 .filter(|(_, (_, auto))| *auto)
                 .map(|(s, (e, _))| Span::new(*s, *e)),
         );
+        skip.extend(body.refdefs.iter().copied());
+        for refdef in &body.refdefs {
+            self.no_tags_in(*refdef, "a link reference definition")?;
+        }
+        for (start, (end, auto)) in &body.links {
+            if *auto {
+                self.no_tags_in(Span::new(*start, *end), "an autolink")?;
+            }
+        }
         let skip = merge(skip);
         let mut next_skip = 0;
         let mut openers: Vec<usize> = Vec::new();
@@ -1019,7 +1147,11 @@ impl<'a> Collector<'a> {
                 b'\\' if bytes.get(i + 1).is_some_and(|b| b.is_ascii_punctuation()) => i += 2,
                 b'[' => {
                     if openers.len() >= MAX_DEPTH * 64 {
-                        return Err(too_deep(Span::new(i, i + 1)));
+                        return Err(Diagnostic::new(
+                            Span::new(i, i + 1),
+                            format!("more than {} unmatched `[`", MAX_DEPTH * 64),
+                        )
+                        .hint("escape literal brackets as `\\[`"));
                     }
                     openers.push(i);
                     i += 1;
@@ -1055,6 +1187,16 @@ impl<'a> Collector<'a> {
                     });
                     match link {
                         Some((link_start, (link_end, false))) if link_end > i => {
+                            // A collapsed reference `[text][]` may end before its `[]`.
+                            let link_end = if text[i + 1..].starts_with("[]") && link_end <= i + 1 {
+                                i + 3
+                            } else {
+                                link_end
+                            };
+                            self.no_tags_in(
+                                Span::new(i + 1, link_end),
+                                "a link destination or title",
+                            )?;
                             if bytes.get(link_end) == Some(&b'{') {
                                 let block = parse_attr_block(text, link_end, self.limit(link_end))?;
                                 self.same_block(link_start, link_end)?;
@@ -1100,10 +1242,10 @@ impl<'a> Collector<'a> {
         let a = self.body.innermost(open);
         let b = self.body.innermost(close);
         if a != b {
-            let in_table = [a, b].iter().flatten().any(|&k| {
-                let span = self.body.blocks[k].span;
-                self.text[span.start..span.end].contains('|')
-            });
+            let in_table = [a, b]
+                .iter()
+                .flatten()
+                .any(|&k| self.body.blocks[k].kind == BlockKind::Cell);
             let hint = if in_table {
                 "a span must open and close in the same table cell"
             } else {
@@ -1152,10 +1294,7 @@ impl<'a> Collector<'a> {
         let first = inner.trim_start().chars().next();
         let names_code = inner
             .split(|c: char| c.is_whitespace() || c == '.' || c == '#' || c == ',')
-            .any(|w| {
-                self.rules.exemption(w).is_some()
-                    || (code_like(w) && self.rules.suggest_code(w).is_some())
-            });
+            .any(|w| self.rules.exemption(w).is_some() || code_like(w));
         let tag_like = matches!(first, Some('.' | '#')) && inner_end < line_end;
         let key_like = inner.contains("reason=") || inner.contains("pit=");
         if !(names_code || tag_like || key_like) {
@@ -1167,7 +1306,12 @@ impl<'a> Collector<'a> {
             Some(c) if c.is_whitespace() => {
                 "there is white space between it and the `]` or heading it was meant for"
             }
-            Some(c) if is_invisible(c) => "an invisible character stands between it and the `]`",
+            Some(c) if is_invisible(c) => {
+                return Err(self.unattached(at, "").note(format!(
+                    "an invisible character (U+{:04X}) stands between it and the `]`",
+                    c as u32
+                )));
+            }
             _ => "no `[text]`, link or heading comes right before it",
         };
         if !names_code && !key_like {
@@ -1177,7 +1321,7 @@ impl<'a> Collector<'a> {
             let word = inner.split_whitespace().next().unwrap_or("");
             return Err(Diagnostic::new(
                 Span::new(at, (inner_end + 1).min(text.len())),
-                format!("`{{{word}` is missing the dot of a class"),
+                format!("class `{word}` is missing its dot"),
             )
             .hint(format!(
                 "write `{{.{word}}}` after the `[text]` it withholds"
@@ -1213,13 +1357,17 @@ impl<'a> Collector<'a> {
                 for caps in class_re.captures_iter(html) {
                     let value = caps.get(2).or(caps.get(3)).or(caps.get(4));
                     let Some(value) = value else { continue };
+                    let mut word_at = value.start();
                     for word in value.as_str().split_whitespace() {
-                        if self.rules.exemption(word).is_some()
-                            || (code_like(word) && self.rules.suggest_code(word).is_some())
-                        {
-                            let at = piece.start + value.start();
+                        let offset = html[word_at..]
+                            .find(word)
+                            .map(|n| word_at + n)
+                            .unwrap_or(word_at);
+                        word_at = offset + word.len();
+                        if self.rules.exemption(word).is_some() || code_like(word) {
+                            let at = piece.start + offset;
                             return Err(Diagnostic::new(
-                                Span::new(at, at + value.len()),
+                                Span::new(at, at + word.len()),
                                 format!("exemption code `{word}` in a class inside raw HTML"),
                             )
                             .hint(

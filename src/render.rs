@@ -269,7 +269,7 @@ fn html_markdown(copy: &Copy) -> (String, Vec<(usize, String)>) {
 /// An HTML block runs until a blank line, so one must always follow it.
 fn force_blank_after(p: &BlockPlacement) -> BlockPlacement {
     BlockPlacement {
-        blank_after: true,
+        blank_after: p.html_blank_after,
         ..p.clone()
     }
 }

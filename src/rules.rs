@@ -52,6 +52,9 @@ pub struct Exemption {
     pub section: String,
     pub title: String,
     pub test: Test,
+    /// A default public interest test summary for a qualified exemption, used in the audit
+    /// when a redaction gives no `pit="..."`.
+    pub pit: Option<String>,
 }
 
 /// The marking an audience's copy carries.
@@ -72,6 +75,8 @@ pub struct Audience {
     pub highlight: bool,
     /// How each code is shown in markers (a combined group shares one label).
     pub labels: BTreeMap<ExemptionCode, String>,
+    /// The copy ends with a schedule of the exemptions relied on (FOIA s17).
+    pub schedule: bool,
 }
 
 impl Audience {
@@ -138,6 +143,8 @@ struct ExemptionEntry {
     section: String,
     title: String,
     test: Test,
+    #[serde(default)]
+    pit: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -150,7 +157,9 @@ struct AudiencesFile {
 #[serde(deny_unknown_fields)]
 struct AudienceEntry {
     name: String,
-    marking: String,
+    /// Optional here only so that a missing marking is reported at the audience's name.
+    #[serde(default)]
+    marking: Option<String>,
     #[serde(default)]
     notice: Option<String>,
     withholds: Withholds,
@@ -158,6 +167,8 @@ struct AudienceEntry {
     highlight: bool,
     #[serde(default)]
     combine: Vec<Vec<String>>,
+    #[serde(default)]
+    schedule: bool,
 }
 
 #[derive(Deserialize)]
@@ -214,11 +225,18 @@ impl Rules {
                     entry.code
                 )));
             }
+            if entry.pit.is_some() && entry.test == Test::Absolute {
+                return Err(bad(format!(
+                    "exemption `{}` is absolute: no public interest test applies, so it takes no `pit`",
+                    entry.code
+                )));
+            }
             exemptions.push(Exemption {
                 code: ExemptionCode(entry.code),
                 section: entry.section,
                 title: entry.title,
                 test: entry.test,
+                pit: entry.pit.filter(|p| !p.trim().is_empty()),
             });
         }
         let presentational: BTreeSet<String> = exemptions_file.presentational.into_iter().collect();
@@ -244,10 +262,14 @@ impl Rules {
                 .find(|e| e.code.as_str() == name)
                 .map(|e| e.code.clone())
         };
+        let mut cursor = 0;
         for entry in audiences_file.audiences {
+            // Point errors at this audience's entry, not at the first look-alike in the file.
+            let entry_at = find_name(audiences_text, &entry.name, cursor);
+            cursor = entry_at;
             let bad = |needle: &str, message: String| RulesError {
                 file: AUDIENCES_FILE,
-                diagnostic: Diagnostic::new(find_span(audiences_text, needle), message),
+                diagnostic: Diagnostic::new(find_word(audiences_text, needle, entry_at), message),
             };
             let valid_name = !entry.name.is_empty()
                 && entry
@@ -276,16 +298,30 @@ impl Rules {
                     format!("audience `{}` is defined twice", entry.name),
                 ));
             }
-            let marking = if entry.marking == "source" {
+            let Some(entry_marking) = entry.marking.as_deref().filter(|m| !m.trim().is_empty())
+            else {
+                return Err(RulesError {
+                    file: AUDIENCES_FILE,
+                    diagnostic: Diagnostic::new(
+                        find_word(audiences_text, &entry.name, entry_at),
+                        format!("audience `{}` has no marking", entry.name),
+                    )
+                    .hint(format!(
+                        "add `marking: source` (the paper's own classification) or one of {MARKINGS_FILE}: {}",
+                        markings.markings.join(", ")
+                    )),
+                });
+            };
+            let marking = if entry_marking == "source" {
                 Marking::Source
-            } else if markings.markings.contains(&entry.marking) {
-                Marking::Fixed(entry.marking.clone())
+            } else if markings.markings.iter().any(|m| m == entry_marking) {
+                Marking::Fixed(entry_marking.to_string())
             } else {
                 return Err(bad(
-                    &entry.marking,
+                    entry_marking,
                     format!(
-                        "audience `{}` has marking `{}`, which is not in {MARKINGS_FILE}",
-                        entry.name, entry.marking
+                        "audience `{}` has marking `{entry_marking}`, which is not in {MARKINGS_FILE}",
+                        entry.name
                     ),
                 ));
             };
@@ -320,6 +356,12 @@ impl Rules {
                             format!("combined marker names unknown exemption code `{code}`"),
                         ));
                     };
+                    if labels.contains_key(&known) || codes.contains(&known) {
+                        return Err(bad(
+                            code,
+                            format!("`{code}` is combined twice in audience `{}`", entry.name),
+                        ));
+                    }
                     codes.push(known);
                 }
                 let label = group.join(" / ");
@@ -334,6 +376,7 @@ impl Rules {
                 withholds,
                 highlight: entry.highlight,
                 labels,
+                schedule: entry.schedule,
             });
         }
         if audiences.is_empty() {
@@ -372,22 +415,14 @@ impl Rules {
             .unwrap_or(usize::MAX)
     }
 
-    /// The code a mistyped class most likely meant: same letters in another case, else the
-    /// nearest by edit distance.
+    /// The code a mistyped class meant when only its case is wrong (`s31` for `S31`). No
+    /// guess by spelling: suggesting a different exemption would suggest a different legal
+    /// basis.
     pub fn suggest_code(&self, class: &str) -> Option<&str> {
-        if let Some(e) = self
-            .exemptions
-            .iter()
-            .find(|e| e.code.as_str().eq_ignore_ascii_case(class))
-        {
-            return Some(e.code.as_str());
-        }
         self.exemptions
             .iter()
-            .map(|e| (strsim::levenshtein(e.code.as_str(), class), e.code.as_str()))
-            .filter(|(d, _)| *d <= 1)
-            .min()
-            .map(|(_, c)| c)
+            .find(|e| e.code.as_str().eq_ignore_ascii_case(class))
+            .map(|e| e.code.as_str())
     }
 }
 
@@ -399,6 +434,44 @@ fn find_span(text: &str, needle: &str) -> Span {
     text.find(needle)
         .map(|at| Span::new(at, at + needle.len()))
         .unwrap_or(Span::new(0, 1.min(text.len())))
+}
+
+/// Where an audience's `name:` entry is, at or after `from` (0 if it cannot be found).
+fn find_name(text: &str, name: &str, from: usize) -> usize {
+    let pattern = format!(
+        r#"\bname\s*:\s*["']?{}(?:["'\s,}}]|$)"#,
+        regex::escape(name)
+    );
+    regex::Regex::new(&pattern)
+        .ok()
+        .and_then(|re| re.find_at(text, from.min(text.len())))
+        .map(|m| m.start())
+        .unwrap_or(0)
+}
+
+/// The first occurrence of `needle` as a whole word at or after `from`, else anywhere.
+fn find_word(text: &str, needle: &str, from: usize) -> Span {
+    let is_word = |c: char| c.is_alphanumeric() || c == '-' || c == '_';
+    let whole = |at: usize| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + needle.len()..].chars().next();
+        !before.is_some_and(is_word) && !after.is_some_and(is_word)
+    };
+    if !needle.is_empty() {
+        let from = from.min(text.len());
+        for start in [from, 0] {
+            if let Some((at, _)) = text
+                .get(start..)
+                .into_iter()
+                .flat_map(|t| t.match_indices(needle))
+                .map(|(i, m)| (start + i, m))
+                .find(|(at, _)| whole(*at))
+            {
+                return Span::new(at, at + needle.len());
+            }
+        }
+    }
+    find_span(text, needle)
 }
 
 pub fn hex(bytes: &[u8]) -> String {

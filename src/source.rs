@@ -10,6 +10,7 @@ use walkdir::WalkDir;
 use crate::error::{Diagnostic, Error};
 use crate::render::{DEFAULT_TEMPLATES, TEMPLATE_FILES, Templates};
 use crate::rules::{Origin, RULE_FILES, Rules, RulesError};
+use crate::span::Span;
 
 /// A paper found on disk and the name its copies are written under.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,16 +188,26 @@ pub fn read_paper(path: &Path) -> Result<String, Error> {
     let bytes = fs::read(path)
         .map_err(|e| Error::path(path, format!("cannot read: {}", io_message(&e))))?;
     if bytes.is_empty() {
-        return Err(Error::path(path, "paper is empty"));
+        return Err(Error::source(
+            path,
+            "",
+            Diagnostic::new(Span::empty(0), "paper is empty").hint(
+                "a paper starts with front matter: `---`, `title:`, `classification:`, `---`",
+            ),
+        ));
     }
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
-        let valid = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
-        let index = crate::span::LineIndex::new(&valid);
-        let (line, col) = index.line_col(&valid, at);
-        Error::path(
+        // Bytes before `at` are valid, so offsets there are the same in the lossy text.
+        let shown = String::from_utf8_lossy(e.as_bytes()).into_owned();
+        Error::source(
             path,
-            format!("is not valid UTF-8 (first bad byte at {line}:{col}, byte {at})"),
+            &shown,
+            Diagnostic::new(
+                Span::new(at, at + 1),
+                format!("paper is not valid UTF-8 (byte {at})"),
+            )
+            .hint("save the paper as UTF-8"),
         )
     })
 }

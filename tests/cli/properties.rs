@@ -50,7 +50,10 @@ fn code() -> impl Strategy<Value = &'static str> {
 
 fn block() -> impl Strategy<Value = Block> {
     prop_oneof![
-        (prop::collection::vec(word(), 1..8), prop::option::of((secret(), code())))
+        (
+            prop::collection::vec(word(), 1..8),
+            prop::option::of((secret(), code()))
+        )
             .prop_map(|(w, s)| Block::Para(w, s)),
         (code(), secret()).prop_map(|(c, s)| Block::Div(c, s)),
         (code(), secret()).prop_map(|(c, s)| Block::Section(c, s)),
@@ -145,7 +148,10 @@ proptest! {
 #[test]
 fn generated_papers_are_mostly_valid() {
     let blocks = vec![
-        Block::Para(vec!["the".into(), "lead".into()], Some(("a <b> & \"c\"".into(), "S31"))),
+        Block::Para(
+            vec!["the".into(), "lead".into()],
+            Some(("a <b> & \"c\"".into(), "S31")),
+        ),
         Block::Div("S23", "div text".into()),
         Block::Section("S24 .S31", "section text".into()),
         Block::Bullet("bullet text".into(), "S40"),
