@@ -65,7 +65,12 @@ pub fn parse_attr_block(text: &str, start: usize, limit: usize) -> Result<AttrBl
                         } else {
                             "empty id in attribute block"
                         },
-                    ));
+                    )
+                    .hint(if sigil == b'.' {
+                        "write the class after the dot, e.g. `.S31`"
+                    } else {
+                        "write the id after the `#`, e.g. `#r1`"
+                    }));
                 }
                 let item = if sigil == b'.' {
                     AttrItem::Class(word.to_string())
@@ -139,7 +144,8 @@ pub fn parse_attr_block(text: &str, start: usize, limit: usize) -> Result<AttrBl
                         return Err(Diagnostic::new(
                             Span::new(item_start, item_start + 1),
                             "attribute block does not parse: `=` with no key",
-                        ));
+                        )
+                        .hint("write `key=\"value\"`, e.g. `reason=\"...\"`"));
                     }
                     items.push((
                         AttrItem::Pair {

@@ -20,6 +20,12 @@ use crate::model::{BlockPlacement, Form, HeadingAttrs, Paper, Redaction};
 use crate::rules::{ExemptionCode, Rules};
 use crate::span::Span;
 
+/// `class="…"` in raw HTML, compiled once: building a regex costs more than parsing a paper.
+static CLASS_ATTRIBUTE: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+    Regex::new(r#"(?i)\bclass\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))"#)
+        .unwrap_or_else(|e| unreachable!("the class regex is valid: {e}"))
+});
+
 /// Deeper nesting than this is refused rather than risk the stack.
 pub const MAX_DEPTH: usize = 256;
 
@@ -309,7 +315,10 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
         }
     }
     for &block in &out.fenced_code {
-        if !code_fence_closed(text, block) {
+        // A fence its container closes (a blockquote, a list item) hides nothing after the
+        // container; one left open at the end of the file hides everything after it.
+        let at_end = text[block.end..].trim().is_empty();
+        if at_end && !code_fence_closed(text, block) {
             return Err(Diagnostic::new(
                 Span::new(block.start, line_end_of(text, block.start)),
                 "code fence is never closed",
@@ -844,7 +853,18 @@ impl<'a> Collector<'a> {
         for (k, fence) in body.fences.iter().enumerate() {
             let container = body.container(fence.colon);
             match &fence.kind {
-                FenceKind::Open { .. } => {
+                FenceKind::Open { attrs, bare } => {
+                    // Check the tag first: `::: word` meant as a closing fence is an unknown
+                    // class at the word, not a div that is never closed.
+                    let items = match (attrs, bare) {
+                        (Some(block), _) => block.items.clone(),
+                        (None, Some((word, span))) => vec![(
+                            AttrItem::Class(word.clone()),
+                            Span::new(span.start.saturating_sub(1), span.end),
+                        )],
+                        (None, None) => Vec::new(),
+                    };
+                    tagged(self.rules, &items)?;
                     if stack.len() >= MAX_DEPTH {
                         return Err(too_deep(Span::new(fence.colon, fence.end)));
                     }
@@ -1332,8 +1352,7 @@ impl<'a> Collector<'a> {
 
     /// Raw HTML may not carry tags or exemption codes: they would not withhold anything.
     fn raw_html(&self) -> Result<(), Diagnostic> {
-        let class_re = Regex::new(r#"(?i)\bclass\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))"#)
-            .map_err(|e| Diagnostic::new(Span::empty(0), e.to_string()))?;
+        let class_re = &*CLASS_ATTRIBUTE;
         for span in &self.body.html {
             let mut pieces = vec![*span];
             for comment in &self.body.comments {
