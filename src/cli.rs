@@ -8,6 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::error::{Error, Exit};
 use crate::pipeline::{build_paper, output_paths};
+use crate::schedule::{Release, parse_date, parse_request};
 use crate::source::{load_rules, load_templates, read_paper, walk};
 use crate::write::Writer;
 
@@ -39,6 +40,12 @@ enum Command {
         /// Templates folder (default: ./templates if present, else the embedded defaults).
         #[arg(long)]
         templates: Option<PathBuf>,
+        /// FOI request reference, printed in each copy's schedule of exemptions and the audit.
+        #[arg(long, value_name = "REF", value_parser = parse_request)]
+        request: Option<String>,
+        /// Release date, printed in each copy's schedule and the audit (no date otherwise).
+        #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
+        date: Option<String>,
     },
     /// Run every lint of `build` without writing anything.
     Check {
@@ -74,12 +81,26 @@ where
             out,
             rules,
             templates,
-        } => build(&paths, Some(&out), rules.as_deref(), templates.as_deref()),
+            request,
+            date,
+        } => build(
+            &paths,
+            Some(&out),
+            rules.as_deref(),
+            templates.as_deref(),
+            &Release { request, date },
+        ),
         Command::Check {
             paths,
             rules,
             templates,
-        } => build(&paths, None, rules.as_deref(), templates.as_deref()),
+        } => build(
+            &paths,
+            None,
+            rules.as_deref(),
+            templates.as_deref(),
+            &Release::default(),
+        ),
     };
     ExitCode::from(exit as u8)
 }
@@ -95,6 +116,7 @@ fn build(
     out: Option<&std::path::Path>,
     rules: Option<&std::path::Path>,
     templates: Option<&std::path::Path>,
+    release: &Release,
 ) -> Exit {
     let rules = match load_rules(rules) {
         Ok(rules) => rules,
@@ -118,10 +140,26 @@ fn build(
     };
     let mut built = 0;
     for paper in &found.papers {
-        let result = read_paper(&paper.path)
-            .and_then(|text| build_paper(&paper.path, &paper.name, &text, &rules, &templates));
+        let result = read_paper(&paper.path).and_then(|text| {
+            build_paper(&paper.path, &paper.name, &text, &rules, &templates, release)
+        });
         match result {
             Ok(b) => {
+                for warning in &b.warnings {
+                    eprintln!("{warning}");
+                }
+                if !b.findings.is_empty() {
+                    for finding in &b.findings {
+                        eprintln!("{finding}");
+                    }
+                    worst = worst.max(Exit::Findings);
+                    if let Some(writer) = &writer
+                        && let Err(e) = writer.remove_stale(&output_paths(&paper.name, &rules))
+                    {
+                        worst = worst.max(report(&e));
+                    }
+                    continue;
+                }
                 if let Some(writer) = &writer
                     && let Err(e) = writer.write_paper(&b.outputs)
                 {

@@ -804,20 +804,14 @@ impl<'a> Collector<'a> {
     fn placement(&self, start: usize, end: usize, prefix: &str) -> BlockPlacement {
         let line_start = line_start_of(self.text, start);
         let blank_before = !has_list_marker(prefix) && line_start > self.body.body_start && {
-            let prev_start = line_start_of(
-                self.text,
-                line_start.saturating_sub(1).max(
-                    if line_start >= 2 && &self.text[line_start - 2..line_start] == "\r\n" {
-                        line_start - 2
-                    } else {
-                        line_start - 1
-                    },
-                ),
-            );
-            let prev_end = self.text[prev_start..line_start]
-                .trim_end_matches(['\n', '\r'])
-                .len()
-                + prev_start;
+            // The previous line ends where its terminator starts: bytes, not chars, so a
+            // multi-byte character before the line break cannot split a slice.
+            let bytes = self.text.as_bytes();
+            let mut prev_end = line_start - 1;
+            if bytes[prev_end] == b'\n' && prev_end > 0 && bytes[prev_end - 1] == b'\r' {
+                prev_end -= 1;
+            }
+            let prev_start = line_start_of(self.text, prev_end);
             prev_start >= self.body.body_start && !is_blank(&self.text[prev_start..prev_end])
         };
         let prefix = continuation(prefix);
@@ -1355,7 +1349,12 @@ impl<'a> Collector<'a> {
         let class_re = &*CLASS_ATTRIBUTE;
         for span in &self.body.html {
             let mut pieces = vec![*span];
-            for comment in &self.body.comments {
+            // Only the comments that overlap this HTML (comments are sorted).
+            let first = self.body.comments.partition_point(|c| c.end <= span.start);
+            let overlapping = self.body.comments[first..]
+                .iter()
+                .take_while(|c| c.start < span.end);
+            for comment in overlapping {
                 pieces = pieces
                     .into_iter()
                     .flat_map(|p| {
@@ -1519,4 +1518,42 @@ fn nest(text: &str, mut found: Vec<Found>) -> Result<Vec<Redaction>, Diagnostic>
         stack.push(out.len() - 1);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: &str) -> Result<Paper, Diagnostic> {
+        let rules = Rules::embedded().expect("embedded rules");
+        let text = format!("---\ntitle: T\nclassification: OFFICIAL\n---\n{body}");
+        parse_paper(&text, &rules)
+    }
+
+    /// A multi-byte character just before the line break above a fence once split a slice.
+    #[test]
+    fn fence_after_a_line_ending_in_a_multibyte_character_parses() {
+        for body in [
+            "abc\u{200b}\n::: S31\nx\n:::\n",
+            "é\r\n::: S31\r\nx\r\n:::\r\n",
+        ] {
+            let paper = parse(body).expect("valid paper");
+            assert_eq!(paper.redactions.len(), 1);
+            assert!(
+                paper.redactions[0]
+                    .placement
+                    .as_ref()
+                    .is_some_and(|p| p.blank_before)
+            );
+        }
+    }
+
+    #[test]
+    fn heading_section_stops_at_same_level_heading_in_its_container() {
+        let body = "## A {.S31}\n\ntext\n\n### deeper\n\n> ## quoted\n\n## B\n\nkept\n";
+        let paper = parse(body).expect("valid paper");
+        let r = &paper.redactions[0];
+        let text = format!("---\ntitle: T\nclassification: OFFICIAL\n---\n{body}");
+        assert!(text[r.span.start..r.span.end].ends_with("> ## quoted"));
+    }
 }

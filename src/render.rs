@@ -13,11 +13,16 @@ use crate::model::{BlockPlacement, Form};
 use crate::parse::markdown_options;
 use crate::redact::{Copy, Passage, Piece};
 use crate::rules::hex;
+use crate::schedule::{Schedule, append_markdown};
 
 pub const PAGE_TEMPLATE: &str = "paper.html";
-pub const TEMPLATE_FILES: [&str; 1] = [PAGE_TEMPLATE];
-pub const DEFAULT_TEMPLATES: [(&str, &str); 1] =
-    [(PAGE_TEMPLATE, include_str!("../templates/paper.html"))];
+/// The diff audit an FOI officer reads (audit.rs fills it).
+pub const AUDIT_TEMPLATE: &str = "audit.html";
+pub const TEMPLATE_FILES: [&str; 2] = [PAGE_TEMPLATE, AUDIT_TEMPLATE];
+pub const DEFAULT_TEMPLATES: [(&str, &str); 2] = [
+    (PAGE_TEMPLATE, include_str!("../templates/paper.html")),
+    (AUDIT_TEMPLATE, include_str!("../templates/audit.html")),
+];
 
 /// The page templates, loaded once per run.
 pub struct Templates {
@@ -47,6 +52,20 @@ impl Templates {
             tera,
             origin,
             hash: hex(&hasher.finalize()),
+        })
+    }
+
+    /// Renders the template registered as `name` (an `.html` name, so autoescaped).
+    pub fn render(&self, name: &str, context: &Context) -> Result<String, String> {
+        self.tera.render(name, context).map_err(|e| {
+            let mut message = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(s) = source {
+                message.push_str(": ");
+                message.push_str(&s.to_string());
+                source = s.source();
+            }
+            message
         })
     }
 
@@ -93,8 +112,18 @@ pub fn escape_css_string(text: &str) -> String {
     out
 }
 
-/// The copy's Markdown: the source itself for an audience that sees everything, else the
-/// front matter written afresh and the body with markers in place.
+/// The copy's Markdown as written: [`markdown`], then the audience's schedule of exemptions
+/// if it has one.
+pub fn markdown_with_schedule(copy: &Copy, schedule: Option<&Schedule>) -> String {
+    let mut out = markdown(copy);
+    if let Some(schedule) = schedule {
+        append_markdown(&mut out, schedule);
+    }
+    out
+}
+
+/// The copy's Markdown without any schedule: the source itself for an audience that sees
+/// everything, else the front matter written afresh and the body with markers in place.
 pub fn markdown(copy: &Copy) -> String {
     if let Some(source) = copy.source {
         return source.to_string();
@@ -266,7 +295,7 @@ fn html_markdown(copy: &Copy) -> (String, Vec<(usize, String)>) {
     (out, heading_ids)
 }
 
-/// An HTML block runs until a blank line, so one must always follow it.
+/// An HTML block runs until a blank line, so one must follow it unless its container ends.
 fn force_blank_after(p: &BlockPlacement) -> BlockPlacement {
     BlockPlacement {
         blank_after: p.html_blank_after,
@@ -318,8 +347,18 @@ pub fn html_body(copy: &Copy) -> String {
     out
 }
 
-/// The whole HTML page for the copy, through the page template.
+/// The whole HTML page for the copy, through the page template, without any schedule.
 pub fn html_page(copy: &Copy, templates: &Templates) -> Result<String, String> {
+    html_page_with_schedule(copy, templates, None)
+}
+
+/// The whole HTML page for the copy as written, with the audience's schedule of exemptions at
+/// the end of the body.
+pub fn html_page_with_schedule(
+    copy: &Copy,
+    templates: &Templates,
+    schedule: Option<&Schedule>,
+) -> Result<String, String> {
     let fm = copy.front_matter;
     let mut context = Context::new();
     let mut values: BTreeMap<&str, Option<&str>> = BTreeMap::new();
@@ -340,15 +379,10 @@ pub fn html_page(copy: &Copy, templates: &Templates) -> Result<String, String> {
     }
     context.insert("marking_css", &escape_css_string(&copy.marking));
     context.insert("highlight", &copy.audience.highlight);
-    context.insert("body", &html_body(copy));
-    templates.tera.render(PAGE_TEMPLATE, &context).map_err(|e| {
-        let mut message = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            message.push_str(": ");
-            message.push_str(&s.to_string());
-            source = s.source();
-        }
-        message
-    })
+    let mut body = html_body(copy);
+    if let Some(schedule) = schedule {
+        body.push_str(&schedule.html());
+    }
+    context.insert("body", &body);
+    templates.render(PAGE_TEMPLATE, &context)
 }

@@ -37,18 +37,24 @@ fn build_writes_every_audience_copy_of_every_paper() {
         .success();
     let written: Vec<String> = tree(out.path()).into_iter().map(|(p, _)| p).collect();
     let mut expected = Vec::new();
-    for audience in ["council", "public"] {
+    // Each audience's copies, and the audit of each paper (issue 4).
+    for (folder, exts) in [
+        ("audit", ["html", "json"]),
+        ("council", ["html", "md"]),
+        ("public", ["html", "md"]),
+    ] {
         for entry in fs::read_dir(fixtures()).unwrap() {
             let path = entry.unwrap().path();
             if path.extension().is_some_and(|e| e == "md") {
                 let stem = path.file_stem().unwrap().to_str().unwrap().to_string();
-                expected.push(format!("{audience}/{stem}.html"));
-                expected.push(format!("{audience}/{stem}.md"));
+                for ext in exts {
+                    expected.push(format!("{folder}/{stem}.{ext}"));
+                }
             }
         }
     }
     expected.sort();
-    assert!(expected.len() >= 24, "at least six fixtures");
+    assert!(expected.len() >= 36, "at least six fixtures");
     assert_eq!(written, expected);
 }
 
@@ -148,11 +154,19 @@ fn public_markdown_has_markers_in_place() {
         .assert()
         .success();
     let public = fs::read_to_string(out.join("public/shapes.md")).unwrap();
+    // The public copy ends with its schedule of exemptions (issue 4).
+    let (public, schedule) = public
+        .split_once("\n---\n\n## Schedule of exemptions")
+        .unwrap();
     assert_eq!(
         public,
         "---\ntitle: \"Shapes\"\nclassification: \"OFFICIAL\"\n---\n\
          Work led to **S31 & S24** last year.\n\n\
          - Public bullet\n- **S23**\n\n\
          **S31**\n\n## Next\n\nText.\n"
+    );
+    assert!(
+        schedule.contains("| 31 | Law enforcement | 2 |"),
+        "{schedule}"
     );
 }

@@ -3,9 +3,12 @@
 #![allow(clippy::unwrap_used)]
 
 mod adversarial;
+mod audit;
 mod build;
+mod check;
 mod errors;
 mod leaks;
+mod pdf;
 mod properties;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,760 @@
+//! The audit's proof that a copy's Markdown differs from the source by exactly the declared
+//! changes: the front matter re-marked, HTML comments removed, each maximal withheld range
+//! replaced by its marker, the schedule appended.
+//!
+//! Two checks, neither trusting render.rs or redact.rs:
+//! 1. a linear splice of the source with those edits (written here, from the Paper and the
+//!    rules) must equal the copy byte for byte;
+//! 2. a line diff (similar) between the council Markdown, which is the source, and the copy
+//!    must consist of hunks that each lie in a region the edits changed, and each withheld
+//!    redaction's region must show its marker.
+//!
+//! Findings name positions and causes only, never text: the copy being checked may be the
+//! very thing that leaked.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+
+use serde::Serialize;
+use similar::{Algorithm, DiffOp, capture_diff_slices};
+
+use crate::model::Paper;
+use crate::rules::{Audience, Marking};
+use crate::schedule::{Schedule, marker_codes, maximal_withheld};
+use crate::span::{LineIndex, Span};
+
+/// Why a part of the copy differs from the source. Numbers count from 1, as in the audit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Cause {
+    FrontMatter,
+    Comment { comment: usize },
+    Marker { redaction: usize, marker: String },
+    Schedule,
+}
+
+/// One declared change: source bytes `span` become `replacement`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edit {
+    pub span: Span,
+    pub replacement: String,
+    pub cause: Cause,
+}
+
+/// An edit as applied: where it sits in the source and in the spliced copy.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub old: Span,
+    pub new: Range<usize>,
+    pub cause: Cause,
+}
+
+/// The source with the declared edits applied.
+#[derive(Debug, Clone)]
+pub struct Splice {
+    pub text: String,
+    pub applied: Vec<Applied>,
+    /// Stretches copied verbatim: (source start, source end, copy start).
+    verbatim: Vec<(usize, usize, usize)>,
+}
+
+/// Lines, 1-based, as `start` and `count` (count 0: the place between two lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Lines {
+    pub start: usize,
+    pub count: usize,
+}
+
+impl Lines {
+    fn of(range: &Range<usize>) -> Lines {
+        Lines {
+            start: range.start + 1,
+            count: range.len(),
+        }
+    }
+}
+
+/// One hunk of the line diff between the council Markdown and a copy, and what explains it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Hunk {
+    pub council: Lines,
+    pub copy: Lines,
+    pub explained_by: Vec<Cause>,
+}
+
+/// The proof for one audience's copy.
+#[derive(Debug, Clone, Serialize)]
+pub struct Proof {
+    pub audience: String,
+    /// The copy equals the source with exactly the declared edits.
+    pub matches: bool,
+    pub edits: usize,
+    pub hunks: Vec<Hunk>,
+    #[serde(skip)]
+    pub findings: Vec<String>,
+    #[serde(skip)]
+    pub splice: Splice,
+}
+
+/// The marker text for a withheld redaction, as the contract defines it: its codes, then
+/// those nested in it, in tag order, each once, as the audience labels them, joined by ` & `.
+pub fn marker_text(paper: &Paper, index: usize, audience: &Audience) -> String {
+    let mut labels: Vec<String> = Vec::new();
+    for code in marker_codes(paper, index) {
+        let label = audience.label(code);
+        if !labels.contains(&label) {
+            labels.push(label);
+        }
+    }
+    labels.join(" & ")
+}
+
+/// The declared changes from the source to `audience`'s Markdown, in source order.
+pub fn declared_edits(
+    paper: &Paper,
+    text: &str,
+    audience: &Audience,
+    schedule: Option<&Schedule>,
+) -> Vec<Edit> {
+    let mut edits = Vec::new();
+    // An audience that sees everything in the source's own marking reads the source itself.
+    let reads_source = audience.withholds.is_empty() && audience.marking == Marking::Source;
+    if !reads_source {
+        let marking = match &audience.marking {
+            Marking::Source => paper.front_matter.classification.as_str(),
+            Marking::Fixed(m) => m.as_str(),
+        };
+        edits.push(Edit {
+            span: Span::new(0, paper.body_start),
+            replacement: paper.front_matter.to_yaml(marking),
+            cause: Cause::FrontMatter,
+        });
+        let withheld: Vec<Span> = maximal_withheld(paper, audience)
+            .into_iter()
+            .map(|k| paper.redactions[k].span)
+            .collect();
+        let mut body = Vec::new();
+        for k in maximal_withheld(paper, audience) {
+            let r = &paper.redactions[k];
+            let marker = marker_text(paper, k, audience);
+            let bold = format!("**{marker}**");
+            let replacement = match &r.placement {
+                // A block marker stays its own paragraph in its container.
+                Some(p) => {
+                    let mut out = String::new();
+                    if p.blank_before {
+                        out.push_str(p.newline);
+                        out.push_str(&p.prefix);
+                    }
+                    out.push_str(&bold);
+                    if p.blank_after {
+                        out.push_str(p.newline);
+                        out.push_str(p.prefix.trim_end());
+                    }
+                    out
+                }
+                None => bold,
+            };
+            body.push(Edit {
+                span: r.span,
+                replacement,
+                cause: Cause::Marker {
+                    redaction: r.number,
+                    marker,
+                },
+            });
+        }
+        for (n, comment) in paper.comments.iter().enumerate() {
+            // A comment inside a withheld passage goes with it.
+            if withheld.iter().any(|w| w.encloses(*comment)) {
+                continue;
+            }
+            body.push(Edit {
+                span: *comment,
+                replacement: String::new(),
+                cause: Cause::Comment { comment: n + 1 },
+            });
+        }
+        body.sort_by(|a, b| {
+            a.span
+                .start
+                .cmp(&b.span.start)
+                .then(b.span.end.cmp(&a.span.end))
+        });
+        edits.extend(body);
+    }
+    if let Some(schedule) = schedule {
+        edits.push(Edit {
+            span: Span::empty(text.len()),
+            replacement: schedule.markdown(),
+            cause: Cause::Schedule,
+        });
+    }
+    edits
+}
+
+/// Applies edits given in source order. Overlaps are resolved towards withholding: bytes
+/// covered by any edit never survive.
+pub fn splice(text: &str, edits: &[Edit]) -> Splice {
+    // The schedule follows the paper's own line ending, as every inserted line does.
+    let nl = crate::parse::newline_of(text);
+    let mut out = String::with_capacity(text.len());
+    let mut applied = Vec::with_capacity(edits.len());
+    let mut verbatim = Vec::new();
+    let mut cursor = 0;
+    for edit in edits {
+        let (start, end) = if edit.cause == Cause::Schedule {
+            (text.len(), text.len())
+        } else {
+            (edit.span.start.max(cursor), edit.span.end.max(cursor))
+        };
+        if end <= cursor && edit.span.start < cursor && !matches!(edit.cause, Cause::Marker { .. })
+        {
+            continue;
+        }
+        if cursor < start {
+            verbatim.push((cursor, start, out.len()));
+            out.push_str(&text[cursor..start]);
+        }
+        let new_start = out.len();
+        if edit.cause == Cause::Schedule {
+            // One blank line before the schedule's thematic break.
+            if out.ends_with(['\n', '\r']) {
+                out.push_str(nl);
+            } else if !out.is_empty() {
+                out.push_str(nl);
+                out.push_str(nl);
+            }
+        }
+        out.push_str(&edit.replacement);
+        applied.push(Applied {
+            old: Span::new(start, end),
+            new: new_start..out.len(),
+            cause: edit.cause.clone(),
+        });
+        cursor = cursor.max(end);
+    }
+    if cursor < text.len() {
+        verbatim.push((cursor, text.len(), out.len()));
+        out.push_str(&text[cursor..]);
+    }
+    Splice {
+        text: out,
+        applied,
+        verbatim,
+    }
+}
+
+/// Start offsets of each line: a line ends after LF, CRLF or a lone CR.
+fn line_starts(text: &str) -> Vec<usize> {
+    if text.is_empty() {
+        return Vec::new();
+    }
+    let bytes = text.as_bytes();
+    let mut starts = vec![0];
+    for (i, b) in bytes.iter().enumerate() {
+        let ends = *b == b'\n' || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+        if ends && i + 1 < bytes.len() {
+            starts.push(i + 1);
+        }
+    }
+    starts
+}
+
+fn lines_of<'a>(text: &'a str, starts: &[usize]) -> Vec<&'a str> {
+    (0..starts.len())
+        .map(|i| &text[starts[i]..starts.get(i + 1).copied().unwrap_or(text.len())])
+        .collect()
+}
+
+fn line_start(starts: &[usize], line: usize, len: usize) -> usize {
+    starts.get(line).copied().unwrap_or(len)
+}
+
+/// A stretch of lines the declared edits changed, and which edits did.
+#[derive(Debug, Clone)]
+struct Region {
+    old: Range<usize>,
+    new: Range<usize>,
+    causes: Vec<usize>,
+}
+
+/// Where each source line lands in the splice if the edits leave it whole (a line of a
+/// verbatim stretch that lands on a whole line), and the regions of lines between those,
+/// which the edits changed.
+fn alignment(source: &str, splice: &Splice) -> (Vec<Option<usize>>, Vec<Region>) {
+    let old_starts = line_starts(source);
+    let new_starts = line_starts(&splice.text);
+    let mut kept: Vec<(usize, usize)> = Vec::new();
+    for i in 0..old_starts.len() {
+        let ls = old_starts[i];
+        let le = line_start(&old_starts, i + 1, source.len());
+        let n = splice.verbatim.partition_point(|(a, _, _)| *a <= ls);
+        let Some(&(a, b, na)) = n.checked_sub(1).map(|k| &splice.verbatim[k]) else {
+            continue;
+        };
+        if le > b {
+            continue;
+        }
+        let ns = na + (ls - a);
+        let Ok(j) = new_starts.binary_search(&ns) else {
+            continue;
+        };
+        if line_start(&new_starts, j + 1, splice.text.len()) == ns + (le - ls) {
+            kept.push((i, j));
+        }
+    }
+    let mut map = vec![None; old_starts.len()];
+    for &(i, j) in &kept {
+        map[i] = Some(j);
+    }
+    kept.push((old_starts.len(), new_starts.len()));
+    let mut out = Vec::new();
+    let (mut po, mut pn) = (0, 0);
+    for (i, j) in kept {
+        if i > po || j > pn {
+            let old = po..i;
+            let new = pn..j;
+            let ob = line_start(&old_starts, old.start, source.len())
+                ..line_start(&old_starts, old.end, source.len());
+            let nb = line_start(&new_starts, new.start, splice.text.len())
+                ..line_start(&new_starts, new.end, splice.text.len());
+            // Applied edits run in order on both sides: look only where one could touch.
+            let applied = &splice.applied;
+            let lo = applied
+                .partition_point(|a| a.old.end < ob.start)
+                .min(applied.partition_point(|a| a.new.end < nb.start));
+            let hi = applied
+                .partition_point(|a| a.old.start <= ob.end)
+                .max(applied.partition_point(|a| a.new.start <= nb.end))
+                .max(lo);
+            let causes = (lo..hi)
+                .filter(|&k| {
+                    let a = &applied[k];
+                    touches(&(a.old.start..a.old.end), &ob) || touches(&a.new, &nb)
+                })
+                .collect();
+            out.push(Region { old, new, causes });
+        }
+        po = i + 1;
+        pn = j + 1;
+    }
+    (map, out)
+}
+
+/// Checks `actual`, the Markdown written for `audience`, against the source and the Paper.
+pub fn prove(
+    paper: &Paper,
+    text: &str,
+    audience: &Audience,
+    schedule: Option<&Schedule>,
+    actual: &str,
+) -> Proof {
+    let edits = declared_edits(paper, text, audience, schedule);
+    let spliced = splice(text, &edits);
+    let mut findings = Vec::new();
+    let name = &audience.name;
+    let cause_label = |cause: &Cause| match cause {
+        Cause::FrontMatter => "the front matter".to_string(),
+        Cause::Comment { comment } => format!("HTML comment {comment}"),
+        // Numbers only: an id may itself be withheld, and findings go to stderr.
+        Cause::Marker { redaction, .. } => format!("redaction {redaction}"),
+        Cause::Schedule => "the schedule of exemptions".to_string(),
+    };
+
+    // 1. Linear check.
+    let matches = spliced.text == actual;
+    if !matches {
+        let at = spliced
+            .text
+            .bytes()
+            .zip(actual.bytes())
+            .position(|(a, b)| a != b)
+            .unwrap_or(spliced.text.len().min(actual.len()));
+        let index = LineIndex::new(actual);
+        let (line, col) = index.line_col(actual, floor_char(actual, at));
+        let near = spliced
+            .applied
+            .iter()
+            .rev()
+            .find(|a| a.new.start <= at)
+            .map(|a| format!(", after {}", cause_label(&a.cause)))
+            .unwrap_or_default();
+        findings.push(format!(
+            "the {name} Markdown is not the source with exactly its declared redactions: first difference at {line}:{col} of the copy{near}"
+        ));
+    }
+
+    // 2. Line diff between the council Markdown (the source) and the copy. A diff may pair
+    // equal lines (blank ones above all) differently from the edits, so hunks are judged in
+    // segments: stretches between lines the diff pairs exactly as the edits leave them. In
+    // each, what the diff removes less what it adds must be, line for line, what the edits
+    // there remove less what they add.
+    let old_lines = lines_of(text, &line_starts(text));
+    let new_lines = lines_of(actual, &line_starts(actual));
+    let expected_lines = lines_of(&spliced.text, &line_starts(&spliced.text));
+    let (kept, regions) = alignment(text, &spliced);
+    let ops = capture_diff_slices(Algorithm::Patience, &old_lines, &new_lines);
+    let segments = segments(&ops, &kept, &old_lines, &new_lines);
+    let mut verdicts: Vec<Option<Vec<usize>>> = Vec::with_capacity(segments.len());
+    for segment in &segments {
+        // Regions run in source order: look only where this segment is.
+        let lo = regions.partition_point(|r| r.old.start < segment.old.start);
+        let hi = regions
+            .partition_point(|r| r.old.start <= segment.old.end)
+            .max(lo);
+        let inside: Vec<usize> = (lo..hi)
+            .filter(|&k| regions[k].old.end <= segment.old.end)
+            .collect();
+        if segment.removed.is_empty() && segment.added.is_empty() && inside.is_empty() {
+            verdicts.push(Some(Vec::new()));
+            continue;
+        }
+        let mut balance: BTreeMap<&str, i64> = BTreeMap::new();
+        for line in &segment.removed {
+            *balance.entry(line).or_default() += 1;
+        }
+        for line in &segment.added {
+            *balance.entry(line).or_default() -= 1;
+        }
+        for r in inside.iter().map(|&k| &regions[k]) {
+            for line in &old_lines[r.old.clone()] {
+                *balance.entry(line).or_default() -= 1;
+            }
+            let new = r.new.start.min(expected_lines.len())..r.new.end.min(expected_lines.len());
+            for line in &expected_lines[new] {
+                *balance.entry(line).or_default() += 1;
+            }
+        }
+        if balance.values().all(|&n| n == 0) {
+            verdicts.push(Some(inside));
+            continue;
+        }
+        findings.push(format!(
+            "the {name} Markdown differs from the council Markdown at source lines {} (copy lines {}) {}",
+            span_label(&segment.old),
+            span_label(&segment.new),
+            if inside.is_empty() {
+                "where nothing was declared: no redaction, comment, front matter or schedule explains it"
+            } else {
+                "by more or less than the redactions, comments, front matter or schedule declared there"
+            }
+        ));
+        verdicts.push(None);
+    }
+    let mut hunks = Vec::new();
+    let mut k = 0;
+    for (old, new) in hunk_ranges(&ops) {
+        // Hunks and segments both run in order, and each hunk lies in one segment.
+        while k < segments.len() && !segments[k].contains(&old, &new) {
+            k += 1;
+        }
+        // Name the changes the hunk itself touches; the diff may have paired lines so that
+        // it touches none of them, and then every change of its segment explains it.
+        let inside = verdicts.get(k).cloned().flatten().unwrap_or_default();
+        let near = |r: &Region| touches(&r.old, &old) || touches(&r.new, &new);
+        let touched: Vec<usize> = inside
+            .iter()
+            .copied()
+            .filter(|&r| near(&regions[r]))
+            .collect();
+        let chosen = if touched.is_empty() { inside } else { touched };
+        let mut causes: Vec<usize> = chosen
+            .iter()
+            .flat_map(|&r| regions[r].causes.iter().copied())
+            .collect();
+        causes.sort_unstable();
+        causes.dedup();
+        hunks.push(Hunk {
+            council: Lines::of(&old),
+            copy: Lines::of(&new),
+            explained_by: causes
+                .into_iter()
+                .map(|k| spliced.applied[k].cause.clone())
+                .collect(),
+        });
+    }
+
+    // Every withheld redaction shows its marker: the copy holds each marker text at least as
+    // often as the declared changes put it there.
+    let mut markers: Vec<(String, Vec<usize>)> = Vec::new();
+    for applied in &spliced.applied {
+        if let Cause::Marker { redaction, marker } = &applied.cause {
+            let bold = format!("**{marker}**");
+            match markers.iter_mut().find(|(m, _)| *m == bold) {
+                Some((_, list)) => list.push(*redaction),
+                None => markers.push((bold, vec![*redaction])),
+            }
+        }
+    }
+    for (bold, redactions) in markers {
+        let expected = spliced.text.matches(&bold).count();
+        let found = actual.matches(&bold).count();
+        if found < expected {
+            let list: Vec<String> = redactions
+                .iter()
+                .map(|n| format!("redaction {n}"))
+                .collect();
+            findings.push(format!(
+                "{} withheld from {name}, but the {name} Markdown shows its marker `{bold}` {found} time{} where {expected} are due",
+                list.join(", "),
+                if found == 1 { "" } else { "s" }
+            ));
+        }
+    }
+
+    Proof {
+        audience: name.clone(),
+        matches,
+        edits: edits.len(),
+        hunks,
+        findings,
+        splice: spliced,
+    }
+}
+
+fn floor_char(text: &str, mut at: usize) -> usize {
+    at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+/// Consecutive non-equal diff ops as (source lines, copy lines).
+fn hunk_ranges(ops: &[DiffOp]) -> Vec<(Range<usize>, Range<usize>)> {
+    let mut out: Vec<(Range<usize>, Range<usize>)> = Vec::new();
+    let mut open: Option<(Range<usize>, Range<usize>)> = None;
+    for op in ops {
+        if matches!(op, DiffOp::Equal { .. }) {
+            out.extend(open.take());
+            continue;
+        }
+        let (old, new) = (op.old_range(), op.new_range());
+        open = Some(match open.take() {
+            Some((o, n)) => (o.start..old.end, n.start..new.end),
+            None => (old, new),
+        });
+    }
+    out.extend(open);
+    out
+}
+
+/// A stretch of the diff between two lines it pairs as the edits leave them (or the ends),
+/// with the lines it removes and adds.
+struct Segment<'a> {
+    old: Range<usize>,
+    new: Range<usize>,
+    removed: Vec<&'a str>,
+    added: Vec<&'a str>,
+}
+
+impl Segment<'_> {
+    fn contains(&self, old: &Range<usize>, new: &Range<usize>) -> bool {
+        self.old.start <= old.start
+            && old.end <= self.old.end
+            && self.new.start <= new.start
+            && new.end <= self.new.end
+    }
+}
+
+/// Cuts the diff at each equal pair (source line i, copy line j) where the edits leave line i
+/// whole as copy line j; a pair anywhere else is the diff's own choice and stays inside. Empty
+/// stretches are left out.
+fn segments<'a>(
+    ops: &[DiffOp],
+    kept: &[Option<usize>],
+    old: &[&'a str],
+    new: &[&'a str],
+) -> Vec<Segment<'a>> {
+    let fresh = |i: usize, j: usize| Segment {
+        old: i..i,
+        new: j..j,
+        removed: Vec::new(),
+        added: Vec::new(),
+    };
+    let mut out = Vec::new();
+    let mut current = fresh(0, 0);
+    let push = |out: &mut Vec<Segment<'a>>, mut segment: Segment<'a>, i: usize, j: usize| {
+        segment.old.end = i;
+        segment.new.end = j;
+        if !(segment.old.is_empty() && segment.new.is_empty()) {
+            out.push(segment);
+        }
+    };
+    for op in ops {
+        if let DiffOp::Equal {
+            old_index,
+            new_index,
+            len,
+        } = *op
+        {
+            for k in 0..len {
+                let (i, j) = (old_index + k, new_index + k);
+                if kept.get(i).copied().flatten() == Some(j) {
+                    let done = std::mem::replace(&mut current, fresh(i + 1, j + 1));
+                    push(&mut out, done, i, j);
+                }
+            }
+        } else {
+            current.removed.extend(&old[op.old_range()]);
+            current.added.extend(&new[op.new_range()]);
+        }
+    }
+    push(&mut out, current, old.len(), new.len());
+    out
+}
+
+/// Two line ranges share a line, or an empty one sits inside or at the edge of the other.
+fn touches(a: &Range<usize>, b: &Range<usize>) -> bool {
+    if a.is_empty() || b.is_empty() {
+        a.start <= b.end && b.start <= a.end
+    } else {
+        a.start < b.end && b.start < a.end
+    }
+}
+
+/// `12`, `12-14`, or `after 11` (1-based), for messages.
+fn span_label(lines: &Range<usize>) -> String {
+    match lines.len() {
+        0 => format!("after {}", lines.start),
+        1 => (lines.start + 1).to_string(),
+        _ => format!("{}-{}", lines.start + 1, lines.end),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse::parse_paper;
+    use crate::redact::copy_for;
+    use crate::render::markdown_with_schedule;
+    use crate::rules::Rules;
+    use crate::schedule::{Release, schedule_for};
+
+    const PAPER: &str = "---\ntitle: Proof\nclassification: OFFICIAL-SENSITIVE\n---\n\
+        <!-- note to authors -->\n\n\
+        Work led to [the arrest of twelve people]{.S31 .S24} last year.\n\n\
+        - Public bullet\n- [Secret bullet]{.S23}\n\n\
+        ::: {.S40 reason=\"personal\"}\nA named officer, [nested]{.S31}.\n:::\n\n\
+        ## Future operations {.S31}\n\nPlans for Kestrelmoor.\n\n## Next\n\nText.\n\nClosing remarks.\n";
+
+    fn rules() -> Rules {
+        Rules::embedded().expect("embedded rules")
+    }
+
+    fn proof_of(actual: impl Fn(&str) -> String) -> Proof {
+        let rules = rules();
+        let paper = parse_paper(PAPER, &rules).expect("parses");
+        let public = rules
+            .audiences
+            .iter()
+            .find(|a| a.name == "public")
+            .expect("public audience");
+        let schedule = schedule_for(&paper, public, &rules, &Release::default());
+        let copy = copy_for(&paper, PAPER, public);
+        let md = markdown_with_schedule(&copy, schedule.as_ref());
+        prove(&paper, PAPER, public, schedule.as_ref(), &actual(&md))
+    }
+
+    #[test]
+    fn rendered_copy_is_proved() {
+        let proof = proof_of(|md| md.to_string());
+        assert!(proof.findings.is_empty(), "{:?}", proof.findings);
+        assert!(proof.matches);
+        assert!(!proof.hunks.is_empty());
+        assert!(proof.hunks.iter().all(|h| !h.explained_by.is_empty()));
+    }
+
+    #[test]
+    fn council_copy_is_the_source_with_no_hunks() {
+        let rules = rules();
+        let paper = parse_paper(PAPER, &rules).expect("parses");
+        let council = &rules.audiences[0];
+        let proof = prove(&paper, PAPER, council, None, PAPER);
+        assert!(proof.findings.is_empty(), "{:?}", proof.findings);
+        assert!(proof.hunks.is_empty());
+    }
+
+    #[test]
+    fn changed_marker_is_a_finding() {
+        let proof = proof_of(|md| md.replacen("**S23**", "**S30**", 1));
+        assert!(!proof.matches);
+        assert!(
+            proof
+                .findings
+                .iter()
+                .any(|f| f.contains("redaction 2 withheld from public")
+                    && f.contains("marker `**S23**` 0 times")),
+            "{:?}",
+            proof.findings
+        );
+        assert!(
+            proof
+                .findings
+                .iter()
+                .any(|f| f.contains("by more or less than")),
+            "{:?}",
+            proof.findings
+        );
+    }
+
+    #[test]
+    fn withheld_word_left_in_is_a_finding() {
+        let proof = proof_of(|md| {
+            md.replacen(
+                "**S31 & S24**",
+                "**S31 & S24** the arrest of twelve people",
+                1,
+            )
+        });
+        assert!(!proof.matches);
+        assert!(
+            proof
+                .findings
+                .iter()
+                .any(|f| f.contains("by more or less than")),
+            "{:?}",
+            proof.findings
+        );
+    }
+
+    #[test]
+    fn missing_marker_is_a_finding() {
+        // The renderer forgot the section marker and left the section out entirely.
+        let proof = proof_of(|md| md.replacen("**S31**\n\n", "", 1));
+        assert!(
+            proof
+                .findings
+                .iter()
+                .any(|f| f.contains("redaction 5 withheld from public")
+                    && f.contains("`**S31**` 0 times where 1 are due")),
+            "{:?}",
+            proof.findings
+        );
+    }
+
+    #[test]
+    fn change_far_from_any_redaction_is_an_unexplained_hunk() {
+        let proof = proof_of(|md| md.replacen("Text.", "Texts.", 1));
+        assert!(
+            proof
+                .findings
+                .iter()
+                .any(|f| f.contains("where nothing was declared")),
+            "{:?}",
+            proof.findings
+        );
+        assert!(proof.hunks.iter().any(|h| h.explained_by.is_empty()));
+    }
+
+    #[test]
+    fn comment_left_in_is_a_finding() {
+        let proof = proof_of(|md| {
+            let at = md.find("\n---\n").map(|n| n + 5).unwrap_or(0);
+            format!("{}<!-- note to authors -->{}", &md[..at], &md[at..])
+        });
+        assert!(!proof.matches);
+        assert!(!proof.findings.is_empty());
+    }
+}
