@@ -1,16 +1,35 @@
 //! Command line: clap types, and the two commands wired from reading to writing. Maps every
 //! outcome to an [`Exit`]; errors and progress go to stderr, stdout only carries reports.
+//!
+//! Papers are built in parallel (rayon); every message is collected per paper and printed in
+//! the walk's sorted order, so what a run prints does not depend on thread timing.
 
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Instant;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
 
+use crate::check::{
+    CheckInput, CheckOptions, PublicOutput, check_papers, public_audiences, public_outputs,
+    public_outputs_from, sort_findings,
+};
+use crate::deny::{DENY_FILE, DenyList};
 use crate::error::{Error, Exit};
-use crate::pipeline::{build_paper, output_paths};
+use crate::model::Paper;
+use crate::pdf::{PdfMeta, find_chromium};
+use crate::pipeline::{Built, build_paper, output_paths};
+use crate::records;
+use crate::redact::copy_for;
+use crate::render::Templates;
+use crate::report;
+use crate::rules::Rules;
 use crate::schedule::{Release, parse_date, parse_request};
-use crate::source::{load_rules, load_templates, read_paper, walk};
-use crate::write::Writer;
+use crate::source::{PaperPath, load_rules, load_templates, read_paper, walk};
+use crate::write::{Output, Writer};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -24,38 +43,70 @@ pub struct Cli {
     command: Command,
 }
 
+/// Options both commands share.
+#[derive(clap::Args, Debug)]
+struct Common {
+    /// Papers, or folders of papers (walked in sorted order).
+    #[arg(required = true)]
+    paths: Vec<PathBuf>,
+    /// Rules folder (default: ./rules if present, else the embedded defaults).
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    /// Templates folder (default: ./templates if present, else the embedded defaults).
+    #[arg(long)]
+    templates: Option<PathBuf>,
+    /// Papers built at once (default: all cores). Output is the same for any number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
+    /// Print nothing but errors and what was asked for.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Build every audience's copies of each paper.
+    /// Build every audience's copies of each paper, and its audit.
     Build {
-        /// Papers, or folders of papers (walked in sorted order).
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
+        #[command(flatten)]
+        common: Common,
         /// Output folder.
         #[arg(long)]
         out: PathBuf,
-        /// Rules folder (default: ./rules if present, else the embedded defaults).
-        #[arg(long)]
-        rules: Option<PathBuf>,
-        /// Templates folder (default: ./templates if present, else the embedded defaults).
-        #[arg(long)]
-        templates: Option<PathBuf>,
         /// FOI request reference, printed in each copy's schedule of exemptions and the audit.
         #[arg(long, value_name = "REF", value_parser = parse_request)]
         request: Option<String>,
         /// Release date, printed in each copy's schedule and the audit (no date otherwise).
         #[arg(long, value_name = "YYYY-MM-DD", value_parser = parse_date)]
         date: Option<String>,
+        /// Also record each public Markdown copy as released, in this folder.
+        #[arg(long, value_name = "DIR")]
+        record: Option<PathBuf>,
+        /// Also print each copy to PDF with headless Chromium.
+        #[arg(long)]
+        pdf: bool,
+        /// The Chromium to print with (default: `chromium` on the PATH).
+        #[arg(long, value_name = "PATH", requires = "pdf")]
+        chromium: Option<PathBuf>,
     },
-    /// Run every lint of `build` without writing anything.
+    /// Run every lint of `build` and the leak scans, writing nothing.
     Check {
-        #[arg(required = true)]
-        paths: Vec<PathBuf>,
-        #[arg(long)]
-        rules: Option<PathBuf>,
-        #[arg(long)]
-        templates: Option<PathBuf>,
+        #[command(flatten)]
+        common: Common,
+        /// Report format on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Report papers whose public copy would differ from the one released and recorded
+        /// here (by `build --record`).
+        #[arg(long, value_name = "DIR")]
+        released: Option<PathBuf>,
     },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+    Sarif,
 }
 
 /// Parses arguments and runs; every outcome becomes an exit status.
@@ -77,32 +128,52 @@ where
     };
     let exit = match cli.command {
         Command::Build {
-            paths,
+            common,
             out,
-            rules,
-            templates,
             request,
             date,
-        } => build(
-            &paths,
-            Some(&out),
-            rules.as_deref(),
-            templates.as_deref(),
-            &Release { request, date },
-        ),
+            record,
+            pdf,
+            chromium,
+        } => {
+            let options = BuildOptions {
+                out,
+                release: Release { request, date },
+                record,
+                pdf,
+                chromium,
+            };
+            with_jobs(common.jobs, || build(&common, &options))
+        }
         Command::Check {
-            paths,
-            rules,
-            templates,
-        } => build(
-            &paths,
-            None,
-            rules.as_deref(),
-            templates.as_deref(),
-            &Release::default(),
-        ),
+            common,
+            format,
+            released,
+        } => with_jobs(common.jobs, || check(&common, format, released.as_deref())),
     };
     ExitCode::from(exit as u8)
+}
+
+/// Runs `f` on a pool of `jobs` threads (all cores by default).
+fn with_jobs(jobs: Option<u16>, f: impl FnOnce() -> Exit + Send) -> Exit {
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = jobs {
+        pool = pool.num_threads(usize::from(n));
+    }
+    match pool.build() {
+        Ok(pool) => pool.install(f),
+        Err(e) => report(&Error::Usage(format!("cannot start worker threads: {e}"))),
+    }
+}
+
+/// The run's duration for a person watching a terminal; nothing in logs, so what a run prints
+/// there is the same every time.
+fn elapsed(started: Instant) -> String {
+    if std::io::stderr().is_terminal() {
+        format!(", in {:.2}s", started.elapsed().as_secs_f64())
+    } else {
+        String::new()
+    }
 }
 
 fn report(error: &Error) -> Exit {
@@ -110,80 +181,469 @@ fn report(error: &Error) -> Exit {
     error.exit()
 }
 
-/// Builds every paper; with `out` None nothing is written (`check`).
-fn build(
-    paths: &[PathBuf],
-    out: Option<&std::path::Path>,
-    rules: Option<&std::path::Path>,
-    templates: Option<&std::path::Path>,
-    release: &Release,
-) -> Exit {
-    let rules = match load_rules(rules) {
-        Ok(rules) => rules,
-        Err(e) => return report(&e),
-    };
-    let templates = match load_templates(templates) {
-        Ok(t) => t,
-        Err(e) => return report(&e),
-    };
-    let found = match walk(paths, out) {
-        Ok(found) => found,
-        Err(e) => return report(&e),
-    };
+/// What a run needs before it touches a paper: rules and templates, the papers found.
+struct Setup {
+    rules: Rules,
+    templates: Templates,
+    papers: Vec<PaperPath>,
+    worst: Exit,
+}
+
+fn setup(common: &Common, out: Option<&Path>) -> Result<Setup, Exit> {
+    let rules = load_rules(common.rules.as_deref()).map_err(|e| report(&e))?;
+    let templates = load_templates(common.templates.as_deref()).map_err(|e| report(&e))?;
+    let found = walk(&common.paths, out).map_err(|e| report(&e))?;
     let mut worst = Exit::Clean;
     for e in &found.errors {
         worst = worst.max(report(e));
     }
-    let writer = match out.map(Writer::new).transpose() {
+    Ok(Setup {
+        rules,
+        templates,
+        papers: found.papers,
+        worst,
+    })
+}
+
+/// A progress bar on stderr, only on a terminal and only for a run long enough to need one.
+fn progress(total: usize, quiet: bool) -> Option<ProgressBar> {
+    if quiet || total < 50 || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(total as u64);
+    if let Ok(style) =
+        ProgressStyle::with_template("{bar:40} {pos}/{len} papers, {per_sec}, ETA {eta}")
+    {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
+/// What happened to one paper, printed after all are done, in sorted order.
+#[derive(Default)]
+struct Outcome {
+    exit: Option<Exit>,
+    messages: String,
+    written: usize,
+    redactions: usize,
+    built: bool,
+}
+
+impl Outcome {
+    fn error(&mut self, error: &Error) {
+        self.messages.push_str(&error.render());
+        self.fail(error.exit());
+    }
+
+    fn fail(&mut self, exit: Exit) {
+        self.exit = Some(self.exit.unwrap_or(Exit::Clean).max(exit));
+    }
+}
+
+struct BuildOptions {
+    out: PathBuf,
+    release: Release,
+    record: Option<PathBuf>,
+    pdf: bool,
+    chromium: Option<PathBuf>,
+}
+
+fn build(common: &Common, options: &BuildOptions) -> Exit {
+    let started = Instant::now();
+    let Setup {
+        rules,
+        templates,
+        papers,
+        mut worst,
+    } = match setup(common, Some(&options.out)) {
+        Ok(s) => s,
+        Err(exit) => return exit,
+    };
+    let chromium = match options.pdf {
+        true => match find_chromium(options.chromium.as_deref()) {
+            Ok(path) => Some(path),
+            Err(message) => return report(&Error::Usage(message)),
+        },
+        false => None,
+    };
+    let writer = match Writer::new(&options.out) {
         Ok(w) => w,
         Err(e) => return report(&e),
     };
-    let mut built = 0;
-    for paper in &found.papers {
-        let result = read_paper(&paper.path).and_then(|text| {
-            build_paper(&paper.path, &paper.name, &text, &rules, &templates, release)
-        });
-        match result {
-            Ok(b) => {
-                for warning in &b.warnings {
-                    eprintln!("{warning}");
-                }
-                if !b.findings.is_empty() {
-                    for finding in &b.findings {
-                        eprintln!("{finding}");
-                    }
-                    worst = worst.max(Exit::Findings);
-                    if let Some(writer) = &writer
-                        && let Err(e) = writer.remove_stale(&output_paths(&paper.name, &rules))
-                    {
-                        worst = worst.max(report(&e));
-                    }
-                    continue;
-                }
-                if let Some(writer) = &writer
-                    && let Err(e) = writer.write_paper(&b.outputs)
-                {
-                    worst = worst.max(report(&e));
-                    let _ = writer.remove_stale(&output_paths(&paper.name, &rules));
-                    continue;
-                }
-                built += 1;
+    let bar = progress(papers.len(), common.quiet);
+    let outcomes: Vec<Outcome> = papers
+        .par_iter()
+        .map(|paper| {
+            let outcome = build_one(
+                paper,
+                &rules,
+                &templates,
+                options,
+                chromium.as_deref(),
+                &writer,
+            );
+            if let Some(bar) = &bar {
+                bar.inc(1);
             }
-            Err(e) => {
-                worst = worst.max(report(&e));
-                if let Some(writer) = &writer
-                    && let Err(e) = writer.remove_stale(&output_paths(&paper.name, &rules))
-                {
-                    worst = worst.max(report(&e));
+            outcome
+        })
+        .collect();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let (mut built, mut written, mut redactions) = (0, 0, 0);
+    for outcome in &outcomes {
+        if !(common.quiet && outcome.exit.is_none()) {
+            eprint!("{}", outcome.messages);
+        }
+        if let Some(exit) = outcome.exit {
+            worst = worst.max(exit);
+        }
+        built += usize::from(outcome.built);
+        written += outcome.written;
+        redactions += outcome.redactions;
+    }
+    if !common.quiet {
+        eprintln!(
+            "built {built} of {} paper{}: {written} files written, {redactions} redactions{}",
+            papers.len(),
+            if papers.len() == 1 { "" } else { "s" },
+            elapsed(started)
+        );
+    }
+    worst
+}
+
+/// Builds, writes and records one paper; a failure removes its stale copies.
+fn build_one(
+    paper: &PaperPath,
+    rules: &Rules,
+    templates: &Templates,
+    options: &BuildOptions,
+    chromium: Option<&Path>,
+    writer: &Writer,
+) -> Outcome {
+    let mut outcome = Outcome::default();
+    let stale = |outcome: &mut Outcome| {
+        if let Err(e) = writer.remove_stale(&output_paths(&paper.name, rules)) {
+            outcome.error(&e);
+        }
+    };
+    let text = match read_paper(&paper.path) {
+        Ok(text) => text,
+        Err(e) => {
+            outcome.error(&e);
+            stale(&mut outcome);
+            return outcome;
+        }
+    };
+    let mut built = match build_paper(
+        &paper.path,
+        &paper.name,
+        &text,
+        rules,
+        templates,
+        &options.release,
+    ) {
+        Ok(b) => b,
+        Err(e) => {
+            outcome.error(&e);
+            stale(&mut outcome);
+            return outcome;
+        }
+    };
+    for warning in &built.warnings {
+        outcome.messages.push_str(warning);
+        outcome.messages.push('\n');
+    }
+    if !built.findings.is_empty() {
+        for finding in &built.findings {
+            outcome.messages.push_str(finding);
+            outcome.messages.push('\n');
+        }
+        outcome.fail(Exit::Findings);
+        stale(&mut outcome);
+        return outcome;
+    }
+    let pdf_paths: Vec<PathBuf> = rules
+        .audiences
+        .iter()
+        .map(|a| Path::new(&a.name).join(format!("{}.pdf", paper.name)))
+        .collect();
+    if let Some(chromium) = chromium {
+        match pdfs(&built, &text, rules, &paper.name, chromium) {
+            Ok(pdfs) => built.outputs.extend(pdfs),
+            Err(message) => {
+                outcome.error(&Error::Render {
+                    path: paper.path.clone(),
+                    message,
+                });
+                stale(&mut outcome);
+                let _ = writer.remove_stale(&pdf_paths);
+                return outcome;
+            }
+        }
+    }
+    if let Err(e) = writer.write_paper(&built.outputs) {
+        outcome.error(&e);
+        stale(&mut outcome);
+        let _ = writer.remove_stale(&pdf_paths);
+        return outcome;
+    }
+    if chromium.is_none() {
+        // A PDF from an earlier build would no longer match the copies just written.
+        if let Err(e) = writer.remove_stale(&pdf_paths) {
+            outcome.error(&e);
+        }
+    }
+    if let Some(dir) = &options.record {
+        for output in public_outputs_from(&paper.name, &built.outputs, rules) {
+            if let Err(e) = records::record(
+                dir,
+                &output.audience,
+                &paper.name,
+                &output.markdown,
+                &options.release,
+            ) {
+                outcome.error(&e);
+            }
+        }
+    }
+    outcome.built = true;
+    outcome.written = built.outputs.len();
+    outcome.redactions = built.paper.redactions.len();
+    outcome
+}
+
+/// Prints each audience's HTML to PDF.
+fn pdfs(
+    built: &Built,
+    text: &str,
+    rules: &Rules,
+    name: &str,
+    chromium: &Path,
+) -> Result<Vec<Output>, String> {
+    let mut out = Vec::new();
+    for audience in &rules.audiences {
+        let html_path = Path::new(&audience.name).join(format!("{name}.html"));
+        let Some(html) = built.outputs.iter().find(|o| o.relative == html_path) else {
+            continue;
+        };
+        let copy = copy_for(&built.paper, text, audience);
+        let pdf = crate::pdf::print(
+            chromium,
+            &String::from_utf8_lossy(&html.bytes),
+            &PdfMeta::for_copy(&copy),
+        )?;
+        out.push(Output {
+            relative: Path::new(&audience.name).join(format!("{name}.pdf")),
+            bytes: pdf,
+        });
+    }
+    Ok(out)
+}
+
+/// The deny-list: `deny.yaml` in the rules folder in use, else the embedded default.
+fn load_deny(common: &Common) -> Result<DenyList, Error> {
+    let folder = match &common.rules {
+        Some(dir) => Some(dir.clone()),
+        None => Some(PathBuf::from("rules")).filter(|d| d.is_dir()),
+    };
+    match folder {
+        None => DenyList::embedded(),
+        Some(dir) => {
+            let path = dir.join(DENY_FILE);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => DenyList::parse(&path, &text),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(DenyList::empty()),
+                Err(e) => Err(Error::path(&path, format!("cannot read: {e}"))),
+            }
+        }
+    }
+}
+
+/// One paper, built in memory for `check`.
+struct Checked {
+    paper: PaperPath,
+    text: String,
+    parsed: Paper,
+    outputs: Vec<PublicOutput>,
+}
+
+fn check(common: &Common, format: Format, released: Option<&Path>) -> Exit {
+    let started = Instant::now();
+    let Setup {
+        rules,
+        templates,
+        papers,
+        mut worst,
+    } = match setup(common, None) {
+        Ok(s) => s,
+        Err(exit) => return exit,
+    };
+    let deny = match load_deny(common) {
+        Ok(deny) => deny,
+        Err(e) => return report(&e),
+    };
+    let release = Release::default();
+    let options = CheckOptions {
+        templates: &templates,
+        release: &release,
+    };
+    let bar = progress(papers.len(), common.quiet);
+    let results: Vec<(Outcome, Option<Checked>)> = papers
+        .par_iter()
+        .map(|paper| {
+            let result = check_one(paper, &rules, &templates, &options);
+            if let Some(bar) = &bar {
+                bar.inc(1);
+            }
+            result
+        })
+        .collect();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let mut checked = Vec::new();
+    for (outcome, paper) in results {
+        if !(common.quiet && outcome.exit.is_none()) {
+            eprint!("{}", outcome.messages);
+        }
+        if let Some(exit) = outcome.exit {
+            worst = worst.max(exit);
+        }
+        checked.extend(paper);
+    }
+    let inputs: Vec<CheckInput> = checked
+        .iter()
+        .map(|c| CheckInput {
+            path: &c.paper.path,
+            name: &c.paper.name,
+            text: &c.text,
+            paper: &c.parsed,
+            outputs: c.outputs.clone(),
+        })
+        .collect();
+    let mut findings = check_papers(&inputs, &rules, &deny, &options);
+    if let Some(dir) = released {
+        for c in &checked {
+            for audience in public_audiences(&rules) {
+                match released_change(dir, c, audience, &rules, &templates) {
+                    Ok(Some(finding)) => findings.push(finding),
+                    Ok(None) => {}
+                    Err(e) => worst = worst.max(report(&e)),
                 }
             }
         }
     }
-    let verb = if out.is_some() { "built" } else { "checked" };
-    eprintln!(
-        "{verb} {built} of {} paper{}",
-        found.papers.len(),
-        if found.papers.len() == 1 { "" } else { "s" }
-    );
+    sort_findings(&mut findings);
+    let output = match format {
+        Format::Text => report::text(&findings),
+        Format::Json => report::json(&findings),
+        Format::Sarif => report::sarif(&findings, &deny),
+    };
+    print!("{output}");
+    if !findings.is_empty() {
+        worst = worst.max(Exit::Findings);
+    }
+    if !common.quiet {
+        eprintln!(
+            "checked {} of {} paper{}: {} finding{}{}",
+            checked.len(),
+            papers.len(),
+            if papers.len() == 1 { "" } else { "s" },
+            findings.len(),
+            if findings.len() == 1 { "" } else { "s" },
+            elapsed(started)
+        );
+    }
     worst
+}
+
+fn check_one(
+    paper: &PaperPath,
+    rules: &Rules,
+    templates: &Templates,
+    options: &CheckOptions,
+) -> (Outcome, Option<Checked>) {
+    let mut outcome = Outcome::default();
+    let text = match read_paper(&paper.path) {
+        Ok(text) => text,
+        Err(e) => {
+            outcome.error(&e);
+            return (outcome, None);
+        }
+    };
+    let built = match build_paper(
+        &paper.path,
+        &paper.name,
+        &text,
+        rules,
+        templates,
+        options.release,
+    ) {
+        Ok(b) => b,
+        Err(e) => {
+            outcome.error(&e);
+            return (outcome, None);
+        }
+    };
+    for line in built.warnings.iter().chain(&built.findings) {
+        outcome.messages.push_str(line);
+        outcome.messages.push('\n');
+    }
+    let outputs = if built.findings.is_empty() {
+        public_outputs_from(&paper.name, &built.outputs, rules)
+    } else {
+        outcome.fail(Exit::Findings);
+        // The copies failed their proof and were not kept: scan them as rendered anyway.
+        match public_outputs(&built.paper, &text, rules, options) {
+            Ok(outputs) => outputs,
+            Err(message) => {
+                outcome.error(&Error::Render {
+                    path: paper.path.clone(),
+                    message,
+                });
+                return (outcome, None);
+            }
+        }
+    };
+    let checked = Checked {
+        paper: paper.clone(),
+        text,
+        parsed: built.paper,
+        outputs,
+    };
+    (outcome, Some(checked))
+}
+
+/// A `release/changed` finding when the copy differs from the one recorded as released.
+fn released_change(
+    dir: &Path,
+    checked: &Checked,
+    audience: &crate::rules::Audience,
+    rules: &Rules,
+    templates: &Templates,
+) -> Result<Option<crate::check::Finding>, Error> {
+    let Some((record, _)) = records::load(dir, &audience.name, &checked.paper.name)? else {
+        return Ok(None);
+    };
+    // Rebuild the copy as it was released: the schedule prints that release's request and date.
+    let release = record.release();
+    let options = CheckOptions {
+        templates,
+        release: &release,
+    };
+    let outputs =
+        public_outputs(&checked.parsed, &checked.text, rules, &options).map_err(|message| {
+            Error::Render {
+                path: checked.paper.path.clone(),
+                message,
+            }
+        })?;
+    let Some(current) = outputs.iter().find(|o| o.audience == audience.name) else {
+        return Ok(None);
+    };
+    let change = records::compare(dir, &audience.name, &checked.paper.name, &current.markdown)?;
+    Ok(change.map(|c| records::changed_finding(&checked.paper.path, &c)))
 }

@@ -6,6 +6,7 @@ mod adversarial;
 mod audit;
 mod build;
 mod check;
+mod commands;
 mod errors;
 mod leaks;
 mod pdf;
