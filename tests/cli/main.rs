@@ -9,6 +9,7 @@ mod check;
 mod commands;
 mod errors;
 mod leaks;
+mod paths;
 mod pdf;
 mod properties;
 
