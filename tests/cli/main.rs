@@ -2,6 +2,7 @@
 // Helpers in tests/ are missed by clippy's allow-unwrap-in-tests (rust-clippy #11119).
 #![allow(clippy::unwrap_used)]
 
+mod accessibility;
 mod adversarial;
 mod audit;
 mod build;
