@@ -19,6 +19,7 @@ use crate::check::{
 };
 use crate::deny::{DENY_FILE, DenyList};
 use crate::error::{Error, Exit};
+use crate::manifest::{self, Entry, Inputs, MANIFEST_FILE, Manifest};
 use crate::model::Paper;
 use crate::pdf::{PdfMeta, find_chromium};
 use crate::pipeline::{Built, build_paper, output_paths};
@@ -28,7 +29,7 @@ use crate::render::Templates;
 use crate::report;
 use crate::rules::Rules;
 use crate::schedule::{Release, parse_date, parse_request};
-use crate::source::{PaperPath, load_rules, load_templates, read_paper, walk};
+use crate::source::{PaperPath, load_rules, load_templates, read_manifest, read_paper, walk};
 use crate::write::{Output, Writer};
 
 #[derive(Parser, Debug)]
@@ -87,6 +88,9 @@ enum Command {
         /// The Chromium to print with (default: `chromium` on the PATH).
         #[arg(long, value_name = "PATH", requires = "pdf")]
         chromium: Option<PathBuf>,
+        /// Rebuild every paper, even those unchanged since the last build.
+        #[arg(long)]
+        force: bool,
     },
     /// Run every lint of `build` and the leak scans, writing nothing.
     Check {
@@ -135,6 +139,7 @@ where
             record,
             pdf,
             chromium,
+            force,
         } => {
             let options = BuildOptions {
                 out,
@@ -142,6 +147,7 @@ where
                 record,
                 pdf,
                 chromium,
+                force,
             };
             with_jobs(common.jobs, || build(&common, &options))
         }
@@ -227,6 +233,10 @@ struct Outcome {
     written: usize,
     redactions: usize,
     built: bool,
+    /// Unchanged since the last build: not rebuilt.
+    unchanged: bool,
+    /// What the manifest records for this paper, when its copies are in place.
+    entry: Option<Entry>,
 }
 
 impl Outcome {
@@ -246,6 +256,7 @@ struct BuildOptions {
     record: Option<PathBuf>,
     pdf: bool,
     chromium: Option<PathBuf>,
+    force: bool,
 }
 
 fn build(common: &Common, options: &BuildOptions) -> Exit {
@@ -270,18 +281,27 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         Ok(w) => w,
         Err(e) => return report(&e),
     };
+    let previous = read_manifest(&options.out).unwrap_or_default();
+    let inputs = Inputs {
+        rules_hash: &rules.hash,
+        templates_hash: &templates.hash,
+        release: &options.release,
+        pdf: options.pdf,
+    };
     let bar = progress(papers.len(), common.quiet);
+    let run = Run {
+        rules: &rules,
+        templates: &templates,
+        options,
+        chromium: chromium.as_deref(),
+        writer: &writer,
+        previous: &previous,
+        inputs,
+    };
     let outcomes: Vec<Outcome> = papers
         .par_iter()
         .map(|paper| {
-            let outcome = build_one(
-                paper,
-                &rules,
-                &templates,
-                options,
-                chromium.as_deref(),
-                &writer,
-            );
+            let outcome = build_one(paper, &run);
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
@@ -291,8 +311,16 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let (mut built, mut written, mut redactions) = (0, 0, 0);
-    for outcome in &outcomes {
+    let (mut built, mut written, mut redactions, mut unchanged) = (0, 0, 0, 0);
+    let mut manifest = Manifest {
+        manifest: 1,
+        papers: Default::default(),
+    };
+    for (paper, outcome) in papers.iter().zip(&outcomes) {
+        if let Some(entry) = &outcome.entry {
+            manifest.papers.insert(paper.name.clone(), entry.clone());
+        }
+        unchanged += usize::from(outcome.unchanged);
         if !(common.quiet && outcome.exit.is_none()) {
             eprint!("{}", outcome.messages);
         }
@@ -303,9 +331,59 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         written += outcome.written;
         redactions += outcome.redactions;
     }
+    // Copies of papers that were built from one of these folders before but are gone now.
+    let folders: Vec<PathBuf> = common
+        .paths
+        .iter()
+        .filter(|p| p.is_dir())
+        .cloned()
+        .collect();
+    let found: Vec<String> = papers.iter().map(|p| p.name.clone()).collect();
+    for (name, entry) in previous.gone(&folders, &found) {
+        match writer.remove_stale(&entry.outputs) {
+            Ok(()) => {
+                if !common.quiet {
+                    eprintln!(
+                        "removed the copies of `{name}`: {} is no longer in the input",
+                        entry.source.display()
+                    );
+                }
+            }
+            Err(e) => worst = worst.max(report(&e)),
+        }
+    }
+    // Keep what earlier builds recorded for papers this run did not touch.
+    for (name, entry) in &previous.papers {
+        let touched = found.contains(name)
+            || previous
+                .gone(&folders, &found)
+                .iter()
+                .any(|(n, _)| n == name);
+        if !touched {
+            manifest.papers.insert(name.clone(), entry.clone());
+        }
+    }
+    let record = Output {
+        relative: PathBuf::from(MANIFEST_FILE),
+        bytes: manifest.to_json().into_bytes(),
+    };
+    // No paper built: no manifest either, so a failed run leaves no file behind.
+    let saved = if manifest.papers.is_empty() {
+        writer.remove_stale(&[PathBuf::from(MANIFEST_FILE)])
+    } else {
+        writer.write_paper(&[record])
+    };
+    if let Err(e) = saved {
+        worst = worst.max(report(&e));
+    }
     if !common.quiet {
+        let skipped = if unchanged > 0 {
+            format!(" ({unchanged} unchanged, not rebuilt)")
+        } else {
+            String::new()
+        };
         eprintln!(
-            "built {built} of {} paper{}: {written} files written, {redactions} redactions{}",
+            "built {built} of {} paper{}{skipped}: {written} files written, {redactions} redactions{}",
             papers.len(),
             if papers.len() == 1 { "" } else { "s" },
             elapsed(started)
@@ -314,15 +392,26 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
     worst
 }
 
+/// What every paper of a build shares.
+struct Run<'a> {
+    rules: &'a Rules,
+    templates: &'a Templates,
+    options: &'a BuildOptions,
+    chromium: Option<&'a Path>,
+    writer: &'a Writer,
+    previous: &'a Manifest,
+    inputs: Inputs<'a>,
+}
+
 /// Builds, writes and records one paper; a failure removes its stale copies.
-fn build_one(
-    paper: &PaperPath,
-    rules: &Rules,
-    templates: &Templates,
-    options: &BuildOptions,
-    chromium: Option<&Path>,
-    writer: &Writer,
-) -> Outcome {
+fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
+    let (rules, templates, options, chromium, writer) = (
+        run.rules,
+        run.templates,
+        run.options,
+        run.chromium,
+        run.writer,
+    );
     let mut outcome = Outcome::default();
     let stale = |outcome: &mut Outcome| {
         if let Err(e) = writer.remove_stale(&output_paths(&paper.name, rules)) {
@@ -337,6 +426,17 @@ fn build_one(
             return outcome;
         }
     };
+    let key = manifest::key(&text, &run.inputs);
+    if !options.force
+        && let Some(entry) = run.previous.papers.get(&paper.name)
+        && entry.key == key
+        && manifest::outputs_present(&options.out, entry)
+    {
+        outcome.built = true;
+        outcome.unchanged = true;
+        outcome.entry = Some(entry.clone());
+        return outcome;
+    }
     let mut built = match build_paper(
         &paper.path,
         &paper.name,
@@ -410,6 +510,11 @@ fn build_one(
         }
     }
     outcome.built = true;
+    outcome.entry = Some(Entry {
+        source: paper.path.clone(),
+        key,
+        outputs: built.outputs.iter().map(|o| o.relative.clone()).collect(),
+    });
     outcome.written = built.outputs.len();
     outcome.redactions = built.paper.redactions.len();
     outcome

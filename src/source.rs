@@ -183,6 +183,13 @@ fn io_message(e: &std::io::Error) -> String {
     }
 }
 
+/// The manifest of the last build into `out`; none (so everything is built) if it is missing
+/// or unreadable.
+pub fn read_manifest(out: &Path) -> Option<crate::manifest::Manifest> {
+    let text = fs::read_to_string(out.join(crate::manifest::MANIFEST_FILE)).ok()?;
+    crate::manifest::Manifest::parse(&text)
+}
+
 /// Reads a paper as UTF-8 text. Empty files and invalid UTF-8 are errors naming the path.
 pub fn read_paper(path: &Path) -> Result<String, Error> {
     let bytes = fs::read(path)

@@ -58,7 +58,7 @@ const MALFORMED: &str = "malformed";
 
 /// Valid papers the binary gets wrong today: left out of the corpus build, each checked by
 /// its own ignored test below (same rel path), to be removed when fixed.
-const KNOWN_BUGS: &[&str] = &["code/code-16-fence-closed-by-container-end.md"];
+const KNOWN_BUGS: &[&str] = &[];
 
 // ------------------------------------------------------------------------------------------
 // The corpus
@@ -982,7 +982,7 @@ fn corpus_comment_canaries_reach_only_the_council_markdown() {
 }
 
 // ------------------------------------------------------------------------------------------
-// Known bugs among the corpus papers
+// Once known bugs among the corpus papers (now in the corpus build as well)
 
 #[test]
 fn code_fence_closed_by_the_end_of_its_blockquote_is_valid() {
@@ -1488,8 +1488,7 @@ malformed_at! {
     longer_closing_fence_with_trailing_text_is_refused_at_the_text:
         "closing-fence-longer-with-trailing-text.md" => "8:8";
     closing_fence_with_one_trailing_word_is_refused_at_the_word:
-        "closing-fence-trailing-word.md" => "8:5",
-        bug: "bug: `::: trailing` after an open div is reported as a div never closed at 8:1, not at the word";
+        "closing-fence-trailing-word.md" => "8:5";
 
     // Fences in the wrong container, or left open in one.
     closing_fence_outside_the_list_item_of_its_div_is_refused_at_that_fence:

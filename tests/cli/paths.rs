@@ -190,3 +190,89 @@ fn a_failing_paper_leaves_no_mix_of_old_and_new_copies() {
         }
     }
 }
+
+fn summary(assert: &assert_cmd::assert::Assert) -> String {
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    stderr.lines().last().unwrap_or("").to_string()
+}
+
+/// An unchanged paper is not rebuilt; changing one paper rebuilds one, changing a rule or
+/// `--force` rebuilds all, and a paper gone from the folder has its copies removed and listed.
+#[test]
+fn incremental_builds_rebuild_what_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let papers = dir.path().join("papers");
+    fs::create_dir_all(&papers).unwrap();
+    for n in 1..=3 {
+        fs::write(
+            papers.join(format!("p{n}.md")),
+            paper(&format!("Paper {n}")),
+        )
+        .unwrap();
+    }
+    let build = |extra: &[&str]| {
+        redact_in(dir.path())
+            .args(["build", "papers", "--out", "out"])
+            .args(extra)
+            .assert()
+            .success()
+    };
+    assert_eq!(
+        summary(&build(&[])),
+        "built 3 of 3 papers: 18 files written, 3 redactions"
+    );
+    assert_eq!(
+        summary(&build(&[])),
+        "built 3 of 3 papers (3 unchanged, not rebuilt): 0 files written, 0 redactions"
+    );
+    fs::write(papers.join("p2.md"), paper("Paper 2 revised")).unwrap();
+    assert_eq!(
+        summary(&build(&[])),
+        "built 3 of 3 papers (2 unchanged, not rebuilt): 6 files written, 1 redactions"
+    );
+    let public = fs::read_to_string(dir.path().join("out/public/p2.md")).unwrap();
+    assert!(public.contains("Paper 2 revised"));
+    assert_eq!(
+        summary(&build(&["--force"])),
+        "built 3 of 3 papers: 18 files written, 3 redactions"
+    );
+
+    // A changed rule (an exemption's title) changes every copy's schedule: all rebuilt.
+    let rules = dir.path().join("rules");
+    fs::create_dir_all(&rules).unwrap();
+    for file in [
+        "markings.yaml",
+        "exemptions.yaml",
+        "audiences.yaml",
+        "deny.yaml",
+    ] {
+        fs::copy(project_root().join("rules").join(file), rules.join(file)).unwrap();
+    }
+    let exemptions = fs::read_to_string(rules.join("exemptions.yaml")).unwrap();
+    fs::write(
+        rules.join("exemptions.yaml"),
+        exemptions.replace(
+            "title: \"Law enforcement\"",
+            "title: \"Law enforcement (s31)\"",
+        ),
+    )
+    .unwrap();
+    assert_eq!(
+        summary(&build(&[])),
+        "built 3 of 3 papers: 18 files written, 3 redactions"
+    );
+
+    fs::remove_file(papers.join("p3.md")).unwrap();
+    let assert = build(&[]);
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("removed the copies of `p3`: papers/p3.md is no longer in the input"),
+        "{stderr}"
+    );
+    let left: Vec<String> = tree(&dir.path().join("out"))
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| p.contains("p3"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
