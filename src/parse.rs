@@ -522,6 +522,28 @@ fn is_blank(line: &str) -> bool {
     line.chars().all(|c| c == '>' || c == ' ' || c == '\t')
 }
 
+/// The lines of `text[from..]` holding `:::`, as (start, end without terminator), the same
+/// lines `lines` gives: found by searching for `:`, not by walking every line, since most
+/// papers have few. (A container prefix holds no `:`, so a fence's `:::` is its line's first.)
+fn fence_lines(text: &str, from: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    let mut at = from;
+    std::iter::from_fn(move || {
+        loop {
+            let colon = at + text.get(at..)?.find(':')?;
+            if !text[colon..].starts_with(":::") {
+                at = colon + 1;
+                continue;
+            }
+            let start = text[from..colon]
+                .rfind(['\n', '\r'])
+                .map_or(from, |n| from + n + 1);
+            let end = line_end_of(text, colon);
+            at = end + 1;
+            return Some((start, end));
+        }
+    })
+}
+
 /// Every fence line outside code and comments. A fence inside raw HTML is an error.
 fn fences(
     text: &str,
@@ -530,7 +552,7 @@ fn fences(
     html: &[Span],
 ) -> Result<Vec<Fence>, Diagnostic> {
     let mut out = Vec::new();
-    for (start, end, _) in lines(text, body_start) {
+    for (start, end) in fence_lines(text, body_start) {
         let line = &text[start..end];
         let p = prefix_len(line);
         if !line[p..].starts_with(":::") {
@@ -1155,6 +1177,16 @@ impl<'a> Collector<'a> {
             }
             if next_skip < skip.len() && skip[next_skip].start <= i {
                 i = skip[next_skip].end;
+                continue;
+            }
+            // Only these bytes start or end anything here: jump to the next one.
+            let special = |b: &u8| matches!(b, b'\\' | b'[' | b']' | b'{');
+            if !special(&bytes[i]) {
+                let limit = skip.get(next_skip).map_or(bytes.len(), |s| s.start);
+                i = bytes[i..limit]
+                    .iter()
+                    .position(special)
+                    .map_or(limit, |n| i + n);
                 continue;
             }
             match bytes[i] {

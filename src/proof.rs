@@ -12,7 +12,8 @@
 //! Findings name positions and causes only, never text: the copy being checked may be the
 //! very thing that leaked.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 
 use serde::Serialize;
@@ -92,8 +93,21 @@ pub struct Proof {
     pub hunks: Vec<Hunk>,
     #[serde(skip)]
     pub findings: Vec<String>,
+    /// The source with the declared edits. When it `matches` the copy its `text` is dropped,
+    /// so a large paper's copy is not held twice: [`Proof::spliced_text`] gives the copy then.
     #[serde(skip)]
     pub splice: Splice,
+}
+
+impl Proof {
+    /// The splice's text, given `copy`, the Markdown this proof checked.
+    pub fn spliced_text<'s>(&'s self, copy: &'s str) -> &'s str {
+        if self.matches {
+            copy
+        } else {
+            &self.splice.text
+        }
+    }
 }
 
 /// The marker text for a withheld redaction, as the contract defines it: its codes, then
@@ -282,13 +296,16 @@ struct Region {
 /// Where each source line lands in the splice if the edits leave it whole (a line of a
 /// verbatim stretch that lands on a whole line), and the regions of lines between those,
 /// which the edits changed.
-fn alignment(source: &str, splice: &Splice) -> (Vec<Option<usize>>, Vec<Region>) {
-    let old_starts = line_starts(source);
-    let new_starts = line_starts(&splice.text);
+fn alignment(
+    source: &str,
+    old_starts: &[usize],
+    splice: &Splice,
+    new_starts: &[usize],
+) -> (Vec<Option<usize>>, Vec<Region>) {
     let mut kept: Vec<(usize, usize)> = Vec::new();
     for i in 0..old_starts.len() {
         let ls = old_starts[i];
-        let le = line_start(&old_starts, i + 1, source.len());
+        let le = line_start(old_starts, i + 1, source.len());
         let n = splice.verbatim.partition_point(|(a, _, _)| *a <= ls);
         let Some(&(a, b, na)) = n.checked_sub(1).map(|k| &splice.verbatim[k]) else {
             continue;
@@ -300,7 +317,7 @@ fn alignment(source: &str, splice: &Splice) -> (Vec<Option<usize>>, Vec<Region>)
         let Ok(j) = new_starts.binary_search(&ns) else {
             continue;
         };
-        if line_start(&new_starts, j + 1, splice.text.len()) == ns + (le - ls) {
+        if line_start(new_starts, j + 1, splice.text.len()) == ns + (le - ls) {
             kept.push((i, j));
         }
     }
@@ -315,10 +332,10 @@ fn alignment(source: &str, splice: &Splice) -> (Vec<Option<usize>>, Vec<Region>)
         if i > po || j > pn {
             let old = po..i;
             let new = pn..j;
-            let ob = line_start(&old_starts, old.start, source.len())
-                ..line_start(&old_starts, old.end, source.len());
-            let nb = line_start(&new_starts, new.start, splice.text.len())
-                ..line_start(&new_starts, new.end, splice.text.len());
+            let ob = line_start(old_starts, old.start, source.len())
+                ..line_start(old_starts, old.end, source.len());
+            let nb = line_start(new_starts, new.start, splice.text.len())
+                ..line_start(new_starts, new.end, splice.text.len());
             // Applied edits run in order on both sides: look only where one could touch.
             let applied = &splice.applied;
             let lo = applied
@@ -350,167 +367,254 @@ pub fn prove(
     schedule: Option<&Schedule>,
     actual: &str,
 ) -> Proof {
-    let edits = declared_edits(paper, text, audience, schedule);
-    let spliced = splice(text, &edits);
-    let mut findings = Vec::new();
-    let name = &audience.name;
-    let cause_label = |cause: &Cause| match cause {
-        Cause::FrontMatter => "the front matter".to_string(),
-        Cause::Comment { comment } => format!("HTML comment {comment}"),
-        // Numbers only: an id may itself be withheld, and findings go to stderr.
-        Cause::Marker { redaction, .. } => format!("redaction {redaction}"),
-        Cause::Schedule => "the schedule of exemptions".to_string(),
-    };
+    Prover::new(paper, text).prove(audience, schedule, actual)
+}
 
-    // 1. Linear check.
-    let matches = spliced.text == actual;
-    if !matches {
-        let at = spliced
-            .text
-            .bytes()
-            .zip(actual.bytes())
-            .position(|(a, b)| a != b)
-            .unwrap_or(spliced.text.len().min(actual.len()));
-        let index = LineIndex::new(actual);
-        let (line, col) = index.line_col(actual, floor_char(actual, at));
-        let near = spliced
-            .applied
-            .iter()
-            .rev()
-            .find(|a| a.new.start <= at)
-            .map(|a| format!(", after {}", cause_label(&a.cause)))
-            .unwrap_or_default();
-        findings.push(format!(
-            "the {name} Markdown is not the source with exactly its declared redactions: first difference at {line}:{col} of the copy{near}"
-        ));
+/// What the proofs of one paper's copies share: the source's lines, and a number for each
+/// distinct line text, so the diff compares and hashes numbers rather than strings (the
+/// diff itself is the same: it depends only on which lines are equal).
+pub struct Prover<'a> {
+    paper: &'a Paper,
+    text: &'a str,
+    starts: Vec<usize>,
+    lines: Vec<&'a str>,
+    line_ids: Vec<u32>,
+    ids: HashMap<&'a str, u32>,
+}
+
+impl<'a> Prover<'a> {
+    pub fn new(paper: &'a Paper, text: &'a str) -> Self {
+        let starts = line_starts(text);
+        let lines = lines_of(text, &starts);
+        let mut ids = HashMap::with_capacity(lines.len());
+        let line_ids = lines.iter().map(|line| intern(&mut ids, line)).collect();
+        Prover {
+            paper,
+            text,
+            starts,
+            lines,
+            line_ids,
+            ids,
+        }
     }
 
-    // 2. Line diff between the council Markdown (the source) and the copy. A diff may pair
-    // equal lines (blank ones above all) differently from the edits, so hunks are judged in
-    // segments: stretches between lines the diff pairs exactly as the edits leave them. In
-    // each, what the diff removes less what it adds must be, line for line, what the edits
-    // there remove less what they add.
-    let old_lines = lines_of(text, &line_starts(text));
-    let new_lines = lines_of(actual, &line_starts(actual));
-    let expected_lines = lines_of(&spliced.text, &line_starts(&spliced.text));
-    let (kept, regions) = alignment(text, &spliced);
-    let ops = capture_diff_slices(Algorithm::Patience, &old_lines, &new_lines);
-    let segments = segments(&ops, &kept, &old_lines, &new_lines);
-    let mut verdicts: Vec<Option<Vec<usize>>> = Vec::with_capacity(segments.len());
-    for segment in &segments {
-        // Regions run in source order: look only where this segment is.
-        let lo = regions.partition_point(|r| r.old.start < segment.old.start);
-        let hi = regions
-            .partition_point(|r| r.old.start <= segment.old.end)
-            .max(lo);
-        let inside: Vec<usize> = (lo..hi)
-            .filter(|&k| regions[k].old.end <= segment.old.end)
-            .collect();
-        if segment.removed.is_empty() && segment.added.is_empty() && inside.is_empty() {
-            verdicts.push(Some(Vec::new()));
-            continue;
-        }
-        let mut balance: BTreeMap<&str, i64> = BTreeMap::new();
-        for line in &segment.removed {
-            *balance.entry(line).or_default() += 1;
-        }
-        for line in &segment.added {
-            *balance.entry(line).or_default() -= 1;
-        }
-        for r in inside.iter().map(|&k| &regions[k]) {
-            for line in &old_lines[r.old.clone()] {
-                *balance.entry(line).or_default() -= 1;
-            }
-            let new = r.new.start.min(expected_lines.len())..r.new.end.min(expected_lines.len());
-            for line in &expected_lines[new] {
-                *balance.entry(line).or_default() += 1;
-            }
-        }
-        if balance.values().all(|&n| n == 0) {
-            verdicts.push(Some(inside));
-            continue;
-        }
-        findings.push(format!(
-            "the {name} Markdown differs from the council Markdown at source lines {} (copy lines {}) {}",
-            span_label(&segment.old),
-            span_label(&segment.new),
-            if inside.is_empty() {
-                "where nothing was declared: no redaction, comment, front matter or schedule explains it"
-            } else {
-                "by more or less than the redactions, comments, front matter or schedule declared there"
-            }
-        ));
-        verdicts.push(None);
-    }
-    let mut hunks = Vec::new();
-    let mut k = 0;
-    for (old, new) in hunk_ranges(&ops) {
-        // Hunks and segments both run in order, and each hunk lies in one segment.
-        while k < segments.len() && !segments[k].contains(&old, &new) {
-            k += 1;
-        }
-        // Name the changes the hunk itself touches; the diff may have paired lines so that
-        // it touches none of them, and then every change of its segment explains it.
-        let inside = verdicts.get(k).cloned().flatten().unwrap_or_default();
-        let near = |r: &Region| touches(&r.old, &old) || touches(&r.new, &new);
-        let touched: Vec<usize> = inside
-            .iter()
-            .copied()
-            .filter(|&r| near(&regions[r]))
-            .collect();
-        let chosen = if touched.is_empty() { inside } else { touched };
-        let mut causes: Vec<usize> = chosen
-            .iter()
-            .flat_map(|&r| regions[r].causes.iter().copied())
-            .collect();
-        causes.sort_unstable();
-        causes.dedup();
-        hunks.push(Hunk {
-            council: Lines::of(&old),
-            copy: Lines::of(&new),
-            explained_by: causes
-                .into_iter()
-                .map(|k| spliced.applied[k].cause.clone())
-                .collect(),
-        });
-    }
-
-    // Every withheld redaction shows its marker: the copy holds each marker text at least as
-    // often as the declared changes put it there.
-    let mut markers: Vec<(String, Vec<usize>)> = Vec::new();
-    for applied in &spliced.applied {
-        if let Cause::Marker { redaction, marker } = &applied.cause {
-            let bold = format!("**{marker}**");
-            match markers.iter_mut().find(|(m, _)| *m == bold) {
-                Some((_, list)) => list.push(*redaction),
-                None => markers.push((bold, vec![*redaction])),
-            }
-        }
-    }
-    for (bold, redactions) in markers {
-        let expected = spliced.text.matches(&bold).count();
-        let found = actual.matches(&bold).count();
-        if found < expected {
-            let list: Vec<String> = redactions
+    /// Checks `actual`, the Markdown written for `audience`, against the source and the Paper.
+    pub fn prove(
+        &mut self,
+        audience: &Audience,
+        schedule: Option<&Schedule>,
+        actual: &'a str,
+    ) -> Proof {
+        let (paper, text) = (self.paper, self.text);
+        let edits = declared_edits(paper, text, audience, schedule);
+        let spliced = splice(text, &edits);
+        let mut findings = Vec::new();
+        let name = &audience.name;
+        let cause_label = |cause: &Cause| match cause {
+            Cause::FrontMatter => "the front matter".to_string(),
+            Cause::Comment { comment } => format!("HTML comment {comment}"),
+            // Numbers only: an id may itself be withheld, and findings go to stderr.
+            Cause::Marker { redaction, .. } => format!("redaction {redaction}"),
+            Cause::Schedule => "the schedule of exemptions".to_string(),
+        };
+        // 1. Linear check.
+        let matches = spliced.text == actual;
+        if !matches {
+            let at = spliced
+                .text
+                .bytes()
+                .zip(actual.bytes())
+                .position(|(a, b)| a != b)
+                .unwrap_or(spliced.text.len().min(actual.len()));
+            let index = LineIndex::new(actual);
+            let (line, col) = index.line_col(actual, floor_char(actual, at));
+            let near = spliced
+                .applied
                 .iter()
-                .map(|n| format!("redaction {n}"))
-                .collect();
+                .rev()
+                .find(|a| a.new.start <= at)
+                .map(|a| format!(", after {}", cause_label(&a.cause)))
+                .unwrap_or_default();
             findings.push(format!(
-                "{} withheld from {name}, but the {name} Markdown shows its marker `{bold}` {found} time{} where {expected} are due",
-                list.join(", "),
-                if found == 1 { "" } else { "s" }
+                "the {name} Markdown is not the source with exactly its declared redactions: first difference at {line}:{col} of the copy{near}"
             ));
         }
-    }
 
-    Proof {
-        audience: name.clone(),
-        matches,
-        edits: edits.len(),
-        hunks,
-        findings,
-        splice: spliced,
+        // 2. Line diff between the council Markdown (the source) and the copy. A diff may pair
+        // equal lines (blank ones above all) differently from the edits, so hunks are judged in
+        // segments: stretches between lines the diff pairs exactly as the edits leave them. In
+        // each, what the diff removes less what it adds must be, line for line, what the edits
+        // there remove less what they add.
+        let old_lines = &self.lines;
+        // An audience that reads the source has the source's lines.
+        let source = actual == text;
+        let new_starts = if source {
+            Cow::Borrowed(&self.starts)
+        } else {
+            Cow::Owned(line_starts(actual))
+        };
+        let new_lines = if source {
+            Cow::Borrowed(&self.lines)
+        } else {
+            Cow::Owned(lines_of(actual, &new_starts))
+        };
+        // The copy is the splice (checked above): its lines are the splice's lines.
+        let spliced_starts = if matches {
+            None
+        } else {
+            Some(line_starts(&spliced.text))
+        };
+        let spliced_starts = spliced_starts.as_deref().unwrap_or(&new_starts);
+        let spliced_lines = if matches {
+            Vec::new()
+        } else {
+            lines_of(&spliced.text, spliced_starts)
+        };
+        let expected_lines = if matches { &new_lines } else { &spliced_lines };
+        let (kept, regions) = alignment(text, &self.starts, &spliced, spliced_starts);
+        let new_ids = if source {
+            Cow::Borrowed(&self.line_ids)
+        } else {
+            Cow::Owned(
+                new_lines
+                    .iter()
+                    .map(|line| intern(&mut self.ids, line))
+                    .collect(),
+            )
+        };
+        let ops = capture_diff_slices(Algorithm::Patience, &self.line_ids, &new_ids);
+        let segments = segments(&ops, &kept, old_lines, &new_lines);
+        let mut verdicts: Vec<Option<Vec<usize>>> = Vec::with_capacity(segments.len());
+        for segment in &segments {
+            // Regions run in source order: look only where this segment is.
+            let lo = regions.partition_point(|r| r.old.start < segment.old.start);
+            let hi = regions
+                .partition_point(|r| r.old.start <= segment.old.end)
+                .max(lo);
+            let inside: Vec<usize> = (lo..hi)
+                .filter(|&k| regions[k].old.end <= segment.old.end)
+                .collect();
+            if segment.removed.is_empty() && segment.added.is_empty() && inside.is_empty() {
+                verdicts.push(Some(Vec::new()));
+                continue;
+            }
+            let mut balance: BTreeMap<&str, i64> = BTreeMap::new();
+            for line in &segment.removed {
+                *balance.entry(line).or_default() += 1;
+            }
+            for line in &segment.added {
+                *balance.entry(line).or_default() -= 1;
+            }
+            for r in inside.iter().map(|&k| &regions[k]) {
+                for line in &old_lines[r.old.clone()] {
+                    *balance.entry(line).or_default() -= 1;
+                }
+                let new =
+                    r.new.start.min(expected_lines.len())..r.new.end.min(expected_lines.len());
+                for line in &expected_lines[new] {
+                    *balance.entry(line).or_default() += 1;
+                }
+            }
+            if balance.values().all(|&n| n == 0) {
+                verdicts.push(Some(inside));
+                continue;
+            }
+            findings.push(format!(
+                "the {name} Markdown differs from the council Markdown at source lines {} (copy lines {}) {}",
+                span_label(&segment.old),
+                span_label(&segment.new),
+                if inside.is_empty() {
+                    "where nothing was declared: no redaction, comment, front matter or schedule explains it"
+                } else {
+                    "by more or less than the redactions, comments, front matter or schedule declared there"
+                }
+            ));
+            verdicts.push(None);
+        }
+        let mut hunks = Vec::new();
+        let mut k = 0;
+        for (old, new) in hunk_ranges(&ops) {
+            // Hunks and segments both run in order, and each hunk lies in one segment.
+            while k < segments.len() && !segments[k].contains(&old, &new) {
+                k += 1;
+            }
+            // Name the changes the hunk itself touches; the diff may have paired lines so that
+            // it touches none of them, and then every change of its segment explains it.
+            let inside = verdicts.get(k).cloned().flatten().unwrap_or_default();
+            let near = |r: &Region| touches(&r.old, &old) || touches(&r.new, &new);
+            let touched: Vec<usize> = inside
+                .iter()
+                .copied()
+                .filter(|&r| near(&regions[r]))
+                .collect();
+            let chosen = if touched.is_empty() { inside } else { touched };
+            let mut causes: Vec<usize> = chosen
+                .iter()
+                .flat_map(|&r| regions[r].causes.iter().copied())
+                .collect();
+            causes.sort_unstable();
+            causes.dedup();
+            hunks.push(Hunk {
+                council: Lines::of(&old),
+                copy: Lines::of(&new),
+                explained_by: causes
+                    .into_iter()
+                    .map(|k| spliced.applied[k].cause.clone())
+                    .collect(),
+            });
+        }
+
+        // Every withheld redaction shows its marker: the copy holds each marker text at least as
+        // often as the declared changes put it there.
+        let mut markers: Vec<(String, Vec<usize>)> = Vec::new();
+        for applied in &spliced.applied {
+            if let Cause::Marker { redaction, marker } = &applied.cause {
+                let bold = format!("**{marker}**");
+                match markers.iter_mut().find(|(m, _)| *m == bold) {
+                    Some((_, list)) => list.push(*redaction),
+                    None => markers.push((bold, vec![*redaction])),
+                }
+            }
+        }
+        for (bold, redactions) in markers {
+            if matches {
+                // The copy is the splice: it shows every marker exactly as often.
+                break;
+            }
+            let expected = spliced.text.matches(&bold).count();
+            let found = actual.matches(&bold).count();
+            if found < expected {
+                let list: Vec<String> = redactions
+                    .iter()
+                    .map(|n| format!("redaction {n}"))
+                    .collect();
+                findings.push(format!(
+                    "{} withheld from {name}, but the {name} Markdown shows its marker `{bold}` {found} time{} where {expected} are due",
+                    list.join(", "),
+                    if found == 1 { "" } else { "s" }
+                ));
+            }
+        }
+
+        let mut spliced = spliced;
+        if matches {
+            spliced.text = String::new();
+        }
+        Proof {
+            audience: name.clone(),
+            matches,
+            edits: edits.len(),
+            hunks,
+            findings,
+            splice: spliced,
+        }
     }
+}
+
+/// The number standing for `line` in the diff, the same for equal lines.
+fn intern<'a>(ids: &mut HashMap<&'a str, u32>, line: &'a str) -> u32 {
+    let next = ids.len() as u32;
+    *ids.entry(line).or_insert(next)
 }
 
 fn floor_char(text: &str, mut at: usize) -> usize {

@@ -23,12 +23,34 @@ pub const DEFAULT_TEMPLATES: [(&str, &str); 2] = [
     (PAGE_TEMPLATE, include_str!("../templates/paper.html")),
     (AUDIT_TEMPLATE, include_str!("../templates/audit.html")),
 ];
+/// The default audit template with its loops cut out: audit.rs writes what each would have
+/// written itself (audit/page.rs), byte for byte. Registered only when the audit template is
+/// the one page.rs was written for, exactly; any other is rendered by tera as written.
+pub const AUDIT_FAST_TEMPLATE: &str = "audit (loops written by redact).html";
+/// SHA-256 of the audit template whose loops audit/page.rs writes. Edit templates/audit.html
+/// and this no longer matches: tera renders the template as written (slower, never wrong)
+/// until page.rs is brought in line and this updated; a test fails meanwhile.
+pub const AUDIT_LOOPS_WRITTEN_FOR: &str =
+    "6bf3d5f2ad95f925527309c20d6128175edb01783d4eb85606dd90d7e43a582e";
+/// The loops of the default audit template that audit/page.rs writes, in template order, and
+/// a name for what each wrote.
+pub const AUDIT_LOOPS: [(&str, &str); 7] = [
+    ("{%- for c in codes %}", "codes_html"),
+    ("{%- for a in audiences %}", "audiences_html"),
+    ("{%- for e in entries %}", "entries_html"),
+    ("{%- for c in comments %}", "comments_html"),
+    ("{%- for p in proofs %}", "proofs_html"),
+    ("{%- for p in proofs %}", "hunks_html"),
+    ("{%- for w in warnings %}", "warnings_html"),
+];
 
 /// The page templates, loaded once per run.
 pub struct Templates {
     tera: Tera,
     pub origin: Option<std::path::PathBuf>,
     pub hash: String,
+    /// The audit template is the default one: [`AUDIT_FAST_TEMPLATE`] is registered.
+    audit_fast: bool,
 }
 
 impl Templates {
@@ -40,6 +62,7 @@ impl Templates {
         let mut tera = Tera::new();
         tera.autoescape_on([".html"]);
         let mut hasher = Sha256::new();
+        let mut audit_fast = false;
         for (name, text) in files {
             tera.add_raw_template(name, text)
                 .map_err(|e| format!("template `{name}`: {e}"))?;
@@ -47,12 +70,58 @@ impl Templates {
             hasher.update([0]);
             hasher.update(text.as_bytes());
             hasher.update([0]);
+            if *name == AUDIT_TEMPLATE
+                && hex(&Sha256::digest(text.as_bytes())) == AUDIT_LOOPS_WRITTEN_FOR
+                && let Some(fast) = audit_without_loops(text)
+            {
+                audit_fast = tera.add_raw_template(AUDIT_FAST_TEMPLATE, &fast).is_ok();
+            }
         }
         Ok(Templates {
             tera,
             origin,
             hash: hex(&hasher.finalize()),
+            audit_fast,
         })
+    }
+
+    /// The audit template is the default one, so audit.rs writes its loops itself and
+    /// renders [`AUDIT_FAST_TEMPLATE`] with what they wrote.
+    pub fn audit_loops_in_rust(&self) -> bool {
+        self.audit_fast
+    }
+
+    /// Renders [`AUDIT_FAST_TEMPLATE`] and has `write_loop(k, out)` write what loop `k` of
+    /// [`AUDIT_LOOPS`] writes, in place, straight into the page. `size` is a guess at the
+    /// loops' total length.
+    pub fn render_audit_with_loops(
+        &self,
+        context: &Context,
+        size: usize,
+        mut write_loop: impl FnMut(usize, &mut String),
+    ) -> Result<String, String> {
+        let frame = self.render(AUDIT_FAST_TEMPLATE, context)?;
+        let mut out = String::with_capacity(frame.len() + size);
+        let mut at = 0;
+        for (k, (_, value)) in AUDIT_LOOPS.iter().enumerate() {
+            let mark = sentinel(value);
+            // A loop inside an `if` on its own list is not rendered when the list is empty,
+            // and writes nothing.
+            let Some(found) = frame[at..].find(&mark) else {
+                let before = out.len();
+                write_loop(k, &mut out);
+                if out.len() == before {
+                    continue;
+                }
+                return Err(format!("internal: the audit page lost its `{value}`"));
+            };
+            out.push_str(&frame[at..at + found]);
+            write_loop(k, &mut out);
+            at += found + mark.len();
+        }
+        out.push_str(&frame[at..]);
+        out.shrink_to_fit();
+        Ok(out)
     }
 
     /// Renders the template registered as `name` (an `.html` name, so autoescaped).
@@ -76,6 +145,53 @@ impl Templates {
             .collect();
         Templates::from_files(&files, None)
     }
+}
+
+/// Where a loop's output goes in the rendered cut-down audit template: a comment, which no
+/// value can produce (every value in the template is escaped, so no `<` comes from one).
+fn sentinel(value: &str) -> String {
+    format!("<!--redact:{value}-->")
+}
+
+/// The audit template with each loop of [`AUDIT_LOOPS`] replaced by its sentinel, and the
+/// white space before it trimmed as the loop's opening `{%-` trims it. The loops' output is
+/// spliced in after rendering, so tera never copies it.
+fn audit_without_loops(template: &str) -> Option<String> {
+    let mut out = String::with_capacity(template.len());
+    let mut at = 0;
+    for (tag, value) in AUDIT_LOOPS {
+        let start = at + template[at..].find(tag)?;
+        let end = loop_end(template, start)?;
+        // The loop's `{%-` trims the white space before it; the sentinel stands where the
+        // loop's output would start.
+        out.push_str(template[at..start].trim_end());
+        out.push_str(&sentinel(value));
+        at = end;
+    }
+    out.push_str(&template[at..]);
+    Some(out)
+}
+
+/// The end of the `{% endfor %}` tag closing the loop opened at `start`, nested loops skipped.
+fn loop_end(template: &str, start: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut at = start;
+    while let Some(found) = template[at..].find("{%") {
+        let open = at + found;
+        let close = open + template[open..].find("%}")? + 2;
+        let tag =
+            template[open + 2..close - 2].trim_matches(|c: char| c == '-' || c.is_whitespace());
+        if tag.starts_with("for ") {
+            depth += 1;
+        } else if tag == "endfor" {
+            depth = depth.checked_sub(1)?;
+            if depth == 0 {
+                return Some(close);
+            }
+        }
+        at = close;
+    }
+    None
 }
 
 /// Escapes text for HTML content and double-quoted attributes. `|` is escaped too, because
@@ -384,5 +500,9 @@ pub fn html_page_with_schedule(
         body.push_str(&schedule.html());
     }
     context.insert("body", &body);
-    templates.render(PAGE_TEMPLATE, &context)
+    drop(body);
+    // Kept until the paper is written: give back what growing the page left over.
+    let mut page = templates.render(PAGE_TEMPLATE, &context)?;
+    page.shrink_to_fit();
+    Ok(page)
 }

@@ -1,0 +1,550 @@
+//! Throughput benchmark: `cargo run --release --example bench [-- OPTIONS]`.
+//!
+//! Generates its own deterministic corpus (N papers of about 10 KB with one redaction per
+//! ~400 bytes in all three forms, and one large paper), then reports in one run the throughput
+//! of raw pulldown-cmark parse + HTML render of the same papers (the floor no pipeline that
+//! parses and renders can beat), of the full `build` in memory and to disk, on one thread and
+//! on all cores, each as a ratio of the raw figure; the cost per byte at several corpus sizes
+//! and on the large paper; and the peak memory of each phase.
+//!
+//! Options:
+//!   --papers N     papers in the main corpus (default 1000; the per-byte table also runs
+//!                  N/4 and 4N)
+//!   --big-mb M     size of the large paper in MB (default 20)
+//!   --stages       time each stage of `build_paper` on one thread, on the corpus and on the
+//!                  large paper, instead of the tables
+//!   --profile S    build the corpus on one thread for S seconds and nothing else (for
+//!                  `perf record --call-graph dwarf`)
+//!   --write DIR    write the corpus and the large paper into DIR as `.md` files and stop
+//!                  (to build them with the binary, or compare two builds' outputs)
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use rayon::prelude::*;
+
+use redact::audit::{AuditInput, CopyOutput, audit};
+use redact::parse::{markdown_options, parse_paper};
+use redact::pipeline::build_paper;
+use redact::redact::copy_for;
+use redact::render::{Templates, html_page_with_schedule, markdown_with_schedule};
+use redact::rules::Rules;
+use redact::schedule::{Release, schedule_for};
+use redact::write::Writer;
+
+/// A small deterministic generator (no dependency, same corpus on every machine).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const WORDS: [&str; 40] = [
+    "policing",
+    "council",
+    "regional",
+    "organised",
+    "crime",
+    "unit",
+    "funding",
+    "review",
+    "force",
+    "national",
+    "officers",
+    "partners",
+    "strategy",
+    "delivery",
+    "capability",
+    "investment",
+    "the",
+    "and",
+    "of",
+    "to",
+    "with",
+    "for",
+    "operational",
+    "support",
+    "in",
+    "a",
+    "chief",
+    "constables",
+    "agreed",
+    "that",
+    "tasking",
+    "network",
+    "performance",
+    "framework",
+    "uplift",
+    "year",
+    "£2.2m",
+    "ROCU",
+    "Home Office",
+    "is",
+];
+/// Codes as they appear in tags, qualified and absolute, one and two at a time.
+const CODES: [&str; 8] = [
+    ".S31",
+    ".S24",
+    ".S23",
+    ".S31 .S24",
+    ".S40",
+    ".S43",
+    ".S31 #ID",
+    ".S23 .S24",
+];
+const REASONS: [&str; 4] = [
+    " reason=\"identifies the region where phase two activity is concentrated\"",
+    " reason='reveals a capability and the partner that supplies it'",
+    " pit=\"Disclosure would let groups anticipate interdiction; the published results meet the public interest.\"",
+    "",
+];
+
+/// Words, with the odd emphasis, strong text and link, as a paper's prose has them.
+fn prose(rng: &mut Lcg, words: usize) -> String {
+    let mut out = String::new();
+    for k in 0..words {
+        if k > 0 {
+            out.push(' ');
+        }
+        let word = rng.pick(&WORDS);
+        match rng.below(40) {
+            0 => out.push_str(&format!("**{word}**")),
+            1 => out.push_str(&format!("*{word}*")),
+            2 => out.push_str(&format!("[{word}](https://example.org/{k})")),
+            3 => out.push_str(&format!("`{word}`")),
+            _ => out.push_str(word),
+        }
+    }
+    out
+}
+
+/// A tag's attribute block: codes, sometimes an id, a reason or a public interest summary.
+fn tag(rng: &mut Lcg, ids: &mut usize) -> String {
+    let code = rng.pick(&CODES);
+    let code = if code.contains("#ID") {
+        *ids += 1;
+        code.replace("#ID", &format!("#r{ids}"))
+    } else {
+        code.to_string()
+    };
+    format!("{{{code}{}}}", rng.pick(&REASONS))
+}
+
+/// A paragraph of about 60 words with one span redaction in it.
+fn span_paragraph(rng: &mut Lcg, ids: &mut usize) -> String {
+    format!(
+        "{} [{}]{} {}.\n",
+        prose(rng, 30),
+        prose(rng, 8),
+        tag(rng, ids),
+        prose(rng, 16)
+    )
+}
+
+/// One paper of about `bytes` bytes with one redaction per ~400 bytes, in every form: spans
+/// (in prose, list items and table cells), fenced divs (some with nested spans), and
+/// withheld heading sections; with lists, tables, a blockquote and notes to authors.
+fn paper(seed: u64, bytes: usize) -> String {
+    let mut rng = Lcg(seed);
+    let mut ids = 0;
+    let mut out = format!(
+        "---\ntitle: Generated paper {seed}\nclassification: OFFICIAL-SENSITIVE\norganisation: NPCC Bench Portfolio\ndate: 2024-03-14\nreference: CCC/2024/{seed:04}\n---\n\n<!-- Author note: figures re-checked against the tasking return. -->\n\n## 1. Introduction\n\n"
+    );
+    let mut section = 1;
+    while out.len() < bytes {
+        match rng.below(16) {
+            0 | 1 => {
+                section += 1;
+                let t = tag(&mut rng, &mut ids);
+                out.push_str(&format!(
+                    "\n### {section}. {} {t}\n\n{}\n{}.\n\n### {section}b. {}\n\n",
+                    prose(&mut rng, 4),
+                    prose(&mut rng, 30),
+                    prose(&mut rng, 20),
+                    prose(&mut rng, 3)
+                ));
+            }
+            2 | 3 => {
+                let t = tag(&mut rng, &mut ids);
+                let nested = if rng.below(2) == 0 {
+                    format!(" [{}]{}", prose(&mut rng, 5), tag(&mut rng, &mut ids))
+                } else {
+                    String::new()
+                };
+                out.push_str(&format!(
+                    "::: {t}\n{}{nested}\n{}.\n:::\n\n",
+                    prose(&mut rng, 30),
+                    prose(&mut rng, 15)
+                ));
+            }
+            4 | 5 => {
+                out.push_str(&format!("{}:\n\n", prose(&mut rng, 12)));
+                for k in 0..4 {
+                    if k == 2 {
+                        let t = tag(&mut rng, &mut ids);
+                        out.push_str(&format!("- [{}]{t}\n", prose(&mut rng, 14)));
+                    } else {
+                        out.push_str(&format!("- {};\n", prose(&mut rng, 12)));
+                    }
+                }
+                out.push('\n');
+            }
+            6 => {
+                out.push_str("| Measure | 2022/23 | 2023/24 |\n| --- | ---: | ---: |\n");
+                for k in 0..4 {
+                    let a = rng.below(9000);
+                    let b = rng.below(9000);
+                    let cell = if k == 1 {
+                        format!("[{b} (of which {a} linked)]{}", tag(&mut rng, &mut ids))
+                    } else {
+                        b.to_string()
+                    };
+                    out.push_str(&format!("| {} | {a} | {cell} |\n", prose(&mut rng, 3)));
+                }
+                out.push('\n');
+            }
+            7 => {
+                let p = span_paragraph(&mut rng, &mut ids);
+                out.push_str(&format!("> {}\n", p.trim_end()));
+                out.push_str(&format!(
+                    "> {}\n\n<!-- check this quote -->\n\n",
+                    prose(&mut rng, 10)
+                ));
+            }
+            8 => {
+                section += 1;
+                out.push_str(&format!(
+                    "## {section}. {}\n\n{}\n\n",
+                    prose(&mut rng, 3),
+                    prose(&mut rng, 50)
+                ));
+            }
+            _ => {
+                out.push_str(&span_paragraph(&mut rng, &mut ids));
+                out.push('\n');
+            }
+        }
+    }
+    out
+}
+
+/// Fastest of at least `min_reps` runs and at least `min_total` of running.
+fn best(min_reps: usize, min_total: Duration, mut f: impl FnMut()) -> Duration {
+    let mut best = Duration::MAX;
+    let mut total = Duration::ZERO;
+    let mut reps = 0;
+    while reps < min_reps || total < min_total {
+        let start = Instant::now();
+        f();
+        let d = start.elapsed();
+        best = best.min(d);
+        total += d;
+        reps += 1;
+    }
+    best
+}
+
+fn raw(papers: &[String]) {
+    papers.par_iter().for_each(|p| {
+        let parser = pulldown_cmark::Parser::new_ext(p, markdown_options());
+        let mut html = String::with_capacity(p.len() * 2);
+        pulldown_cmark::html::push_html(&mut html, parser);
+        std::hint::black_box(html);
+    });
+}
+
+fn build(papers: &[String], rules: &Rules, templates: &Templates, out: Option<&Writer>) {
+    let release = Release::default();
+    papers.par_iter().enumerate().for_each(|(i, text)| {
+        let name = format!("p{i:05}");
+        let built = build_paper(Path::new(&name), &name, text, rules, templates, &release)
+            .unwrap_or_else(|e| panic!("{}", e.render()));
+        assert!(built.findings.is_empty(), "{:?}", built.findings);
+        if let Some(writer) = out {
+            writer.write_paper(&built.outputs).expect("write");
+        }
+        std::hint::black_box(built);
+    });
+}
+
+fn pool(threads: usize) -> rayon::ThreadPool {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .expect("thread pool")
+}
+
+fn mb_per_s(bytes: usize, d: Duration) -> f64 {
+    bytes as f64 / 1e6 / d.as_secs_f64()
+}
+
+/// A line of /proc/self/status in MB (`VmHWM`: peak resident memory).
+fn status_mb(key: &str) -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with(key))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+/// Resets the peak so the next reading is this phase's own (Linux: `5` to clear_refs);
+/// returns false where that is not possible, and peaks then only ever grow.
+fn reset_peak() -> bool {
+    std::fs::write("/proc/self/clear_refs", "5").is_ok()
+}
+
+fn peak() -> String {
+    status_mb("VmHWM:").map_or("n/a".to_string(), |mb| format!("{mb:.0}"))
+}
+
+struct Corpus {
+    papers: Vec<String>,
+    bytes: usize,
+}
+
+fn corpus(count: usize) -> Corpus {
+    let papers: Vec<String> = (0..count as u64)
+        .into_par_iter()
+        .map(|s| paper(s, 10_000))
+        .collect();
+    let bytes = papers.iter().map(String::len).sum();
+    Corpus { papers, bytes }
+}
+
+fn count_redactions(text: &str) -> usize {
+    let rules = Rules::embedded().expect("rules");
+    parse_paper(text, &rules).map_or(0, |p| p.redactions.len())
+}
+
+/// Per-stage time over the corpus on this thread, as the pipeline runs them: the fastest of
+/// three passes for each stage.
+fn stages(papers: &[String], rules: &Rules, templates: &Templates) {
+    let release = Release::default();
+    let bytes: usize = papers.iter().map(String::len).sum();
+    let mut best = [Duration::MAX; 5];
+    for _ in 0..3 {
+        let mut times = [Duration::ZERO; 5];
+        let whole = Instant::now();
+        for (i, text) in papers.iter().enumerate() {
+            let name = format!("p{i:05}");
+            let t = Instant::now();
+            let paper = parse_paper(text, rules).expect("parse");
+            times[0] += t.elapsed();
+            let mut copies = Vec::new();
+            for audience in &rules.audiences {
+                let t = Instant::now();
+                let copy = copy_for(&paper, text, audience);
+                let schedule = schedule_for(&paper, audience, rules, &release);
+                let md = markdown_with_schedule(&copy, schedule.as_ref());
+                times[1] += t.elapsed();
+                let t = Instant::now();
+                std::hint::black_box(
+                    html_page_with_schedule(&copy, templates, schedule.as_ref()).expect("html"),
+                );
+                times[2] += t.elapsed();
+                copies.push(CopyOutput {
+                    audience,
+                    schedule,
+                    markdown: md,
+                });
+            }
+            let t = Instant::now();
+            let a = audit(&AuditInput {
+                path: Path::new(&name),
+                name: &name,
+                text,
+                paper: &paper,
+                rules,
+                templates,
+                release: &release,
+                copies: &copies,
+            })
+            .expect("audit");
+            times[3] += t.elapsed();
+            std::hint::black_box(a);
+        }
+        times[4] = whole.elapsed();
+        for (b, t) in best.iter_mut().zip(times) {
+            *b = (*b).min(t);
+        }
+    }
+    println!("| stage | ns per byte | share |");
+    println!("| --- | ---: | ---: |");
+    let names = [
+        "parse",
+        "redact + Markdown (2 audiences)",
+        "HTML pages (2 audiences)",
+        "audit (proof, JSON, HTML)",
+        "whole",
+    ];
+    for (name, d) in names.iter().zip(best) {
+        println!(
+            "| {name} | {:.1} | {:.0}% |",
+            d.as_nanos() as f64 / bytes as f64,
+            100.0 * d.as_secs_f64() / best[4].as_secs_f64()
+        );
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let arg = |name: &str, default: usize| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(default)
+    };
+    let count = arg("--papers", 1000);
+    let big_mb = arg("--big-mb", 20);
+    let rules = Rules::embedded().expect("rules");
+    let templates = Templates::embedded().expect("templates");
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let one = pool(1);
+    let all = pool(cores);
+
+    let main = corpus(count);
+    let sample = &main.papers[0];
+    println!(
+        "corpus: {count} papers, {:.1} MB ({} redactions in paper 0 of {} bytes); {cores} cores",
+        main.bytes as f64 / 1e6,
+        count_redactions(sample),
+        sample.len(),
+    );
+
+    if let Some(dir) = args
+        .iter()
+        .position(|a| a == "--write")
+        .and_then(|i| args.get(i + 1))
+    {
+        std::fs::create_dir_all(dir).expect("corpus folder");
+        for (i, text) in main.papers.iter().enumerate() {
+            std::fs::write(Path::new(dir).join(format!("p{i:05}.md")), text).expect("write");
+        }
+        let big = paper(999_999, big_mb * 1_000_000);
+        std::fs::write(Path::new(dir).join("large.md"), big).expect("write");
+        return;
+    }
+    if args.iter().any(|a| a == "--stages") {
+        one.install(|| stages(&main.papers, &rules, &templates));
+        let big = paper(999_999, big_mb * 1_000_000);
+        println!(
+            "\nlarge paper: {:.1} MB, {} redactions",
+            big.len() as f64 / 1e6,
+            count_redactions(&big)
+        );
+        one.install(|| stages(&[big], &rules, &templates));
+        return;
+    }
+    let profile = arg("--profile", 0);
+    if profile > 0 {
+        let start = Instant::now();
+        let mut runs = 0;
+        while start.elapsed().as_secs() < profile as u64 {
+            one.install(|| build(&main.papers, &rules, &templates, None));
+            runs += 1;
+        }
+        let d = start.elapsed() / runs;
+        println!(
+            "build, 1 thread: {:.1} MB/s over {runs} runs",
+            mb_per_s(main.bytes, d)
+        );
+        return;
+    }
+
+    let resettable = reset_peak();
+    let mut rows: Vec<(String, usize, Duration, String)> = Vec::new();
+    let mut phase = |name: &str, threads: usize, f: &mut dyn FnMut()| {
+        reset_peak();
+        let d = best(3, Duration::from_secs(2), f);
+        rows.push((name.to_string(), threads, d, peak()));
+        d
+    };
+    let papers = &main.papers;
+    let raw1 = phase("raw pulldown-cmark parse + render", 1, &mut || {
+        one.install(|| raw(papers))
+    });
+    phase("raw pulldown-cmark parse + render", cores, &mut || {
+        all.install(|| raw(papers))
+    });
+    let build1 = phase("build, in memory", 1, &mut || {
+        one.install(|| build(papers, &rules, &templates, None))
+    });
+    let buildn = phase("build, in memory", cores, &mut || {
+        all.install(|| build(papers, &rules, &templates, None))
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let writer = Writer::new(dir.path()).expect("writer");
+    phase("build, to disk", 1, &mut || {
+        one.install(|| build(papers, &rules, &templates, Some(&writer)))
+    });
+    phase("build, to disk", cores, &mut || {
+        all.install(|| build(papers, &rules, &templates, Some(&writer)))
+    });
+    // CHECK: `check` throughput goes here, 1 thread and all cores, once check is wired.
+    // e.g. phase("check", 1, &mut || one.install(|| check(papers, &rules, &templates)));
+    //      phase("check", cores, &mut || all.install(|| check(papers, &rules, &templates)));
+
+    println!(
+        "\n| run | threads | MB/s | ratio to raw (1 thread) | peak memory (MB){} |",
+        if resettable { "" } else { ", cumulative" }
+    );
+    println!("| --- | ---: | ---: | ---: | ---: |");
+    let floor = mb_per_s(main.bytes, raw1);
+    for (name, threads, d, peak) in &rows {
+        let rate = mb_per_s(main.bytes, *d);
+        println!(
+            "| {name} | {threads} | {rate:.1} | {:.3} | {peak} |",
+            rate / floor
+        );
+    }
+    println!("| check | | (not wired yet) | | |");
+    println!(
+        "\nbuild speed-up with {cores} threads: {:.2}x (corpus held in memory: {:.0} MB)",
+        build1.as_secs_f64() / buildn.as_secs_f64(),
+        main.bytes as f64 / 1e6
+    );
+    drop(writer);
+    drop(dir);
+
+    // Per-byte cost must stay flat: the same work at other corpus sizes and on one big paper.
+    println!("\n| input | bytes | ns per byte (build, 1 thread) | peak memory (MB) |");
+    println!("| --- | ---: | ---: | ---: |");
+    for n in [count / 4, count, count * 4] {
+        let set = if n == count { None } else { Some(corpus(n)) };
+        let set = set.as_ref().unwrap_or(&main);
+        reset_peak();
+        let d = best(1, Duration::from_secs(1), || {
+            one.install(|| build(&set.papers, &rules, &templates, None))
+        });
+        println!(
+            "| {n} papers | {} | {:.1} | {} |",
+            set.bytes,
+            d.as_nanos() as f64 / set.bytes as f64,
+            peak()
+        );
+    }
+    let big = vec![paper(999_999, big_mb * 1_000_000)];
+    reset_peak();
+    let d = best(1, Duration::ZERO, || {
+        one.install(|| build(&big, &rules, &templates, None))
+    });
+    println!(
+        "| one large paper ({} redactions) | {} | {:.1} | {} |",
+        count_redactions(&big[0]),
+        big[0].len(),
+        d.as_nanos() as f64 / big[0].len() as f64,
+        peak()
+    );
+}
