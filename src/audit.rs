@@ -226,6 +226,18 @@ pub fn audit(input: &AuditInput) -> Result<Audit, String> {
         .map(|c| withheld_within(paper, c.audience))
         .collect();
 
+    // Each marker's label once: every redaction nested in a withheld one shows the same, and
+    // working it out walks all of them.
+    let markers: Vec<Vec<Option<String>>> = input
+        .copies
+        .iter()
+        .zip(&within)
+        .map(|(c, w)| {
+            (0..w.len())
+                .map(|k| (w[k] == Some(k)).then(|| marker_label(paper, k, c.audience)))
+                .collect()
+        })
+        .collect();
     let mut prover = Prover::new(paper, text);
     let proofs: Vec<Proof> = input
         .copies
@@ -271,12 +283,13 @@ pub fn audit(input: &AuditInput) -> Result<Audit, String> {
             .copies
             .iter()
             .zip(&within)
-            .map(|(c, w)| {
+            .zip(&markers)
+            .map(|((c, w), labels)| {
                 let outer = w[k];
                 RedactionAudience {
                     audience: &c.audience.name,
                     withheld: outer.is_some(),
-                    marker: outer.map(|o| marker_label(paper, o, c.audience)),
+                    marker: outer.and_then(|o| labels[o].clone()),
                     within: outer.filter(|&o| o != k).map(|o| o + 1),
                 }
             })
@@ -389,8 +402,6 @@ pub fn audit(input: &AuditInput) -> Result<Audit, String> {
         });
     }
 
-    // Done with counting: its index of words is as large as the paper's word count.
-    drop(counter);
     let marking = audit_marking(paper, rules);
     let record = AuditRecord {
         schema: SCHEMA,
@@ -632,19 +643,28 @@ impl Breaks {
 /// Counts words (white-space separated runs holding a letter or digit) in the text a reader
 /// sees: redaction tags, attribute blocks (with their reasons) and comments left out.
 ///
-/// The body is read once: where each word starts, and at each redaction's start whether the
-/// reading is inside a word. A span's count is then the words starting in it, plus one if it
-/// starts inside a word that has a letter or digit before its next white space (reading the
-/// span alone, that is a word of its own). Reading every span afresh read the text several
-/// times over, and nested ones again for each level.
+/// The body is read once, noting at each redaction's start and end how many words came
+/// before and whether the reading is inside a word. A span's count is then the words
+/// starting in it, plus one if it starts inside a word that has a letter or digit before its
+/// next white space (reading the span alone, that is a word of its own). Reading every span
+/// afresh read the text several times over, and nested ones again for each level.
 struct WordCounter<'a> {
     text: &'a str,
     excluded: Vec<Span>,
-    /// Where the reading of the whole body counts each word: its first letter or digit.
-    words_at: Vec<usize>,
-    /// Sorted span starts: (start, inside a counted word there, first letter or digit at or
-    /// after it before white space).
-    starts: Vec<(usize, bool, Option<usize>)>,
+    /// Every redaction's start and end, and the body's, in order, with what the one reading
+    /// of the body knew there.
+    probes: Vec<Probe>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Probe {
+    at: usize,
+    /// Words counted before `at`.
+    before: usize,
+    /// `at` is inside a counted word.
+    inside: bool,
+    /// The first letter or digit at or after `at`, before any white space.
+    first: Option<usize>,
 }
 
 const OTHER: u8 = 0;
@@ -700,20 +720,26 @@ impl<'a> WordCounter<'a> {
                 _ => merged.push(s),
             }
         }
-        let mut starts: Vec<(usize, bool, Option<usize>)> = paper
+        let mut at: Vec<usize> = paper
             .redactions
             .iter()
-            .map(|r| r.span.start)
-            .chain([paper.body_start])
-            .map(|s| (s, false, None))
+            .flat_map(|r| [r.span.start, r.span.end])
+            .chain([paper.body_start, text.len()])
             .collect();
-        starts.sort_unstable();
-        starts.dedup();
+        at.sort_unstable();
+        at.dedup();
         let mut counter = WordCounter {
             text,
             excluded: merged,
-            words_at: Vec::new(),
-            starts,
+            probes: at
+                .into_iter()
+                .map(|at| Probe {
+                    at,
+                    before: 0,
+                    inside: false,
+                    first: None,
+                })
+                .collect(),
         };
         counter.read_body(paper.body_start);
         counter
@@ -723,7 +749,8 @@ impl<'a> WordCounter<'a> {
         let text = self.text;
         let bytes = text.as_bytes();
         let mut counted = false;
-        let mut next = self.starts.partition_point(|s| s.0 < from);
+        let mut words = 0;
+        let mut next = self.probes.partition_point(|p| p.at < from);
         let mut pending: Vec<usize> = Vec::new();
         let mut at = from;
         let mut cuts = self
@@ -741,17 +768,18 @@ impl<'a> WordCounter<'a> {
             }
             let stop = cuts.peek().map_or(text.len(), |c| c.start.min(text.len()));
             while at < stop {
-                if let Some(start) = self.starts.get_mut(next)
-                    && start.0 <= at
+                if let Some(probe) = self.probes.get_mut(next)
+                    && probe.at <= at
                 {
-                    start.1 = counted;
+                    probe.before = words;
+                    probe.inside = counted;
                     if counted {
                         pending.push(next);
                     }
                     next += 1;
                     continue;
                 }
-                let limit = self.starts.get(next).map_or(stop, |s| s.0.min(stop));
+                let limit = self.probes.get(next).map_or(stop, |p| p.at.min(stop));
                 while at < limit {
                     let (space, alnum, len) = match bytes[at] {
                         b if b.is_ascii() => (
@@ -767,33 +795,38 @@ impl<'a> WordCounter<'a> {
                     } else if alnum {
                         if !counted {
                             counted = true;
-                            self.words_at.push(at);
+                            words += 1;
                         }
                         for k in pending.drain(..) {
-                            self.starts[k].2 = Some(at);
+                            self.probes[k].first = Some(at);
                         }
                     }
                     at += len;
                 }
             }
         }
-        for start in &mut self.starts[next..] {
-            start.1 = counted;
+        for probe in &mut self.probes[next..] {
+            probe.before = words;
+            probe.inside = counted;
         }
     }
 
     /// Words in each of `spans` (disjoint), a word never running from one span to the next.
     fn words(&self, spans: &[Span]) -> usize {
+        let probe = |at: usize| {
+            self.probes
+                .binary_search_by_key(&at, |p| p.at)
+                .ok()
+                .map(|k| self.probes[k])
+        };
         let mut total = 0;
         for span in spans {
-            let Ok(k) = self.starts.binary_search_by_key(&span.start, |s| s.0) else {
+            let (Some(start), Some(end)) = (probe(span.start), probe(span.end)) else {
                 total += self.read(*span);
                 continue;
             };
-            let (_, inside, first) = self.starts[k];
-            let before = |at: usize| self.words_at.partition_point(|&w| w < at);
-            total += before(span.end).saturating_sub(before(span.start));
-            if inside && first.is_some_and(|f| f < span.end) {
+            total += end.before.saturating_sub(start.before);
+            if start.inside && start.first.is_some_and(|f| f < span.end) {
                 total += 1;
             }
         }
@@ -1205,7 +1238,7 @@ fn audit_html(
 }
 
 /// The copy's text for source `range`: verbatim stretches, and each edit inside it as its
-/// replacement (markers flagged). `range` never cuts an edit (context_range sees to that);
+/// replacement (markers flagged). `range` never cuts an edit (entry_view sees to that);
 /// `edits` are in source order and never overlap.
 fn spliced_segments<'a>(
     text: &'a str,

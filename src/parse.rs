@@ -8,6 +8,7 @@
 //! does not attach to anything is an error: a tag that silently became text would publish
 //! what it meant to withhold.
 
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
@@ -47,6 +48,16 @@ pub fn parse_paper(text: &str, rules: &Rules) -> Result<Paper, Diagnostic> {
         found: Vec::new(),
         heading_attrs: Vec::new(),
         ids: Vec::new(),
+        code_chars: rules
+            .exemptions
+            .iter()
+            .map(|e| e.code.as_str().chars().count())
+            .max()
+            .unwrap_or(0)
+            .max(2),
+        next_break: Cell::new(None),
+        next_close: Cell::new(None),
+        passed_brace: Cell::new(None),
     };
     collector.divs()?;
     collector.headings()?;
@@ -753,6 +764,16 @@ struct Collector<'a> {
     heading_attrs: Vec<HeadingAttrs>,
     /// Every id seen, with where it was first used.
     ids: Vec<(usize, String, Span)>,
+    /// The longest exemption code, in characters (at least 2): a word longer than this is
+    /// no code, so a word need never be read further to tell.
+    code_chars: usize,
+    /// (from, at): the first line break at or after `from` is at `at`. `{`s come in order,
+    /// and looking afresh from each was quadratic on a long line of them.
+    next_break: Cell<Option<(usize, usize)>>,
+    /// The same for `}`.
+    next_close: Cell<Option<(usize, usize)>>,
+    /// (`{` offset, end of its inner text) of the last `{` found not to be a near miss.
+    passed_brace: Cell<Option<(usize, usize)>>,
 }
 
 /// A heading and the container its section cannot leave.
@@ -801,12 +822,15 @@ impl<'a> Collector<'a> {
     fn no_tags_in(&self, span: Span, what: &str) -> Result<(), Diagnostic> {
         let region = &self.text[span.start..span.end.min(self.text.len())];
         let bytes = region.as_bytes();
+        let separator = |c: char| c.is_whitespace() || c == '}' || c == '.' || c == '#';
         for (k, _) in region.match_indices('{') {
             let after = region[k + 1..].trim_start();
-            let word = after
-                .split(|c: char| c.is_whitespace() || c == '}' || c == '.' || c == '#')
-                .find(|w| !w.is_empty())
-                .unwrap_or("");
+            // The first word, read no further than a code could be long.
+            let word = word_prefix(
+                after.trim_start_matches(separator),
+                separator,
+                self.code_chars,
+            );
             let tag_like = (k > 0 && bytes[k - 1] == b']')
                 || ((after.starts_with('.') || after.starts_with('#'))
                     && (code_like(word) || self.rules.exemption(word).is_some()))
@@ -945,10 +969,14 @@ impl<'a> Collector<'a> {
             let tagged = tagged(self.rules, &items)?;
             self.check_tag(&tagged, attr_span, "div")?;
             self.note_id(&tagged.id)?;
+            // Fences are in line order: find the closing one by its line, not by a scan.
             let close_fence = body
                 .fences
-                .iter()
-                .find(|f| f.line_start == extent.content_end)
+                .get(
+                    body.fences
+                        .partition_point(|f| f.line_start < extent.content_end),
+                )
+                .filter(|f| f.line_start == extent.content_end)
                 .map(|f| Span::new(f.colon, f.end))
                 .unwrap_or(Span::empty(extent.outer.end));
             let placement = self.placement(extent.outer.start, extent.outer.end, &fence.prefix);
@@ -1009,6 +1037,10 @@ impl<'a> Collector<'a> {
         let text = self.text;
         let body = self.body;
         let divs = self.div_spans();
+        // Divs nest, and headings come in document order: the divs open at a heading are a
+        // stack, the innermost on top (a scan of every div per heading was quadratic).
+        let mut open: Vec<usize> = Vec::new();
+        let mut next_div = 0;
         let mut headings: Vec<HeadingAt> = Vec::new();
         for block in &body.blocks {
             let BlockKind::Heading(level) = block.kind else {
@@ -1016,10 +1048,18 @@ impl<'a> Collector<'a> {
             };
             let start = block.span.start;
             let block_container = body.container(start);
-            let div = divs
-                .iter()
-                .filter(|(content, _)| content.contains(start))
-                .max_by_key(|(content, _)| content.start);
+            while next_div < divs.len() && divs[next_div].0.start <= start {
+                let opening = divs[next_div].0.start;
+                while open.last().is_some_and(|&d| divs[d].0.end <= opening) {
+                    open.pop();
+                }
+                open.push(next_div);
+                next_div += 1;
+            }
+            while open.last().is_some_and(|&d| !divs[d].0.contains(start)) {
+                open.pop();
+            }
+            let div = open.last().map(|&d| &divs[d]);
             let (key, end) = match (block_container, div) {
                 (Some(c), Some((content, _))) if content.start > body.blocks[c].span.start => {
                     ((1, content.start), content.end)
@@ -1325,25 +1365,51 @@ impl<'a> Collector<'a> {
         .hint("write `[text]{.S31}` with nothing between `]` and `{`, or `\\{` for a literal brace")
     }
 
+    /// The first match of `find` at or after `at`, else the text's end, remembered in `cache`
+    /// for the next call from further on.
+    fn next_of(
+        &self,
+        cache: &Cell<Option<(usize, usize)>>,
+        at: usize,
+        find: impl Fn(&str) -> Option<usize>,
+    ) -> usize {
+        if let Some((from, found)) = cache.get()
+            && from <= at
+            && at <= found
+        {
+            return found;
+        }
+        let found = find(&self.text[at..]).map_or(self.text.len(), |n| at + n);
+        cache.set(Some((at, found)));
+        found
+    }
+
     /// A `{` that no span, link or heading took: an error if it reads like a tag.
     fn near_miss(&self, at: usize) -> Result<(), Diagnostic> {
         let text = self.text;
-        let line_end = text[at..]
-            .find(['\n', '\r'])
-            .map(|n| at + n)
-            .unwrap_or(text.len());
-        let inner_end = text[at..line_end]
-            .find('}')
-            .map(|n| at + n)
-            .unwrap_or(line_end);
+        let line_end = self.next_of(&self.next_break, at, |s| s.find(['\n', '\r']));
+        let inner_end = self
+            .next_of(&self.next_close, at, |s| s.find('}'))
+            .min(line_end);
         let inner = &text[at + 1..inner_end];
         let first = inner.trim_start().chars().next();
-        let names_code = inner
-            .split(|c: char| c.is_whitespace() || c == '.' || c == '#' || c == ',')
-            .any(|w| self.rules.exemption(w).is_some() || code_like(w));
+        let separator = |c: char| c.is_whitespace() || c == '.' || c == '#' || c == ',';
+        let is_code = |w: &str| self.rules.exemption(w).is_some() || code_like(w);
+        let (names_code, key_like) = match self.passed_brace.get() {
+            // Inside the inner text of an earlier `{` that passed: every whole word after
+            // the first, and any key, was read then. Only the (cut) first word is new.
+            Some((earlier, end)) if earlier < at && end == inner_end => (
+                is_code(word_prefix(inner, separator, self.code_chars)),
+                false,
+            ),
+            _ => (
+                inner.split(separator).any(is_code),
+                inner.contains("reason=") || inner.contains("pit="),
+            ),
+        };
         let tag_like = matches!(first, Some('.' | '#')) && inner_end < line_end;
-        let key_like = inner.contains("reason=") || inner.contains("pit=");
         if !(names_code || tag_like || key_like) {
+            self.passed_brace.set(Some((at, inner_end)));
             return Ok(());
         }
         let prev = text[..at].chars().next_back();
@@ -1380,27 +1446,22 @@ impl<'a> Collector<'a> {
     fn raw_html(&self) -> Result<(), Diagnostic> {
         let class_re = &*CLASS_ATTRIBUTE;
         for span in &self.body.html {
-            let mut pieces = vec![*span];
-            // Only the comments that overlap this HTML (comments are sorted).
+            // The HTML less the comments that overlap it (comments are sorted and disjoint):
+            // the stretches between them.
             let first = self.body.comments.partition_point(|c| c.end <= span.start);
             let overlapping = self.body.comments[first..]
                 .iter()
                 .take_while(|c| c.start < span.end);
+            let mut pieces = Vec::new();
+            let mut at = span.start;
             for comment in overlapping {
-                pieces = pieces
-                    .into_iter()
-                    .flat_map(|p| {
-                        if comment.end <= p.start || comment.start >= p.end {
-                            vec![p]
-                        } else {
-                            vec![
-                                Span::new(p.start, comment.start.max(p.start)),
-                                Span::new(comment.end.min(p.end), p.end),
-                            ]
-                        }
-                    })
-                    .filter(|p| !p.is_empty())
-                    .collect();
+                if comment.start > at {
+                    pieces.push(Span::new(at, comment.start));
+                }
+                at = at.max(comment.end);
+            }
+            if at < span.end {
+                pieces.push(Span::new(at, span.end));
             }
             for piece in pieces {
                 let html = &self.text[piece.start..piece.end];
@@ -1442,6 +1503,18 @@ impl<'a> Collector<'a> {
         }
         Ok(())
     }
+}
+
+/// The first word of `text` (up to the first `separator`), or, if that word is longer than
+/// `chars`, its first `chars + 1` characters: enough to tell it is no code, without reading a
+/// word as long as the line.
+fn word_prefix(text: &str, separator: impl Fn(char) -> bool, chars: usize) -> &str {
+    let end = text
+        .char_indices()
+        .enumerate()
+        .find(|&(n, (_, c))| n > chars || separator(c))
+        .map_or(text.len(), |(_, (k, _))| k);
+    &text[..end]
 }
 
 /// The line ending a paper uses: the first one in it.
@@ -1578,6 +1651,29 @@ mod tests {
                     .is_some_and(|p| p.blank_before)
             );
         }
+    }
+
+    /// A long run of `{` on one line is read once, not once per `{`, and a near miss at its
+    /// end is still found, at the same place.
+    #[test]
+    fn near_miss_after_a_long_line_of_braces_is_found_in_linear_time() {
+        let braces = "{".repeat(200_000);
+        let started = std::time::Instant::now();
+        assert!(parse(&format!("x {braces} y\n")).is_ok());
+        assert!(parse(&format!("[a]: /u{braces}\n")).is_ok());
+        assert!(parse(&format!("x {}\n", "{ ".repeat(100_000))).is_ok());
+        let error = parse(&format!("x {braces}S31}} y\n"))
+            .err()
+            .map(|d| (d.span, d.message));
+        let at = "---\ntitle: T\nclassification: OFFICIAL\n---\nx ".len() + braces.len() - 1;
+        assert_eq!(
+            error,
+            Some((
+                Span::new(at, at + 5),
+                "class `S31` is missing its dot".to_string()
+            ))
+        );
+        assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
     }
 
     #[test]

@@ -179,8 +179,10 @@ pub fn declared_edits(
             });
         }
         for (n, comment) in paper.comments.iter().enumerate() {
-            // A comment inside a withheld passage goes with it.
-            if withheld.iter().any(|w| w.encloses(*comment)) {
+            // A comment inside a withheld passage goes with it. Maximal withheld passages are
+            // disjoint and in order: the only one that can enclose it starts last before it.
+            let before = withheld.partition_point(|w| w.start <= comment.start);
+            if before > 0 && withheld[before - 1].encloses(*comment) {
                 continue;
             }
             body.push(Edit {
@@ -540,14 +542,9 @@ impl<'a> Prover<'a> {
             }
             // Name the changes the hunk itself touches; the diff may have paired lines so that
             // it touches none of them, and then every change of its segment explains it.
-            let inside = verdicts.get(k).cloned().flatten().unwrap_or_default();
-            let near = |r: &Region| touches(&r.old, &old) || touches(&r.new, &new);
-            let touched: Vec<usize> = inside
-                .iter()
-                .copied()
-                .filter(|&r| near(&regions[r]))
-                .collect();
-            let chosen = if touched.is_empty() { inside } else { touched };
+            let inside: &[usize] = verdicts.get(k).and_then(|v| v.as_deref()).unwrap_or(&[]);
+            let touched = touching(inside, &regions, &old, &new);
+            let chosen = if touched.is_empty() { inside } else { &touched };
             let mut causes: Vec<usize> = chosen
                 .iter()
                 .flat_map(|&r| regions[r].causes.iter().copied())
@@ -565,22 +562,23 @@ impl<'a> Prover<'a> {
         }
 
         // Every withheld redaction shows its marker: the copy holds each marker text at least as
-        // often as the declared changes put it there.
+        // often as the declared changes put it there. (A copy that is the splice shows each
+        // exactly as often, so there is nothing to count.)
         let mut markers: Vec<(String, Vec<usize>)> = Vec::new();
-        for applied in &spliced.applied {
+        let mut marker_index: HashMap<String, usize> = HashMap::new();
+        for applied in spliced.applied.iter().filter(|_| !matches) {
             if let Cause::Marker { redaction, marker } = &applied.cause {
                 let bold = format!("**{marker}**");
-                match markers.iter_mut().find(|(m, _)| *m == bold) {
-                    Some((_, list)) => list.push(*redaction),
-                    None => markers.push((bold, vec![*redaction])),
+                match marker_index.get(&bold) {
+                    Some(&k) => markers[k].1.push(*redaction),
+                    None => {
+                        marker_index.insert(bold.clone(), markers.len());
+                        markers.push((bold, vec![*redaction]));
+                    }
                 }
             }
         }
         for (bold, redactions) in markers {
-            if matches {
-                // The copy is the splice: it shows every marker exactly as often.
-                break;
-            }
             let expected = spliced.text.matches(&bold).count();
             let found = actual.matches(&bold).count();
             if found < expected {
@@ -709,6 +707,43 @@ fn segments<'a>(
     out
 }
 
+/// The regions of `inside` (indices into `regions`, in order) that touch the hunk's source
+/// lines or its copy lines. Regions are disjoint and in order on both sides, so those touching
+/// a range on one side are a run of `inside`, found by binary search: scanning every region
+/// of a segment for every hunk in it was quadratic when a diff paired lines so that one
+/// segment held most of a paper.
+fn touching(
+    inside: &[usize],
+    regions: &[Region],
+    old: &Range<usize>,
+    new: &Range<usize>,
+) -> Vec<usize> {
+    let run = |side: fn(&Region) -> &Range<usize>, lines: &Range<usize>| {
+        // `touches` is "the region does not end before the lines start" (true for a suffix
+        // of `inside`) and "does not start after they end" (true for a prefix).
+        let strict = |range: &Range<usize>| !range.is_empty() && !lines.is_empty();
+        let first = inside.partition_point(|&r| {
+            let range = side(&regions[r]);
+            if strict(range) {
+                range.end <= lines.start
+            } else {
+                range.end < lines.start
+            }
+        });
+        let mut last = first;
+        while last < inside.len() && touches(side(&regions[inside[last]]), lines) {
+            last += 1;
+        }
+        first..last
+    };
+    let by_old = run(|r| &r.old, old);
+    let by_new = run(|r| &r.new, new);
+    let mut out: Vec<usize> = by_old.clone().chain(by_new.clone()).collect();
+    out.sort_unstable();
+    out.dedup();
+    out.into_iter().map(|k| inside[k]).collect()
+}
+
 /// Two line ranges share a line, or an empty one sits inside or at the edge of the other.
 fn touches(a: &Range<usize>, b: &Range<usize>) -> bool {
     if a.is_empty() || b.is_empty() {
@@ -759,6 +794,44 @@ mod tests {
         let copy = copy_for(&paper, PAPER, public);
         let md = markdown_with_schedule(&copy, schedule.as_ref());
         prove(&paper, PAPER, public, schedule.as_ref(), &actual(&md))
+    }
+
+    /// The regions a hunk touches, found by binary search, are those a scan finds.
+    #[test]
+    fn touching_regions_by_search_are_those_a_scan_finds() {
+        let mut seed = 7u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        for _ in 0..2000 {
+            let (mut o, mut n) = (0, 0);
+            let mut regions = Vec::new();
+            for _ in 0..next(8) {
+                o += next(3);
+                n += next(3);
+                let (lo, ln) = (next(3), next(3));
+                regions.push(Region {
+                    old: o..o + lo,
+                    new: n..n + ln,
+                    causes: Vec::new(),
+                });
+                o += lo;
+                n += ln;
+            }
+            let inside: Vec<usize> = (0..regions.len()).filter(|_| next(4) > 0).collect();
+            let (hs, hn) = (next(o + 2), next(n + 2));
+            let old = hs..hs + next(4);
+            let new = hn..hn + next(4);
+            let scanned: Vec<usize> = inside
+                .iter()
+                .copied()
+                .filter(|&r| touches(&regions[r].old, &old) || touches(&regions[r].new, &new))
+                .collect();
+            assert_eq!(touching(&inside, &regions, &old, &new), scanned);
+        }
     }
 
     #[test]

@@ -2,9 +2,9 @@
 //! templates/audit.html that [`crate::render::AUDIT_LOOPS`] names, byte for byte. The loops
 //! are most of the page and, rendered by tera, were most of the cost of a build (a tera value
 //! for every field of every redaction and hunk, then an interpreted loop over them). render.rs
-//! registers the cut-down template only when the audit template is the default one, exactly;
-//! any other audit template is rendered by tera as written. A test renders papers both ways
-//! and compares the bytes.
+//! registers the cut-down template only when the audit template is, byte for byte, the one
+//! this was written for (`render::AUDIT_LOOPS_WRITTEN_FOR`); any other audit template is
+//! rendered by tera as written. A test renders papers both ways and compares the bytes.
 //!
 //! Every value is escaped as tera's autoescape escapes it (`&`, `<`, `>`, `"`, `'`).
 
