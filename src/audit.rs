@@ -9,6 +9,7 @@
 //! It has no timestamps; the only date in it is the `--date` given.
 
 use std::borrow::Cow;
+use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
@@ -18,7 +19,7 @@ use tera::Context;
 use crate::model::{Form, Paper};
 use crate::proof::{Applied, Cause, Lines, Proof, Prover};
 use crate::redact::marker_label;
-use crate::render::{AUDIT_TEMPLATE, Templates, escape_css_string};
+use crate::render::{AUDIT_TEMPLATE, PageOut, Templates, escape_css_string};
 use crate::rules::{Audience, Marking, Origin, Rules, Test, hex};
 use crate::schedule::{Release, Schedule, ScheduleRow, withheld_within};
 use crate::span::{LineIndex, Span};
@@ -33,7 +34,7 @@ pub const SCHEMA: u32 = 1;
 pub struct CopyOutput<'a> {
     pub audience: &'a Audience,
     pub schedule: Option<Schedule>,
-    pub markdown: String,
+    pub markdown: Cow<'a, str>,
 }
 
 /// What the audit needs about one paper's build.
@@ -49,8 +50,20 @@ pub struct AuditInput<'a> {
     pub copies: &'a [CopyOutput<'a>],
 }
 
-/// The audit of one paper: its two files, and what the build must report. (The record they
-/// are written from borrows the paper and its copies, so it stays in here.)
+/// The audit of one paper, proved and ready to write: what the build must report, and the
+/// record its two files are written from (which borrows the paper and its copies).
+pub struct Prepared<'a> {
+    input: &'a AuditInput<'a>,
+    record: AuditRecord<'a>,
+    marking: String,
+    columns: Columns<'a>,
+    /// Proof failures: the paper's copies must not be written.
+    pub findings: Vec<String>,
+    /// Worth a look, never a failure (a qualified exemption with no public interest summary).
+    pub warnings: Vec<String>,
+}
+
+/// The audit of one paper in memory: its two files, and what the build must report.
 #[derive(Debug)]
 pub struct Audit {
     pub json: String,
@@ -204,8 +217,39 @@ pub struct AudienceTotal {
     pub schedule: Option<Vec<ScheduleRow>>,
 }
 
-/// Builds the audit, proving each copy. Fails only if the audit template fails to render.
+/// Builds the audit in memory, proving each copy. Fails only if the audit template fails to
+/// render.
 pub fn audit(input: &AuditInput) -> Result<Audit, String> {
+    let prepared = prepare(input);
+    let mut json = Vec::new();
+    prepared.write_json(&mut json)?;
+    let mut html = Vec::new();
+    prepared.write_html(&mut html)?;
+    let to_string = |bytes| String::from_utf8(bytes).map_err(|e| e.to_string());
+    Ok(Audit {
+        json: to_string(json)?,
+        html: to_string(html)?,
+        findings: prepared.findings,
+        warnings: prepared.warnings,
+    })
+}
+
+impl Prepared<'_> {
+    /// Writes the JSON record.
+    pub fn write_json(&self, out: &mut dyn Write) -> Result<(), String> {
+        let fail = |e: &dyn std::fmt::Display| format!("cannot write the audit record: {e}");
+        serde_json::to_writer_pretty(&mut *out, &self.record).map_err(|e| fail(&e))?;
+        out.write_all(b"\n").map_err(|e| fail(&e))
+    }
+
+    /// Writes the HTML page. Fails if the audit template fails to render.
+    pub fn write_html(&self, out: &mut dyn Write) -> Result<(), String> {
+        audit_html(self.input, &self.record, &self.marking, &self.columns, out)
+    }
+}
+
+/// Proves each copy and gathers the audit's record.
+pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
     let AuditInput {
         path,
         text,
@@ -213,8 +257,7 @@ pub fn audit(input: &AuditInput) -> Result<Audit, String> {
         rules,
         ..
     } = *input;
-    let index = LineIndex::new(text);
-    let columns = Columns::new(text, &index);
+    let columns = Columns::new(text);
     let at = |offset: usize| {
         let (line, col) = columns.line_col(offset);
         format!("{line}:{col}")
@@ -477,17 +520,14 @@ pub fn audit(input: &AuditInput) -> Result<Audit, String> {
         warnings: warnings.clone(),
     };
 
-    let mut json = serde_json::to_string_pretty(&record).map_err(|e| e.to_string())?;
-    json.push('\n');
-    // Kept until the paper is written: give back what doubling the buffer left over.
-    json.shrink_to_fit();
-    let html = audit_html(input, &record, &marking, &columns)?;
-    Ok(Audit {
-        json,
-        html,
+    Prepared {
+        input,
+        record,
+        marking,
+        columns,
         findings,
         warnings,
-    })
+    }
 }
 
 /// The marking a copy carries.
@@ -531,7 +571,7 @@ fn outermost(spans: &[Span]) -> Vec<Span> {
 /// 50 kB line with 2,000 spans); this counts from a checkpoint every [`STEP`] bytes instead.
 struct Columns<'a> {
     text: &'a str,
-    index: &'a LineIndex,
+    index: LineIndex,
     bom: usize,
     /// Characters before byte `k * STEP`, built on the first long count.
     chars_before: std::cell::OnceCell<Vec<usize>>,
@@ -541,10 +581,10 @@ struct Columns<'a> {
 const STEP: usize = 512;
 
 impl<'a> Columns<'a> {
-    fn new(text: &'a str, index: &'a LineIndex) -> Self {
+    fn new(text: &'a str) -> Self {
         Columns {
             text,
-            index,
+            index: LineIndex::new(text),
             bom: if text.starts_with('\u{feff}') { 3 } else { 0 },
             chars_before: std::cell::OnceCell::new(),
         }
@@ -1121,7 +1161,8 @@ fn audit_html(
     record: &AuditRecord,
     marking: &str,
     columns: &Columns,
-) -> Result<String, String> {
+    out: &mut dyn Write,
+) -> Result<(), String> {
     let text = input.text;
     let breaks = Breaks::new(text);
     let proofs = &record.proof;
@@ -1154,22 +1195,23 @@ fn audit_html(
         context.insert("comments", &!record.comments.is_empty());
         context.insert("warnings", &!record.warnings.is_empty());
         // Each loop in the order of render::AUDIT_LOOPS.
-        let write_loop = |k: usize, out: &mut String| match k {
-            0 => page::codes(out, record),
-            1 => page::audiences(out, record),
+        let write_loop = |k: usize, page: &mut PageOut| match k {
+            0 => page::codes(&mut page.buf, record),
+            1 => page::audiences(&mut page.buf, record),
             2 => {
                 for (k, r) in record.redactions.iter().enumerate() {
-                    page::write_entry(out, &entry(k, r));
+                    page::write_entry(&mut page.buf, &entry(k, r));
+                    page.spill();
                 }
             }
-            3 => page::comments(out, record),
-            4 => page::proofs(out, record),
-            5 => page::hunks(out, record),
-            _ => page::warnings(out, record),
+            3 => page::comments(&mut page.buf, record),
+            4 => page::proofs(&mut page.buf, record),
+            5 => page::hunks(&mut page.buf, record),
+            _ => page::warnings(&mut page.buf, record),
         };
         return input
             .templates
-            .render_audit_with_loops(&context, text.len() * 4, write_loop);
+            .write_audit_with_loops(&context, out, write_loop);
     }
     let codes: Vec<CodeView> = record
         .totals
@@ -1234,7 +1276,9 @@ fn audit_html(
     context.insert("comments", &record.comments);
     context.insert("proofs", &proof_views);
     context.insert("warnings", &record.warnings);
-    input.templates.render(AUDIT_TEMPLATE, &context)
+    let page = input.templates.render(AUDIT_TEMPLATE, &context)?;
+    out.write_all(page.as_bytes())
+        .map_err(|e| format!("cannot write the audit page: {e}"))
 }
 
 /// The copy's text for source `range`: verbatim stretches, and each edit inside it as its

@@ -4,7 +4,7 @@
 //! Papers are built in parallel (rayon); every message is collected per paper and printed in
 //! the walk's sorted order, so what a run prints does not depend on thread timing.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
@@ -22,7 +22,7 @@ use crate::error::{Error, Exit};
 use crate::manifest::{self, Entry, Inputs, MANIFEST_FILE, Manifest};
 use crate::model::Paper;
 use crate::pdf::{PdfMeta, find_chromium};
-use crate::pipeline::{Built, build_paper, output_paths};
+use crate::pipeline::{build_paper, build_paper_into, output_paths};
 use crate::records;
 use crate::redact::copy_for;
 use crate::render::Templates;
@@ -30,7 +30,7 @@ use crate::report;
 use crate::rules::Rules;
 use crate::schedule::{Release, parse_date, parse_request};
 use crate::source::{PaperPath, load_rules, load_templates, read_manifest, read_paper, walk};
-use crate::write::{Output, Writer};
+use crate::write::{Output, Sink, Staged, Writer};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -437,13 +437,15 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         outcome.entry = Some(entry.clone());
         return outcome;
     }
-    let mut built = match build_paper(
+    let mut staged = writer.stage();
+    let built = match build_paper_into(
         &paper.path,
         &paper.name,
         &text,
         rules,
         templates,
         &options.release,
+        &mut staged,
     ) {
         Ok(b) => b,
         Err(e) => {
@@ -470,21 +472,27 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         .iter()
         .map(|a| Path::new(&a.name).join(format!("{}.pdf", paper.name)))
         .collect();
-    if let Some(chromium) = chromium {
-        match pdfs(&built, &text, rules, &paper.name, chromium) {
-            Ok(pdfs) => built.outputs.extend(pdfs),
-            Err(message) => {
-                outcome.error(&Error::Render {
-                    path: paper.path.clone(),
-                    message,
-                });
-                stale(&mut outcome);
-                let _ = writer.remove_stale(&pdf_paths);
-                return outcome;
-            }
-        }
+    if let Some(chromium) = chromium
+        && let Err(e) = pdfs(&built.paper, &mut staged, &text, rules, paper, chromium)
+    {
+        outcome.error(&e);
+        stale(&mut outcome);
+        let _ = writer.remove_stale(&pdf_paths);
+        return outcome;
     }
-    if let Err(e) = writer.write_paper(&built.outputs) {
+    // Read back before the move: a record holds exactly the bytes written.
+    let public_markdown: Vec<(String, Vec<u8>)> = if options.record.is_some() {
+        public_audiences(rules)
+            .filter_map(|a| {
+                let relative = Path::new(&a.name).join(format!("{}.md", paper.name));
+                Some((a.name.clone(), staged.read(&relative)?))
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let outputs: Vec<PathBuf> = staged.relatives().map(Path::to_path_buf).collect();
+    if let Err(e) = staged.commit() {
         outcome.error(&e);
         stale(&mut outcome);
         let _ = writer.remove_stale(&pdf_paths);
@@ -497,12 +505,12 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         }
     }
     if let Some(dir) = &options.record {
-        for output in public_outputs_from(&paper.name, &built.outputs, rules) {
+        for (audience, markdown) in &public_markdown {
             if let Err(e) = records::record(
                 dir,
-                &output.audience,
+                audience,
                 &paper.name,
-                &output.markdown,
+                &String::from_utf8_lossy(markdown),
                 &options.release,
             ) {
                 outcome.error(&e);
@@ -510,42 +518,49 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         }
     }
     outcome.built = true;
+    outcome.written = outputs.len();
     outcome.entry = Some(Entry {
         source: paper.path.clone(),
         key,
-        outputs: built.outputs.iter().map(|o| o.relative.clone()).collect(),
+        outputs,
     });
-    outcome.written = built.outputs.len();
     outcome.redactions = built.paper.redactions.len();
     outcome
 }
 
-/// Prints each audience's HTML to PDF.
+/// Prints each audience's staged HTML to PDF, into the same stage.
 fn pdfs(
-    built: &Built,
+    paper: &Paper,
+    staged: &mut Staged,
     text: &str,
     rules: &Rules,
-    name: &str,
+    source: &PaperPath,
     chromium: &Path,
-) -> Result<Vec<Output>, String> {
-    let mut out = Vec::new();
+) -> Result<(), Error> {
+    let name = &source.name;
+    let fail = |message| Error::Render {
+        path: source.path.clone(),
+        message,
+    };
     for audience in &rules.audiences {
         let html_path = Path::new(&audience.name).join(format!("{name}.html"));
-        let Some(html) = built.outputs.iter().find(|o| o.relative == html_path) else {
+        let Some(html) = staged.read(&html_path) else {
             continue;
         };
-        let copy = copy_for(&built.paper, text, audience);
+        let copy = copy_for(paper, text, audience);
         let pdf = crate::pdf::print(
             chromium,
-            &String::from_utf8_lossy(&html.bytes),
+            &String::from_utf8_lossy(&html),
             &PdfMeta::for_copy(&copy),
-        )?;
-        out.push(Output {
-            relative: Path::new(&audience.name).join(format!("{name}.pdf")),
-            bytes: pdf,
-        });
+        )
+        .map_err(fail)?;
+        let relative = Path::new(&audience.name).join(format!("{name}.pdf"));
+        let mut file = staged.open(&relative)?;
+        file.write_all(&pdf)
+            .and_then(|()| file.flush())
+            .map_err(|e| fail(format!("cannot write {}: {e}", relative.display())))?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The deny-list: `deny.yaml` in the rules folder in use, else the embedded default.

@@ -1,18 +1,19 @@
 //! One paper, start to finish, in memory: parse, redact for each audience, render, audit. Pure:
 //! the caller reads the text and writes the outputs.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::audit::{AuditInput, CopyOutput, audit};
+use crate::audit::{AuditInput, CopyOutput, prepare};
 use crate::error::Error;
 use crate::model::Paper;
 use crate::parse::parse_paper;
 use crate::redact::copy_for;
-use crate::render::{Templates, html_page_with_schedule, markdown_with_schedule};
+use crate::render::{Templates, copy_markdown, write_html_page};
 use crate::rules::Rules;
 use crate::schedule::{Release, schedule_for};
 use crate::source::source_error;
-use crate::write::Output;
+use crate::write::{Memory, Output, Sink};
 
 /// The folder audits are written to. rules.rs refuses an audience of this name, so an audit,
 /// which holds withheld text, never lands in an audience's folder.
@@ -44,7 +45,18 @@ pub fn output_paths(name: &str, rules: &Rules) -> Vec<PathBuf> {
     out
 }
 
-/// Parses `text`, renders every audience's copies and audits them.
+/// What building one paper into a [`Sink`] produced; its files are in the sink.
+#[derive(Debug)]
+pub struct Streamed {
+    pub paper: Paper,
+    /// The audit's proof failed: report each, exit 1, and discard what the sink holds (the
+    /// copies were written before the proof; the audit was not).
+    pub findings: Vec<String>,
+    /// Reported on stderr; never a failure.
+    pub warnings: Vec<String>,
+}
+
+/// Parses `text`, renders every audience's copies and audits them, in memory.
 pub fn build_paper(
     path: &Path,
     name: &str,
@@ -53,34 +65,64 @@ pub fn build_paper(
     templates: &Templates,
     release: &Release,
 ) -> Result<Built, Error> {
+    let mut memory = Memory::default();
+    let streamed = build_paper_into(path, name, text, rules, templates, release, &mut memory)?;
+    let mut outputs = memory.outputs;
+    if !streamed.findings.is_empty() {
+        outputs.clear();
+    }
+    Ok(Built {
+        outputs,
+        paper: streamed.paper,
+        findings: streamed.findings,
+        warnings: streamed.warnings,
+    })
+}
+
+/// Parses `text`, renders every audience's copies and audits them, writing each file into
+/// `sink` as it is rendered, so no paper's outputs are ever held whole at once.
+pub fn build_paper_into(
+    path: &Path,
+    name: &str,
+    text: &str,
+    rules: &Rules,
+    templates: &Templates,
+    release: &Release,
+    sink: &mut dyn Sink,
+) -> Result<Streamed, Error> {
     let paper = parse_paper(text, rules).map_err(|d| source_error(path, text, d))?;
-    let render_error = |message| Error::Render {
-        path: path.to_path_buf(),
-        message,
+    let mut emit = |relative: PathBuf, write: &mut dyn FnMut(&mut dyn Write) -> Result<(), String>| {
+        let fail = |message: String| Error::Render {
+            path: path.to_path_buf(),
+            message: format!("{}: {message}", relative.display()),
+        };
+        let mut file = sink.open(&relative)?;
+        write(&mut file).map_err(fail)?;
+        file.flush().map_err(|e| fail(format!("cannot write: {e}")))
     };
-    let mut outputs = Vec::new();
     let mut copies = Vec::with_capacity(rules.audiences.len());
     for audience in &rules.audiences {
         let copy = copy_for(&paper, text, audience);
         let schedule = schedule_for(&paper, audience, rules, release);
-        let md = markdown_with_schedule(&copy, schedule.as_ref());
-        let html =
-            html_page_with_schedule(&copy, templates, schedule.as_ref()).map_err(render_error)?;
-        outputs.push(Output {
-            relative: Path::new(&audience.name).join(format!("{name}.md")),
-            bytes: md.clone().into_bytes(),
-        });
-        outputs.push(Output {
-            relative: Path::new(&audience.name).join(format!("{name}.html")),
-            bytes: html.into_bytes(),
-        });
+        let md = copy_markdown(&copy, schedule.as_ref());
+        emit(
+            Path::new(&audience.name).join(format!("{name}.md")),
+            &mut |w| {
+                w.write_all(md.as_bytes())
+                    .map_err(|e| format!("cannot write: {e}"))
+            },
+        )?;
+        emit(
+            Path::new(&audience.name).join(format!("{name}.html")),
+            &mut |w| write_html_page(&copy, templates, schedule.as_ref(), w),
+        )?;
         copies.push(CopyOutput {
             audience,
             schedule,
             markdown: md,
         });
     }
-    let audit = audit(&AuditInput {
+    let input = AuditInput {
         path,
         name,
         text,
@@ -89,28 +131,23 @@ pub fn build_paper(
         templates,
         release,
         copies: &copies,
-    })
-    .map_err(render_error)?;
-    if !audit.findings.is_empty() {
-        return Ok(Built {
-            outputs: Vec::new(),
-            paper,
-            findings: audit.findings,
-            warnings: audit.warnings,
-        });
+    };
+    let audit = prepare(&input);
+    if audit.findings.is_empty() {
+        emit(
+            Path::new(AUDIT_FOLDER).join(format!("{name}.json")),
+            &mut |w| audit.write_json(w),
+        )?;
+        emit(
+            Path::new(AUDIT_FOLDER).join(format!("{name}.html")),
+            &mut |w| audit.write_html(w),
+        )?;
     }
-    outputs.push(Output {
-        relative: Path::new(AUDIT_FOLDER).join(format!("{name}.json")),
-        bytes: audit.json.into_bytes(),
-    });
-    outputs.push(Output {
-        relative: Path::new(AUDIT_FOLDER).join(format!("{name}.html")),
-        bytes: audit.html.into_bytes(),
-    });
-    Ok(Built {
-        outputs,
+    let (findings, warnings) = (audit.findings, audit.warnings);
+    drop(copies);
+    Ok(Streamed {
         paper,
-        findings: Vec::new(),
-        warnings: audit.warnings,
+        findings,
+        warnings,
     })
 }

@@ -3,7 +3,9 @@
 //! Markdown (markers as fixed-width boxes), never from the source, then put in the page
 //! template. Every value this module writes into HTML is escaped here, explicitly.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd, html};
 use sha2::{Digest, Sha256};
@@ -51,6 +53,8 @@ pub struct Templates {
     pub hash: String,
     /// The audit template is the default one: [`AUDIT_FAST_TEMPLATE`] is registered.
     audit_fast: bool,
+    /// The page template prints the body once, as it is: [`write_html_page`] streams it.
+    page_body_streams: bool,
 }
 
 impl Templates {
@@ -63,7 +67,11 @@ impl Templates {
         tera.autoescape_on([".html"]);
         let mut hasher = Sha256::new();
         let mut audit_fast = false;
+        let mut page_body_streams = false;
         for (name, text) in files {
+            if *name == PAGE_TEMPLATE {
+                page_body_streams = body_streams(text);
+            }
             tera.add_raw_template(name, text)
                 .map_err(|e| format!("template `{name}`: {e}"))?;
             hasher.update(name.as_bytes());
@@ -82,6 +90,7 @@ impl Templates {
             origin,
             hash: hex(&hasher.finalize()),
             audit_fast,
+            page_body_streams,
         })
     }
 
@@ -91,37 +100,36 @@ impl Templates {
         self.audit_fast
     }
 
-    /// Renders [`AUDIT_FAST_TEMPLATE`] and has `write_loop(k, out)` write what loop `k` of
-    /// [`AUDIT_LOOPS`] writes, in place, straight into the page. `size` is a guess at the
-    /// loops' total length.
-    pub fn render_audit_with_loops(
+    /// Renders [`AUDIT_FAST_TEMPLATE`] into `out` and has `write_loop(k, page)` write what
+    /// loop `k` of [`AUDIT_LOOPS`] writes, in place, straight into the page.
+    pub fn write_audit_with_loops(
         &self,
         context: &Context,
-        size: usize,
-        mut write_loop: impl FnMut(usize, &mut String),
-    ) -> Result<String, String> {
+        out: &mut dyn Write,
+        mut write_loop: impl FnMut(usize, &mut PageOut),
+    ) -> Result<(), String> {
         let frame = self.render(AUDIT_FAST_TEMPLATE, context)?;
-        let mut out = String::with_capacity(frame.len() + size);
+        let mut page = PageOut::new(out);
         let mut at = 0;
         for (k, (_, value)) in AUDIT_LOOPS.iter().enumerate() {
             let mark = sentinel(value);
             // A loop inside an `if` on its own list is not rendered when the list is empty,
             // and writes nothing.
             let Some(found) = frame[at..].find(&mark) else {
-                let before = out.len();
-                write_loop(k, &mut out);
-                if out.len() == before {
+                let before = page.len();
+                write_loop(k, &mut page);
+                if page.len() == before {
                     continue;
                 }
                 return Err(format!("internal: the audit page lost its `{value}`"));
             };
-            out.push_str(&frame[at..at + found]);
-            write_loop(k, &mut out);
+            page.buf.push_str(&frame[at..at + found]);
+            write_loop(k, &mut page);
+            page.spill();
             at += found + mark.len();
         }
-        out.push_str(&frame[at..]);
-        out.shrink_to_fit();
-        Ok(out)
+        page.buf.push_str(&frame[at..]);
+        page.finish().map_err(|e| format!("cannot write the audit page: {e}"))
     }
 
     /// Renders the template registered as `name` (an `.html` name, so autoescaped).
@@ -144,6 +152,63 @@ impl Templates {
             .map(|(n, t)| (*n, t.to_string()))
             .collect();
         Templates::from_files(&files, None)
+    }
+}
+
+/// A page written in pieces: text gathers in `buf` and goes to the writer whenever it grows
+/// past a chunk, so a page of any size never sits whole in memory. The first write error is
+/// kept and reported by [`PageOut::finish`].
+pub struct PageOut<'w> {
+    pub buf: String,
+    out: &'w mut dyn Write,
+    written: usize,
+    error: Option<std::io::Error>,
+}
+
+impl<'w> PageOut<'w> {
+    const CHUNK: usize = 1 << 16;
+
+    pub fn new(out: &'w mut dyn Write) -> PageOut<'w> {
+        PageOut {
+            buf: String::with_capacity(2 * Self::CHUNK),
+            out,
+            written: 0,
+            error: None,
+        }
+    }
+
+    /// Bytes of the page so far, written or not.
+    pub fn len(&self) -> usize {
+        self.written + self.buf.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Passes the gathered text on once there is a chunk of it.
+    pub fn spill(&mut self) {
+        if self.buf.len() >= Self::CHUNK {
+            self.flush_buf();
+        }
+    }
+
+    fn flush_buf(&mut self) {
+        if self.error.is_none()
+            && let Err(e) = self.out.write_all(self.buf.as_bytes())
+        {
+            self.error = Some(e);
+        }
+        self.written += self.buf.len();
+        self.buf.clear();
+    }
+
+    pub fn finish(mut self) -> std::io::Result<()> {
+        self.flush_buf();
+        match self.error.take() {
+            Some(e) => Err(e),
+            None => self.out.flush(),
+        }
     }
 }
 
@@ -231,11 +296,22 @@ pub fn escape_css_string(text: &str) -> String {
 /// The copy's Markdown as written: [`markdown`], then the audience's schedule of exemptions
 /// if it has one.
 pub fn markdown_with_schedule(copy: &Copy, schedule: Option<&Schedule>) -> String {
-    let mut out = markdown(copy);
-    if let Some(schedule) = schedule {
-        append_markdown(&mut out, schedule);
+    copy_markdown(copy, schedule).into_owned()
+}
+
+/// As [`markdown_with_schedule`], borrowing the source where the copy is the source itself
+/// (a large paper is then not held twice).
+pub fn copy_markdown<'a>(copy: &Copy<'a>, schedule: Option<&Schedule>) -> Cow<'a, str> {
+    match (copy.source, schedule) {
+        (Some(source), None) => Cow::Borrowed(source),
+        _ => {
+            let mut out = markdown(copy);
+            if let Some(schedule) = schedule {
+                append_markdown(&mut out, schedule);
+            }
+            Cow::Owned(out)
+        }
     }
-    out
 }
 
 /// The copy's Markdown without any schedule: the source itself for an audience that sees
@@ -432,6 +508,13 @@ fn shift(level: HeadingLevel) -> HeadingLevel {
 /// The copy's body in HTML: headings one level down (the title is the only `<h1>`), each with
 /// its explicit id and no other.
 pub fn html_body(copy: &Copy) -> String {
+    let mut out = Vec::new();
+    write_html_body(copy, &mut out).expect("writing to memory does not fail");
+    String::from_utf8(out).expect("pulldown-cmark writes UTF-8")
+}
+
+/// [`html_body`], written to `out` as it is rendered.
+pub fn write_html_body(copy: &Copy, out: &mut dyn Write) -> std::io::Result<()> {
     let (markdown, heading_ids) = html_markdown(copy);
     let mut ids = heading_ids.into_iter().peekable();
     let parser = Parser::new_ext(&markdown, markdown_options());
@@ -458,9 +541,7 @@ pub fn html_body(copy: &Copy) -> String {
         Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(shift(level))),
         other => other,
     });
-    let mut out = String::new();
-    html::push_html(&mut out, events);
-    out
+    html::write_html_io(out, events)
 }
 
 /// The whole HTML page for the copy, through the page template, without any schedule.
@@ -475,6 +556,54 @@ pub fn html_page_with_schedule(
     templates: &Templates,
     schedule: Option<&Schedule>,
 ) -> Result<String, String> {
+    let mut out = Vec::new();
+    write_html_page(copy, templates, schedule, &mut out)?;
+    String::from_utf8(out).map_err(|e| e.to_string())
+}
+
+/// [`html_page_with_schedule`], written to `out`. When the page template prints the body once
+/// as it is and uses it nowhere else (see [`body_streams`]), the template is rendered around
+/// a sentinel and the body written in its place as pulldown-cmark renders it; otherwise the
+/// body is rendered whole and handed to the template.
+pub fn write_html_page(
+    copy: &Copy,
+    templates: &Templates,
+    schedule: Option<&Schedule>,
+    out: &mut dyn Write,
+) -> Result<(), String> {
+    let fail = |e: std::io::Error| format!("cannot write the page: {e}");
+    let mut context = page_context(copy);
+    if templates.page_body_streams {
+        context.insert("body", BODY_SENTINEL);
+        let frame = templates.render(PAGE_TEMPLATE, &context)?;
+        let mut found = frame.match_indices(BODY_SENTINEL).map(|(at, _)| at);
+        if let (Some(at), None) = (found.next(), found.next()) {
+            out.write_all(&frame.as_bytes()[..at]).map_err(fail)?;
+            write_html_body(copy, out).map_err(fail)?;
+            if let Some(schedule) = schedule {
+                out.write_all(schedule.html().as_bytes()).map_err(fail)?;
+            }
+            out.write_all(&frame.as_bytes()[at + BODY_SENTINEL.len()..])
+                .map_err(fail)?;
+            return Ok(());
+        }
+    }
+    let mut body = html_body(copy);
+    if let Some(schedule) = schedule {
+        body.push_str(&schedule.html());
+    }
+    context.insert("body", &body);
+    drop(body);
+    let page = templates.render(PAGE_TEMPLATE, &context)?;
+    out.write_all(page.as_bytes()).map_err(fail)
+}
+
+/// Stands for the body while the page template renders: a comment, which no autoescaped value
+/// can produce.
+const BODY_SENTINEL: &str = "<!--redact:body-->";
+
+/// The page template's values other than the body.
+fn page_context(copy: &Copy) -> Context {
     let fm = copy.front_matter;
     let mut context = Context::new();
     let mut values: BTreeMap<&str, Option<&str>> = BTreeMap::new();
@@ -495,14 +624,88 @@ pub fn html_page_with_schedule(
     }
     context.insert("marking_css", &escape_css_string(&copy.marking));
     context.insert("highlight", &copy.audience.highlight);
-    let mut body = html_body(copy);
-    if let Some(schedule) = schedule {
-        body.push_str(&schedule.html());
+    context
+}
+
+/// Whether a page template uses `body` only as `{{ body | safe }}`, exactly once, and in
+/// `body is string` / `body is not string` tests: then its output is the same whatever the
+/// body, with the body in that one place, and the body can be streamed in. Anything else
+/// (a filter, a length, a `set`, an include that might print it) renders the body whole.
+pub fn body_streams(template: &str) -> bool {
+    let mut printed = 0;
+    let mut at = 0;
+    while let Some(found) = template[at..].find('{') {
+        let open = at + found;
+        let close_tag = match template.as_bytes().get(open + 1) {
+            Some(b'{') => "}}",
+            Some(b'%') => "%}",
+            Some(b'#') => "#}",
+            _ => {
+                at = open + 1;
+                continue;
+            }
+        };
+        let Some(len) = template[open + 2..].find(close_tag) else {
+            return false;
+        };
+        let inner = &template[open + 2..open + 2 + len];
+        at = open + 2 + len + 2;
+        if close_tag == "#}" {
+            continue;
+        }
+        let code = without_strings(inner.trim_matches('-'));
+        let words: Vec<&str> = code
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
+            .collect();
+        if words
+            .iter()
+            .any(|w| matches!(*w, "include" | "extends" | "import" | "__tera_context"))
+        {
+            return false;
+        }
+        let uses = words.iter().filter(|w| **w == "body").count();
+        if uses == 0 {
+            continue;
+        }
+        let squeezed: String = code.split_whitespace().collect::<Vec<_>>().join(" ");
+        if close_tag == "}}" && squeezed == "body | safe" {
+            printed += 1;
+        } else if close_tag == "%}" && uses == 1 {
+            // Only a string test, as the default template's guard: `... or body is not string`.
+            let test = squeezed
+                .find("body is ")
+                .map(|i| &squeezed[i + "body is ".len()..]);
+            let ok = matches!(test, Some(t) if t == "string" || t == "not string"
+                || t.starts_with("string ") || t.starts_with("not string "));
+            if !ok {
+                return false;
+            }
+        } else {
+            return false;
+        }
     }
-    context.insert("body", &body);
-    drop(body);
-    // Kept until the paper is written: give back what growing the page left over.
-    let mut page = templates.render(PAGE_TEMPLATE, &context)?;
-    page.shrink_to_fit();
-    Ok(page)
+    printed == 1
+}
+
+/// Template code with its string literals emptied, so a word inside one is not a variable.
+fn without_strings(code: &str) -> String {
+    let mut out = String::with_capacity(code.len());
+    let mut quote = None;
+    for c in code.chars() {
+        match quote {
+            Some(q) if c == q => {
+                quote = None;
+                out.push(c);
+            }
+            Some(_) => {}
+            None => {
+                if matches!(c, '"' | '\'' | '`') {
+                    quote = Some(c);
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
 }

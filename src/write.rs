@@ -3,6 +3,7 @@
 //! removed. No path ever leaves the output folder.
 
 use std::fs;
+use std::io::{BufWriter, Write};
 use std::path::{Component, Path, PathBuf};
 
 use tempfile::TempDir;
@@ -14,6 +15,90 @@ use crate::error::Error;
 pub struct Output {
     pub relative: PathBuf,
     pub bytes: Vec<u8>,
+}
+
+/// Where a paper's files go, each written as it is rendered.
+pub trait Sink {
+    /// A writer for `relative` (a path inside the output folder). The pipeline flushes it.
+    fn open(&mut self, relative: &Path) -> Result<Box<dyn Write + '_>, Error>;
+}
+
+/// Files kept in memory, in the order they were opened.
+#[derive(Debug, Default)]
+pub struct Memory {
+    pub outputs: Vec<Output>,
+}
+
+impl Sink for Memory {
+    fn open(&mut self, relative: &Path) -> Result<Box<dyn Write + '_>, Error> {
+        self.outputs.push(Output {
+            relative: relative.to_path_buf(),
+            bytes: Vec::new(),
+        });
+        let last = self.outputs.last_mut().expect("just pushed");
+        Ok(Box::new(&mut last.bytes))
+    }
+}
+
+/// One paper's files, written into the staging folder as they are rendered and moved into
+/// place together by [`Staged::commit`]. Dropped uncommitted, they are removed.
+pub struct Staged<'w> {
+    writer: &'w Writer,
+    /// Each file's path relative to the output folder, and where it is staged.
+    files: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Sink for Staged<'_> {
+    fn open(&mut self, relative: &Path) -> Result<Box<dyn Write + '_>, Error> {
+        let temp = Writer::inside(self.writer.staging.path(), relative)?;
+        Writer::inside(&self.writer.out, relative)?;
+        if let Some(parent) = temp.parent() {
+            fs::create_dir_all(parent)
+                .map_err(|e| Error::path(parent, format!("cannot create folder: {e}")))?;
+        }
+        let file =
+            fs::File::create(&temp).map_err(|e| Error::path(&temp, format!("cannot write: {e}")))?;
+        self.files.push((relative.to_path_buf(), temp));
+        Ok(Box::new(BufWriter::with_capacity(1 << 16, file)))
+    }
+}
+
+impl Staged<'_> {
+    /// The files staged so far, relative to the output folder.
+    pub fn relatives(&self) -> impl Iterator<Item = &Path> {
+        self.files.iter().map(|(r, _)| r.as_path())
+    }
+
+    /// Reads back a staged file (to print it, or record it).
+    pub fn read(&self, relative: &Path) -> Option<Vec<u8>> {
+        let (_, temp) = self.files.iter().find(|(r, _)| r == relative)?;
+        fs::read(temp).ok()
+    }
+
+    /// Moves every staged file into place.
+    pub fn commit(mut self) -> Result<(), Error> {
+        let files = std::mem::take(&mut self.files);
+        let mut moving = files.iter();
+        let result = (|| {
+            for (relative, temp) in moving.by_ref() {
+                self.writer.place(temp, relative)?;
+            }
+            Ok(())
+        })();
+        // A failed move leaves the rest staged: remove them.
+        for (_, temp) in moving {
+            let _ = fs::remove_file(temp);
+        }
+        result
+    }
+}
+
+impl Drop for Staged<'_> {
+    fn drop(&mut self) {
+        for (_, temp) in &self.files {
+            let _ = fs::remove_file(temp);
+        }
+    }
 }
 
 pub struct Writer {
@@ -50,35 +135,40 @@ impl Writer {
         Ok(root.join(relative))
     }
 
+    /// A new, empty set of staged files for one paper.
+    pub fn stage(&self) -> Staged<'_> {
+        Staged {
+            writer: self,
+            files: Vec::new(),
+        }
+    }
+
     /// Writes all of one paper's outputs, or none of them.
     pub fn write_paper(&self, outputs: &[Output]) -> Result<(), Error> {
-        let mut staged = Vec::with_capacity(outputs.len());
+        let mut staged = self.stage();
         for output in outputs {
-            let temp = Self::inside(self.staging.path(), &output.relative)?;
-            let target = Self::inside(&self.out, &output.relative)?;
-            if let Some(parent) = temp.parent() {
-                fs::create_dir_all(parent)
-                    .map_err(|e| Error::path(parent, format!("cannot create folder: {e}")))?;
-            }
-            fs::write(&temp, &output.bytes)
-                .map_err(|e| Error::path(&temp, format!("cannot write: {e}")))?;
-            staged.push((temp, target));
+            let mut file = staged.open(&output.relative)?;
+            let fail = |e: std::io::Error| Error::path(&output.relative, format!("cannot write: {e}"));
+            file.write_all(&output.bytes).map_err(fail)?;
+            file.flush().map_err(fail)?;
         }
-        for (temp, target) in staged {
-            if let Some(parent) = target.parent() {
-                fs::create_dir_all(parent)
-                    .map_err(|e| Error::path(parent, format!("cannot create folder: {e}")))?;
-            }
-            if fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
-                return Err(Error::path(
-                    &target,
-                    "is a folder; cannot replace it with a copy",
-                ));
-            }
-            fs::rename(&temp, &target)
-                .map_err(|e| Error::path(&target, format!("cannot write: {e}")))?;
+        staged.commit()
+    }
+
+    /// Moves a staged file to `relative` in the output folder.
+    fn place(&self, temp: &Path, relative: &Path) -> Result<(), Error> {
+        let target = Self::inside(&self.out, relative)?;
+        if let Some(parent) = target.parent() {
+            fs::create_dir_all(parent)
+                .map_err(|e| Error::path(parent, format!("cannot create folder: {e}")))?;
         }
-        Ok(())
+        if fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
+            return Err(Error::path(
+                &target,
+                "is a folder; cannot replace it with a copy",
+            ));
+        }
+        fs::rename(temp, &target).map_err(|e| Error::path(&target, format!("cannot write: {e}")))
     }
 
     /// Removes copies left by an earlier build of a paper that now fails.
