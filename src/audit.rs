@@ -56,7 +56,6 @@ pub struct Prepared<'a> {
     input: &'a AuditInput<'a>,
     record: AuditRecord<'a>,
     marking: String,
-    columns: Columns<'a>,
     /// Proof failures: the paper's copies must not be written.
     pub findings: Vec<String>,
     /// Worth a look, never a failure (a qualified exemption with no public interest summary).
@@ -84,7 +83,8 @@ pub struct AuditRecord<'a> {
     pub templates: OriginRecord,
     pub release: Release,
     pub audiences: Vec<AudienceRecord>,
-    pub redactions: Vec<RedactionRecord<'a>>,
+    /// Made one at a time as they are written: a paper may have a million.
+    pub redactions: Redactions<'a>,
     pub comments: Vec<CommentRecord<'a>>,
     pub totals: Totals,
     pub proof: Vec<Proof>,
@@ -217,6 +217,127 @@ pub struct AudienceTotal {
     pub schedule: Option<Vec<ScheduleRow>>,
 }
 
+/// Every redaction's record, made on demand from the paper: holding them all would take
+/// several times a large paper's size.
+pub struct Redactions<'a> {
+    input: &'a AuditInput<'a>,
+    columns: Columns<'a>,
+    counter: WordCounter<'a>,
+    /// For each audience, each redaction's outermost withheld redaction, if withheld.
+    within: Vec<Vec<Option<usize>>>,
+    /// For each audience, the marker label of each redaction withheld as a whole.
+    markers: Vec<Vec<Option<String>>>,
+}
+
+impl<'a> Redactions<'a> {
+    pub fn len(&self) -> usize {
+        self.input.paper.redactions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// `line:col` of a source offset.
+    fn at(&self, offset: usize) -> String {
+        let (line, col) = self.columns.line_col(offset);
+        format!("{line}:{col}")
+    }
+
+    /// Redaction `k`'s codes as recorded, and the qualified ones with no public interest test
+    /// summary.
+    fn codes(&self, k: usize) -> (Vec<CodeRecord<'a>>, Vec<&'a str>) {
+        let AuditInput { paper, rules, .. } = *self.input;
+        let r = &paper.redactions[k];
+        let mut codes = Vec::with_capacity(r.codes.len());
+        let mut missing_pit = Vec::new();
+        for code in &r.codes {
+            let Some(e) = rules.exemption(code.as_str()) else {
+                continue;
+            };
+            let (pit, source) = match e.test {
+                Test::Absolute => (None, None),
+                Test::Qualified => match (&r.pit, &e.pit) {
+                    (Some(p), _) => (Some(p.as_str()), Some("attribute")),
+                    (None, Some(p)) => (Some(p.as_str()), Some("rules")),
+                    (None, None) => {
+                        missing_pit.push(code.as_str());
+                        (None, None)
+                    }
+                },
+            };
+            codes.push(CodeRecord {
+                code: code.as_str(),
+                section: &e.section,
+                title: &e.title,
+                test: e.test,
+                pit,
+                pit_source: source,
+            });
+        }
+        (codes, missing_pit)
+    }
+
+    /// Redaction `k`'s record.
+    pub fn get(&self, k: usize) -> RedactionRecord<'a> {
+        let AuditInput { text, paper, .. } = *self.input;
+        let r = &paper.redactions[k];
+        let audiences = self
+            .input
+            .copies
+            .iter()
+            .zip(&self.within)
+            .zip(&self.markers)
+            .map(|((c, w), labels)| {
+                let outer = w[k];
+                RedactionAudience {
+                    audience: &c.audience.name,
+                    withheld: outer.is_some(),
+                    marker: outer.and_then(|o| labels[o].clone()),
+                    within: outer.filter(|&o| o != k).map(|o| o + 1),
+                }
+            })
+            .collect();
+        RedactionRecord {
+            number: r.number,
+            id: r.id.as_deref(),
+            form: r.form,
+            codes: self.codes(k).0,
+            start: self.at(r.span.start),
+            end: self.at(r.span.end),
+            bytes: r.span,
+            text: &text[r.span.start..r.span.end],
+            reason: r.reason.as_deref(),
+            pit: r.pit.as_deref(),
+            words: self.counter.words(&[r.span]),
+            parent: r.parent.map(|p| p + 1),
+            nested: paper.descendants(k).map(|d| d.number).collect(),
+            audiences,
+        }
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = RedactionRecord<'a>> + '_ {
+        (0..self.len()).map(|k| self.get(k))
+    }
+}
+
+impl std::fmt::Debug for Redactions<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Redactions({})", self.len())
+    }
+}
+
+impl Serialize for Redactions<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let mut seq = serializer.serialize_seq(Some(self.len()))?;
+        for record in self.iter() {
+            seq.serialize_element(&record)?;
+        }
+        seq.end()
+    }
+}
+
 /// Builds the audit in memory, proving each copy. Fails only if the audit template fails to
 /// render.
 pub fn audit(input: &AuditInput) -> Result<Audit, String> {
@@ -244,7 +365,7 @@ impl Prepared<'_> {
 
     /// Writes the HTML page. Fails if the audit template fails to render.
     pub fn write_html(&self, out: &mut dyn Write) -> Result<(), String> {
-        audit_html(self.input, &self.record, &self.marking, &self.columns, out)
+        audit_html(self.input, &self.record, &self.marking, out)
     }
 }
 
@@ -258,10 +379,6 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
         ..
     } = *input;
     let columns = Columns::new(text);
-    let at = |offset: usize| {
-        let (line, col) = columns.line_col(offset);
-        format!("{line}:{col}")
-    };
     let counter = WordCounter::new(text, paper);
     let within: Vec<Vec<Option<usize>>> = input
         .copies
@@ -293,78 +410,33 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
         .map(|f| format!("{}: error: audit: {f}", path.display()))
         .collect();
 
+    let redactions = Redactions {
+        input,
+        columns,
+        counter,
+        within,
+        markers,
+    };
     let mut warnings = Vec::new();
-    let mut redactions = Vec::with_capacity(paper.redactions.len());
     for (k, r) in paper.redactions.iter().enumerate() {
-        let mut codes = Vec::new();
-        let mut missing_pit = Vec::new();
-        for code in &r.codes {
-            let Some(e) = rules.exemption(code.as_str()) else {
-                continue;
-            };
-            let (pit, source) = match e.test {
-                Test::Absolute => (None, None),
-                Test::Qualified => match (&r.pit, &e.pit) {
-                    (Some(p), _) => (Some(p.as_str()), Some("attribute")),
-                    (None, Some(p)) => (Some(p.as_str()), Some("rules")),
-                    (None, None) => {
-                        missing_pit.push(code.as_str());
-                        (None, None)
-                    }
-                },
-            };
-            codes.push(CodeRecord {
-                code: code.as_str(),
-                section: &e.section,
-                title: &e.title,
-                test: e.test,
-                pit,
-                pit_source: source,
-            });
-        }
-        let audiences: Vec<RedactionAudience> = input
-            .copies
-            .iter()
-            .zip(&within)
-            .zip(&markers)
-            .map(|((c, w), labels)| {
-                let outer = w[k];
-                RedactionAudience {
-                    audience: &c.audience.name,
-                    withheld: outer.is_some(),
-                    marker: outer.and_then(|o| labels[o].clone()),
-                    within: outer.filter(|&o| o != k).map(|o| o + 1),
-                }
-            })
-            .collect();
-        if !missing_pit.is_empty() && audiences.iter().any(|a| a.withheld) {
+        let (_, missing_pit) = redactions.codes(k);
+        if !missing_pit.is_empty() && redactions.within.iter().any(|w| w[k].is_some()) {
             // By number, not id: the id may itself be withheld, and this goes to stderr.
             warnings.push(format!(
                 "{}:{}: warning: redaction {} is withheld under qualified exemption{} {} with no public interest test summary (give it pit=\"...\", or the code a default `pit` in the rules)",
                 path.display(),
-                at(r.span.start),
+                redactions.at(r.span.start),
                 r.number,
                 if missing_pit.len() == 1 { "" } else { "s" },
                 missing_pit.join(", ")
             ));
         }
-        redactions.push(RedactionRecord {
-            number: r.number,
-            id: r.id.as_deref(),
-            form: r.form,
-            codes,
-            start: at(r.span.start),
-            end: at(r.span.end),
-            bytes: r.span,
-            text: &text[r.span.start..r.span.end],
-            reason: r.reason.as_deref(),
-            pit: r.pit.as_deref(),
-            words: counter.words(&[r.span]),
-            parent: r.parent.map(|p| p + 1),
-            nested: paper.descendants(k).map(|d| d.number).collect(),
-            audiences,
-        });
     }
+    let (at, counter, within) = (
+        |offset| redactions.at(offset),
+        &redactions.counter,
+        &redactions.within,
+    );
 
     let comments = paper
         .comments
@@ -410,7 +482,7 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
         });
     }
     let mut audience_totals = Vec::new();
-    for (c, w) in input.copies.iter().zip(&within) {
+    for (c, w) in input.copies.iter().zip(within) {
         let markers: Vec<Span> = (0..paper.redactions.len())
             .filter(|&k| w[k] == Some(k))
             .map(|k| paper.redactions[k].span)
@@ -524,7 +596,6 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
         input,
         record,
         marking,
-        columns,
         findings,
         warnings,
     }
@@ -1160,9 +1231,9 @@ fn audit_html(
     input: &AuditInput,
     record: &AuditRecord,
     marking: &str,
-    columns: &Columns,
     out: &mut dyn Write,
 ) -> Result<(), String> {
+    let columns = &record.redactions.columns;
     let text = input.text;
     let breaks = Breaks::new(text);
     let proofs = &record.proof;
@@ -1200,7 +1271,8 @@ fn audit_html(
             1 => page::audiences(&mut page.buf, record),
             2 => {
                 for (k, r) in record.redactions.iter().enumerate() {
-                    page::write_entry(&mut page.buf, &entry(k, r));
+                    let view = entry_view(input, &breaks, columns, &body_edits, proofs, k, &r);
+                    page::write_entry(&mut page.buf, &view);
                     page.spill();
                 }
             }
@@ -1222,10 +1294,11 @@ fn audit_html(
             anchor: format!("code-{}", t.code),
             public_interest_test: t.test == Test::Qualified,
             percent: percent(t.share),
-            entries: record
+            entries: input
+                .paper
                 .redactions
                 .iter()
-                .filter(|r| r.codes.iter().any(|c| c.code == t.code))
+                .filter(|r| r.codes.iter().any(|c| c.as_str() == t.code))
                 .map(|r| Link {
                     number: r.number,
                     anchor: format!("redaction-{}", r.number),
@@ -1264,8 +1337,8 @@ fn audit_html(
                 .collect(),
         })
         .collect();
-    let entries: Vec<EntryView> = record
-        .redactions
+    let records: Vec<RedactionRecord> = record.redactions.iter().collect();
+    let entries: Vec<EntryView> = records
         .iter()
         .enumerate()
         .map(|(k, r)| entry(k, r))

@@ -9,7 +9,7 @@ use crate::error::Error;
 use crate::model::Paper;
 use crate::parse::parse_paper;
 use crate::redact::copy_for;
-use crate::render::{Templates, copy_markdown, write_html_page};
+use crate::render::{PageSource, Templates, copy_markdown};
 use crate::rules::Rules;
 use crate::schedule::{Release, schedule_for};
 use crate::source::source_error;
@@ -91,15 +91,16 @@ pub fn build_paper_into(
     sink: &mut dyn Sink,
 ) -> Result<Streamed, Error> {
     let paper = parse_paper(text, rules).map_err(|d| source_error(path, text, d))?;
-    let mut emit = |relative: PathBuf, write: &mut dyn FnMut(&mut dyn Write) -> Result<(), String>| {
-        let fail = |message: String| Error::Render {
-            path: path.to_path_buf(),
-            message: format!("{}: {message}", relative.display()),
+    let mut emit =
+        |relative: PathBuf, write: &mut dyn FnMut(&mut dyn Write) -> Result<(), String>| {
+            let fail = |message: String| Error::Render {
+                path: path.to_path_buf(),
+                message: format!("{}: {message}", relative.display()),
+            };
+            let mut file = sink.open(&relative)?;
+            write(&mut file).map_err(fail)?;
+            file.flush().map_err(|e| fail(format!("cannot write: {e}")))
         };
-        let mut file = sink.open(&relative)?;
-        write(&mut file).map_err(fail)?;
-        file.flush().map_err(|e| fail(format!("cannot write: {e}")))
-    };
     let mut copies = Vec::with_capacity(rules.audiences.len());
     for audience in &rules.audiences {
         let copy = copy_for(&paper, text, audience);
@@ -112,9 +113,12 @@ pub fn build_paper_into(
                     .map_err(|e| format!("cannot write: {e}"))
             },
         )?;
+        // The copy's pieces go before its page is rendered: on a large paper both are big.
+        let page = PageSource::new(&copy);
+        drop(copy);
         emit(
             Path::new(&audience.name).join(format!("{name}.html")),
-            &mut |w| write_html_page(&copy, templates, schedule.as_ref(), w),
+            &mut |w| page.write(templates, schedule.as_ref(), w),
         )?;
         copies.push(CopyOutput {
             audience,
@@ -143,11 +147,9 @@ pub fn build_paper_into(
             &mut |w| audit.write_html(w),
         )?;
     }
-    let (findings, warnings) = (audit.findings, audit.warnings);
-    drop(copies);
     Ok(Streamed {
+        findings: audit.findings,
+        warnings: audit.warnings,
         paper,
-        findings,
-        warnings,
     })
 }

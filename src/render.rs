@@ -129,7 +129,8 @@ impl Templates {
             at += found + mark.len();
         }
         page.buf.push_str(&frame[at..]);
-        page.finish().map_err(|e| format!("cannot write the audit page: {e}"))
+        page.finish()
+            .map_err(|e| format!("cannot write the audit page: {e}"))
     }
 
     /// Renders the template registered as `name` (an `.html` name, so autoescaped).
@@ -516,8 +517,17 @@ pub fn html_body(copy: &Copy) -> String {
 /// [`html_body`], written to `out` as it is rendered.
 pub fn write_html_body(copy: &Copy, out: &mut dyn Write) -> std::io::Result<()> {
     let (markdown, heading_ids) = html_markdown(copy);
-    let mut ids = heading_ids.into_iter().peekable();
-    let parser = Parser::new_ext(&markdown, markdown_options());
+    write_body(&markdown, &heading_ids, out)
+}
+
+/// Renders a copy's HTML-flavoured Markdown to `out`.
+fn write_body(
+    markdown: &str,
+    heading_ids: &[(usize, String)],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut ids = heading_ids.iter().peekable();
+    let parser = Parser::new_ext(markdown, markdown_options());
     let events = parser.into_offset_iter().map(|(event, range)| match event {
         Event::Start(Tag::Heading { level, .. }) => {
             let mut id = None;
@@ -525,7 +535,7 @@ pub fn write_html_body(copy: &Copy, out: &mut dyn Write) -> std::io::Result<()> 
                 if *at < range.start {
                     ids.next();
                 } else if *at < range.end {
-                    id = ids.next().map(|(_, id)| id.into());
+                    id = ids.next().map(|(_, id)| id.as_str().into());
                     break;
                 } else {
                     break;
@@ -571,31 +581,62 @@ pub fn write_html_page(
     schedule: Option<&Schedule>,
     out: &mut dyn Write,
 ) -> Result<(), String> {
-    let fail = |e: std::io::Error| format!("cannot write the page: {e}");
-    let mut context = page_context(copy);
-    if templates.page_body_streams {
-        context.insert("body", BODY_SENTINEL);
-        let frame = templates.render(PAGE_TEMPLATE, &context)?;
-        let mut found = frame.match_indices(BODY_SENTINEL).map(|(at, _)| at);
-        if let (Some(at), None) = (found.next(), found.next()) {
-            out.write_all(&frame.as_bytes()[..at]).map_err(fail)?;
-            write_html_body(copy, out).map_err(fail)?;
-            if let Some(schedule) = schedule {
-                out.write_all(schedule.html().as_bytes()).map_err(fail)?;
-            }
-            out.write_all(&frame.as_bytes()[at + BODY_SENTINEL.len()..])
-                .map_err(fail)?;
-            return Ok(());
+    PageSource::new(copy).write(templates, schedule, out)
+}
+
+/// What a copy's HTML page is rendered from: the template's values and the body as
+/// HTML-flavoured Markdown. It owns them, so the copy can go before the (large) render.
+pub struct PageSource {
+    context: Context,
+    markdown: String,
+    heading_ids: Vec<(usize, String)>,
+}
+
+impl PageSource {
+    pub fn new(copy: &Copy) -> PageSource {
+        let (markdown, heading_ids) = html_markdown(copy);
+        PageSource {
+            context: page_context(copy),
+            markdown,
+            heading_ids,
         }
     }
-    let mut body = html_body(copy);
-    if let Some(schedule) = schedule {
-        body.push_str(&schedule.html());
+
+    /// Writes the page, with the audience's schedule of exemptions at the end of the body.
+    pub fn write(
+        &self,
+        templates: &Templates,
+        schedule: Option<&Schedule>,
+        out: &mut dyn Write,
+    ) -> Result<(), String> {
+        let fail = |e: std::io::Error| format!("cannot write the page: {e}");
+        let mut context = self.context.clone();
+        if templates.page_body_streams {
+            context.insert("body", BODY_SENTINEL);
+            let frame = templates.render(PAGE_TEMPLATE, &context)?;
+            let mut found = frame.match_indices(BODY_SENTINEL).map(|(at, _)| at);
+            if let (Some(at), None) = (found.next(), found.next()) {
+                out.write_all(&frame.as_bytes()[..at]).map_err(fail)?;
+                write_body(&self.markdown, &self.heading_ids, out).map_err(fail)?;
+                if let Some(schedule) = schedule {
+                    out.write_all(schedule.html().as_bytes()).map_err(fail)?;
+                }
+                out.write_all(&frame.as_bytes()[at + BODY_SENTINEL.len()..])
+                    .map_err(fail)?;
+                return Ok(());
+            }
+        }
+        let mut body = Vec::new();
+        write_body(&self.markdown, &self.heading_ids, &mut body).map_err(fail)?;
+        if let Some(schedule) = schedule {
+            body.extend_from_slice(schedule.html().as_bytes());
+        }
+        let body = String::from_utf8(body).map_err(|e| e.to_string())?;
+        context.insert("body", &body);
+        drop(body);
+        let page = templates.render(PAGE_TEMPLATE, &context)?;
+        out.write_all(page.as_bytes()).map_err(fail)
     }
-    context.insert("body", &body);
-    drop(body);
-    let page = templates.render(PAGE_TEMPLATE, &context)?;
-    out.write_all(page.as_bytes()).map_err(fail)
 }
 
 /// Stands for the body while the page template renders: a comment, which no autoescaped value
@@ -708,4 +749,38 @@ fn without_strings(code: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::body_streams;
+
+    #[test]
+    fn the_default_page_template_streams_its_body() {
+        assert!(body_streams(include_str!("../templates/paper.html")));
+    }
+
+    #[test]
+    fn a_body_used_other_than_printed_once_as_is_is_rendered_whole() {
+        for template in [
+            "<main>{{ body }}</main>",
+            "<main>{{ body | safe }}{{ body | safe }}</main>",
+            "<main>{{ body | upper | safe }}</main>",
+            "{% if body | length > 3 %}{{ body | safe }}{% endif %}",
+            "{% set b = body %}{{ b | safe }}",
+            "{% include \"x.html\" %}{{ body | safe }}",
+            "{{ __tera_context }}{{ body | safe }}",
+            "<main></main>",
+            "{{ body | safe }",
+        ] {
+            assert!(!body_streams(template), "{template}");
+        }
+    }
+
+    #[test]
+    fn words_in_strings_and_comments_are_not_the_body() {
+        assert!(body_streams(
+            "{# body #}{% if body is not string %}{{ throw(message=\"needs body\") }}{% endif %}<main>{{- body | safe -}}</main>"
+        ));
+    }
 }

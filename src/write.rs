@@ -56,8 +56,8 @@ impl Sink for Staged<'_> {
             fs::create_dir_all(parent)
                 .map_err(|e| Error::path(parent, format!("cannot create folder: {e}")))?;
         }
-        let file =
-            fs::File::create(&temp).map_err(|e| Error::path(&temp, format!("cannot write: {e}")))?;
+        let file = fs::File::create(&temp)
+            .map_err(|e| Error::path(&temp, format!("cannot write: {e}")))?;
         self.files.push((relative.to_path_buf(), temp));
         Ok(Box::new(BufWriter::with_capacity(1 << 16, file)))
     }
@@ -148,7 +148,8 @@ impl Writer {
         let mut staged = self.stage();
         for output in outputs {
             let mut file = staged.open(&output.relative)?;
-            let fail = |e: std::io::Error| Error::path(&output.relative, format!("cannot write: {e}"));
+            let fail =
+                |e: std::io::Error| Error::path(&output.relative, format!("cannot write: {e}"));
             file.write_all(&output.bytes).map_err(fail)?;
             file.flush().map_err(fail)?;
         }

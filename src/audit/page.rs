@@ -250,8 +250,8 @@ pub(super) fn codes(out: &mut String, record: &AuditRecord) {
         out.push_str("</td><td>");
         number(out, t.redactions);
         out.push(':');
-        for r in &record.redactions {
-            if r.codes.iter().any(|c| c.code == t.code) {
+        for r in &record.redactions.input.paper.redactions {
+            if r.codes.iter().any(|c| c.as_str() == t.code) {
                 out.push_str(" <a href=\"#redaction-");
                 number(out, r.number);
                 out.push_str("\">");
