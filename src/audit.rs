@@ -359,8 +359,12 @@ impl Prepared<'_> {
     /// Writes the JSON record.
     pub fn write_json(&self, out: &mut dyn Write) -> Result<(), String> {
         let fail = |e: &dyn std::fmt::Display| format!("cannot write the audit record: {e}");
-        serde_json::to_writer_pretty(&mut *out, &self.record).map_err(|e| fail(&e))?;
-        out.write_all(b"\n").map_err(|e| fail(&e))
+        // serde_json writes a few bytes at a time: buffer them here, where the calls are
+        // static, rather than through `out`'s dynamic ones.
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
+        serde_json::to_writer_pretty(&mut buffered, &self.record).map_err(|e| fail(&e))?;
+        buffered.write_all(b"\n").map_err(|e| fail(&e))?;
+        buffered.flush().map_err(|e| fail(&e))
     }
 
     /// Writes the HTML page. Fails if the audit template fails to render.

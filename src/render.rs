@@ -551,7 +551,10 @@ fn write_body(
         Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(shift(level))),
         other => other,
     });
-    html::write_html_io(out, events)
+    // pulldown-cmark writes a few bytes at a time: buffer them where the calls are static.
+    let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
+    html::write_html_io(&mut buffered, events)?;
+    buffered.flush()
 }
 
 /// The whole HTML page for the copy, through the page template, without any schedule.
