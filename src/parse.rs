@@ -134,9 +134,26 @@ struct Body {
 
 impl Body {
     fn analyse(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
+        Self::analyse_from(text, body_start, true)
+    }
+
+    /// [`Body::analyse`]; `guess: false` always starts from the source as it is (tests
+    /// compare the two).
+    fn analyse_from(text: &str, body_start: usize, guess: bool) -> Result<Body, Diagnostic> {
         let mut masked: Option<String> = None;
         let mut previous: Option<Vec<usize>> = None;
-        for _ in 0..4 {
+        let mut rounds = 4;
+        // Fence lines are found on the source as pulldown-cmark reads it, then masked, and the
+        // masked text read again until the fences settle. When every fence-like line starts a
+        // block of its own (after a blank line or another fence line), masking it cannot
+        // change what is code or HTML around it, so start from all of them masked: one pass,
+        // and the same fences the first way would settle on.
+        if let Some(guess) = own_block_fences(text, body_start).filter(|_| guess) {
+            masked = Some(mask(text, body_start, &guess)?);
+            previous = Some(guess.iter().map(|f| f.colon).collect());
+            rounds += 1;
+        }
+        for _ in 0..rounds {
             let source = masked.as_deref().unwrap_or(text);
             let mut body = scan(source, body_start)?;
             body.comments = comments(text, body_start, &body.code)?;
@@ -150,18 +167,7 @@ impl Body {
             if settled {
                 return Ok(body);
             }
-            let mut bytes = text.as_bytes().to_vec();
-            for fence in &body.fences {
-                for (k, b) in bytes[fence.colon..fence.end].iter_mut().enumerate() {
-                    *b = if k < 3 { b'*' } else { b' ' };
-                }
-            }
-            masked = Some(String::from_utf8(bytes).map_err(|_| {
-                Diagnostic::new(
-                    Span::new(body_start, body_start),
-                    "internal: mask broke UTF-8",
-                )
-            })?);
+            masked = Some(mask(text, body_start, &body.fences)?);
             previous = Some(positions);
         }
         let at = previous
@@ -553,6 +559,95 @@ fn fence_lines(text: &str, from: usize) -> impl Iterator<Item = (usize, usize)> 
             return Some((start, end));
         }
     })
+}
+
+/// The source with each fence line's colons and attributes masked as a thematic break of
+/// the same length, so pulldown-cmark ends a paragraph there as a fence does.
+fn mask(text: &str, body_start: usize, fences: &[Fence]) -> Result<String, Diagnostic> {
+    let mut bytes = text.as_bytes().to_vec();
+    for fence in fences {
+        for (k, b) in bytes[fence.colon..fence.end].iter_mut().enumerate() {
+            *b = if k < 3 { b'*' } else { b' ' };
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        Diagnostic::new(
+            Span::new(body_start, body_start),
+            "internal: mask broke UTF-8",
+        )
+    })
+}
+
+/// Every fence-like line, if none can sit inside code or HTML that masking it would break:
+/// each follows a blank line, another fence-like line or the start of the body, or the lines
+/// of its paragraph before it hold no backtick and no `<` (so no code span, inline HTML or
+/// comment can run across it). None otherwise, or if one does not parse.
+fn own_block_fences(text: &str, body_start: usize) -> Option<Vec<Fence>> {
+    let all = fences(text, body_start, &[], &[]).ok()?;
+    if all.is_empty() {
+        return None;
+    }
+    let line_starts: Vec<usize> = all.iter().map(|f| f.line_start).collect();
+    let safe = |f: &Fence| {
+        let mut end = f.line_start;
+        // Walk back line by line to where this paragraph starts.
+        while end > body_start {
+            let before = &text[body_start..end];
+            let before = before
+                .strip_suffix("\r\n")
+                .or_else(|| before.strip_suffix('\n'))
+                .or_else(|| before.strip_suffix('\r'))
+                .unwrap_or(before);
+            let start = before.rfind(['\n', '\r']).map_or(0, |n| n + 1);
+            let line = &before[start..];
+            if is_blank(line) || line_starts.binary_search(&(body_start + start)).is_ok() {
+                return true;
+            }
+            if line.contains('<') || !code_spans_close(line) {
+                return false;
+            }
+            end = body_start + start;
+        }
+        true
+    };
+    all.iter().all(safe).then_some(all)
+}
+
+/// Whether every backtick run in `line` is closed by a later run of the same length on it,
+/// as CommonMark pairs code spans, so none can open here and close on a later line. A
+/// backslash before a backtick (an escape, or literal inside code) gives up: false.
+fn code_spans_close(line: &str) -> bool {
+    if line.contains("\\`") {
+        return false;
+    }
+    let bytes = line.as_bytes();
+    let run_end = |mut i: usize| {
+        while i < bytes.len() && bytes[i] == b'`' {
+            i += 1;
+        }
+        i
+    };
+    let mut i = 0;
+    while let Some(found) = bytes[i..].iter().position(|&b| b == b'`') {
+        let start = i + found;
+        let end = run_end(start);
+        let mut j = end;
+        let closed = loop {
+            let Some(next) = bytes[j..].iter().position(|&b| b == b'`') else {
+                break None;
+            };
+            let (s, e) = (j + next, run_end(j + next));
+            if e - s == end - start {
+                break Some(e);
+            }
+            j = e;
+        };
+        match closed {
+            Some(after) => i = after,
+            None => return false,
+        }
+    }
+    true
 }
 
 /// Every fence line outside code and comments. A fence inside raw HTML is an error.
@@ -1683,5 +1778,69 @@ mod tests {
         let r = &paper.redactions[0];
         let text = format!("---\ntitle: T\nclassification: OFFICIAL\n---\n{body}");
         assert!(text[r.span.start..r.span.end].ends_with("> ## quoted"));
+    }
+
+    /// Starting from every fence line masked settles on the same fences, code and HTML as
+    /// starting from the source, on every paper the tests hold and on papers made to tell
+    /// them apart.
+    #[test]
+    fn masked_start_settles_where_the_source_start_does() {
+        let mut papers: Vec<(String, String)> = vec![
+            ("span across".into(), "Para `code\n:::\nmore` end\n".into()),
+            (
+                "html across".into(),
+                "Para <span title=\"\n:::\n\">x</span>\n".into(),
+            ),
+            (
+                "escaped".into(),
+                "Para \\`x\n::: {.S31}\nwithheld\n:::\n".into(),
+            ),
+            ("double".into(), "Para `` ` `` `\n:::\nmore` end\n".into()),
+            (
+                "closed".into(),
+                "Para `a` and ``b``\n::: {.S31}\nwithheld `c`\n:::\n".into(),
+            ),
+            (
+                "in code".into(),
+                "```\n\n:::\n\n```\n\n::: {.S31}\nx\n:::\n".into(),
+            ),
+            ("indented".into(), "text\n:::\n    ::: {.S31}\n".into()),
+            ("quote".into(), "> text\n> ::: {.S31}\n> x\n> :::\n".into()),
+            (
+                "comment".into(),
+                "<!--\n\n:::\n\n-->\n\n::: {.S31}\nx\n:::\n".into(),
+            ),
+        ];
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        for dir in [
+            "fixtures",
+            "tests/adversarial",
+            "tests/leaks",
+            "tests/invalid",
+            "tests/check",
+        ] {
+            for entry in walkdir::WalkDir::new(root.join(dir)).sort_by_file_name() {
+                let entry = entry.expect("walk");
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "md")
+                    && let Ok(text) = std::fs::read_to_string(path)
+                {
+                    papers.push((path.display().to_string(), text));
+                }
+            }
+        }
+        assert!(papers.len() > 100, "{} papers", papers.len());
+        let outcome = |text: &str, guess: bool| match Body::analyse_from(text, 0, guess) {
+            Ok(b) => Ok((
+                b.fences.iter().map(|f| f.colon).collect::<Vec<_>>(),
+                b.code,
+                b.html,
+                b.blocks.len(),
+            )),
+            Err(d) => Err(format!("{d:?}")),
+        };
+        for (name, text) in &papers {
+            assert_eq!(outcome(text, true), outcome(text, false), "{name}");
+        }
     }
 }
