@@ -53,8 +53,7 @@ impl Sink for Staged<'_> {
         let temp = Writer::inside(self.writer.staging.path(), relative)?;
         Writer::inside(&self.writer.out, relative)?;
         if let Some(parent) = temp.parent() {
-            fs::create_dir_all(parent)
-                .map_err(|e| Error::path(parent, format!("cannot create folder: {e}")))?;
+            self.writer.make_folder(parent)?;
         }
         let file = fs::File::create(&temp)
             .map_err(|e| Error::path(&temp, format!("cannot write: {e}")))?;
@@ -104,6 +103,8 @@ impl Drop for Staged<'_> {
 pub struct Writer {
     out: PathBuf,
     staging: TempDir,
+    /// Folders already made, so thousands of papers do not each ask for the same few.
+    made: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
 }
 
 impl Writer {
@@ -117,6 +118,7 @@ impl Writer {
         Ok(Writer {
             out: out.to_path_buf(),
             staging,
+            made: Default::default(),
         })
     }
 
@@ -156,12 +158,27 @@ impl Writer {
         staged.commit()
     }
 
+    /// Makes `folder` and its parents, once per run.
+    fn make_folder(&self, folder: &Path) -> Result<(), Error> {
+        let made = |m: &std::sync::Mutex<std::collections::HashSet<PathBuf>>| {
+            m.lock().map(|set| set.contains(folder)).unwrap_or(false)
+        };
+        if made(&self.made) {
+            return Ok(());
+        }
+        fs::create_dir_all(folder)
+            .map_err(|e| Error::path(folder, format!("cannot create folder: {e}")))?;
+        if let Ok(mut set) = self.made.lock() {
+            set.insert(folder.to_path_buf());
+        }
+        Ok(())
+    }
+
     /// Moves a staged file to `relative` in the output folder.
     fn place(&self, temp: &Path, relative: &Path) -> Result<(), Error> {
         let target = Self::inside(&self.out, relative)?;
         if let Some(parent) = target.parent() {
-            fs::create_dir_all(parent)
-                .map_err(|e| Error::path(parent, format!("cannot create folder: {e}")))?;
+            self.make_folder(parent)?;
         }
         if fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
             return Err(Error::path(
