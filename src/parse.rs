@@ -69,13 +69,17 @@ pub fn parse_paper(text: &str, rules: &Rules) -> Result<Paper, Diagnostic> {
         heading_attrs,
         ..
     } = collector;
-    let redactions = nest(text, found)?;
+    let mut redactions = nest(text, found)?;
+    let mut heading_attrs = heading_attrs;
+    // The paper is kept for the whole build: give back what growing these left over.
+    redactions.shrink_to_fit();
+    heading_attrs.shrink_to_fit();
     Ok(Paper {
         front_matter,
         front_matter_span: split.block,
         body_start,
         redactions,
-        comments: body.comments.clone(),
+        comments: body.comments,
         heading_attrs,
     })
 }
