@@ -1847,4 +1847,29 @@ mod tests {
             assert_eq!(outcome(text, true), outcome(text, false), "{name}");
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+        /// Papers made of fence lines, code spans and fences, HTML and containers in any
+        /// order: both starts settle on the same fences.
+        #[test]
+        fn masked_start_settles_alike_on_generated_papers(
+            lines in proptest::collection::vec(proptest::sample::select(vec![
+                ":::", "::: {.S31}", "::: S24", "::: {.S31 reason=\"`\"}", "text `a", "b` c",
+                "`x` y", "``a ` b``", "\\`", "<span title=\"", "\">x</span>", "", "```", "~~~",
+                "> q", "> :::", "> ::: {.S23}", "- item", "  ::: {.S31}", "    code",
+                "<!--", "-->", "para", "## Head {.S31}", "---",
+            ]), 0..24)
+        ) {
+            let text = lines.join("\n");
+            let outcome = |guess: bool| match Body::analyse_from(&text, 0, guess) {
+                Ok(b) => Ok((b.fences.iter().map(|f| f.colon).collect::<Vec<_>>(), b.code, b.html)),
+                Err(d) => Err(format!("{d:?}")),
+            };
+            proptest::prop_assert_eq!(outcome(true), outcome(false), "{}", text);
+        }
+    }
 }
