@@ -30,15 +30,16 @@
 //! `release/changed`.
 
 pub(crate) mod channel;
+pub(crate) mod hash;
 pub(crate) mod text;
 
-use std::collections::hash_map::DefaultHasher;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use pulldown_cmark::{Event, LinkType, Parser, Tag};
+use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::deny::{DenyList, Pattern, fingerprint};
@@ -51,7 +52,8 @@ use crate::schedule::{Release, maximal_withheld, schedule_for};
 use crate::span::{LineIndex, Span};
 use crate::write::Output;
 use channel::Channels;
-use text::{NChar, Strip, Words, decoded, normalise};
+use hash::{WordMap, WordSet, run_hash};
+use text::{NChar, Strip, Words, decoded};
 
 /// How serious a finding is. Every finding fails `check` (exit 1); the level tells a reader
 /// (and SARIF consumers) what kind of problem it is.
@@ -263,7 +265,6 @@ const MIN_WORD_CHARS: usize = 2;
 
 /// Attribute keys: part of the tag, not of the withheld text.
 const ATTRIBUTE_KEYS: [&str; 2] = ["reason", "pit"];
-
 /// One withheld passage as the audience does not see it.
 struct Withheld {
     redaction: usize,
@@ -275,21 +276,6 @@ struct Withheld {
     words: Words,
 }
 
-/// A stretch of published source text: between two withheld passages, or one front matter
-/// value. Comments inside it are skipped.
-struct Stretch {
-    pieces: Vec<Span>,
-    words: Words,
-}
-
-/// One paper as one public audience sees it.
-struct View<'a> {
-    input: usize,
-    audience: &'a Audience,
-    public: Vec<Stretch>,
-    withheld: Vec<Withheld>,
-}
-
 /// Per-input facts every scan needs.
 struct Checked<'a> {
     input: &'a CheckInput<'a>,
@@ -297,7 +283,31 @@ struct Checked<'a> {
     index: LineIndex,
 }
 
+/// What the scans of one paper for one public audience leave for the passes across papers:
+/// findings, deny-list hits and hashes of word runs, never the words themselves.
+struct ViewScan<'a> {
+    input: usize,
+    audience: &'a Audience,
+    leaks: Vec<Finding>,
+    references: Vec<Finding>,
+    /// Deny-list hits in published text, each with the key that pairs it with a withheld use.
+    deny_published: Vec<(Finding, DenyKey)>,
+    /// Deny-list hits in withheld text, in document order.
+    deny_withheld: Vec<(DenyKey, Span)>,
+    /// [`run_hash`] of each run of `min_words` published words, per stretch.
+    published_runs: Vec<Vec<u64>>,
+    /// [`run_hash`] of each run of `min_words` withheld words, per passage.
+    withheld_runs: Vec<Vec<u64>>,
+}
+
+/// (audience, deny rule, matched text normalised).
+type DenyKey = (String, usize, String);
+
 /// Runs every scan over every paper. See the module documentation.
+///
+/// Each paper is scanned on its own first (in parallel): leaks, references, deny-list hits,
+/// and hashes of its word runs. Only those hashes meet across papers; the words of a paper are
+/// worked out again only if one of its runs may be shared.
 pub fn check_papers(
     inputs: &[CheckInput],
     rules: &Rules,
@@ -305,30 +315,39 @@ pub fn check_papers(
     options: &CheckOptions,
 ) -> Vec<Finding> {
     let papers: Vec<Checked> = inputs
-        .iter()
+        .par_iter()
         .map(|input| Checked {
             input,
             path: display_path(input.path),
             index: LineIndex::new(input.text),
         })
         .collect();
-    let mut views = Vec::new();
-    for (i, input) in inputs.iter().enumerate() {
-        for audience in public_audiences(rules) {
-            views.push(view(i, input, audience));
-        }
-    }
+    let terms = deny_terms(deny);
+    let audiences: Vec<&Audience> = public_audiences(rules).collect();
+    let scans: Vec<ViewScan> = papers
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(i, paper)| {
+            let mut seen = HashSet::new();
+            audiences
+                .iter()
+                .map(|audience| {
+                    scan_view(i, paper, audience, rules, deny, &terms, options, &mut seen)
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+
     let mut findings = Vec::new();
-    for view in &views {
-        let paper = &papers[view.input];
-        findings.extend(leaks(paper, view, rules, deny.min_words, options));
+    for scan in &scans {
+        findings.extend(scan.leaks.iter().cloned());
     }
     let mut candidates = Vec::new();
-    for view in &views {
-        candidates.extend(references(&papers[view.input], view));
+    for scan in &scans {
+        candidates.extend(scan.references.iter().map(|f| (f.clone(), scan.input)));
     }
-    candidates.extend(shared_runs(&papers, &views, deny.min_words));
-    let (deny_findings, pending) = deny_hits(&papers, &views, deny);
+    candidates.extend(shared_runs(&papers, &scans, deny.min_words));
+    let (deny_findings, pending) = deny_hits(&papers, &scans);
     candidates.extend(deny_findings);
 
     let mut used = vec![false; deny.allow.len()];
@@ -421,68 +440,6 @@ fn unused_allowances(deny: &DenyList, papers: &[Checked], used: &[bool]) -> Vec<
         .collect()
 }
 
-/// Splits a paper into what `audience` sees and what it does not.
-fn view<'a>(input_index: usize, input: &CheckInput, audience: &'a Audience) -> View<'a> {
-    let paper = input.paper;
-    let text = input.text;
-    let maximal = maximal_withheld(paper, audience);
-    let mut withheld = Vec::new();
-    for &k in &maximal {
-        let span = paper.redactions[k].span;
-        let mut tags = Vec::new();
-        let mut attrs = Vec::new();
-        for r in paper.redactions.iter().filter(|r| span.encloses(r.span)) {
-            tags.extend([r.open, r.close, r.attrs]);
-            attrs.push(r.attrs);
-        }
-        for h in paper.heading_attrs.iter().filter(|h| span.encloses(h.span)) {
-            tags.push(h.span);
-            attrs.push(h.span);
-        }
-        let content = subtract(span, &tags);
-        let mut words = Words::default();
-        for piece in &content {
-            words.push_chars(&normalise(text, *piece, Strip::None));
-        }
-        withheld.push(Withheld {
-            redaction: k,
-            content,
-            attrs,
-            words,
-        });
-    }
-    let mut public = Vec::new();
-    let mut from = paper.body_start;
-    let mut cuts: Vec<Span> = maximal.iter().map(|&k| paper.redactions[k].span).collect();
-    cuts.push(Span::empty(text.len()));
-    for cut in cuts {
-        if cut.start >= from {
-            let stretch = subtract(Span::new(from, cut.start), &paper.comments);
-            public.push(stretch);
-        }
-        from = from.max(cut.end);
-    }
-    for span in front_matter_values(text, paper) {
-        public.push(vec![span]);
-    }
-    let public = public
-        .into_iter()
-        .map(|pieces| {
-            let mut words = Words::default();
-            for piece in &pieces {
-                words.push_chars(&normalise(text, *piece, Strip::None));
-            }
-            Stretch { pieces, words }
-        })
-        .collect();
-    View {
-        input: input_index,
-        audience,
-        public,
-        withheld,
-    }
-}
-
 /// `span` without the parts covered by `holes`.
 fn subtract(span: Span, holes: &[Span]) -> Vec<Span> {
     let mut holes: Vec<Span> = holes
@@ -531,6 +488,192 @@ fn front_matter_values(text: &str, paper: &Paper) -> Vec<Span> {
         offset += line.len();
     }
     out
+}
+
+/// The items of `items` (each with a span, in document order) whose span `span` encloses,
+/// in that order. `sorted` says the spans are sorted by start, so only those starting
+/// within `span` need a look.
+fn enclosed<T>(
+    items: &[T],
+    sorted: bool,
+    span: Span,
+    of: impl Fn(&T) -> Span,
+) -> impl Iterator<Item = &T> {
+    let range = if sorted {
+        let first = items.partition_point(|t| of(t).start < span.start);
+        let last = items.partition_point(|t| of(t).start <= span.end);
+        first..last.max(first)
+    } else {
+        0..items.len()
+    };
+    items[range].iter().filter(move |t| span.encloses(of(t)))
+}
+
+/// A paper's withheld passages for an audience: the maximal withheld redactions.
+fn withheld_passages(input: &CheckInput, maximal: &[usize]) -> Vec<Withheld> {
+    let paper = input.paper;
+    let text = input.text;
+    let redactions_sorted = paper.redactions.is_sorted_by_key(|r| r.span.start);
+    let headings_sorted = paper.heading_attrs.is_sorted_by_key(|h| h.span.start);
+    let mut withheld = Vec::with_capacity(maximal.len());
+    for &k in maximal {
+        let span = paper.redactions[k].span;
+        let mut tags = Vec::new();
+        let mut attrs = Vec::new();
+        for r in enclosed(&paper.redactions, redactions_sorted, span, |r| r.span) {
+            tags.extend([r.open, r.close, r.attrs]);
+            attrs.push(r.attrs);
+        }
+        for h in enclosed(&paper.heading_attrs, headings_sorted, span, |h| h.span) {
+            tags.push(h.span);
+            attrs.push(h.span);
+        }
+        let content = subtract(span, &tags);
+        let words = words_of_pieces(text, &content, Strip::None);
+        withheld.push(Withheld {
+            redaction: k,
+            content,
+            attrs,
+            words,
+        });
+    }
+    withheld
+}
+
+/// What a paper publishes for an audience, as stretches of source: between two withheld
+/// passages (comments left out), then each front matter value.
+fn public_stretches(input: &CheckInput, maximal: &[usize]) -> Vec<Vec<Span>> {
+    let paper = input.paper;
+    let text = input.text;
+    let comments = &paper.comments;
+    // Comments never overlap and come in order, so those inside a stretch are found by a
+    // binary search; otherwise every comment is looked at.
+    let ordered = comments.windows(2).all(|w| w[0].end <= w[1].start);
+    let holes = |stretch: Span| -> &[Span] {
+        if !ordered {
+            return comments;
+        }
+        let first = comments.partition_point(|c| c.end <= stretch.start);
+        let last = comments.partition_point(|c| c.start < stretch.end);
+        &comments[first..last.max(first)]
+    };
+    let mut public = Vec::new();
+    let mut from = paper.body_start;
+    let mut cuts: Vec<Span> = maximal.iter().map(|&k| paper.redactions[k].span).collect();
+    cuts.push(Span::empty(text.len()));
+    for cut in cuts {
+        if cut.start >= from {
+            let stretch = Span::new(from, cut.start);
+            public.push(subtract(stretch, holes(stretch)));
+        }
+        from = from.max(cut.end);
+    }
+    for span in front_matter_values(text, paper) {
+        public.push(vec![span]);
+    }
+    public
+}
+
+/// The words of some pieces of `text`, as one stream.
+fn words_of_pieces(text: &str, pieces: &[Span], strip: Strip) -> Words {
+    let mut words = Words::default();
+    for piece in pieces {
+        words.push_text(text, *piece, strip);
+    }
+    words
+}
+
+/// A paper's words as one audience sees them, worked out again for the few papers whose runs
+/// may be shared with another.
+struct View {
+    /// Words of each published stretch, as [`public_stretches`] lists them.
+    public: Vec<Words>,
+    withheld: Vec<Withheld>,
+}
+
+fn view(input: &CheckInput, audience: &Audience) -> View {
+    let maximal = maximal_withheld(input.paper, audience);
+    View {
+        public: public_stretches(input, &maximal)
+            .iter()
+            .map(|pieces| words_of_pieces(input.text, pieces, Strip::None))
+            .collect(),
+        withheld: withheld_passages(input, &maximal),
+    }
+}
+
+/// Scans one paper for one public audience: everything that needs only this paper. `seen`
+/// holds the deny-list hits already reported for this paper (under another audience).
+#[allow(clippy::too_many_arguments)]
+fn scan_view<'a>(
+    input_index: usize,
+    paper: &Checked,
+    audience: &'a Audience,
+    rules: &Rules,
+    deny: &DenyList,
+    terms: &Terms,
+    options: &CheckOptions,
+    seen: &mut HashSet<(usize, Span)>,
+) -> ViewScan<'a> {
+    let input = paper.input;
+    let text = input.text;
+    let min_words = deny.min_words;
+    let maximal = maximal_withheld(input.paper, audience);
+    let withheld = withheld_passages(input, &maximal);
+    let output = input
+        .outputs
+        .iter()
+        .find(|o| o.audience == audience.name)
+        .filter(|_| !withheld.is_empty());
+    let known = output.map(|_| Known::new(text, &withheld, min_words));
+    let mut published_runs = Vec::new();
+    let mut deny_published = Vec::new();
+    for pieces in public_stretches(input, &maximal) {
+        let words = words_of_pieces(text, &pieces, Strip::None);
+        if let Some(known) = &known {
+            known.mark_published(&words);
+            known.mark_published_pieces(text, &pieces, Strip::Markdown);
+        }
+        published_runs.push(run_hashes(&audience.name, &words, min_words));
+        for hit in deny_matches(text, &pieces, &words, deny, terms) {
+            if seen.insert((hit.rule, hit.span)) {
+                deny_published.push(published_deny_finding(paper, audience, deny, hit));
+            }
+        }
+    }
+    let mut deny_withheld = Vec::new();
+    for passage in &withheld {
+        for hit in deny_matches(text, &passage.content, &passage.words, deny, terms) {
+            deny_withheld.push(((audience.name.clone(), hit.rule, hit.key), hit.span));
+        }
+    }
+    let withheld_runs = withheld
+        .iter()
+        .map(|passage| run_hashes(&audience.name, &passage.words, min_words))
+        .collect();
+    let leaks = match (output, known) {
+        (Some(output), Some(known)) => {
+            leaks(paper, audience, output, &withheld, known, rules, options)
+        }
+        _ => Vec::new(),
+    };
+    ViewScan {
+        input: input_index,
+        audience,
+        leaks,
+        references: references(paper, audience, &withheld),
+        deny_published,
+        deny_withheld,
+        published_runs,
+        withheld_runs,
+    }
+}
+
+/// [`run_hash`] of each run of `min_words` words.
+fn run_hashes(audience: &str, words: &Words, min_words: usize) -> Vec<u64> {
+    (0..(words.len() + 1).saturating_sub(min_words))
+        .map(|i| run_hash(audience, words.run(i, min_words)))
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------
@@ -612,16 +755,22 @@ fn boilerplate(
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum PatternKind {
+    /// A word of the passage as written: `index` is the word's.
     Word,
-    /// A run of words starting at this word of the passage.
-    Run(usize),
+    /// A word only another reading of the passage has (inline markup stripped, its
+    /// attributes): `index` is into [`Known::extra`].
+    Extra,
+    /// A run of words: `index` is its first word's.
+    Run,
 }
 
+/// What the copy must not hold, as a place in the withheld passages: millions of these for a
+/// large paper, so kept small.
+#[derive(Debug, Clone, Copy)]
 struct LeakPattern {
     kind: PatternKind,
-    passage: usize,
-    /// Where in the source it was withheld.
-    source: Span,
+    passage: u32,
+    index: u32,
 }
 
 struct Hit {
@@ -630,31 +779,275 @@ struct Hit {
     span: Span,
 }
 
-fn shingle_hash(audience: &str, words: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    audience.hash(&mut h);
-    words.hash(&mut h);
-    h.finish()
+/// No pattern (yet).
+const NO_PATTERN: u32 = u32::MAX;
+
+/// What is known of a withheld word.
+#[derive(Debug)]
+struct WordFacts {
+    /// An honest copy holds it too.
+    published: AtomicBool,
+    /// It is a word of a passage as written, so it may be part of a withheld run.
+    in_runs: bool,
+    /// The leak pattern it became, or [`NO_PATTERN`].
+    pattern: u32,
+}
+
+/// What is known of a withheld run of words.
+#[derive(Debug)]
+struct RunFacts {
+    published: AtomicBool,
+    pattern: u32,
+}
+
+impl Default for RunFacts {
+    fn default() -> Self {
+        RunFacts {
+            published: AtomicBool::new(false),
+            pattern: NO_PATTERN,
+        }
+    }
+}
+
+/// A word that only another reading of a passage has (inline markup stripped, or its
+/// attributes), the first time the passages name it.
+struct ExtraWord {
+    passage: usize,
+    word: Box<str>,
+    source: Span,
+}
+
+/// Every word and run of `min_words` words of a paper's withheld passages (for one audience),
+/// marked where an honest copy publishes it: what the leak scan may look for is what is left.
+/// It grows with what is withheld, not with what is published: each word once, each run as a
+/// reference to the passage that holds it.
+struct Known<'w> {
+    min_words: usize,
+    words: WordMap<Box<str>, WordFacts>,
+    runs: WordMap<&'w str, RunFacts>,
+    /// In the order the passages name them.
+    extra: Vec<ExtraWord>,
+}
+
+impl<'w> Known<'w> {
+    fn new(text: &str, withheld: &'w [Withheld], min_words: usize) -> Self {
+        let mut known = Known {
+            min_words,
+            words: WordMap::default(),
+            runs: WordMap::default(),
+            extra: Vec::new(),
+        };
+        for (p, passage) in withheld.iter().enumerate() {
+            let words = &passage.words;
+            for i in 0..words.len() {
+                let word = words.word(i);
+                match known.words.get_mut(word) {
+                    Some(facts) => facts.in_runs = true,
+                    None => {
+                        known.words.insert(word.into(), WordFacts::new(true));
+                    }
+                }
+            }
+            // Only a word not named before can become a pattern here, so only those are kept.
+            for (pieces, strip) in [
+                (&passage.content, Strip::Markdown),
+                (&passage.attrs, Strip::None),
+            ] {
+                for piece in pieces {
+                    text::for_each_word(text, *piece, strip, |word, source| {
+                        if !known.words.contains_key(word) {
+                            known.words.insert(word.into(), WordFacts::new(false));
+                            known.extra.push(ExtraWord {
+                                passage: p,
+                                word: word.into(),
+                                source,
+                            });
+                        }
+                    });
+                }
+            }
+            for i in 0..(words.len() + 1).saturating_sub(min_words) {
+                known.runs.entry(words.run(i, min_words)).or_default();
+            }
+        }
+        known
+    }
+
+    /// Looks up one word of a text read in order, and the run of `min_words` words that
+    /// ends with it, and calls `found` with each that is withheld: its source bytes, whether
+    /// it is a run, its published mark and its pattern. A run is looked up only if each of
+    /// its words is a passage's word, so `window` only ever holds such words.
+    fn look_up(
+        &self,
+        word: &str,
+        source: Span,
+        window: &mut Window,
+        mut found: impl FnMut(Span, bool, &AtomicBool, u32),
+    ) {
+        match self.words.get(word) {
+            Some(facts) => {
+                found(source, false, &facts.published, facts.pattern);
+                if facts.in_runs {
+                    window.push(word, source, self.min_words);
+                } else {
+                    window.clear();
+                }
+            }
+            None => window.clear(),
+        }
+        if window.len() == self.min_words
+            && let Some(facts) = self.runs.get(window.run())
+        {
+            found(window.source(), true, &facts.published, facts.pattern);
+        }
+    }
+
+    fn publish(published: &AtomicBool) {
+        published.store(true, Ordering::Relaxed);
+    }
+
+    /// Marks the withheld words and runs that `words` (published text) holds.
+    fn mark_published(&self, words: &Words) {
+        let mut window = Window::default();
+        for i in 0..words.len() {
+            self.look_up(
+                words.word(i),
+                words.source(i, 1),
+                &mut window,
+                |_, _, p, _| {
+                    Known::publish(p);
+                },
+            );
+        }
+    }
+
+    /// Marks the withheld words and runs that some pieces of published text hold, read with
+    /// `strip`, as one stream of words.
+    fn mark_published_pieces(&self, text: &str, pieces: &[Span], strip: Strip) {
+        let mut window = Window::default();
+        for piece in pieces {
+            text::for_each_word(text, *piece, strip, |word, source| {
+                self.look_up(word, source, &mut window, |_, _, p, _| Known::publish(p));
+            });
+        }
+    }
+
+    fn mark_published_text(&self, text: &str, strip: Strip) {
+        self.mark_published_pieces(text, &[Span::new(0, text.len())], strip);
+    }
+
+    fn mark_published_word(&self, word: &str) {
+        if let Some(facts) = self.words.get(word) {
+            Known::publish(&facts.published);
+        }
+    }
+
+    fn is_published(published: &AtomicBool) -> bool {
+        published.load(Ordering::Relaxed)
+    }
+
+    /// Looks up every word and every run of `min_words` words of `file` (normalised with
+    /// `strip`) among the leak patterns, and calls `hit` with each match: the pattern and the
+    /// bytes of `file` it matched. The same matches as searching the file's word stream for
+    /// every pattern, since each is a whole word or a whole run.
+    fn find_patterns(&self, file: &str, strip: Strip, mut hit: impl FnMut(usize, Span)) {
+        let mut window = Window::default();
+        text::for_each_word(file, Span::new(0, file.len()), strip, |word, source| {
+            self.look_up(word, source, &mut window, |span, _, _, pattern| {
+                if pattern != NO_PATTERN {
+                    hit(pattern as usize, span);
+                }
+            });
+        });
+    }
+
+    /// The word or run a pattern stands for, normalised, and where it is withheld.
+    fn pattern<'a>(&'a self, withheld: &'a [Withheld], pattern: &LeakPattern) -> (&'a str, Span) {
+        let passage = &withheld[pattern.passage as usize];
+        let index = pattern.index as usize;
+        match pattern.kind {
+            PatternKind::Word => (passage.words.word(index), passage.words.source(index, 1)),
+            PatternKind::Extra => {
+                let extra = &self.extra[index];
+                (&extra.word, extra.source)
+            }
+            PatternKind::Run => (
+                passage.words.run(index, self.min_words),
+                passage.words.source(index, self.min_words),
+            ),
+        }
+    }
+}
+
+impl WordFacts {
+    fn new(in_runs: bool) -> Self {
+        WordFacts {
+            published: AtomicBool::new(false),
+            in_runs,
+            pattern: NO_PATTERN,
+        }
+    }
+}
+
+/// The last few words read, joined by single spaces, with their source bytes: the run that
+/// ends at the word just read.
+#[derive(Default)]
+struct Window {
+    text: String,
+    /// Where each word starts in `text`, and its source bytes.
+    words: VecDeque<(usize, Span)>,
+}
+
+impl Window {
+    fn push(&mut self, word: &str, source: Span, size: usize) {
+        if self.words.len() == size
+            && let Some(_) = self.words.pop_front()
+        {
+            let shift = self.words.front().map_or(self.text.len(), |w| w.0);
+            self.text.drain(..shift);
+            for w in &mut self.words {
+                w.0 -= shift;
+            }
+        }
+        if !self.words.is_empty() {
+            self.text.push(' ');
+        }
+        self.words.push_back((self.text.len(), source));
+        self.text.push_str(word);
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.words.clear();
+    }
+
+    fn len(&self) -> usize {
+        self.words.len()
+    }
+
+    fn run(&self) -> &str {
+        &self.text
+    }
+
+    fn source(&self) -> Span {
+        match (self.words.front(), self.words.back()) {
+            (Some(first), Some(last)) => Span::new(first.1.start, last.1.end),
+            _ => Span::empty(0),
+        }
+    }
 }
 
 fn leaks(
     paper: &Checked,
-    view: &View,
+    audience: &Audience,
+    output: &PublicOutput,
+    withheld: &[Withheld],
+    mut known: Known,
     rules: &Rules,
-    min_words: usize,
     options: &CheckOptions,
 ) -> Vec<Finding> {
     let input = paper.input;
-    let Some(output) = input
-        .outputs
-        .iter()
-        .find(|o| o.audience == view.audience.name)
-    else {
-        return Vec::new();
-    };
-    if view.withheld.is_empty() {
-        return Vec::new();
-    }
+    let min_words = known.min_words;
     let fail = |message: String| {
         vec![Finding::at(
             "leak/scan-failed",
@@ -666,7 +1059,7 @@ fn leaks(
             message,
         )]
     };
-    let boilerplate = match boilerplate(input, view.audience, rules, options) {
+    let boilerplate = match boilerplate(input, audience, rules, options) {
         Ok(b) => b,
         Err(e) => {
             return fail(format!(
@@ -675,112 +1068,91 @@ fn leaks(
         }
     };
 
-    // What an honest copy publishes: words and runs.
-    let mut vocabulary: HashSet<String> = HashSet::new();
-    let mut public_runs: HashSet<u64> = HashSet::new();
-    let mut learn = |words: &Words| {
-        for i in 0..words.len() {
-            vocabulary.insert(words.word(i).to_string());
-            if i + min_words <= words.len() {
-                public_runs.insert(shingle_hash("", words.run(i, min_words)));
-            }
-        }
-    };
-    for stretch in &view.public {
-        learn(&stretch.words);
-        let mut stripped = Words::default();
-        for piece in &stretch.pieces {
-            stripped.push_chars(&normalise(input.text, *piece, Strip::Markdown));
-        }
-        learn(&stripped);
-    }
+    // What an honest copy publishes besides the source's published stretches (marked by
+    // the caller): the template, markers and schedule, front matter, labels, footnote
+    // numbers.
     for (k, text) in boilerplate.iter().enumerate() {
         let strip = if k == 0 { Strip::Markdown } else { Strip::Html };
         for strip in [Strip::None, strip] {
-            learn(&Words::from_chars(&normalise(
-                text,
-                Span::new(0, text.len()),
-                strip,
-            )));
+            known.mark_published_text(text, strip);
         }
     }
     // Front matter values as parsed (a folded value spans lines the stretches do not hold).
     for (_, value) in input.paper.front_matter.entries() {
-        learn(&Words::from_chars(&normalise(
-            value,
-            Span::new(0, value.len()),
-            Strip::None,
-        )));
+        known.mark_published_text(value, Strip::None);
     }
     for code in &rules.exemptions {
-        vocabulary.extend(
-            text::words_of(&view.audience.label(&code.code))
-                .split(' ')
-                .map(str::to_string),
-        );
+        for word in text::words_of(&audience.label(&code.code)).split(' ') {
+            known.mark_published_word(word);
+        }
     }
     let footnotes = input.text.matches("[^").count();
-    vocabulary.extend((1..=footnotes).map(|n| n.to_string()));
+    for n in 1..=footnotes {
+        known.mark_published_word(&n.to_string());
+    }
 
-    // What the copy must not hold.
+    // What the copy must not hold: each distinctive word of a passage (as written, with
+    // inline markup stripped, and of its attributes) and each run of its words not
+    // published elsewhere, each string once, in the order the passages name them.
+    let fits = |n: usize| u32::try_from(n).is_ok();
+    if !fits(withheld.len())
+        || !fits(known.extra.len())
+        || withheld.iter().any(|p| !fits(p.words.len()))
+    {
+        return fail("too many withheld words to scan for leaks".into());
+    }
     let mut patterns: Vec<LeakPattern> = Vec::new();
-    let mut strings: Vec<String> = Vec::new();
-    let mut seen: HashSet<String> = HashSet::new();
-    for (p, passage) in view.withheld.iter().enumerate() {
-        let mut word_views = vec![passage.words.clone()];
-        let mut stripped = Words::default();
-        for piece in &passage.content {
-            stripped.push_chars(&normalise(input.text, *piece, Strip::Markdown));
-        }
-        word_views.push(stripped);
-        let mut attrs = Words::default();
-        for piece in &passage.attrs {
-            attrs.push_chars(&normalise(input.text, *piece, Strip::None));
-        }
-        word_views.push(attrs);
-        for words in &word_views {
-            for i in 0..words.len() {
-                let word = words.word(i);
-                if word.chars().count() < MIN_WORD_CHARS
-                    || vocabulary.contains(word)
-                    || ATTRIBUTE_KEYS.contains(&word)
-                    || !seen.insert(word.to_string())
-                {
-                    continue;
-                }
-                patterns.push(LeakPattern {
-                    kind: PatternKind::Word,
-                    passage: p,
-                    source: words.source(i, 1),
-                });
-                strings.push(word.to_string());
+    let mut extra = 0;
+    for (p, passage) in withheld.iter().enumerate() {
+        let mut new_pattern = |facts: &mut WordFacts, word: &str, kind, index: usize| {
+            if word.chars().count() < MIN_WORD_CHARS
+                || Known::is_published(&facts.published)
+                || ATTRIBUTE_KEYS.contains(&word)
+                || facts.pattern != NO_PATTERN
+            {
+                return;
+            }
+            facts.pattern = patterns.len() as u32;
+            patterns.push(LeakPattern {
+                kind,
+                passage: p as u32,
+                index: index as u32,
+            });
+        };
+        let words = &passage.words;
+        for i in 0..words.len() {
+            let word = words.word(i);
+            if let Some(facts) = known.words.get_mut(word) {
+                new_pattern(facts, word, PatternKind::Word, i);
             }
         }
-        let words = &passage.words;
+        while let Some(e) = known.extra.get(extra).filter(|e| e.passage == p) {
+            if let Some(facts) = known.words.get_mut(&*e.word) {
+                new_pattern(facts, &e.word, PatternKind::Extra, extra);
+            }
+            extra += 1;
+        }
         for i in 0..(words.len() + 1).saturating_sub(min_words) {
-            let run = words.run(i, min_words);
-            if public_runs.contains(&shingle_hash("", run)) || !seen.insert(run.to_string()) {
+            let Some(facts) = known.runs.get_mut(words.run(i, min_words)) else {
+                continue;
+            };
+            if Known::is_published(&facts.published) || facts.pattern != NO_PATTERN {
                 continue;
             }
+            facts.pattern = patterns.len() as u32;
             patterns.push(LeakPattern {
-                kind: PatternKind::Run(i),
-                passage: p,
-                source: words.source(i, min_words),
+                kind: PatternKind::Run,
+                passage: p as u32,
+                index: i as u32,
             });
-            strings.push(run.to_string());
         }
     }
     if patterns.is_empty() {
         return Vec::new();
     }
-    let automaton = match AhoCorasick::builder()
-        .match_kind(MatchKind::Standard)
-        .build(&strings)
-    {
-        Ok(a) => a,
-        Err(e) => return fail(format!("cannot build the leak scanner: {e}")),
-    };
 
+    // Every word and run of the copy, looked up: the same matches as searching the copy's
+    // word stream for every pattern, since patterns are whole words or whole runs.
     let files = [
         (output.markdown.as_str(), "md", Strip::Markdown),
         (output.html.as_str(), "html", Strip::Html),
@@ -788,24 +1160,17 @@ fn leaks(
     let mut hits: Vec<Hit> = Vec::new();
     for (o, (file, _, stripped)) in files.iter().enumerate() {
         for strip in [Strip::None, *stripped] {
-            let words = Words::from_chars(&normalise(file, Span::new(0, file.len()), strip));
-            for m in automaton.find_overlapping_iter(&words.stream) {
-                let (Some(first), Some(last)) = (
-                    words.word_starting_at(m.start()),
-                    words.word_ending_at(m.end()),
-                ) else {
-                    continue;
-                };
+            known.find_patterns(file, strip, |pattern, span| {
                 hits.push(Hit {
                     output: o,
-                    pattern: m.pattern().as_usize(),
-                    span: Span::new(
-                        words.tokens[first].source.start,
-                        words.tokens[last].source.end,
-                    ),
+                    pattern,
+                    span,
                 });
-            }
+            });
         }
+    }
+    if hits.is_empty() {
+        return Vec::new();
     }
     hits.sort_by_key(|h| (h.output, h.span.start, h.pattern, h.span.end));
     hits.dedup_by_key(|h| (h.output, h.span.start, h.pattern));
@@ -821,12 +1186,14 @@ fn leaks(
     let mut runs: Vec<RunHit> = Vec::new();
     for hit in hits.iter() {
         let pattern = &patterns[hit.pattern];
-        let PatternKind::Run(i) = pattern.kind else {
+        if pattern.kind != PatternKind::Run {
             continue;
-        };
+        }
+        let i = pattern.index as usize;
+        let passage = pattern.passage as usize;
         if let Some(run) = runs.iter_mut().rev().find(|r| {
             r.output == hit.output
-                && r.passage == pattern.passage
+                && r.passage == passage
                 && r.last + 1 == i
                 && hit.span.start < r.span.end
         }) {
@@ -836,7 +1203,7 @@ fn leaks(
         }
         runs.push(RunHit {
             output: hit.output,
-            passage: pattern.passage,
+            passage,
             first: i,
             last: i,
             span: hit.span,
@@ -851,11 +1218,11 @@ fn leaks(
         LineIndex::new(&output.markdown),
         LineIndex::new(&output.html),
     ];
-    let copy_path = |o: usize| format!("{}/{}.{}", view.audience.name, input.name, files[o].1);
+    let copy_path = |o: usize| format!("{}/{}.{}", audience.name, input.name, files[o].1);
     let copy_name = |o: usize| {
         format!(
             "the {} {} copy",
-            view.audience.name,
+            audience.name,
             if o == 0 { "Markdown" } else { "HTML" }
         )
     };
@@ -889,7 +1256,7 @@ fn leaks(
         f
     };
     for run in &runs {
-        let passage = &view.withheld[run.passage];
+        let passage = &withheld[run.passage];
         let n = run.last - run.first + min_words;
         let source = passage.words.source(run.first, n);
         let preview = preview(&passage.words, run.first, n);
@@ -903,20 +1270,21 @@ fn leaks(
     }
     for hit in &hits {
         let pattern = &patterns[hit.pattern];
-        if pattern.kind != PatternKind::Word {
+        if pattern.kind == PatternKind::Run {
             continue;
         }
+        let (word, source) = known.pattern(withheld, pattern);
         let inside_run = runs
             .iter()
             .any(|r| r.output == hit.output && r.span.encloses(hit.span));
-        if inside_run || !reported.insert((hit.output, strings[hit.pattern].clone())) {
+        if inside_run || !reported.insert((hit.output, word.to_string())) {
             continue;
         }
         findings.push(emit(
             hit.output,
             hit.span,
-            pattern.source,
-            format!("withheld word `{}`", strings[hit.pattern]),
+            source,
+            format!("withheld word `{word}`"),
             false,
         ));
     }
@@ -938,16 +1306,23 @@ fn preview(words: &Words, first: usize, n: usize) -> String {
 // References
 
 /// Published footnote and link reference definitions that only withheld text refers to.
-fn references(paper: &Checked, view: &View) -> Vec<(Finding, usize)> {
+fn references(paper: &Checked, audience: &Audience, withheld: &[Withheld]) -> Vec<Finding> {
     let input = paper.input;
     let text = input.text;
     let p = input.paper;
-    let withheld: Vec<Span> = view
-        .withheld
+    // A definition is `[label]:` or `[^label]:`, so without `]:` there is none to report.
+    if !text.contains("]:") {
+        return Vec::new();
+    }
+    let withheld: Vec<Span> = withheld
         .iter()
         .map(|w| p.redactions[w.redaction].span)
         .collect();
-    let inside = |at: usize| withheld.iter().any(|s| s.contains(at));
+    // Maximal withheld passages are disjoint and in order.
+    let inside = |at: usize| {
+        let k = withheld.partition_point(|s| s.start <= at);
+        k > 0 && withheld[k - 1].contains(at)
+    };
     // Fence lines read as thematic breaks, as parse.rs reads them, so paragraphs end there.
     let mut bytes = text.as_bytes().to_vec();
     for r in p.redactions.iter().filter(|r| r.form == Form::Div) {
@@ -1032,14 +1407,14 @@ fn references(paper: &Checked, view: &View) -> Vec<(Finding, usize)> {
             Span::new(span.start, span.start + 1),
             format!(
                 "{what} is published in the {} copy, but only withheld text refers to it",
-                view.audience.name
+                audience.name
             ),
         );
         f.help = Some(
             "move the definition into the withheld passage that uses it, so it is withheld with it"
                 .into(),
         );
-        out.push((f, view.input));
+        out.push(f);
     }
     out
 }
@@ -1048,42 +1423,83 @@ fn references(paper: &Checked, view: &View) -> Vec<(Finding, usize)> {
 // Consistency
 
 /// Runs of words withheld in one place and published in another.
-fn shared_runs(papers: &[Checked], views: &[View], min_words: usize) -> Vec<(Finding, usize)> {
-    // The cross-paper index: shingle hash → (view, stretch, first word). Text stays with
-    // its paper; the index only holds hashes.
-    let mut index: HashMap<u64, Vec<(usize, usize, usize)>> = HashMap::new();
-    for (v, view) in views.iter().enumerate() {
-        for (s, stretch) in view.public.iter().enumerate() {
-            let words = &stretch.words;
-            for j in 0..(words.len() + 1).saturating_sub(min_words) {
-                let hash = shingle_hash(&view.audience.name, words.run(j, min_words));
-                index.entry(hash).or_default().push((v, s, j));
-            }
-        }
+fn shared_runs(papers: &[Checked], scans: &[ViewScan], min_words: usize) -> Vec<(Finding, usize)> {
+    // Hashes of every withheld run, then the published runs with one of those hashes: the
+    // only places a run may be shared. Hashes name the audience, as runs are only compared
+    // within one audience's copies.
+    let withheld_hashes: WordSet<u64> = scans
+        .iter()
+        .flat_map(|scan| scan.withheld_runs.iter().flatten().copied())
+        .collect();
+    if withheld_hashes.is_empty() {
+        return Vec::new();
     }
-    // (withheld view, passage, public view, stretch, diagonal) → matched shingle starts
-    type Pairing = (usize, usize, usize, usize, isize);
-    let mut matches: BTreeMap<Pairing, Vec<(usize, usize)>> = BTreeMap::new();
-    for (w, view) in views.iter().enumerate() {
-        for (p, passage) in view.withheld.iter().enumerate() {
-            let words = &passage.words;
-            for i in 0..(words.len() + 1).saturating_sub(min_words) {
-                let run = words.run(i, min_words);
-                let hash = shingle_hash(&view.audience.name, run);
-                for &(v, s, j) in index.get(&hash).into_iter().flatten() {
-                    if views[v].audience.name != view.audience.name
-                        || views[v].public[s].words.run(j, min_words) != run
-                    {
-                        continue;
-                    }
-                    let diagonal = j as isize - i as isize;
-                    matches
-                        .entry((w, p, v, s, diagonal))
-                        .or_default()
-                        .push((i, j));
+    // (view, stretch, first word, hash)
+    let candidates: Vec<(usize, usize, usize, u64)> = scans
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(v, scan)| {
+            let withheld_hashes = &withheld_hashes;
+            scan.published_runs
+                .iter()
+                .enumerate()
+                .flat_map(move |(s, hashes)| {
+                    hashes
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, h)| withheld_hashes.contains(h))
+                        .map(move |(j, &h)| (v, s, j, h))
+                })
+        })
+        .collect();
+    if candidates.is_empty() {
+        return Vec::new();
+    }
+    let wanted: WordSet<u64> = candidates.iter().map(|c| c.3).collect();
+    // hash → (view, passage, first word) of each withheld run with it.
+    let mut occurrences: WordMap<u64, Vec<(usize, usize, usize)>> = WordMap::default();
+    for (w, scan) in scans.iter().enumerate() {
+        for (p, hashes) in scan.withheld_runs.iter().enumerate() {
+            for (i, h) in hashes.iter().enumerate() {
+                if wanted.contains(h) {
+                    occurrences.entry(*h).or_default().push((w, p, i));
                 }
             }
         }
+    }
+    // The words of the views involved, to compare the runs themselves and report them.
+    let mut involved: Vec<usize> = candidates
+        .iter()
+        .map(|c| c.0)
+        .chain(occurrences.values().flatten().map(|o| o.0))
+        .collect();
+    involved.sort_unstable();
+    involved.dedup();
+    let views: HashMap<usize, View> = involved
+        .into_par_iter()
+        .map(|v| (v, view(papers[scans[v].input].input, scans[v].audience)))
+        .collect();
+
+    // (withheld view, passage, public view, stretch, diagonal) → matched shingle starts
+    type Pairing = (usize, usize, usize, usize, isize);
+    let mut matches: BTreeMap<Pairing, Vec<(usize, usize)>> = BTreeMap::new();
+    for &(v, s, j, h) in &candidates {
+        let run = views[&v].public[s].run(j, min_words);
+        for &(w, p, i) in occurrences.get(&h).into_iter().flatten() {
+            if scans[w].audience.name != scans[v].audience.name
+                || views[&w].withheld[p].words.run(i, min_words) != run
+            {
+                continue;
+            }
+            let diagonal = j as isize - i as isize;
+            matches
+                .entry((w, p, v, s, diagonal))
+                .or_default()
+                .push((i, j));
+        }
+    }
+    for starts in matches.values_mut() {
+        starts.sort_unstable();
     }
     let stop: HashSet<&str> = STOPWORDS.iter().copied().collect();
     let mut reported: HashSet<(usize, usize, usize)> = HashSet::new();
@@ -1099,16 +1515,16 @@ fn shared_runs(papers: &[Checked], views: &[View], min_words: usize) -> Vec<(Fin
         }
         for (first_i, last_i, first_j) in groups {
             let n = last_i - first_i + min_words;
-            let withheld_words = &views[w].withheld[p].words;
+            let withheld_words = &views[&w].withheld[p].words;
             let content = (first_i..first_i + n)
                 .filter(|&k| !stop.contains(withheld_words.word(k)))
                 .count();
             if content < MIN_CONTENT_WORDS || !reported.insert((v, s, first_j)) {
                 continue;
             }
-            let public = &papers[views[v].input];
-            let withheld_paper = &papers[views[w].input];
-            let public_span = views[v].public[s].words.source(first_j, n);
+            let public = &papers[scans[v].input];
+            let withheld_paper = &papers[scans[w].input];
+            let public_span = views[&v].public[s].source(first_j, n);
             let withheld_span = withheld_words.source(first_i, n);
             let withheld_at = Location::of(
                 &withheld_paper.path,
@@ -1116,7 +1532,7 @@ fn shared_runs(papers: &[Checked], views: &[View], min_words: usize) -> Vec<(Fin
                 &withheld_paper.index,
                 withheld_span,
             );
-            let codes = withheld_paper.input.paper.redactions[views[w].withheld[p].redaction]
+            let codes = withheld_paper.input.paper.redactions[views[&w].withheld[p].redaction]
                 .codes
                 .iter()
                 .map(|c| c.as_str())
@@ -1132,7 +1548,7 @@ fn shared_runs(papers: &[Checked], views: &[View], min_words: usize) -> Vec<(Fin
                 format!(
                     "these {n} words (`{}`) are published in the {} copy, but withheld under {codes} elsewhere",
                     preview(withheld_words, first_i, n),
-                    views[v].audience.name,
+                    scans[v].audience.name,
                 ),
             );
             f.related = Some(Related {
@@ -1143,7 +1559,7 @@ fn shared_runs(papers: &[Checked], views: &[View], min_words: usize) -> Vec<(Fin
                 "the same words should get the same decision: withhold them here too, or publish them there"
                     .into(),
             );
-            out.push((f, views[v].input));
+            out.push((f, scans[v].input));
         }
     }
     out
@@ -1159,14 +1575,16 @@ struct DenyHit {
     key: String,
 }
 
-/// Deny-list matches in some pieces of a paper's source.
-fn deny_matches(text: &str, pieces: &[Span], deny: &DenyList, terms: &Terms) -> Vec<DenyHit> {
+/// Deny-list matches in some pieces of a paper's source, whose words are `words`.
+fn deny_matches(
+    text: &str,
+    pieces: &[Span],
+    words: &Words,
+    deny: &DenyList,
+    terms: &Terms,
+) -> Vec<DenyHit> {
     let mut out = Vec::new();
     if let Some((automaton, rules)) = terms {
-        let mut words = Words::default();
-        for piece in pieces {
-            words.push_chars(&normalise(text, *piece, Strip::None));
-        }
         for m in automaton.find_overlapping_iter(&words.stream) {
             let (Some(first), Some(last)) = (
                 words.word_starting_at(m.start()),
@@ -1181,6 +1599,13 @@ fn deny_matches(text: &str, pieces: &[Span], deny: &DenyList, terms: &Terms) -> 
                 key: words.run(first, last - first + 1).to_string(),
             });
         }
+    }
+    if !deny
+        .rules
+        .iter()
+        .any(|r| matches!(r.pattern, Pattern::Regex(_)))
+    {
+        return out;
     }
     for piece in pieces {
         let chars: Vec<NChar> = decoded(text, *piece);
@@ -1222,13 +1647,8 @@ type Terms = Option<(AhoCorasick, Vec<usize>)>;
 
 type Pending = (Finding, usize, Related);
 
-/// Deny-list findings, and those that become consistency findings if an allowlist entry
-/// suppresses them (a term allowed here but withheld elsewhere).
-fn deny_hits(
-    papers: &[Checked],
-    views: &[View],
-    deny: &DenyList,
-) -> (Vec<(Finding, usize)>, Vec<Pending>) {
+/// The deny-list's terms as one automaton, and the rule of each.
+fn deny_terms(deny: &DenyList) -> Terms {
     let mut term_rules = Vec::new();
     let mut term_strings = Vec::new();
     for (r, rule) in deny.rules.iter().enumerate() {
@@ -1237,77 +1657,79 @@ fn deny_hits(
             term_strings.push(words.clone());
         }
     }
-    let terms: Terms = if term_strings.is_empty() {
-        None
-    } else {
-        AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&term_strings)
-            .ok()
-            .map(|a| (a, term_rules))
-    };
-    // Where each (rule, term) is withheld, per audience: the first place in run order.
-    let mut withheld_at: BTreeMap<(String, usize, String), Location> = BTreeMap::new();
-    for view in views {
-        let paper = &papers[view.input];
-        for passage in &view.withheld {
-            for hit in deny_matches(paper.input.text, &passage.content, deny, &terms) {
-                withheld_at
-                    .entry((view.audience.name.clone(), hit.rule, hit.key))
-                    .or_insert_with(|| {
-                        Location::of(&paper.path, paper.input.text, &paper.index, hit.span)
-                    });
-            }
+    if term_strings.is_empty() {
+        return None;
+    }
+    AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .build(&term_strings)
+        .ok()
+        .map(|a| (a, term_rules))
+}
+
+/// A deny-list hit in text the copy for `audience` publishes, and the key that pairs it with
+/// a withheld use of the same term.
+fn published_deny_finding(
+    paper: &Checked,
+    audience: &Audience,
+    deny: &DenyList,
+    hit: DenyHit,
+) -> (Finding, DenyKey) {
+    let text = paper.input.text;
+    let rule = &deny.rules[hit.rule];
+    let matched = &text[hit.span.start..hit.span.end];
+    let about = rule
+        .description
+        .as_deref()
+        .map(|d| format!(" ({d})"))
+        .unwrap_or_default();
+    let mut f = Finding::at(
+        rule.finding_rule(),
+        Level::Error,
+        &paper.path,
+        text,
+        &paper.index,
+        hit.span,
+        format!(
+            "`{matched}` matches deny rule `{}`{about} and the {} copy publishes it",
+            rule.id, audience.name
+        ),
+    );
+    let fp = f.fingerprint.clone().unwrap_or_default();
+    f.help = Some(format!(
+        "withhold it, or if it is meant to be public, allow it in {}:\n  - rule: {}\n    paper: {}\n    line: {fp}\n    reason: <why it may be published>",
+        display_path(&deny.path),
+        rule.finding_rule(),
+        paper.input.name
+    ));
+    (f, (audience.name.clone(), hit.rule, hit.key))
+}
+
+/// Deny-list findings, and those that become consistency findings if an allowlist entry
+/// suppresses them (a term allowed here but withheld elsewhere).
+fn deny_hits(papers: &[Checked], scans: &[ViewScan]) -> (Vec<(Finding, usize)>, Vec<Pending>) {
+    // Where each (audience, rule, term) is withheld: the first place in run order.
+    let mut withheld_at: HashMap<&DenyKey, (usize, Span)> = HashMap::new();
+    for scan in scans {
+        for (key, span) in &scan.deny_withheld {
+            withheld_at.entry(key).or_insert((scan.input, *span));
         }
     }
-    let mut seen: HashSet<(usize, usize, Span)> = HashSet::new();
     let mut findings = Vec::new();
     let mut pending = Vec::new();
-    for view in views {
-        let paper = &papers[view.input];
-        let text = paper.input.text;
-        for stretch in &view.public {
-            for hit in deny_matches(text, &stretch.pieces, deny, &terms) {
-                if !seen.insert((view.input, hit.rule, hit.span)) {
-                    continue;
-                }
-                let rule = &deny.rules[hit.rule];
-                let matched = &text[hit.span.start..hit.span.end];
-                let about = rule
-                    .description
-                    .as_deref()
-                    .map(|d| format!(" ({d})"))
-                    .unwrap_or_default();
-                let mut f = Finding::at(
-                    rule.finding_rule(),
-                    Level::Error,
-                    &paper.path,
-                    text,
-                    &paper.index,
-                    hit.span,
-                    format!(
-                        "`{matched}` matches deny rule `{}`{about} and the {} copy publishes it",
-                        rule.id, view.audience.name
-                    ),
-                );
-                let fp = f.fingerprint.clone().unwrap_or_default();
-                f.help = Some(format!(
-                    "withhold it, or if it is meant to be public, allow it in {}:\n  - rule: {}\n    paper: {}\n    line: {fp}\n    reason: <why it may be published>",
-                    display_path(&deny.path),
-                    rule.finding_rule(),
-                    paper.input.name
-                ));
-                let key = (view.audience.name.clone(), hit.rule, hit.key);
-                if let Some(at) = withheld_at.get(&key) {
-                    let related = Related {
-                        location: at.clone(),
-                        message: "withheld".into(),
-                    };
-                    f.related = Some(related.clone());
-                    pending.push((f.clone(), view.input, related));
-                }
-                findings.push((f, view.input));
+    for scan in scans {
+        for (finding, key) in &scan.deny_published {
+            let mut f = finding.clone();
+            if let Some(&(input, span)) = withheld_at.get(key) {
+                let paper = &papers[input];
+                let related = Related {
+                    location: Location::of(&paper.path, paper.input.text, &paper.index, span),
+                    message: "withheld".into(),
+                };
+                f.related = Some(related.clone());
+                pending.push((f.clone(), scan.input, related));
             }
+            findings.push((f, scan.input));
         }
     }
     (findings, pending)

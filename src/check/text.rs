@@ -40,59 +40,180 @@ const INLINE_TAGS: [&str; 14] = [
     "a", "abbr", "b", "code", "del", "em", "i", "ins", "kbd", "mark", "s", "span", "strong", "u",
 ];
 
-/// Folded, decoded, normalised characters of `text[span]`.
-pub(crate) fn normalise(text: &str, span: Span, strip: Strip) -> Vec<NChar> {
-    fold(nfkc(decode(decode(raw(text, span, strip)))))
-}
-
-/// Like [`normalise`] but keeping case, for deny-list regexes, which say what case they mean.
+/// Decoded, normalised characters of `text[span]`, keeping case, for deny-list regexes, which say what case they mean.
 pub(crate) fn decoded(text: &str, span: Span) -> Vec<NChar> {
-    nfkc(decode(decode(raw(text, span, Strip::None))))
-        .into_iter()
-        .filter(|n| !ignorable(n.c))
-        .collect()
+    let mut out = Vec::new();
+    normalise_chunks(text, span, Strip::None, false, |chunk| {
+        out.extend(chunk.iter().filter(|n| !ignorable(n.c)));
+    });
+    out
 }
 
 /// A normalised string for a short value (a deny-list term, a word): its words joined by
 /// single spaces.
 pub(crate) fn words_of(text: &str) -> String {
-    Words::from_chars(&normalise(text, Span::new(0, text.len()), Strip::None)).stream
+    let mut words = Words::default();
+    words.push_text(text, Span::new(0, text.len()), Strip::None);
+    words.stream
 }
 
-fn raw(text: &str, span: Span, strip: Strip) -> Vec<NChar> {
+/// Characters gathered before they are normalised as one chunk: enough to amortise the
+/// per-chunk work, few enough that a whole copy is never held as characters.
+const CHUNK_CHARS: usize = 512;
+
+fn is_space(c: char) -> bool {
+    matches!(c, ' ' | '\n' | '\r' | '\t')
+}
+
+/// Whether the characters before `next` normalise the same on their own as in one piece
+/// with what follows: `last` is ASCII whitespace (which ends any character reference or
+/// percent-escape) and `next` is an ASCII character that neither starts an escape nor
+/// combines with what precedes it.
+fn is_cut(last: char, next: char) -> bool {
+    is_space(last) && next.is_ascii() && next != '&' && next != '%'
+}
+
+/// A byte that every stage leaves as it is, but for case: ASCII, no escape, and no markup
+/// that `strip` removes.
+fn is_plain(b: u8, strip: Strip) -> bool {
+    b.is_ascii()
+        && b != b'&'
+        && b != b'%'
+        && !(strip != Strip::None && b == b'<')
+        && !(strip == Strip::Markdown && matches!(b, b'*' | b'_' | b'~' | b'`' | b'\\'))
+}
+
+/// Where a chunk of plain bytes starting at `at` may end: the end of the text, or just after
+/// the last whitespace before the first byte that is not plain, if what follows it may start
+/// a chunk ([`is_cut`]). `at` itself if there is no such place.
+fn plain_chunk_end(bytes: &[u8], at: usize, end: usize, strip: Strip) -> usize {
+    let mut stop = at;
+    while stop < end && is_plain(bytes[stop], strip) {
+        stop += 1;
+    }
+    if stop == end {
+        return end;
+    }
+    let next_may_start = bytes[stop].is_ascii() && bytes[stop] != b'&' && bytes[stop] != b'%';
+    let mut k = stop;
+    while k > at {
+        k -= 1;
+        if is_space(char::from(bytes[k])) && (k + 1 < stop || next_may_start) {
+            return k + 1;
+        }
+    }
+    at
+}
+
+/// Buffers for normalising a chunk of raw characters.
+#[derive(Default)]
+struct Stages {
+    raw: Vec<NChar>,
+    a: Vec<NChar>,
+    b: Vec<NChar>,
+    c: Vec<NChar>,
+    folded: Vec<NChar>,
+}
+
+impl Stages {
+    /// Adds one raw character, first passing the chunk so far to `out` if it is long enough
+    /// and may end here.
+    fn push(&mut self, n: NChar, fold_case: bool, out: &mut impl FnMut(&[NChar])) {
+        if self.raw.len() >= CHUNK_CHARS
+            && let Some(last) = self.raw.last()
+            && is_cut(last.c, n.c)
+        {
+            self.flush(fold_case, out);
+        }
+        self.raw.push(n);
+    }
+
+    /// Normalises the chunk gathered so far and passes it to `out`; false if it was empty.
+    /// Each stage is skipped where it would change nothing.
+    fn flush(&mut self, fold_case: bool, out: &mut impl FnMut(&[NChar])) -> bool {
+        if self.raw.is_empty() {
+            return false;
+        }
+        let mut chars: &[NChar] = &self.raw;
+        if has_escape(chars) {
+            decode(chars, &mut self.a);
+            chars = &self.a;
+            if has_escape(chars) {
+                decode(chars, &mut self.b);
+                chars = &self.b;
+            }
+        }
+        if !chars.iter().all(|n| n.c.is_ascii()) {
+            nfkc(chars, &mut self.c);
+            chars = &self.c;
+        }
+        if fold_case {
+            fold(chars, &mut self.folded);
+            out(&self.folded);
+        } else {
+            out(chars);
+        }
+        self.raw.clear();
+        true
+    }
+}
+
+/// Normalises `text[span]` a chunk at a time, passing each chunk's characters to `out`
+/// (decoded, NFKC, and folded if `fold_case`, else unfolded with ignorables kept). Chunks end
+/// only where [`is_cut`] allows, so no word, escape or combining sequence spans two, and the
+/// chunks joined are what normalising the whole span at once gives.
+pub(crate) fn normalise_chunks(
+    text: &str,
+    span: Span,
+    strip: Strip,
+    fold_case: bool,
+    mut out: impl FnMut(&[NChar]),
+) {
+    let mut stages = Stages::default();
     let end = span.end.min(text.len());
-    let mut out = Vec::with_capacity(end.saturating_sub(span.start));
     let mut at = span.start;
     while at < end {
-        let Some(c) = text[at..end].chars().next() else {
-            break;
-        };
-        if strip != Strip::None
-            && c == '<'
-            && let Some((tag_end, inline)) = tag_at(&text[..end], at)
-        {
-            if !inline {
-                out.push(NChar {
-                    c: ' ',
-                    start: at,
-                    end: tag_end,
-                });
-            }
-            at = tag_end;
-            continue;
-        }
-        if strip == Strip::Markdown && matches!(c, '*' | '_' | '~' | '`' | '\\') {
-            at += 1;
-            continue;
-        }
-        out.push(NChar {
-            c,
-            start: at,
-            end: at + c.len_utf8(),
+        at = raw_step(text, at, end, strip, |n| {
+            stages.push(n, fold_case, &mut out)
         });
-        at += c.len_utf8();
     }
-    out
+    stages.flush(fold_case, &mut out);
+}
+
+/// Whether decoding could change `chars`.
+fn has_escape(chars: &[NChar]) -> bool {
+    chars.iter().any(|n| n.c == '&' || n.c == '%')
+}
+
+/// Reads the character or tag at `at` (before `end`), passes what it stands for to `out`
+/// (nothing for stripped markup, a space for a tag that separates words), and returns where
+/// the next one starts.
+fn raw_step(text: &str, at: usize, end: usize, strip: Strip, mut out: impl FnMut(NChar)) -> usize {
+    let Some(c) = text[at..end].chars().next() else {
+        return end;
+    };
+    if strip != Strip::None
+        && c == '<'
+        && let Some((tag_end, inline)) = tag_at(&text[..end], at)
+    {
+        if !inline {
+            out(NChar {
+                c: ' ',
+                start: at,
+                end: tag_end,
+            });
+        }
+        return tag_end;
+    }
+    if strip == Strip::Markdown && matches!(c, '*' | '_' | '~' | '`' | '\\') {
+        return at + 1;
+    }
+    out(NChar {
+        c,
+        start: at,
+        end: at + c.len_utf8(),
+    });
+    at + c.len_utf8()
 }
 
 /// An HTML comment or tag starting at `at`: where it ends and whether it is an inline element
@@ -136,14 +257,14 @@ pub(crate) fn tag_at(text: &str, at: usize) -> Option<(usize, bool)> {
     None
 }
 
-/// Decodes one layer of HTML character references and percent-encoding.
-fn decode(chars: Vec<NChar>) -> Vec<NChar> {
-    let mut out = Vec::with_capacity(chars.len());
+/// Decodes one layer of HTML character references and percent-encoding into `out`.
+fn decode(chars: &[NChar], out: &mut Vec<NChar>) {
+    out.clear();
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i].c;
         if c == '&'
-            && let Some((decoded, next)) = entity(&chars, i)
+            && let Some((decoded, next)) = entity(chars, i)
         {
             let (start, end) = (chars[i].start, chars[next - 1].end);
             out.extend(decoded.chars().map(|c| NChar { c, start, end }));
@@ -151,7 +272,7 @@ fn decode(chars: Vec<NChar>) -> Vec<NChar> {
             continue;
         }
         if c == '%'
-            && let Some((decoded, next)) = percent(&chars, i)
+            && let Some((decoded, next)) = percent(chars, i)
         {
             let (start, end) = (chars[i].start, chars[next - 1].end);
             out.extend(decoded.chars().map(|c| NChar { c, start, end }));
@@ -161,7 +282,6 @@ fn decode(chars: Vec<NChar>) -> Vec<NChar> {
         out.push(chars[i]);
         i += 1;
     }
-    out
 }
 
 /// A character reference at `i` (`&amp;`, `&#107;`, `&#x6B;`): what it decodes to and the
@@ -207,31 +327,33 @@ fn percent(chars: &[NChar], i: usize) -> Option<(String, usize)> {
 }
 
 /// Unicode NFKC, applied to each starter with the combining marks that follow it (so a
-/// decomposed `é` composes), each result keeping the span of its cluster.
-fn nfkc(chars: Vec<NChar>) -> Vec<NChar> {
-    let mut out = Vec::with_capacity(chars.len());
+/// decomposed `é` composes), each result keeping the span of its cluster; into `out`.
+fn nfkc(chars: &[NChar], out: &mut Vec<NChar>) {
+    out.clear();
     let mut i = 0;
     while i < chars.len() {
         let mut j = i + 1;
-        while j < chars.len() && canonical_combining_class(chars[j].c) != 0 {
+        while j < chars.len()
+            && !chars[j].c.is_ascii()
+            && canonical_combining_class(chars[j].c) != 0
+        {
             j += 1;
         }
         if j == i + 1 && chars[i].c.is_ascii() {
             out.push(chars[i]);
         } else {
-            let cluster: String = chars[i..j].iter().map(|n| n.c).collect();
             let (start, end) = (chars[i].start, chars[j - 1].end);
+            let cluster = chars[i..j].iter().map(|n| n.c);
             out.extend(cluster.nfkc().map(|c| NChar { c, start, end }));
         }
         i = j;
     }
-    out
 }
 
-/// Drops default-ignorable characters and folds case.
-fn fold(chars: Vec<NChar>) -> Vec<NChar> {
-    let mut out = Vec::with_capacity(chars.len());
-    for n in chars {
+/// Drops default-ignorable characters and folds case, into `out`.
+fn fold(chars: &[NChar], out: &mut Vec<NChar>) {
+    out.clear();
+    for &n in chars {
         if ignorable(n.c) {
             continue;
         }
@@ -244,7 +366,6 @@ fn fold(chars: Vec<NChar>) -> Vec<NChar> {
             out.extend(n.c.to_lowercase().map(|c| NChar { c, ..n }));
         }
     }
-    out
 }
 
 /// Unicode's default-ignorable code points: invisible, so they can split a word unseen.
@@ -258,7 +379,119 @@ fn ignorable(c: char) -> bool {
 }
 
 fn is_word_char(c: char) -> bool {
+    if c.is_ascii() {
+        return c.is_ascii_alphanumeric();
+    }
     c.is_alphanumeric() || is_combining_mark(c)
+}
+
+/// Calls `found` with each word of `text[span]`, normalised, and the bytes of `text` it came
+/// from, in order: what [`Words::push_text`] gathers, without gathering it.
+///
+/// A chunk of plain bytes (see [`is_plain`]) is read as it is, as normalising it would only
+/// fold its case; the rest goes through every stage, as in [`normalise_chunks`]. Either way a
+/// chunk ends only where [`is_cut`] allows, so no word spans two.
+pub(crate) fn for_each_word(
+    text: &str,
+    span: Span,
+    strip: Strip,
+    mut found: impl FnMut(&str, Span),
+) {
+    let bytes = text.as_bytes();
+    let end = span.end.min(text.len());
+    let mut stages = Stages::default();
+    let mut word = String::new();
+    let mut at = span.start;
+    while at < end {
+        let may_start = stages
+            .raw
+            .last()
+            .is_none_or(|last| is_cut(last.c, char::from(bytes[at])));
+        if may_start && is_plain(bytes[at], strip) {
+            let stop = plain_chunk_end(bytes, at, end, strip);
+            if stop > at {
+                stages.flush(true, &mut |chunk| {
+                    words_in_chars(chunk, &mut word, &mut found)
+                });
+                words_in_plain(text, at, stop, &mut word, &mut found);
+                at = stop;
+                continue;
+            }
+        }
+        at = raw_step(text, at, end, strip, |n| {
+            if stages.raw.len() >= CHUNK_CHARS
+                && let Some(last) = stages.raw.last()
+                && is_cut(last.c, n.c)
+            {
+                stages.flush(true, &mut |chunk| {
+                    words_in_chars(chunk, &mut word, &mut found)
+                });
+            }
+            stages.raw.push(n);
+        });
+    }
+    stages.flush(true, &mut |chunk| {
+        words_in_chars(chunk, &mut word, &mut found)
+    });
+}
+
+/// The words of normalised characters (a separate piece of text: no word spans the join);
+/// `word` is room to build each in.
+fn words_in_chars(chars: &[NChar], word: &mut String, found: &mut impl FnMut(&str, Span)) {
+    let mut source: Option<Span> = None;
+    for n in chars {
+        if is_word_char(n.c) {
+            match &mut source {
+                Some(span) => span.end = span.end.max(n.end),
+                None => {
+                    word.clear();
+                    source = Some(Span::new(n.start, n.end));
+                }
+            }
+            word.push(n.c);
+        } else if let Some(span) = source.take() {
+            found(word, span);
+        }
+    }
+    if let Some(span) = source {
+        found(word, span);
+    }
+}
+
+/// The words of `text[from..to]`, plain bytes: ASCII letters and digits make words,
+/// lower-cased; anything else separates them.
+fn words_in_plain(
+    text: &str,
+    from: usize,
+    to: usize,
+    word: &mut String,
+    found: &mut impl FnMut(&str, Span),
+) {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    loop {
+        while i < to && !bytes[i].is_ascii_alphanumeric() {
+            i += 1;
+        }
+        if i == to {
+            return;
+        }
+        let first = i;
+        let mut upper = false;
+        while i < to && bytes[i].is_ascii_alphanumeric() {
+            upper |= bytes[i].is_ascii_uppercase();
+            i += 1;
+        }
+        let source = Span::new(first, i);
+        if upper {
+            word.clear();
+            word.push_str(&text[first..i]);
+            word.make_ascii_lowercase();
+            found(word, source);
+        } else {
+            found(&text[first..i], source);
+        }
+    }
 }
 
 /// One word of a [`Words`] stream.
@@ -279,42 +512,25 @@ pub(crate) struct Words {
 }
 
 impl Words {
-    pub(crate) fn from_chars(chars: &[NChar]) -> Words {
-        let mut words = Words::default();
-        words.push_chars(chars);
-        words
+    /// Appends the words of `text[span]`, normalised (a separate piece of text: no word spans
+    /// the join).
+    pub(crate) fn push_text(&mut self, text: &str, span: Span, strip: Strip) {
+        for_each_word(text, span, strip, |word, source| {
+            self.push_word(word, source)
+        });
     }
 
-    /// Appends the words of `chars` (a separate piece of text: no word spans the join).
-    pub(crate) fn push_chars(&mut self, chars: &[NChar]) {
-        let mut current: Option<(usize, Span)> = None;
-        for n in chars {
-            if is_word_char(n.c) {
-                match &mut current {
-                    Some((_, span)) => span.end = span.end.max(n.end),
-                    None => {
-                        if !self.stream.is_empty() {
-                            self.stream.push(' ');
-                        }
-                        current = Some((self.stream.len(), Span::new(n.start, n.end)));
-                    }
-                }
-                self.stream.push(n.c);
-            } else if let Some((start, source)) = current.take() {
-                self.tokens.push(Token {
-                    start,
-                    end: self.stream.len(),
-                    source,
-                });
-            }
+    fn push_word(&mut self, word: &str, source: Span) {
+        if !self.stream.is_empty() {
+            self.stream.push(' ');
         }
-        if let Some((start, source)) = current {
-            self.tokens.push(Token {
-                start,
-                end: self.stream.len(),
-                source,
-            });
-        }
+        let start = self.stream.len();
+        self.stream.push_str(word);
+        self.tokens.push(Token {
+            start,
+            end: self.stream.len(),
+            source,
+        });
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -353,8 +569,14 @@ impl Words {
 mod tests {
     use super::*;
 
+    fn words(text: &str, strip: Strip) -> Words {
+        let mut words = Words::default();
+        words.push_text(text, Span::new(0, text.len()), strip);
+        words
+    }
+
     fn stream(text: &str, strip: Strip) -> String {
-        Words::from_chars(&normalise(text, Span::new(0, text.len()), strip)).stream
+        words(text, strip).stream
     }
 
     #[test]
@@ -382,7 +604,7 @@ mod tests {
     #[test]
     fn tokens_point_at_their_source_bytes() {
         let text = "x &#75;estrel y";
-        let words = Words::from_chars(&normalise(text, Span::new(0, text.len()), Strip::None));
+        let words = words(text, Strip::None);
         assert_eq!(words.word(1), "kestrel");
         let span = words.source(1, 1);
         assert_eq!(&text[span.start..span.end], "&#75;estrel");

@@ -1,0 +1,96 @@
+//! Hashing for the scans' sets and maps of words and runs of words: millions of short keys
+//! per paper, so the hash must be cheap, and the same on every machine and run (a run's hash
+//! is compared across papers). Not keyed: the input is the papers being checked, not
+//! someone else's traffic, so flooding is no concern.
+//!
+//! Where only a hash is kept (the published runs an honest copy may hold, the cross-paper
+//! index), two different runs sharing a hash is as unlikely as for any 64-bit hash of good
+//! quality; wherever a hash picks out a candidate to report, the words are compared too.
+
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// Multipliers from the folded-multiply hashes (foldhash, wyhash): odd, with well-spread bits.
+const K0: u64 = 0x243f_6a88_85a3_08d3;
+const K1: u64 = 0x1319_8a2e_0370_7344;
+const K2: u64 = 0xa409_3822_299f_31d0;
+
+/// The high and low halves of the full product, folded together: every input bit reaches
+/// every output bit.
+fn folded_multiply(a: u64, b: u64) -> u64 {
+    let full = u128::from(a) * u128::from(b);
+    (full as u64) ^ ((full >> 64) as u64)
+}
+
+/// A streaming hasher: each write is folded in eight bytes at a time.
+#[derive(Clone, Copy)]
+pub(crate) struct WordHasher(u64);
+
+impl Default for WordHasher {
+    fn default() -> Self {
+        WordHasher(K0)
+    }
+}
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            h = folded_multiply(h ^ u64::from_le_bytes(word), K1);
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            // The length keeps `ab` and `ab\0` apart.
+            h = folded_multiply(h ^ u64::from_le_bytes(word), K2 ^ rest.len() as u64);
+        }
+        self.0 = h;
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.0 = folded_multiply(self.0 ^ u64::from(byte), K2);
+    }
+
+    fn write_u64(&mut self, value: u64) {
+        self.0 = folded_multiply(self.0 ^ value, K1);
+    }
+
+    fn write_usize(&mut self, value: usize) {
+        self.write_u64(value as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        folded_multiply(self.0, K0)
+    }
+}
+
+/// For `HashMap`/`HashSet` keyed by words, runs or their hashes.
+pub(crate) type BuildWordHasher = BuildHasherDefault<WordHasher>;
+pub(crate) type WordMap<K, V> = std::collections::HashMap<K, V, BuildWordHasher>;
+pub(crate) type WordSet<K> = std::collections::HashSet<K, BuildWordHasher>;
+
+/// The hash of a run of words as one audience's copies hold it (`""`: any audience).
+pub(crate) fn run_hash(audience: &str, run: &str) -> u64 {
+    let mut h = WordHasher::default();
+    h.write(audience.as_bytes());
+    h.write_u8(0xff);
+    h.write(run.as_bytes());
+    h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_hash_apart_and_alike() {
+        assert_eq!(run_hash("public", "a b c"), run_hash("public", "a b c"));
+        assert_ne!(run_hash("public", "a b c"), run_hash("public", "a b d"));
+        assert_ne!(run_hash("public", "a b c"), run_hash("council", "a b c"));
+        assert_ne!(run_hash("", "ab"), run_hash("", "ab\0"));
+        assert_ne!(run_hash("ab", "c"), run_hash("a", "bc"));
+    }
+}
