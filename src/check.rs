@@ -1157,18 +1157,31 @@ fn leaks(
         (output.markdown.as_str(), "md", Strip::Markdown),
         (output.html.as_str(), "html", Strip::Html),
     ];
-    let mut hits: Vec<Hit> = Vec::new();
-    for (o, (file, _, stripped)) in files.iter().enumerate() {
-        for strip in [Strip::None, *stripped] {
-            known.find_patterns(file, strip, |pattern, span| {
-                hits.push(Hit {
-                    output: o,
-                    pattern,
-                    span,
-                });
+    // Each file read both ways: four independent scans, run in parallel for a large paper
+    // (hits are sorted below, so their order here does not matter).
+    let scans: Vec<(usize, &str, Strip)> = files
+        .iter()
+        .enumerate()
+        .flat_map(|(o, (file, _, stripped))| [(o, *file, Strip::None), (o, *file, *stripped)])
+        .collect();
+    let known = &known;
+    let scan = |&(o, file, strip): &(usize, &str, Strip)| {
+        let mut hits = Vec::new();
+        known.find_patterns(file, strip, |pattern, span| {
+            hits.push(Hit {
+                output: o,
+                pattern,
+                span,
             });
-        }
-    }
+        });
+        hits
+    };
+    const PARALLEL_BYTES: usize = 1 << 20;
+    let mut hits: Vec<Hit> = if output.markdown.len() + output.html.len() > PARALLEL_BYTES {
+        scans.par_iter().flat_map_iter(scan).collect()
+    } else {
+        scans.iter().flat_map(scan).collect()
+    };
     if hits.is_empty() {
         return Vec::new();
     }
