@@ -626,16 +626,28 @@ fn scan_view<'a>(
         .find(|o| o.audience == audience.name)
         .filter(|_| !withheld.is_empty());
     let known = output.map(|_| Known::new(text, &withheld, min_words));
-    let mut published_runs = Vec::new();
-    let mut deny_published = Vec::new();
-    for pieces in public_stretches(input, &maximal) {
-        let words = words_of_pieces(text, &pieces, Strip::None);
+    // Each published stretch on its own (in parallel in a large paper): its run hashes and
+    // deny-list hits, and the withheld words and runs it publishes.
+    let stretch = |pieces: &Vec<Span>| {
+        let words = words_of_pieces(text, pieces, Strip::None);
         if let Some(known) = &known {
             known.mark_published(&words);
-            known.mark_published_pieces(text, &pieces, Strip::Markdown);
+            known.mark_published_pieces(text, pieces, Strip::Markdown);
         }
-        published_runs.push(run_hashes(&audience.name, &words, min_words));
-        for hit in deny_matches(text, &pieces, &words, deny, terms) {
+        let hits = deny_matches(text, pieces, &words, deny, terms);
+        (run_hashes(&audience.name, &words, min_words), hits)
+    };
+    let stretches = public_stretches(input, &maximal);
+    let scanned: Vec<(Vec<u64>, Vec<DenyHit>)> = if text.len() > PARALLEL_BYTES {
+        stretches.par_iter().map(stretch).collect()
+    } else {
+        stretches.iter().map(stretch).collect()
+    };
+    let mut published_runs = Vec::with_capacity(scanned.len());
+    let mut deny_published = Vec::new();
+    for (runs, hits) in scanned {
+        published_runs.push(runs);
+        for hit in hits {
             if seen.insert((hit.rule, hit.span)) {
                 deny_published.push(published_deny_finding(paper, audience, deny, hit));
             }
@@ -778,6 +790,10 @@ struct Hit {
     pattern: usize,
     span: Span,
 }
+
+/// A paper or copy larger than this is also scanned in parallel within itself, so that one
+/// large paper does not hold up a run on several cores.
+const PARALLEL_BYTES: usize = 1 << 20;
 
 /// No pattern (yet).
 const NO_PATTERN: u32 = u32::MAX;
@@ -1176,7 +1192,6 @@ fn leaks(
         });
         hits
     };
-    const PARALLEL_BYTES: usize = 1 << 20;
     let mut hits: Vec<Hit> = if output.markdown.len() + output.html.len() > PARALLEL_BYTES {
         scans.par_iter().flat_map_iter(scan).collect()
     } else {
