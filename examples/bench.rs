@@ -28,11 +28,11 @@ use std::time::{Duration, Instant};
 use rayon::prelude::*;
 
 use redact::audit::{AuditInput, CopyOutput, audit};
-use redact::check::{CheckInput, CheckOptions, check_papers, public_outputs_from};
+use redact::check::{CheckInput, CheckOptions, check_papers, public_outputs_from, public_paths};
 use redact::deny::DenyList;
 use redact::model::Paper;
 use redact::parse::{markdown_options, parse_paper};
-use redact::pipeline::build_paper;
+use redact::pipeline::{build_paper, build_paper_only};
 use redact::redact::copy_for;
 use redact::render::{Templates, html_page_with_schedule, markdown_with_schedule};
 use redact::rules::Rules;
@@ -497,8 +497,17 @@ fn check(papers: &[String], rules: &Rules, templates: &Templates, deny: &DenyLis
         .par_iter()
         .zip(&names)
         .map(|(text, name)| {
-            let built = build_paper(Path::new(name), name, text, rules, templates, &release)
-                .unwrap_or_else(|e| panic!("{}", e.render()));
+            let only = Some(public_paths(name, rules));
+            let built = build_paper_only(
+                Path::new(name),
+                name,
+                text,
+                rules,
+                templates,
+                &release,
+                only,
+            )
+            .unwrap_or_else(|e| panic!("{}", e.render()));
             assert!(built.findings.is_empty(), "{:?}", built.findings);
             assert!(built.warnings.is_empty(), "{:?}", built.warnings);
             let outputs = public_outputs_from(name, &built.outputs, rules);

@@ -224,6 +224,13 @@ pub fn public_outputs(
     Ok(out)
 }
 
+/// The files of a paper's public copies (what [`public_outputs_from`] picks).
+pub fn public_paths(name: &str, rules: &Rules) -> Vec<std::path::PathBuf> {
+    public_audiences(rules)
+        .flat_map(|a| ["md", "html"].map(|ext| Path::new(&a.name).join(format!("{name}.{ext}"))))
+        .collect()
+}
+
 /// Picks a paper's public copies out of what `build_paper` produced.
 pub fn public_outputs_from(name: &str, outputs: &[Output], rules: &Rules) -> Vec<PublicOutput> {
     let find = |audience: &str, ext: &str| {

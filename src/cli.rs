@@ -15,14 +15,14 @@ use rayon::prelude::*;
 
 use crate::check::{
     CheckInput, CheckOptions, PublicOutput, check_papers, public_audiences, public_outputs,
-    public_outputs_from, sort_findings,
+    public_outputs_from, public_paths, sort_findings,
 };
 use crate::deny::{DENY_FILE, DenyList};
 use crate::error::{Error, Exit};
 use crate::manifest::{self, Entry, Inputs, MANIFEST_FILE, Manifest};
 use crate::model::Paper;
 use crate::pdf::{PdfMeta, find_chromium};
-use crate::pipeline::{build_paper, build_paper_into, output_paths};
+use crate::pipeline::{build_paper_into, build_paper_only, output_paths};
 use crate::records;
 use crate::redact::copy_for;
 use crate::render::Templates;
@@ -694,13 +694,16 @@ fn check_one(
             return (outcome, None);
         }
     };
-    let built = match build_paper(
+    // The council pages and the audit's files are never scanned: only the public copies are
+    // rendered (the audit's proof still runs on every copy).
+    let built = match build_paper_only(
         &paper.path,
         &paper.name,
         &text,
         rules,
         templates,
         options.release,
+        Some(public_paths(&paper.name, rules)),
     ) {
         Ok(b) => b,
         Err(e) => {

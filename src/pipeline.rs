@@ -65,7 +65,24 @@ pub fn build_paper(
     templates: &Templates,
     release: &Release,
 ) -> Result<Built, Error> {
-    let mut memory = Memory::default();
+    build_paper_only(path, name, text, rules, templates, release, None)
+}
+
+/// As [`build_paper`], rendering only the files in `only` when given (the proof still runs on
+/// every audience's copy): `check` asks for the public copies alone.
+pub fn build_paper_only(
+    path: &Path,
+    name: &str,
+    text: &str,
+    rules: &Rules,
+    templates: &Templates,
+    release: &Release,
+    only: Option<Vec<PathBuf>>,
+) -> Result<Built, Error> {
+    let mut memory = Memory {
+        outputs: Vec::new(),
+        only,
+    };
     let streamed = build_paper_into(path, name, text, rules, templates, release, &mut memory)?;
     let mut outputs = memory.outputs;
     if !streamed.findings.is_empty() {
@@ -91,22 +108,14 @@ pub fn build_paper_into(
     sink: &mut dyn Sink,
 ) -> Result<Streamed, Error> {
     let paper = parse_paper(text, rules).map_err(|d| source_error(path, text, d))?;
-    let mut emit =
-        |relative: PathBuf, write: &mut dyn FnMut(&mut dyn Write) -> Result<(), String>| {
-            let fail = |message: String| Error::Render {
-                path: path.to_path_buf(),
-                message: format!("{}: {message}", relative.display()),
-            };
-            let mut file = sink.open(&relative)?;
-            write(&mut file).map_err(fail)?;
-            file.flush().map_err(|e| fail(format!("cannot write: {e}")))
-        };
     let mut copies = Vec::with_capacity(rules.audiences.len());
     for audience in &rules.audiences {
         let copy = copy_for(&paper, text, audience);
         let schedule = schedule_for(&paper, audience, rules, release);
         let md = copy_markdown(&copy, schedule.as_ref());
         emit(
+            sink,
+            path,
             Path::new(&audience.name).join(format!("{name}.md")),
             &mut |w| {
                 w.write_all(md.as_bytes())
@@ -114,12 +123,14 @@ pub fn build_paper_into(
             },
         )?;
         // The copy's pieces go before its page is rendered: on a large paper both are big.
-        let page = PageSource::new(&copy);
+        let html = Path::new(&audience.name).join(format!("{name}.html"));
+        let page = sink.wants(&html).then(|| PageSource::new(&copy));
         drop(copy);
-        emit(
-            Path::new(&audience.name).join(format!("{name}.html")),
-            &mut |w| page.write(templates, schedule.as_ref(), w),
-        )?;
+        if let Some(page) = page {
+            emit(sink, path, html, &mut |w| {
+                page.write(templates, schedule.as_ref(), w)
+            })?;
+        }
         copies.push(CopyOutput {
             audience,
             schedule,
@@ -139,10 +150,14 @@ pub fn build_paper_into(
     let audit = prepare(&input);
     if audit.findings.is_empty() {
         emit(
+            sink,
+            path,
             Path::new(AUDIT_FOLDER).join(format!("{name}.json")),
             &mut |w| audit.write_json(w),
         )?;
         emit(
+            sink,
+            path,
             Path::new(AUDIT_FOLDER).join(format!("{name}.html")),
             &mut |w| audit.write_html(w),
         )?;
@@ -152,4 +167,23 @@ pub fn build_paper_into(
         warnings: audit.warnings,
         paper,
     })
+}
+
+/// Renders one file into `sink` with `write`, unless the sink does not want it.
+fn emit(
+    sink: &mut dyn Sink,
+    path: &Path,
+    relative: PathBuf,
+    write: &mut dyn FnMut(&mut dyn Write) -> Result<(), String>,
+) -> Result<(), Error> {
+    if !sink.wants(&relative) {
+        return Ok(());
+    }
+    let fail = |message: String| Error::Render {
+        path: path.to_path_buf(),
+        message: format!("{}: {message}", relative.display()),
+    };
+    let mut file = sink.open(&relative)?;
+    write(&mut file).map_err(fail)?;
+    file.flush().map_err(|e| fail(format!("cannot write: {e}")))
 }

@@ -21,15 +21,29 @@ pub struct Output {
 pub trait Sink {
     /// A writer for `relative` (a path inside the output folder). The pipeline flushes it.
     fn open(&mut self, relative: &Path) -> Result<Box<dyn Write + '_>, Error>;
+
+    /// Whether `relative` is wanted at all; the pipeline does not render a file that is not.
+    fn wants(&self, relative: &Path) -> bool {
+        let _ = relative;
+        true
+    }
 }
 
 /// Files kept in memory, in the order they were opened.
 #[derive(Debug, Default)]
 pub struct Memory {
     pub outputs: Vec<Output>,
+    /// Only these files, when given (`check` scans the public copies and nothing else).
+    pub only: Option<Vec<PathBuf>>,
 }
 
 impl Sink for Memory {
+    fn wants(&self, relative: &Path) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|only| only.iter().any(|p| p == relative))
+    }
+
     fn open(&mut self, relative: &Path) -> Result<Box<dyn Write + '_>, Error> {
         self.outputs.push(Output {
             relative: relative.to_path_buf(),

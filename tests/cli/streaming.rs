@@ -165,3 +165,46 @@ fn big_paper_builds_within_a_bounded_multiple_of_its_size() {
     let public = std::fs::read_to_string(out.join("public/big.md")).unwrap();
     assert!(!public.contains("canary"));
 }
+
+/// `check` renders only the public copies: the same bytes `build` writes for them, and
+/// nothing else.
+#[test]
+fn asking_for_some_copies_renders_those_bytes_alone() {
+    use redact::check::public_paths;
+    use redact::pipeline::{build_paper, build_paper_only};
+    use redact::render::Templates;
+    use redact::rules::Rules;
+    use redact::schedule::Release;
+
+    let rules = Rules::embedded().unwrap();
+    let templates = Templates::embedded().unwrap();
+    let release = Release::default();
+    let mut compared = 0;
+    for entry in std::fs::read_dir(fixtures()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let full = build_paper(&path, &name, &text, &rules, &templates, &release).unwrap();
+        let only = public_paths(&name, &rules);
+        let some = build_paper_only(
+            &path,
+            &name,
+            &text,
+            &rules,
+            &templates,
+            &release,
+            Some(only.clone()),
+        )
+        .unwrap();
+        let expected: Vec<_> = full
+            .outputs
+            .iter()
+            .filter(|o| only.contains(&o.relative))
+            .collect();
+        assert_eq!(expected.len(), 2, "{name}: public Markdown and HTML");
+        assert_eq!(some.outputs.iter().collect::<Vec<_>>(), expected, "{name}");
+        assert_eq!(some.warnings, full.warnings);
+        compared += 1;
+    }
+    assert_eq!(compared, 7);
+}
