@@ -1,5 +1,6 @@
-//! One paper, start to finish, in memory: parse, redact for each audience, render, audit. Pure:
-//! the caller reads the text and writes the outputs.
+//! One paper, start to finish: parse, redact for each audience, render, audit. The caller
+//! reads the text and gives a [`Sink`] for the files: memory, or the writer's staging folder,
+//! where each file goes as it is rendered so a large paper's outputs are never held at once.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
