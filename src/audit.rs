@@ -436,11 +436,7 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
             ));
         }
     }
-    let (at, counter, within) = (
-        |offset| redactions.at(offset),
-        &redactions.counter,
-        &redactions.within,
-    );
+    let (counter, within) = (&redactions.counter, &redactions.within);
 
     let comments = paper
         .comments
@@ -448,8 +444,8 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
         .enumerate()
         .map(|(n, c)| CommentRecord {
             number: n + 1,
-            start: at(c.start),
-            end: at(c.end),
+            start: redactions.at(c.start),
+            end: redactions.at(c.end),
             bytes: *c,
             text: &text[c.start..c.end],
         })
