@@ -221,3 +221,42 @@ impl Writer {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A paper that fails after its copies were staged (its proof, say) leaves no byte of them
+    /// anywhere under the output folder, staging included.
+    #[test]
+    fn staged_files_dropped_uncommitted_are_gone() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let writer = Writer::new(dir.path()).expect("writer");
+        {
+            let mut staged = writer.stage();
+            let mut file = staged.open(Path::new("public/p.md")).expect("open");
+            file.write_all(b"stagedcanary").expect("write");
+            file.flush().expect("flush");
+            drop(file);
+            assert!(staged.read(Path::new("public/p.md")).is_some());
+        }
+        let left: Vec<PathBuf> = walkdir::WalkDir::new(dir.path())
+            .into_iter()
+            .filter_map(Result::ok)
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.path().to_path_buf())
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+        // Committed, the same file is in place and the staging folder holds nothing.
+        let mut staged = writer.stage();
+        let mut file = staged.open(Path::new("public/p.md")).expect("open");
+        file.write_all(b"kept").expect("write");
+        file.flush().expect("flush");
+        drop(file);
+        staged.commit().expect("commit");
+        assert_eq!(
+            fs::read(dir.path().join("public/p.md")).expect("read"),
+            b"kept"
+        );
+    }
+}
