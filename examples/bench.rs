@@ -19,6 +19,7 @@
 //!                  large paper, instead of the tables
 //!   --profile S    build the corpus on one thread for S seconds and nothing else (for
 //!                  `perf record --call-graph dwarf`)
+//!   --profile-check S  the same for `check`
 //!   --write DIR    write the corpus and the large paper into DIR as `.md` files and stop
 //!                  (to build them with the binary, or compare two builds' outputs)
 
@@ -510,7 +511,7 @@ fn check(papers: &[String], rules: &Rules, templates: &Templates, deny: &DenyLis
             .unwrap_or_else(|e| panic!("{}", e.render()));
             assert!(built.findings.is_empty(), "{:?}", built.findings);
             assert!(built.warnings.is_empty(), "{:?}", built.warnings);
-            let outputs = public_outputs_from(name, &built.outputs, rules);
+            let outputs = public_outputs_from(name, built.outputs, rules);
             (built.paper, outputs)
         })
         .collect();
@@ -522,7 +523,7 @@ fn check(papers: &[String], rules: &Rules, templates: &Templates, deny: &DenyLis
             name,
             text,
             paper,
-            outputs: outputs.clone(),
+            outputs,
         })
         .collect();
     let findings = check_papers(&inputs, rules, deny, &options);
@@ -701,6 +702,21 @@ fn main() {
             count_redactions(&big)
         );
         one.install(|| stages(&[big], &rules, &templates));
+        return;
+    }
+    let profile_check = arg("--profile-check", 0);
+    if profile_check > 0 {
+        let start = Instant::now();
+        let mut runs = 0;
+        while start.elapsed().as_secs() < profile_check as u64 {
+            one.install(|| check(&main.papers, &rules, &templates, &deny));
+            runs += 1;
+        }
+        let d = start.elapsed() / runs;
+        println!(
+            "check, 1 thread: {:.1} MB/s over {runs} runs",
+            mb_per_s(main.bytes, d)
+        );
         return;
     }
     let profile = arg("--profile", 0);

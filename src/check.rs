@@ -188,7 +188,7 @@ pub struct CheckInput<'a> {
     pub text: &'a str,
     pub paper: &'a Paper,
     /// The copies to scan for leaks; an audience with none here gets no leak scan.
-    pub outputs: Vec<PublicOutput>,
+    pub outputs: &'a [PublicOutput],
 }
 
 /// What rendering needs, so the scan knows what an honest copy holds around the body.
@@ -231,14 +231,20 @@ pub fn public_paths(name: &str, rules: &Rules) -> Vec<std::path::PathBuf> {
         .collect()
 }
 
-/// Picks a paper's public copies out of what `build_paper` produced.
-pub fn public_outputs_from(name: &str, outputs: &[Output], rules: &Rules) -> Vec<PublicOutput> {
-    let find = |audience: &str, ext: &str| {
+/// Takes a paper's public copies out of what `build_paper` produced.
+pub fn public_outputs_from(
+    name: &str,
+    mut outputs: Vec<Output>,
+    rules: &Rules,
+) -> Vec<PublicOutput> {
+    let mut find = |audience: &str, ext: &str| {
         let relative = Path::new(audience).join(format!("{name}.{ext}"));
-        outputs
-            .iter()
-            .find(|o| o.relative == relative)
-            .map(|o| String::from_utf8_lossy(&o.bytes).into_owned())
+        let o = outputs.iter_mut().find(|o| o.relative == relative)?;
+        let bytes = std::mem::take(&mut o.bytes);
+        Some(
+            String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        )
     };
     public_audiences(rules)
         .filter_map(|a| {
@@ -307,6 +313,33 @@ struct ViewScan<'a> {
     withheld_runs: Vec<Vec<u64>>,
 }
 
+/// A public audience, with what the scans of every paper need of it.
+struct PublicAudience<'a> {
+    audience: &'a Audience,
+    /// The words of the markers it shows for every exemption, normalised: an honest copy
+    /// may hold any of them.
+    label_words: Vec<String>,
+}
+
+impl<'a> PublicAudience<'a> {
+    fn new(audience: &'a Audience, rules: &Rules) -> Self {
+        let label_words = rules
+            .exemptions
+            .iter()
+            .flat_map(|code| {
+                text::words_of(&audience.label(&code.code))
+                    .split(' ')
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        PublicAudience {
+            audience,
+            label_words,
+        }
+    }
+}
+
 /// (audience, deny rule, matched text normalised).
 type DenyKey = (String, usize, String);
 
@@ -330,7 +363,9 @@ pub fn check_papers(
         })
         .collect();
     let terms = deny_terms(deny);
-    let audiences: Vec<&Audience> = public_audiences(rules).collect();
+    let audiences: Vec<PublicAudience> = public_audiences(rules)
+        .map(|audience| PublicAudience::new(audience, rules))
+        .collect();
     let scans: Vec<ViewScan> = papers
         .par_iter()
         .enumerate()
@@ -615,13 +650,14 @@ fn view(input: &CheckInput, audience: &Audience) -> View {
 fn scan_view<'a>(
     input_index: usize,
     paper: &Checked,
-    audience: &'a Audience,
+    public: &PublicAudience<'a>,
     rules: &Rules,
     deny: &DenyList,
     terms: &Terms,
     options: &CheckOptions,
     seen: &mut HashSet<(usize, Span)>,
 ) -> ViewScan<'a> {
+    let audience = public.audience;
     let input = paper.input;
     let text = input.text;
     let min_words = deny.min_words;
@@ -672,7 +708,7 @@ fn scan_view<'a>(
         .collect();
     let leaks = match (output, known) {
         (Some(output), Some(known)) => {
-            leaks(paper, audience, output, &withheld, known, rules, options)
+            leaks(paper, public, output, &withheld, known, rules, options)
         }
         _ => Vec::new(),
     };
@@ -1062,13 +1098,14 @@ impl Window {
 
 fn leaks(
     paper: &Checked,
-    audience: &Audience,
+    public: &PublicAudience,
     output: &PublicOutput,
     withheld: &[Withheld],
     mut known: Known,
     rules: &Rules,
     options: &CheckOptions,
 ) -> Vec<Finding> {
+    let audience = public.audience;
     let input = paper.input;
     let min_words = known.min_words;
     let fail = |message: String| {
@@ -1104,10 +1141,8 @@ fn leaks(
     for (_, value) in input.paper.front_matter.entries() {
         known.mark_published_text(value, Strip::None);
     }
-    for code in &rules.exemptions {
-        for word in text::words_of(&audience.label(&code.code)).split(' ') {
-            known.mark_published_word(word);
-        }
+    for word in &public.label_words {
+        known.mark_published_word(word);
     }
     let footnotes = input.text.matches("[^").count();
     for n in 1..=footnotes {
@@ -1643,28 +1678,53 @@ fn deny_matches(
         return out;
     }
     for piece in pieces {
-        let chars: Vec<NChar> = decoded(text, *piece);
-        let (string, offsets) = joined(&chars);
-        for (r, rule) in deny.rules.iter().enumerate() {
-            let Pattern::Regex(regex) = &rule.pattern else {
-                continue;
-            };
-            for m in regex.find_iter(&string) {
-                if m.is_empty() {
-                    continue;
-                }
-                let first = offsets.partition_point(|&o| o < m.start());
-                let last = offsets.partition_point(|&o| o < m.end()) - 1;
-                let span = Span::new(chars[first].start, chars[last].end);
+        let raw = &text[piece.start..piece.end.min(text.len())];
+        // ASCII with no `&` or `%` decodes to itself (ignorables and compatibility forms are
+        // all non-ASCII), so the regexes can read the source as it is.
+        if raw.bytes().all(|b| b.is_ascii() && b != b'&' && b != b'%') {
+            for (r, m) in regex_matches(deny, raw) {
                 out.push(DenyHit {
                     rule: r,
-                    span,
+                    span: Span::new(piece.start + m.start(), piece.start + m.end()),
                     key: text::words_of(m.as_str()),
                 });
             }
+            continue;
+        }
+        let chars: Vec<NChar> = decoded(text, *piece);
+        let (string, offsets) = joined(&chars);
+        for (r, m) in regex_matches(deny, &string) {
+            let first = offsets.partition_point(|&o| o < m.start());
+            let last = offsets.partition_point(|&o| o < m.end()) - 1;
+            let span = Span::new(chars[first].start, chars[last].end);
+            out.push(DenyHit {
+                rule: r,
+                span,
+                key: text::words_of(m.as_str()),
+            });
         }
     }
     out
+}
+
+/// Each non-empty match of each deny-list regex in `text`, with its rule, rule by rule.
+fn regex_matches<'t>(
+    deny: &DenyList,
+    text: &'t str,
+) -> impl Iterator<Item = (usize, regex::Match<'t>)> {
+    deny.rules
+        .iter()
+        .enumerate()
+        .filter_map(|(r, rule)| match &rule.pattern {
+            Pattern::Regex(regex) => Some((r, regex)),
+            Pattern::Term(_) => None,
+        })
+        .flat_map(move |(r, regex)| {
+            regex
+                .find_iter(text)
+                .filter(|m| !m.is_empty())
+                .map(move |m| (r, m))
+        })
 }
 
 /// Normalised characters as one string, with the byte offset of each.
@@ -1787,15 +1847,22 @@ mod tests {
             .iter()
             .map(|(_, text)| parse_paper(text, &rules).expect("parses"))
             .collect();
-        let inputs: Vec<CheckInput> = papers
+        let outputs: Vec<Vec<PublicOutput>> = papers
             .iter()
             .zip(&parsed)
-            .map(|((name, text), paper)| CheckInput {
+            .map(|((_, text), paper)| {
+                public_outputs(paper, text, &rules, &options).expect("renders")
+            })
+            .collect();
+        let inputs: Vec<CheckInput> = papers
+            .iter()
+            .zip(parsed.iter().zip(&outputs))
+            .map(|((name, text), (paper, outputs))| CheckInput {
                 path: Path::new(name),
                 name,
                 text,
                 paper,
-                outputs: public_outputs(paper, text, &rules, &options).expect("renders"),
+                outputs,
             })
             .collect();
         check_papers(&inputs, &rules, deny, &options)

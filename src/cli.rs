@@ -641,7 +641,7 @@ fn check(common: &Common, format: Format, released: Option<&Path>) -> Exit {
             name: &c.paper.name,
             text: &c.text,
             paper: &c.parsed,
-            outputs: c.outputs.clone(),
+            outputs: &c.outputs,
         })
         .collect();
     let mut findings = check_papers(&inputs, &rules, &deny, &options);
@@ -716,7 +716,7 @@ fn check_one(
         outcome.messages.push('\n');
     }
     let outputs = if built.findings.is_empty() {
-        public_outputs_from(&paper.name, &built.outputs, rules)
+        public_outputs_from(&paper.name, built.outputs, rules)
     } else {
         outcome.fail(Exit::Findings);
         // The copies failed their proof and were not kept: scan them as rendered anyway.

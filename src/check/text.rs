@@ -169,15 +169,48 @@ pub(crate) fn normalise_chunks(
     fold_case: bool,
     mut out: impl FnMut(&[NChar]),
 ) {
-    let mut stages = Stages::default();
-    let end = span.end.min(text.len());
-    let mut at = span.start;
-    while at < end {
-        at = raw_step(text, at, end, strip, |n| {
-            stages.push(n, fold_case, &mut out)
-        });
+    with_scratch(|scratch| {
+        let stages = &mut scratch.stages;
+        let end = span.end.min(text.len());
+        let mut at = span.start;
+        while at < end {
+            at = raw_step(text, at, end, strip, |n| {
+                stages.push(n, fold_case, &mut out)
+            });
+        }
+        stages.flush(fold_case, &mut out);
+    })
+}
+
+/// Buffers a thread reuses from one call to the next: the scans normalise many short pieces,
+/// and growing fresh buffers for each was a tenth of `check`'s time.
+#[derive(Default)]
+struct Scratch {
+    stages: Stages,
+    word: String,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Option<Scratch>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs `f` with this thread's scratch buffers (fresh ones if a caller up the stack holds
+/// them), emptied, and keeps them for the next call unless one grew large.
+fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
+    const KEEP_BYTES: usize = 1 << 18;
+    let mut scratch = SCRATCH.with(|cell| cell.take()).unwrap_or_default();
+    scratch.stages.raw.clear();
+    scratch.word.clear();
+    let result = f(&mut scratch);
+    let stages = &scratch.stages;
+    let chars = [&stages.raw, &stages.a, &stages.b, &stages.c, &stages.folded]
+        .iter()
+        .map(|v| v.capacity())
+        .sum::<usize>();
+    if scratch.word.capacity() + chars * size_of::<NChar>() <= KEEP_BYTES {
+        SCRATCH.with(|cell| cell.set(Some(scratch)));
     }
-    stages.flush(fold_case, &mut out);
+    result
 }
 
 /// Whether decoding could change `chars`.
@@ -397,10 +430,22 @@ pub(crate) fn for_each_word(
     strip: Strip,
     mut found: impl FnMut(&str, Span),
 ) {
+    with_scratch(|scratch| {
+        let Scratch { stages, word } = scratch;
+        words_with(text, span, strip, stages, word, &mut found)
+    })
+}
+
+fn words_with(
+    text: &str,
+    span: Span,
+    strip: Strip,
+    stages: &mut Stages,
+    word: &mut String,
+    mut found: impl FnMut(&str, Span),
+) {
     let bytes = text.as_bytes();
     let end = span.end.min(text.len());
-    let mut stages = Stages::default();
-    let mut word = String::new();
     let mut at = span.start;
     while at < end {
         let may_start = stages
@@ -410,10 +455,8 @@ pub(crate) fn for_each_word(
         if may_start && is_plain(bytes[at], strip) {
             let stop = plain_chunk_end(bytes, at, end, strip);
             if stop > at {
-                stages.flush(true, &mut |chunk| {
-                    words_in_chars(chunk, &mut word, &mut found)
-                });
-                words_in_plain(text, at, stop, &mut word, &mut found);
+                stages.flush(true, &mut |chunk| words_in_chars(chunk, word, &mut found));
+                words_in_plain(text, at, stop, word, &mut found);
                 at = stop;
                 continue;
             }
@@ -423,16 +466,12 @@ pub(crate) fn for_each_word(
                 && let Some(last) = stages.raw.last()
                 && is_cut(last.c, n.c)
             {
-                stages.flush(true, &mut |chunk| {
-                    words_in_chars(chunk, &mut word, &mut found)
-                });
+                stages.flush(true, &mut |chunk| words_in_chars(chunk, word, &mut found));
             }
             stages.raw.push(n);
         });
     }
-    stages.flush(true, &mut |chunk| {
-        words_in_chars(chunk, &mut word, &mut found)
-    });
+    stages.flush(true, &mut |chunk| words_in_chars(chunk, word, &mut found));
 }
 
 /// The words of normalised characters (a separate piece of text: no word spans the join);

@@ -103,20 +103,25 @@ fn run_check(
         templates: &setup.templates,
         release: &setup.release,
     };
-    let inputs: Vec<CheckInput> = papers
+    let outputs: Vec<Vec<PublicOutput>> = papers
         .iter()
         .map(|p| {
             let mut outputs = public_outputs(&p.paper, &p.text, &setup.rules, &options).unwrap();
             for output in &mut outputs {
                 alter(&p.name, output);
             }
-            CheckInput {
-                path: &p.path,
-                name: &p.name,
-                text: &p.text,
-                paper: &p.paper,
-                outputs,
-            }
+            outputs
+        })
+        .collect();
+    let inputs: Vec<CheckInput> = papers
+        .iter()
+        .zip(&outputs)
+        .map(|(p, outputs)| CheckInput {
+            path: &p.path,
+            name: &p.name,
+            text: &p.text,
+            paper: &p.paper,
+            outputs,
         })
         .collect();
     check_papers(&inputs, &setup.rules, deny, &options)
