@@ -52,7 +52,7 @@ use crate::schedule::{Release, maximal_withheld, schedule_for};
 use crate::span::{LineIndex, Span};
 use crate::write::Output;
 use channel::Channels;
-use hash::{WordMap, WordSet, run_hash};
+use hash::{WordFilter, WordMap, WordSet, run_hash};
 use text::{NChar, Strip, Words, decoded};
 
 /// How serious a finding is. Every finding fails `check` (exit 1); the level tells a reader
@@ -293,7 +293,14 @@ struct Withheld {
 struct Checked<'a> {
     input: &'a CheckInput<'a>,
     path: String,
-    index: LineIndex,
+    /// Made on first use: only a paper with a finding needs it.
+    index: std::sync::OnceLock<LineIndex>,
+}
+
+impl Checked<'_> {
+    fn index(&self) -> &LineIndex {
+        self.index.get_or_init(|| LineIndex::new(self.input.text))
+    }
 }
 
 /// What the scans of one paper for one public audience leave for the passes across papers:
@@ -359,7 +366,7 @@ pub fn check_papers(
         .map(|input| Checked {
             input,
             path: display_path(input.path),
-            index: LineIndex::new(input.text),
+            index: std::sync::OnceLock::new(),
         })
         .collect();
     let terms = deny_terms(deny);
@@ -618,7 +625,8 @@ fn public_stretches(input: &CheckInput, maximal: &[usize]) -> Vec<Vec<Span>> {
 
 /// The words of some pieces of `text`, as one stream.
 fn words_of_pieces(text: &str, pieces: &[Span], strip: Strip) -> Words {
-    let mut words = Words::default();
+    let bytes: usize = pieces.iter().map(|p| p.end.saturating_sub(p.start)).sum();
+    let mut words = Words::with_capacity(bytes);
     for piece in pieces {
         words.push_text(text, *piece, strip);
     }
@@ -883,6 +891,8 @@ struct ExtraWord {
 struct Known<'w> {
     min_words: usize,
     words: WordMap<Box<str>, WordFacts>,
+    /// Every key of `words`.
+    filter: WordFilter,
     runs: WordMap<&'w str, RunFacts>,
     /// In the order the passages name them.
     extra: Vec<ExtraWord>,
@@ -893,6 +903,7 @@ impl<'w> Known<'w> {
         let mut known = Known {
             min_words,
             words: WordMap::default(),
+            filter: WordFilter::default(),
             runs: WordMap::default(),
             extra: Vec::new(),
         };
@@ -903,6 +914,7 @@ impl<'w> Known<'w> {
                 match known.words.get_mut(word) {
                     Some(facts) => facts.in_runs = true,
                     None => {
+                        known.filter.insert(word);
                         known.words.insert(word.into(), WordFacts::new(true));
                     }
                 }
@@ -915,6 +927,7 @@ impl<'w> Known<'w> {
                 for piece in pieces {
                     text::for_each_word(text, *piece, strip, |word, source| {
                         if !known.words.contains_key(word) {
+                            known.filter.insert(word);
                             known.words.insert(word.into(), WordFacts::new(false));
                             known.extra.push(ExtraWord {
                                 passage: p,
@@ -943,7 +956,12 @@ impl<'w> Known<'w> {
         window: &mut Window,
         mut found: impl FnMut(Span, bool, &AtomicBool, u32),
     ) {
-        match self.words.get(word) {
+        let facts = if self.filter.may_contain(word) {
+            self.words.get(word)
+        } else {
+            None
+        };
+        match facts {
             Some(facts) => {
                 found(source, false, &facts.published, facts.pattern);
                 if facts.in_runs {
@@ -1114,7 +1132,7 @@ fn leaks(
             Level::Error,
             &paper.path,
             input.text,
-            &paper.index,
+            paper.index(),
             Span::empty(0),
             message,
         )]
@@ -1314,7 +1332,7 @@ fn leaks(
             Level::Error,
             &paper.path,
             input.text,
-            &paper.index,
+            paper.index(),
             source,
             format!("{what} is in {place} of {}", copy_name(o)),
         );
@@ -1473,7 +1491,7 @@ fn references(paper: &Checked, audience: &Audience, withheld: &[Withheld]) -> Ve
             Level::Warning,
             &paper.path,
             text,
-            &paper.index,
+            paper.index(),
             Span::new(span.start, span.start + 1),
             format!(
                 "{what} is published in the {} copy, but only withheld text refers to it",
@@ -1599,7 +1617,7 @@ fn shared_runs(papers: &[Checked], scans: &[ViewScan], min_words: usize) -> Vec<
             let withheld_at = Location::of(
                 &withheld_paper.path,
                 withheld_paper.input.text,
-                &withheld_paper.index,
+                withheld_paper.index(),
                 withheld_span,
             );
             let codes = withheld_paper.input.paper.redactions[views[&w].withheld[p].redaction]
@@ -1613,7 +1631,7 @@ fn shared_runs(papers: &[Checked], scans: &[ViewScan], min_words: usize) -> Vec<
                 Level::Error,
                 &public.path,
                 public.input.text,
-                &public.index,
+                public.index(),
                 public_span,
                 format!(
                     "these {n} words (`{}`) are published in the {} copy, but withheld under {codes} elsewhere",
@@ -1783,7 +1801,7 @@ fn published_deny_finding(
         Level::Error,
         &paper.path,
         text,
-        &paper.index,
+        paper.index(),
         hit.span,
         format!(
             "`{matched}` matches deny rule `{}`{about} and the {} copy publishes it",
@@ -1818,7 +1836,7 @@ fn deny_hits(papers: &[Checked], scans: &[ViewScan]) -> (Vec<(Finding, usize)>, 
             if let Some(&(input, span)) = withheld_at.get(key) {
                 let paper = &papers[input];
                 let related = Related {
-                    location: Location::of(&paper.path, paper.input.text, &paper.index, span),
+                    location: Location::of(&paper.path, paper.input.text, paper.index(), span),
                     message: "withheld".into(),
                 };
                 f.related = Some(related.clone());

@@ -72,6 +72,47 @@ pub(crate) type BuildWordHasher = BuildHasherDefault<WordHasher>;
 pub(crate) type WordMap<K, V> = std::collections::HashMap<K, V, BuildWordHasher>;
 pub(crate) type WordSet<K> = std::collections::HashSet<K, BuildWordHasher>;
 
+/// A set of words that may answer "certainly not here" in a few instructions: one bit per
+/// word, picked by its length and three of its bytes. Most words a scan reads are not
+/// withheld, and this spares them a hash-table lookup; a set bit still needs one.
+pub(crate) struct WordFilter {
+    bits: Box<[u64]>,
+}
+
+impl Default for WordFilter {
+    fn default() -> Self {
+        WordFilter {
+            bits: vec![0; WordFilter::BITS / 64].into_boxed_slice(),
+        }
+    }
+}
+
+impl WordFilter {
+    const BITS: usize = 1 << 16;
+
+    fn bit(word: &str) -> usize {
+        let b = word.as_bytes();
+        let n = b.len();
+        let Some(&last) = b.last() else {
+            return 0;
+        };
+        let key = u32::from(b[0]) | u32::from(b[n / 2]) << 8 | u32::from(last) << 16;
+        let mixed = (key ^ (n as u32) << 24).wrapping_mul(0x9e37_79b9);
+        (mixed >> 16) as usize
+    }
+
+    pub(crate) fn insert(&mut self, word: &str) {
+        let bit = WordFilter::bit(word);
+        self.bits[bit / 64] |= 1 << (bit % 64);
+    }
+
+    /// False only if `word` was never inserted.
+    pub(crate) fn may_contain(&self, word: &str) -> bool {
+        let bit = WordFilter::bit(word);
+        self.bits[bit / 64] & (1 << (bit % 64)) != 0
+    }
+}
+
 /// The hash of a run of words as one audience's copies hold it (`""`: any audience).
 pub(crate) fn run_hash(audience: &str, run: &str) -> u64 {
     let mut h = WordHasher::default();
@@ -84,6 +125,26 @@ pub(crate) fn run_hash(audience: &str, run: &str) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn filter_has_no_false_negative() {
+        let mut filter = WordFilter::default();
+        let words: Vec<String> = (0..5000).map(|i| format!("w{i}x")).collect();
+        for w in &words {
+            filter.insert(w);
+        }
+        assert!(words.iter().all(|w| filter.may_contain(w)));
+        let empty = WordFilter::default();
+        assert!(!empty.may_contain("kestrel"));
+        let mut one = WordFilter::default();
+        one.insert("kestrel");
+        assert!(one.may_contain("kestrel"));
+        assert!(
+            !["falcon", "kestrels", "k", "estrel"]
+                .iter()
+                .any(|w| one.may_contain(w))
+        );
+    }
 
     #[test]
     fn runs_hash_apart_and_alike() {

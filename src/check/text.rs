@@ -75,22 +75,51 @@ fn is_cut(last: char, next: char) -> bool {
 
 /// A byte that every stage leaves as it is, but for case: ASCII, no escape, and no markup
 /// that `strip` removes.
+const fn plain_by_rule(b: u8, strip: Strip) -> bool {
+    let escape = matches!(b, b'&' | b'%');
+    let tag = b == b'<' && !matches!(strip, Strip::None);
+    let mark = matches!(b, b'*' | b'_' | b'~' | b'`' | b'\\') && matches!(strip, Strip::Markdown);
+    b.is_ascii() && !escape && !tag && !mark
+}
+
+/// [`plain_by_rule`] for every byte, one table per [`Strip`]: the scans ask it of every byte
+/// they read.
+static PLAIN: [[bool; 256]; 3] = {
+    let mut tables = [[false; 256]; 3];
+    let strips = [Strip::None, Strip::Html, Strip::Markdown];
+    let mut s = 0;
+    while s < 3 {
+        let mut b = 0;
+        while b < 256 {
+            tables[s][b] = plain_by_rule(b as u8, strips[s]);
+            b += 1;
+        }
+        s += 1;
+    }
+    tables
+};
+
+fn plain_table(strip: Strip) -> &'static [bool; 256] {
+    match strip {
+        Strip::None => &PLAIN[0],
+        Strip::Html => &PLAIN[1],
+        Strip::Markdown => &PLAIN[2],
+    }
+}
+
 fn is_plain(b: u8, strip: Strip) -> bool {
-    b.is_ascii()
-        && b != b'&'
-        && b != b'%'
-        && !(strip != Strip::None && b == b'<')
-        && !(strip == Strip::Markdown && matches!(b, b'*' | b'_' | b'~' | b'`' | b'\\'))
+    plain_table(strip)[usize::from(b)]
 }
 
 /// Where a chunk of plain bytes starting at `at` may end: the end of the text, or just after
 /// the last whitespace before the first byte that is not plain, if what follows it may start
 /// a chunk ([`is_cut`]). `at` itself if there is no such place.
 fn plain_chunk_end(bytes: &[u8], at: usize, end: usize, strip: Strip) -> usize {
-    let mut stop = at;
-    while stop < end && is_plain(bytes[stop], strip) {
-        stop += 1;
-    }
+    let table = plain_table(strip);
+    let stop = bytes[at..end]
+        .iter()
+        .position(|&b| !table[usize::from(b)])
+        .map_or(end, |i| at + i);
     if stop == end {
         return end;
     }
@@ -272,7 +301,7 @@ pub(crate) fn tag_at(text: &str, at: usize) -> Option<(usize, bool)> {
     if i == name_start || !bytes[name_start].is_ascii_alphabetic() {
         return None;
     }
-    let name = rest[name_start..i].to_ascii_lowercase();
+    let name = &rest[name_start..i];
     let mut quote: Option<u8> = None;
     while let Some(&b) = bytes.get(i) {
         match (quote, b) {
@@ -280,7 +309,8 @@ pub(crate) fn tag_at(text: &str, at: usize) -> Option<(usize, bool)> {
             (Some(_), _) => {}
             (None, b'"' | b'\'') => quote = Some(b),
             (None, b'>') => {
-                return Some((at + i + 1, INLINE_TAGS.contains(&name.as_str())));
+                let inline = INLINE_TAGS.iter().any(|t| t.eq_ignore_ascii_case(name));
+                return Some((at + i + 1, inline));
             }
             (None, b'<') => return None,
             _ => {}
@@ -553,6 +583,15 @@ pub(crate) struct Words {
 impl Words {
     /// Appends the words of `text[span]`, normalised (a separate piece of text: no word spans
     /// the join).
+    /// Room for the words of about `bytes` of text.
+    pub(crate) fn with_capacity(bytes: usize) -> Words {
+        Words {
+            stream: String::with_capacity(bytes),
+            // English averages about six bytes a word, space included.
+            tokens: Vec::with_capacity(bytes / 6),
+        }
+    }
+
     pub(crate) fn push_text(&mut self, text: &str, span: Span, strip: Strip) {
         for_each_word(text, span, strip, |word, source| {
             self.push_word(word, source)
