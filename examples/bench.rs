@@ -20,6 +20,7 @@
 //!   --profile S    build the corpus on one thread for S seconds and nothing else (for
 //!                  `perf record --call-graph dwarf`)
 //!   --profile-check S  the same for `check`
+//!   --threads N    threads for the two profiling runs (default 1)
 //!   --write DIR    write the corpus and the large paper into DIR as `.md` files and stop
 //!                  (to build them with the binary, or compare two builds' outputs)
 
@@ -704,17 +705,19 @@ fn main() {
         one.install(|| stages(&[big], &rules, &templates));
         return;
     }
+    let threads = arg("--threads", 1);
+    let profiled = pool(threads);
     let profile_check = arg("--profile-check", 0);
     if profile_check > 0 {
         let start = Instant::now();
         let mut runs = 0;
         while start.elapsed().as_secs() < profile_check as u64 {
-            one.install(|| check(&main.papers, &rules, &templates, &deny));
+            profiled.install(|| check(&main.papers, &rules, &templates, &deny));
             runs += 1;
         }
         let d = start.elapsed() / runs;
         println!(
-            "check, 1 thread: {:.1} MB/s over {runs} runs",
+            "check, {threads} thread(s): {:.1} MB/s over {runs} runs",
             mb_per_s(main.bytes, d)
         );
         return;
@@ -724,12 +727,12 @@ fn main() {
         let start = Instant::now();
         let mut runs = 0;
         while start.elapsed().as_secs() < profile as u64 {
-            one.install(|| build(&main.papers, &rules, &templates, None));
+            profiled.install(|| build(&main.papers, &rules, &templates, None));
             runs += 1;
         }
         let d = start.elapsed() / runs;
         println!(
-            "build, 1 thread: {:.1} MB/s over {runs} runs",
+            "build, {threads} thread(s): {:.1} MB/s over {runs} runs",
             mb_per_s(main.bytes, d)
         );
         return;

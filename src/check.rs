@@ -53,7 +53,7 @@ use crate::span::{LineIndex, Span};
 use crate::write::Output;
 use channel::Channels;
 use hash::{WordFilter, WordMap, WordSet, run_hash};
-use text::{NChar, Strip, Words, decoded};
+use text::{NChar, Reading, Strip, Words, decoded};
 
 /// How serious a finding is. Every finding fails `check` (exit 1); the level tells a reader
 /// (and SARIF consumers) what kind of problem it is.
@@ -680,11 +680,10 @@ fn scan_view<'a>(
     // Each published stretch on its own (in parallel in a large paper): its run hashes and
     // deny-list hits, and the withheld words and runs it publishes.
     let stretch = |pieces: &Vec<Span>| {
-        let words = words_of_pieces(text, pieces, Strip::None);
-        if let Some(known) = &known {
-            known.mark_published(&words);
-            known.mark_published_pieces(text, pieces, Strip::Markdown);
-        }
+        let words = match &known {
+            Some(known) => known.mark_published_pieces(text, pieces, Strip::Markdown),
+            None => words_of_pieces(text, pieces, Strip::None),
+        };
         let hits = deny_matches(text, pieces, &words, deny, terms);
         (run_hashes(&audience.name, &words, min_words), hits)
     };
@@ -945,6 +944,15 @@ impl<'w> Known<'w> {
         known
     }
 
+    /// What is known of `word`, if it is withheld.
+    fn facts(&self, word: &str) -> Option<&WordFacts> {
+        if self.filter.may_contain(word) {
+            self.words.get(word)
+        } else {
+            None
+        }
+    }
+
     /// Looks up one word of a text read in order, and the run of `min_words` words that
     /// ends with it, and calls `found` with each that is withheld: its source bytes, whether
     /// it is a run, its published mark and its pattern. A run is looked up only if each of
@@ -956,11 +964,18 @@ impl<'w> Known<'w> {
         window: &mut Window,
         mut found: impl FnMut(Span, bool, &AtomicBool, u32),
     ) {
-        let facts = if self.filter.may_contain(word) {
-            self.words.get(word)
-        } else {
-            None
-        };
+        self.step(self.facts(word), word, source, window, &mut found);
+    }
+
+    /// [`Known::look_up`] with the word's facts already looked up.
+    fn step(
+        &self,
+        facts: Option<&WordFacts>,
+        word: &str,
+        source: Span,
+        window: &mut Window,
+        found: &mut impl FnMut(Span, bool, &AtomicBool, u32),
+    ) {
         match facts {
             Some(facts) => {
                 found(source, false, &facts.published, facts.pattern);
@@ -979,38 +994,63 @@ impl<'w> Known<'w> {
         }
     }
 
-    fn publish(published: &AtomicBool) {
-        published.store(true, Ordering::Relaxed);
-    }
-
-    /// Marks the withheld words and runs that `words` (published text) holds.
-    fn mark_published(&self, words: &Words) {
-        let mut window = Window::default();
-        for i in 0..words.len() {
-            self.look_up(
-                words.word(i),
-                words.source(i, 1),
-                &mut window,
-                |_, _, p, _| {
-                    Known::publish(p);
-                },
-            );
-        }
-    }
-
-    /// Marks the withheld words and runs that some pieces of published text hold, read with
-    /// `strip`, as one stream of words.
-    fn mark_published_pieces(&self, text: &str, pieces: &[Span], strip: Strip) {
-        let mut window = Window::default();
+    /// Looks up every word of some pieces of `text` read both as they are and with `strip`
+    /// (each reading one stream of words, with its own runs), and calls `found` as
+    /// [`Known::look_up`] does, and `raw` with each word of the first reading. A word both
+    /// readings share is looked up once.
+    fn look_up_two_ways(
+        &self,
+        text: &str,
+        pieces: &[Span],
+        strip: Strip,
+        mut raw: impl FnMut(&str, Span),
+        mut found: impl FnMut(Span, bool, &AtomicBool, u32),
+    ) {
+        let mut raw_window = Window::default();
+        let mut stripped_window = Window::default();
         for piece in pieces {
-            text::for_each_word(text, *piece, strip, |word, source| {
-                self.look_up(word, source, &mut window, |_, _, p, _| Known::publish(p));
+            text::for_each_word_two_ways(text, *piece, strip, |reading, word, source| {
+                let facts = self.facts(word);
+                if reading != Reading::Stripped {
+                    raw(word, source);
+                    self.step(facts, word, source, &mut raw_window, &mut found);
+                }
+                if reading != Reading::Raw {
+                    self.step(facts, word, source, &mut stripped_window, &mut found);
+                }
             });
         }
     }
 
+    fn publish(published: &AtomicBool) {
+        published.store(true, Ordering::Relaxed);
+    }
+
+    /// Marks the withheld words and runs that some pieces of published text hold, read as
+    /// they are and with `strip` (each reading one stream of words), and returns the words
+    /// of the first reading.
+    fn mark_published_pieces(&self, text: &str, pieces: &[Span], strip: Strip) -> Words {
+        let bytes: usize = pieces.iter().map(|p| p.end.saturating_sub(p.start)).sum();
+        let mut words = Words::with_capacity(bytes);
+        self.look_up_two_ways(
+            text,
+            pieces,
+            strip,
+            |word, source| words.push_word(word, source),
+            |_, _, p, _| Known::publish(p),
+        );
+        words
+    }
+
+    /// Marks the withheld words and runs that `text` holds, read as it is and with `strip`.
     fn mark_published_text(&self, text: &str, strip: Strip) {
-        self.mark_published_pieces(text, &[Span::new(0, text.len())], strip);
+        self.look_up_two_ways(
+            text,
+            &[Span::new(0, text.len())],
+            strip,
+            |_, _| {},
+            |_, _, p, _| Known::publish(p),
+        );
     }
 
     fn mark_published_word(&self, word: &str) {
@@ -1023,19 +1063,25 @@ impl<'w> Known<'w> {
         published.load(Ordering::Relaxed)
     }
 
-    /// Looks up every word and every run of `min_words` words of `file` (normalised with
-    /// `strip`) among the leak patterns, and calls `hit` with each match: the pattern and the
+    /// Looks up every word and every run of `min_words` words of `file` (read as it is, and
+    /// with `strip` unless that is [`Strip::None`]) among the leak patterns, and calls `hit` with each match: the pattern and the
     /// bytes of `file` it matched. The same matches as searching the file's word stream for
     /// every pattern, since each is a whole word or a whole run.
     fn find_patterns(&self, file: &str, strip: Strip, mut hit: impl FnMut(usize, Span)) {
         let mut window = Window::default();
-        text::for_each_word(file, Span::new(0, file.len()), strip, |word, source| {
-            self.look_up(word, source, &mut window, |span, _, _, pattern| {
-                if pattern != NO_PATTERN {
-                    hit(pattern as usize, span);
-                }
+        let mut found = |span, _, _: &AtomicBool, pattern| {
+            if pattern != NO_PATTERN {
+                hit(pattern as usize, span);
+            }
+        };
+        let whole = Span::new(0, file.len());
+        if strip == Strip::None {
+            text::for_each_word(file, whole, strip, |word, source| {
+                self.look_up(word, source, &mut window, &mut found);
             });
-        });
+        } else {
+            self.look_up_two_ways(file, &[whole], strip, |_, _| {}, found);
+        }
     }
 
     /// The word or run a pattern stands for, normalised, and where it is withheld.
@@ -1151,13 +1197,15 @@ fn leaks(
     // numbers.
     for (k, text) in boilerplate.iter().enumerate() {
         let strip = if k == 0 { Strip::Markdown } else { Strip::Html };
-        for strip in [Strip::None, strip] {
-            known.mark_published_text(text, strip);
-        }
+        known.mark_published_text(text, strip);
     }
     // Front matter values as parsed (a folded value spans lines the stretches do not hold).
     for (_, value) in input.paper.front_matter.entries() {
-        known.mark_published_text(value, Strip::None);
+        let whole = Span::new(0, value.len());
+        let mut window = Window::default();
+        text::for_each_word(value, whole, Strip::None, |word, source| {
+            known.look_up(word, source, &mut window, |_, _, p, _| Known::publish(p));
+        });
     }
     for word in &public.label_words {
         known.mark_published_word(word);
@@ -1233,12 +1281,12 @@ fn leaks(
         (output.markdown.as_str(), "md", Strip::Markdown),
         (output.html.as_str(), "html", Strip::Html),
     ];
-    // Each file read both ways: four independent scans, run in parallel for a large paper
+    // Each file read both ways in one scan; the two files in parallel for a large paper
     // (hits are sorted below, so their order here does not matter).
     let scans: Vec<(usize, &str, Strip)> = files
         .iter()
         .enumerate()
-        .flat_map(|(o, (file, _, stripped))| [(o, *file, Strip::None), (o, *file, *stripped)])
+        .map(|(o, (file, _, stripped))| (o, *file, *stripped))
         .collect();
     let known = &known;
     let scan = |&(o, file, strip): &(usize, &str, Strip)| {

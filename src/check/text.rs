@@ -220,14 +220,16 @@ struct Scratch {
 }
 
 thread_local! {
-    static SCRATCH: std::cell::Cell<Option<Scratch>> = const { std::cell::Cell::new(None) };
+    static SCRATCH: std::cell::RefCell<Vec<Scratch>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// Runs `f` with this thread's scratch buffers (fresh ones if a caller up the stack holds
-/// them), emptied, and keeps them for the next call unless one grew large.
+/// Runs `f` with scratch buffers from this thread's pool (a call inside `f` gets others),
+/// emptied, and gives them back for the next call unless they grew large.
 fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
     const KEEP_BYTES: usize = 1 << 18;
-    let mut scratch = SCRATCH.with(|cell| cell.take()).unwrap_or_default();
+    let mut scratch = SCRATCH
+        .with(|pool| pool.borrow_mut().pop())
+        .unwrap_or_default();
     scratch.stages.raw.clear();
     scratch.word.clear();
     let result = f(&mut scratch);
@@ -237,7 +239,7 @@ fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
         .map(|v| v.capacity())
         .sum::<usize>();
     if scratch.word.capacity() + chars * size_of::<NChar>() <= KEEP_BYTES {
-        SCRATCH.with(|cell| cell.set(Some(scratch)));
+        SCRATCH.with(|pool| pool.borrow_mut().push(scratch));
     }
     result
 }
@@ -466,6 +468,120 @@ pub(crate) fn for_each_word(
     })
 }
 
+/// Which reading of a text a word comes from (see [`for_each_word_two_ways`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Reading {
+    /// Read as it is ([`Strip::None`]).
+    Raw,
+    /// Read with the markup stripped.
+    Stripped,
+    /// The same word at the same place in both readings.
+    Both,
+}
+
+/// Whether the raw reading may be cut just after the ASCII byte `b`, before a plain byte,
+/// and give the same words and characters as reading on: `b` is no part of a word or of an
+/// escape (`&…;`, `%XX`, or one that decoding twice finds, which a `;` can end), and a plain
+/// byte combines with nothing before it.
+fn raw_cut_after(b: u8) -> bool {
+    b.is_ascii() && !b.is_ascii_alphanumeric() && !matches!(b, b'&' | b'#' | b';' | b'%')
+}
+
+/// Calls `found` with each word of `text[span]` read as it is and read with `strip` (not
+/// [`Strip::None`]), each reading's words in order: the same words as [`for_each_word`] gives
+/// for each reading, read in one pass. Plain stretches that both readings read alike (most of
+/// any text) are read once and their words given once, as [`Reading::Both`].
+pub(crate) fn for_each_word_two_ways(
+    text: &str,
+    span: Span,
+    strip: Strip,
+    mut found: impl FnMut(Reading, &str, Span),
+) {
+    debug_assert!(strip != Strip::None);
+    with_scratch(|stripped| {
+        with_scratch(|raw| words_two_ways(text, span, strip, stripped, raw, &mut found))
+    })
+}
+
+/// The stripped reading drives: where it reads a chunk of plain bytes that the raw reading
+/// may also start at (see [`raw_cut_after`]), the raw reading first catches up on the bytes
+/// before it, as a piece of its own, and the chunk's words go to both. A plain chunk always
+/// ends just after whitespace, before a plain byte or the end, where the raw reading may
+/// start again.
+fn words_two_ways(
+    text: &str,
+    span: Span,
+    strip: Strip,
+    stripped: &mut Scratch,
+    raw: &mut Scratch,
+    found: &mut impl FnMut(Reading, &str, Span),
+) {
+    let bytes = text.as_bytes();
+    let end = span.end.min(text.len());
+    let Scratch { stages, word } = stripped;
+    let mut at = span.start;
+    // The raw reading has read the bytes before this.
+    let mut raw_from = span.start;
+    let mut catch_up = |from: usize, to: usize, found: &mut dyn FnMut(Reading, &str, Span)| {
+        words_with(
+            text,
+            Span::new(from, to),
+            Strip::None,
+            &mut raw.stages,
+            &mut raw.word,
+            |w: &str, s: Span| found(Reading::Raw, w, s),
+        );
+    };
+    while at < end {
+        let may_start = stages
+            .raw
+            .last()
+            .is_none_or(|last| is_cut(last.c, char::from(bytes[at])));
+        if may_start && is_plain(bytes[at], strip) {
+            let stop = plain_chunk_end(bytes, at, end, strip);
+            if stop > at {
+                stages.flush(true, &mut |chunk| {
+                    words_in_chars(chunk, word, &mut |w: &str, s: Span| {
+                        found(Reading::Stripped, w, s)
+                    })
+                });
+                let shared = at == raw_from || raw_cut_after(bytes[at - 1]);
+                let reading = if shared {
+                    catch_up(raw_from, at, found);
+                    raw_from = stop;
+                    Reading::Both
+                } else {
+                    Reading::Stripped
+                };
+                words_in_plain(text, at, stop, word, &mut |w: &str, s: Span| {
+                    found(reading, w, s)
+                });
+                at = stop;
+                continue;
+            }
+        }
+        at = raw_step(text, at, end, strip, |n| {
+            if stages.raw.len() >= CHUNK_CHARS
+                && let Some(last) = stages.raw.last()
+                && is_cut(last.c, n.c)
+            {
+                stages.flush(true, &mut |chunk| {
+                    words_in_chars(chunk, word, &mut |w: &str, s: Span| {
+                        found(Reading::Stripped, w, s)
+                    })
+                });
+            }
+            stages.raw.push(n);
+        });
+    }
+    stages.flush(true, &mut |chunk| {
+        words_in_chars(chunk, word, &mut |w: &str, s: Span| {
+            found(Reading::Stripped, w, s)
+        })
+    });
+    catch_up(raw_from, end, found);
+}
+
 fn words_with(
     text: &str,
     span: Span,
@@ -598,7 +714,7 @@ impl Words {
         });
     }
 
-    fn push_word(&mut self, word: &str, source: Span) {
+    pub(crate) fn push_word(&mut self, word: &str, source: Span) {
         if !self.stream.is_empty() {
             self.stream.push(' ');
         }
@@ -646,6 +762,79 @@ impl Words {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// Each reading's words from one two-way pass, and from a pass of its own.
+    fn both_ways(text: &str, strip: Strip) -> [(Vec<(String, Span)>, Vec<(String, Span)>); 2] {
+        let span = Span::new(0, text.len());
+        let (mut raw, mut stripped) = (Vec::new(), Vec::new());
+        for_each_word_two_ways(text, span, strip, |reading, w, s| {
+            if reading != Reading::Stripped {
+                raw.push((w.to_string(), s));
+            }
+            if reading != Reading::Raw {
+                stripped.push((w.to_string(), s));
+            }
+        });
+        let alone = |strip| {
+            let mut out = Vec::new();
+            for_each_word(text, span, strip, |w, s| out.push((w.to_string(), s)));
+            out
+        };
+        [(raw, alone(Strip::None)), (stripped, alone(strip))]
+    }
+
+    fn assert_two_ways_read_alike(text: &str) {
+        for strip in [Strip::Html, Strip::Markdown] {
+            let [raw, stripped] = both_ways(text, strip);
+            assert_eq!(raw.0, raw.1, "raw reading of {text:?} ({strip:?})");
+            assert_eq!(stripped.0, stripped.1, "{strip:?} reading of {text:?}");
+        }
+    }
+
+    #[test]
+    fn two_way_pass_reads_each_way_as_a_pass_of_its_own() {
+        for text in [
+            "",
+            "plain words only\n",
+            "<p>Kes<b>trel</b> and &amp;#75;estrel</p>\n<p>next para</p>",
+            "<a href=\"kestrel\" title='x > y'>link</a> <!-- a comment\nover lines --> after",
+            "x&amp;#107;y %254B;z &percnt;4B <p>&#107; (kestrel) [k]</p>",
+            "Kes**trel** _under_ `code` \\*not* ~~gone~~ <span>in</span>line",
+            "caf\u{301} e\u{301}t\u{e9} \u{fb01}le \u{ff4b}estrel kes\u{200b}trel >\u{301}",
+            "<div>\n\nblock</div>word<br>word<img alt=\"alt text\">tail",
+        ] {
+            assert_two_ways_read_alike(text);
+        }
+        let mut long = String::new();
+        for i in 0..400 {
+            long.push_str(&format!("<p>w{i} &amp; *x{i}* %41</p> plain text here "));
+        }
+        assert_two_ways_read_alike(&long);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400)
+        ))]
+        #[test]
+        fn two_way_pass_matches_on_any_text(parts in proptest::collection::vec(
+            prop::sample::select(vec![
+                "a", "Kes", "trel", "B", " ", "  ", "\n", "\t", "&", "amp;", "#", "107", "x6B",
+                ";", "%", "4B", "25", "<", ">", "b>", "</b>", "<p>", "</p>", "<!--", "-->",
+                "*", "**", "_", "`", "\\", "~", "\u{e9}", "\u{301}", "\u{200b}", "\u{fb01}",
+                "\u{ff4b}", "\"", "'", "=", "(", ")", ".", "-", "<a href=\"", "\">", "9",
+            ]),
+            0..80,
+        )) {
+            let text: String = parts.concat();
+            for strip in [Strip::Html, Strip::Markdown] {
+                let [raw, stripped] = both_ways(&text, strip);
+                prop_assert_eq!(&raw.0, &raw.1, "raw reading ({:?})", strip);
+                prop_assert_eq!(&stripped.0, &stripped.1, "{:?} reading", strip);
+            }
+        }
+    }
 
     fn words(text: &str, strip: Strip) -> Words {
         let mut words = Words::default();
