@@ -764,8 +764,10 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    type Read = Vec<(String, Span)>;
+
     /// Each reading's words from one two-way pass, and from a pass of its own.
-    fn both_ways(text: &str, strip: Strip) -> [(Vec<(String, Span)>, Vec<(String, Span)>); 2] {
+    fn both_ways(text: &str, strip: Strip) -> [(Read, Read); 2] {
         let span = Span::new(0, text.len());
         let (mut raw, mut stripped) = (Vec::new(), Vec::new());
         for_each_word_two_ways(text, span, strip, |reading, w, s| {
