@@ -113,7 +113,7 @@ impl Proof {
 /// The marker text for a withheld redaction, as the contract defines it: its codes, then
 /// those nested in it, in tag order, each once, as the audience labels them, joined by ` & `.
 pub fn marker_text(paper: &Paper, index: usize, audience: &Audience) -> String {
-    let mut labels: Vec<String> = Vec::new();
+    let mut labels: Vec<&str> = Vec::new();
     for code in marker_codes(paper, index) {
         let label = audience.label(code);
         if !labels.contains(&label) {

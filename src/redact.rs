@@ -87,7 +87,7 @@ pub fn marker_label(paper: &Paper, index: usize, audience: &Audience) -> String 
             codes.push(code);
         }
     }
-    let mut labels: Vec<String> = Vec::new();
+    let mut labels: Vec<&str> = Vec::new();
     for code in codes {
         let label = audience.label(code);
         if !labels.contains(&label) {
@@ -131,7 +131,7 @@ pub fn copy_for<'a>(paper: &'a Paper, text: &'a str, audience: &'a Audience) -> 
     let passage = |k: usize, tag: Span| {
         let r = &paper.redactions[k];
         let codes: Vec<&str> = r.codes.iter().map(ExemptionCode::as_str).collect();
-        let mut labels: Vec<String> = Vec::new();
+        let mut labels: Vec<&str> = Vec::new();
         for code in &r.codes {
             let label = audience.label(code);
             if !labels.contains(&label) {

@@ -89,11 +89,9 @@ impl Audience {
         self.withholds.is_empty() && self.marking == Marking::Source
     }
 
-    pub fn label(&self, code: &ExemptionCode) -> String {
-        self.labels
-            .get(code)
-            .cloned()
-            .unwrap_or_else(|| code.to_string())
+    /// What this audience's markers call `code`: its own label, or the code itself.
+    pub fn label<'a>(&'a self, code: &'a ExemptionCode) -> &'a str {
+        self.labels.get(code).map_or(code.as_str(), String::as_str)
     }
 }
 

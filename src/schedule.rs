@@ -98,7 +98,7 @@ pub fn schedule_for(
     }
     let mut passages: BTreeMap<String, usize> = BTreeMap::new();
     for k in maximal_withheld(paper, audience) {
-        let mut labels: Vec<String> = Vec::new();
+        let mut labels: Vec<&str> = Vec::new();
         for code in marker_codes(paper, k) {
             if !audience.withholds.contains(code) {
                 continue;
@@ -109,7 +109,7 @@ pub fn schedule_for(
             }
         }
         for label in labels {
-            *passages.entry(label).or_default() += 1;
+            *passages.entry(label.to_string()).or_default() += 1;
         }
     }
     let mut rows: Vec<(usize, ScheduleRow)> = passages
