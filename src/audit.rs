@@ -247,37 +247,45 @@ impl<'a> Redactions<'a> {
     /// Redaction `k`'s codes as recorded, and the qualified ones with no public interest test
     /// summary.
     fn codes(&self, k: usize) -> (Vec<CodeRecord<'a>>, Vec<&'a str>) {
-        let AuditInput { paper, rules, .. } = *self.input;
-        let r = &paper.redactions[k];
-        let mut codes = Vec::with_capacity(r.codes.len());
-        let mut missing_pit = Vec::new();
-        for code in &r.codes {
-            let Some(e) = rules.exemption(code.as_str()) else {
-                continue;
-            };
-            let (pit, source) = match e.test {
-                Test::Absolute => (None, None),
-                Test::Qualified => match (&r.pit, &e.pit) {
-                    (Some(p), _) => (Some(p.as_str()), Some("attribute")),
-                    (None, Some(p)) => (Some(p.as_str()), Some("rules")),
-                    (None, None) => {
-                        missing_pit.push(code.as_str());
-                        (None, None)
-                    }
-                },
-            };
-            codes.push(CodeRecord {
-                code: code.as_str(),
-                section: &e.section,
-                title: &e.title,
-                test: e.test,
-                pit,
-                pit_source: source,
-            });
-        }
-        (codes, missing_pit)
+        codes_of(self.input, k)
     }
+}
 
+/// Redaction `k`'s codes as recorded, and the qualified ones with no public interest test
+/// summary.
+fn codes_of<'a>(input: &AuditInput<'a>, k: usize) -> (Vec<CodeRecord<'a>>, Vec<&'a str>) {
+    let AuditInput { paper, rules, .. } = *input;
+    let r = &paper.redactions[k];
+    let mut codes = Vec::with_capacity(r.codes.len());
+    let mut missing_pit = Vec::new();
+    for code in &r.codes {
+        let Some(e) = rules.exemption(code.as_str()) else {
+            continue;
+        };
+        let (pit, source) = match e.test {
+            Test::Absolute => (None, None),
+            Test::Qualified => match (&r.pit, &e.pit) {
+                (Some(p), _) => (Some(p.as_str()), Some("attribute")),
+                (None, Some(p)) => (Some(p.as_str()), Some("rules")),
+                (None, None) => {
+                    missing_pit.push(code.as_str());
+                    (None, None)
+                }
+            },
+        };
+        codes.push(CodeRecord {
+            code: code.as_str(),
+            section: &e.section,
+            title: &e.title,
+            test: e.test,
+            pit,
+            pit_source: source,
+        });
+    }
+    (codes, missing_pit)
+}
+
+impl<'a> Redactions<'a> {
     /// Redaction `k`'s record.
     pub fn get(&self, k: usize) -> RedactionRecord<'a> {
         let AuditInput { text, paper, .. } = *self.input;
@@ -402,18 +410,7 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
                 .collect()
         })
         .collect();
-    let mut prover = Prover::new(paper, text);
-    let proofs: Vec<Proof> = input
-        .copies
-        .iter()
-        .map(|c| prover.prove(c.audience, c.schedule.as_ref(), &c.markdown))
-        .collect();
-    let findings: Vec<String> = proofs
-        .iter()
-        .flat_map(|p| p.findings.iter())
-        .map(|f| format!("{}: error: audit: {f}", path.display()))
-        .collect();
-
+    let (proofs, findings) = prove_copies(input);
     let redactions = Redactions {
         input,
         columns,
@@ -421,21 +418,7 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
         within,
         markers,
     };
-    let mut warnings = Vec::new();
-    for (k, r) in paper.redactions.iter().enumerate() {
-        let (_, missing_pit) = redactions.codes(k);
-        if !missing_pit.is_empty() && redactions.within.iter().any(|w| w[k].is_some()) {
-            // By number, not id: the id may itself be withheld, and this goes to stderr.
-            warnings.push(format!(
-                "{}:{}: warning: redaction {} is withheld under qualified exemption{} {} with no public interest test summary (give it pit=\"...\", or the code a default `pit` in the rules)",
-                path.display(),
-                redactions.at(r.span.start),
-                r.number,
-                if missing_pit.len() == 1 { "" } else { "s" },
-                missing_pit.join(", ")
-            ));
-        }
-    }
+    let warnings = missing_pit_warnings(input, &redactions.within, |offset| redactions.at(offset));
     let (counter, within) = (&redactions.counter, &redactions.within);
 
     let comments = paper
@@ -599,6 +582,73 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
         findings,
         warnings,
     }
+}
+
+/// What the audit decides about a paper, without its record: what `check` needs, as it
+/// writes no audit.
+pub struct Verdict {
+    /// The proof's findings, one line each: the paper's copies must not be written.
+    pub findings: Vec<String>,
+    pub warnings: Vec<String>,
+}
+
+/// The proof and the warnings of [`prepare`], and nothing else.
+pub fn verify(input: &AuditInput) -> Verdict {
+    let within: Vec<Vec<Option<usize>>> = input
+        .copies
+        .iter()
+        .map(|c| withheld_within(input.paper, c.audience))
+        .collect();
+    let (_, findings) = prove_copies(input);
+    let columns = std::cell::OnceCell::new();
+    let warnings = missing_pit_warnings(input, &within, |offset| {
+        let (line, col) = columns
+            .get_or_init(|| Columns::new(input.text))
+            .line_col(offset);
+        format!("{line}:{col}")
+    });
+    Verdict { findings, warnings }
+}
+
+/// Each copy's proof, and its findings as lines for stderr.
+fn prove_copies(input: &AuditInput) -> (Vec<Proof>, Vec<String>) {
+    let mut prover = Prover::new(input.paper, input.text);
+    let proofs: Vec<Proof> = input
+        .copies
+        .iter()
+        .map(|c| prover.prove(c.audience, c.schedule.as_ref(), &c.markdown))
+        .collect();
+    let findings = proofs
+        .iter()
+        .flat_map(|p| p.findings.iter())
+        .map(|f| format!("{}: error: audit: {f}", input.path.display()))
+        .collect();
+    (proofs, findings)
+}
+
+/// A warning for each redaction withheld (for some audience, per `within`) under a qualified
+/// exemption that has no public interest test summary; `at` gives an offset's `line:col`.
+fn missing_pit_warnings(
+    input: &AuditInput,
+    within: &[Vec<Option<usize>>],
+    at: impl Fn(usize) -> String,
+) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for (k, r) in input.paper.redactions.iter().enumerate() {
+        let (_, missing_pit) = codes_of(input, k);
+        if !missing_pit.is_empty() && within.iter().any(|w| w[k].is_some()) {
+            // By number, not id: the id may itself be withheld, and this goes to stderr.
+            warnings.push(format!(
+                "{}:{}: warning: redaction {} is withheld under qualified exemption{} {} with no public interest test summary (give it pit=\"...\", or the code a default `pit` in the rules)",
+                input.path.display(),
+                at(r.span.start),
+                r.number,
+                if missing_pit.len() == 1 { "" } else { "s" },
+                missing_pit.join(", ")
+            ));
+        }
+    }
+    warnings
 }
 
 /// The marking a copy carries.

@@ -334,7 +334,7 @@ impl<'a> PublicAudience<'a> {
             .exemptions
             .iter()
             .flat_map(|code| {
-                text::words_of(&audience.label(&code.code))
+                text::words_of(audience.label(&code.code))
                     .split(' ')
                     .map(str::to_string)
                     .collect::<Vec<_>>()

@@ -5,7 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::audit::{AuditInput, CopyOutput, prepare};
+use crate::audit::{AuditInput, CopyOutput, Verdict, prepare, verify};
 use crate::error::Error;
 use crate::model::Paper;
 use crate::parse::parse_paper;
@@ -148,24 +148,25 @@ pub fn build_paper_into(
         release,
         copies: &copies,
     };
-    let audit = prepare(&input);
-    if audit.findings.is_empty() {
-        emit(
-            sink,
-            path,
-            Path::new(AUDIT_FOLDER).join(format!("{name}.json")),
-            &mut |w| audit.write_json(w),
-        )?;
-        emit(
-            sink,
-            path,
-            Path::new(AUDIT_FOLDER).join(format!("{name}.html")),
-            &mut |w| audit.write_html(w),
-        )?;
-    }
+    let json = Path::new(AUDIT_FOLDER).join(format!("{name}.json"));
+    let html = Path::new(AUDIT_FOLDER).join(format!("{name}.html"));
+    // Without an audit to write, only the proof's verdict is needed, not the record.
+    let Verdict { findings, warnings } = if sink.wants(&json) || sink.wants(&html) {
+        let audit = prepare(&input);
+        if audit.findings.is_empty() {
+            emit(sink, path, json, &mut |w| audit.write_json(w))?;
+            emit(sink, path, html, &mut |w| audit.write_html(w))?;
+        }
+        Verdict {
+            findings: audit.findings,
+            warnings: audit.warnings,
+        }
+    } else {
+        verify(&input)
+    };
     Ok(Streamed {
-        findings: audit.findings,
-        warnings: audit.warnings,
+        findings,
+        warnings,
         paper,
     })
 }

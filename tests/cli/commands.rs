@@ -3,7 +3,7 @@
 
 use std::fs;
 
-use super::{project_root, redact, tree};
+use super::{project_root, redact, redact_in, tree};
 
 #[test]
 fn check_on_the_fixtures_is_clean() {
@@ -262,4 +262,30 @@ fn build_pdf_writes_a_pdf_per_audience() {
         .unwrap();
         assert!(pdf.starts_with(b"%PDF-"), "{audience}");
     }
+}
+
+#[test]
+fn check_warns_as_build_does_of_a_qualified_exemption_without_pit() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("nopit.md"),
+        "---\ntitle: T\nclassification: OFFICIAL-SENSITIVE\n---\n\nIntro.\n\n\
+         A [tasking of the unit]{.S31 reason='tactics'} follows.\n",
+    )
+    .unwrap();
+    let warnings = |args: &[&str]| {
+        let assert = redact_in(dir.path()).args(args).assert().success();
+        String::from_utf8_lossy(&assert.get_output().stderr)
+            .lines()
+            .filter(|l| l.contains("warning:"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let built = warnings(&["build", "nopit.md", "--out", "out"]);
+    assert_eq!(built.len(), 1, "{built:?}");
+    assert!(
+        built[0].starts_with("nopit.md:8:3: warning: redaction 1 is withheld under qualified exemption S31 with no public interest test summary"),
+        "{built:?}"
+    );
+    assert_eq!(warnings(&["check", "nopit.md"]), built);
 }
