@@ -7,7 +7,9 @@
 //! on all cores, each as a ratio of the raw figure; the cost per byte at several corpus sizes
 //! and on the large paper; and the peak memory of each phase (VmHWM from /proc/self/status,
 //! reset before each phase where Linux allows it; the corpus itself is held in memory
-//! throughout, so it is in every figure). Each row is the fastest of several runs. `check`
+//! throughout, so it is in every figure). The phases run in rounds, each phase once a round,
+//! and each row is that phase's fastest round, so a slow spell on a shared machine falls on
+//! every phase alike. `check`
 //! runs as `redact check` does, in memory: every paper built in parallel, then the scans
 //! across the set; its time is also given as a ratio to `build`'s.
 //!
@@ -21,6 +23,8 @@
 //!                  `perf record --call-graph dwarf`)
 //!   --profile-check S  the same for `check`
 //!   --threads N    threads for the two profiling runs (default 1)
+//!   --rounds R     rounds of the main table (default 5): each runs every phase once, and
+//!                  each phase's figure is its fastest round
 //!   --write DIR    write the corpus and the large paper into DIR as `.md` files and stop
 //!                  (to build them with the binary, or compare two builds' outputs)
 
@@ -739,40 +743,76 @@ fn main() {
     }
 
     let resettable = reset_peak();
-    let mut rows: Vec<(String, usize, Duration, String)> = Vec::new();
-    let mut phase = |name: &str, threads: usize, f: &mut dyn FnMut()| {
-        reset_peak();
-        let d = best(3, Duration::from_secs(2), f);
-        rows.push((name.to_string(), threads, d, peak()));
-        d
-    };
     let papers = &main.papers;
-    let raw1 = phase("raw pulldown-cmark parse + render", 1, &mut || {
-        one.install(|| raw(papers))
-    });
-    phase("raw pulldown-cmark parse + render", cores, &mut || {
-        all.install(|| raw(papers))
-    });
-    let build1 = phase("build, in memory", 1, &mut || {
-        one.install(|| build(papers, &rules, &templates, None))
-    });
-    let buildn = phase("build, in memory", cores, &mut || {
-        all.install(|| build(papers, &rules, &templates, None))
-    });
     let dir = tempfile::tempdir().expect("tempdir");
     let writer = Writer::new(dir.path()).expect("writer");
-    phase("build, to disk", 1, &mut || {
-        one.install(|| build(papers, &rules, &templates, Some(&writer)))
-    });
-    phase("build, to disk", cores, &mut || {
-        all.install(|| build(papers, &rules, &templates, Some(&writer)))
-    });
-    let check1 = phase("check, in memory", 1, &mut || {
-        one.install(|| check(papers, &rules, &templates, &deny))
-    });
-    let checkn = phase("check, in memory", cores, &mut || {
-        all.install(|| check(papers, &rules, &templates, &deny))
-    });
+    type Phase<'a> = (&'static str, usize, Box<dyn FnMut() + 'a>);
+    let mut phases: Vec<Phase> = vec![
+        (
+            "raw pulldown-cmark parse + render",
+            1,
+            Box::new(|| one.install(|| raw(papers))),
+        ),
+        (
+            "raw pulldown-cmark parse + render",
+            cores,
+            Box::new(|| all.install(|| raw(papers))),
+        ),
+        (
+            "build, in memory",
+            1,
+            Box::new(|| one.install(|| build(papers, &rules, &templates, None))),
+        ),
+        (
+            "build, in memory",
+            cores,
+            Box::new(|| all.install(|| build(papers, &rules, &templates, None))),
+        ),
+        (
+            "build, to disk",
+            1,
+            Box::new(|| one.install(|| build(papers, &rules, &templates, Some(&writer)))),
+        ),
+        (
+            "build, to disk",
+            cores,
+            Box::new(|| all.install(|| build(papers, &rules, &templates, Some(&writer)))),
+        ),
+        (
+            "check, in memory",
+            1,
+            Box::new(|| one.install(|| check(papers, &rules, &templates, &deny))),
+        ),
+        (
+            "check, in memory",
+            cores,
+            Box::new(|| all.install(|| check(papers, &rules, &templates, &deny))),
+        ),
+    ];
+    // Rounds, each running every phase in turn, and each phase's fastest time over them: a
+    // slow spell on a shared machine then slows every phase alike, not the one it fell on,
+    // and the ratios stay fair.
+    let mut times = vec![Duration::MAX; phases.len()];
+    let mut peaks = vec![String::new(); phases.len()];
+    for round in 0..arg("--rounds", 5).max(1) {
+        for (k, (_, _, f)) in phases.iter_mut().enumerate() {
+            reset_peak();
+            times[k] = times[k].min(best(1, Duration::from_millis(300), f));
+            // The first round's: later ones start with what the heap kept from `check`.
+            if round == 0 {
+                peaks[k] = peak();
+            }
+        }
+    }
+    let rows: Vec<(String, usize, Duration, String)> = phases
+        .iter()
+        .zip(times.iter().zip(&peaks))
+        .map(|((name, threads, _), (d, peak))| {
+            (name.to_string(), *threads, *d, format!("{peak:.0}"))
+        })
+        .collect();
+    drop(phases);
+    let (raw1, build1, buildn, check1, checkn) = (times[0], times[2], times[3], times[6], times[7]);
 
     println!(
         "\n| run | threads | MB/s | ratio to raw, 1 thread | ratio to raw, same threads | peak memory (MB){} |",
