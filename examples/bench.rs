@@ -807,9 +807,7 @@ fn main() {
     let rows: Vec<(String, usize, Duration, String)> = phases
         .iter()
         .zip(times.iter().zip(&peaks))
-        .map(|((name, threads, _), (d, peak))| {
-            (name.to_string(), *threads, *d, format!("{peak:.0}"))
-        })
+        .map(|((name, threads, _), (d, peak))| (name.to_string(), *threads, *d, peak.clone()))
         .collect();
     drop(phases);
     let (raw1, build1, buildn, check1, checkn) = (times[0], times[2], times[3], times[6], times[7]);
