@@ -11,8 +11,9 @@
 //!   matter, and the template, markers and schedule as rendered around a neutral probe body),
 //!   and every run of `min_words` words of it, is searched in every byte of the rendered
 //!   Markdown and HTML, after undoing case, HTML entities, percent-encoding, NFKC forms,
-//!   zero-width characters and inline markup. One aho-corasick automaton per paper and
-//!   audience. Copies are built leak-free, so a hit proves a bug or tampering; a hit in a
+//!   zero-width characters and inline markup. Each word of a copy (and each run of words
+//!   ending at it) is looked up in a table of the passages' words and runs; a copy is read as
+//!   it is and with its markup stripped in one pass. Copies are built leak-free, so a hit proves a bug or tampering; a hit in a
 //!   link target, image alt or source, heading id, footnote or reference definition, HTML
 //!   comment, attribute, front matter or page head is reported as a hidden channel, named.
 //! - **Deny-list** (`deny/<id>`): a term or regex of `rules/deny.yaml` in text the copy

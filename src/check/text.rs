@@ -1,7 +1,8 @@
 //! Text as the leak scans compare it. Any text (a paper's source, a rendered copy) becomes a
 //! list of normalised characters, each remembering the byte span it came from, and then a
-//! stream of words joined by single spaces, so one aho-corasick automaton can look for words
-//! and runs of words and every hit can be traced back to `line:col` in what was scanned.
+//! stream of words, so words and runs of words can be looked up (or a deny-list's terms
+//! searched for in the words joined by single spaces) and every hit traced back to `line:col`
+//! in what was scanned.
 //!
 //! Normalising undoes what could hide a word from a byte comparison: HTML character
 //! references (`&#107;estrel`), percent-encoding (`%4Bestrel`), compatibility forms (`ｋｅｓｔｒｅｌ`,
