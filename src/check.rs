@@ -54,7 +54,7 @@ use crate::span::{LineIndex, Span};
 use crate::write::Output;
 use channel::Channels;
 use hash::{WordFilter, WordMap, WordSet, run_hash};
-use text::{NChar, Reading, Strip, Words, decoded};
+use text::{Reading, Strip, Words};
 
 /// How serious a finding is. Every finding fails `check` (exit 1); the level tells a reader
 /// (and SARIF consumers) what kind of problem it is.
@@ -1758,15 +1758,11 @@ fn deny_matches(
             }
             continue;
         }
-        let chars: Vec<NChar> = decoded(text, *piece);
-        let (string, offsets) = joined(&chars);
-        for (r, m) in regex_matches(deny, &string) {
-            let first = offsets.partition_point(|&o| o < m.start());
-            let last = offsets.partition_point(|&o| o < m.end()) - 1;
-            let span = Span::new(chars[first].start, chars[last].end);
+        let decoded = text::decoded_string(text, *piece);
+        for (r, m) in regex_matches(deny, &decoded.string) {
             out.push(DenyHit {
                 rule: r,
-                span,
+                span: decoded.source(m.range()),
                 key: text::words_of(m.as_str()),
             });
         }
@@ -1792,17 +1788,6 @@ fn regex_matches<'t>(
                 .filter(|m| !m.is_empty())
                 .map(move |m| (r, m))
         })
-}
-
-/// Normalised characters as one string, with the byte offset of each.
-fn joined(chars: &[NChar]) -> (String, Vec<usize>) {
-    let mut s = String::with_capacity(chars.len());
-    let mut offsets = Vec::with_capacity(chars.len());
-    for n in chars {
-        offsets.push(s.len());
-        s.push(n.c);
-    }
-    (s, offsets)
 }
 
 type Terms = Option<(AhoCorasick, Vec<usize>)>;
@@ -2001,6 +1986,25 @@ mod tests {
         assert_eq!(findings.len(), 1, "{findings:#?}");
         let l = &findings[0].location;
         assert_eq!((l.line, l.column, l.end_column), (5, 6, 13));
+    }
+
+    #[test]
+    fn deny_regex_reads_encoded_text_decoded() {
+        // An entity for the space, fullwidth digits, and a dash that is not ASCII: the regex
+        // reads the decoded text and the finding spans the source bytes.
+        let paper =
+            format!("{HEAD}Call PC&#32;4021 \u{2014} or PC \u{ff14}\u{ff10}\u{ff12}\u{ff11}.\n");
+        let deny_text = "deny:\n  - id: collar\n    regex: '\\bPC ?[0-9]{3,6}\\b'\n";
+        let deny = DenyList::parse(Path::new("deny.yaml"), deny_text).expect("deny");
+        let findings = run(&[("a.md", &paper)], &deny);
+        let places: Vec<(usize, usize, usize)> = findings
+            .iter()
+            .map(|f| {
+                let l = &f.location;
+                (l.line, l.column, l.end_column)
+            })
+            .collect();
+        assert_eq!(places, vec![(5, 6, 17), (5, 23, 30)], "{findings:#?}");
     }
 
     #[test]
