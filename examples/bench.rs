@@ -538,6 +538,9 @@ fn check(papers: &[String], rules: &Rules, templates: &Templates, deny: &DenyLis
         findings.len(),
         findings.first()
     );
+    // As `redact check` does: every paper's copies go in parallel, as they came.
+    drop(inputs);
+    built.into_par_iter().for_each(drop);
 }
 
 fn pool(threads: usize) -> rayon::ThreadPool {

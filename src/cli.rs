@@ -677,6 +677,10 @@ fn check(common: &Common, format: Format, released: Option<&Path>) -> Exit {
             elapsed(started)
         );
     }
+    // Every paper's text, model and copies were held for the scans across papers: let them
+    // go in parallel, as they were made.
+    drop(inputs);
+    checked.into_par_iter().for_each(drop);
     worst
 }
 
