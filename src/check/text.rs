@@ -58,29 +58,14 @@ pub(crate) fn decoded(text: &str, span: Span) -> Vec<NChar> {
 pub(crate) fn decoded_string(text: &str, span: Span) -> DecodedString {
     let mut out = DecodedString::default();
     with_scratch(|scratch| {
-        let stages = &mut scratch.stages;
-        let bytes = text.as_bytes();
-        let end = span.end.min(text.len());
-        let mut at = span.start;
-        while at < end {
-            let may_start = stages
-                .raw
-                .last()
-                .is_none_or(|last| is_cut(last.c, char::from(bytes[at])));
-            if may_start && is_plain(bytes[at], Strip::None) {
-                let stop = plain_chunk_end(bytes, at, end, Strip::None);
-                if stop > at {
-                    stages.flush(false, &mut |chunk| out.push_chars(chunk));
-                    out.push_plain(text, at, stop);
-                    at = stop;
-                    continue;
-                }
-            }
-            at = raw_step(text, at, end, Strip::None, |n| {
-                stages.push(n, false, &mut |chunk| out.push_chars(chunk))
-            });
-        }
-        stages.flush(false, &mut |chunk| out.push_chars(chunk));
+        read(
+            text,
+            span,
+            Strip::None,
+            false,
+            &mut scratch.stages,
+            &mut out,
+        )
     });
     out
 }
@@ -95,8 +80,8 @@ pub(crate) struct DecodedString {
     pub(crate) sources: Vec<Span>,
 }
 
-impl DecodedString {
-    fn push_chars(&mut self, chars: &[NChar]) {
+impl Chunks for DecodedString {
+    fn chars(&mut self, chars: &[NChar]) {
         for n in chars.iter().filter(|n| !ignorable(n.c)) {
             self.offsets.push(self.string.len());
             self.string.push(n.c);
@@ -104,13 +89,15 @@ impl DecodedString {
         }
     }
 
-    fn push_plain(&mut self, text: &str, from: usize, to: usize) {
+    fn plain(&mut self, text: &str, from: usize, to: usize) {
         let start = self.string.len();
         self.string.push_str(&text[from..to]);
         self.offsets.extend(start..start + (to - from));
         self.sources.extend((from..to).map(|i| Span::new(i, i + 1)));
     }
+}
 
+impl DecodedString {
     /// The source bytes of the characters that `string[range]` holds.
     pub(crate) fn source(&self, range: std::ops::Range<usize>) -> Span {
         let first = self.offsets.partition_point(|&o| o < range.start);
@@ -587,70 +574,57 @@ fn words_two_ways(
     raw: &mut Scratch,
     found: &mut impl FnMut(Reading, &str, Span),
 ) {
-    let bytes = text.as_bytes();
-    let end = span.end.min(text.len());
-    let Scratch { stages, word } = stripped;
-    let mut at = span.start;
-    // The raw reading has read the bytes before this.
-    let mut raw_from = span.start;
-    let mut catch_up = |from: usize, to: usize, found: &mut dyn FnMut(Reading, &str, Span)| {
-        words_with(
-            text,
-            Span::new(from, to),
-            Strip::None,
-            &mut raw.stages,
-            &mut raw.word,
-            |w: &str, s: Span| found(Reading::Raw, w, s),
-        );
-    };
-    while at < end {
-        let may_start = stages
-            .raw
-            .last()
-            .is_none_or(|last| is_cut(last.c, char::from(bytes[at])));
-        if may_start && is_plain(bytes[at], strip) {
-            let stop = plain_chunk_end(bytes, at, end, strip);
-            if stop > at {
-                stages.flush(true, &mut |chunk| {
-                    words_in_chars(chunk, word, &mut |w: &str, s: Span| {
-                        found(Reading::Stripped, w, s)
-                    })
-                });
-                let shared = at == raw_from || raw_cut_after(bytes[at - 1]);
-                let reading = if shared {
-                    catch_up(raw_from, at, found);
-                    raw_from = stop;
-                    Reading::Both
-                } else {
-                    Reading::Stripped
-                };
-                words_in_plain(text, at, stop, word, &mut |w: &str, s: Span| {
-                    found(reading, w, s)
-                });
-                at = stop;
-                continue;
-            }
-        }
-        at = raw_step(text, at, end, strip, |n| {
-            if stages.raw.len() >= CHUNK_CHARS
-                && let Some(last) = stages.raw.last()
-                && is_cut(last.c, n.c)
-            {
-                stages.flush(true, &mut |chunk| {
-                    words_in_chars(chunk, word, &mut |w: &str, s: Span| {
-                        found(Reading::Stripped, w, s)
-                    })
-                });
-            }
-            stages.raw.push(n);
-        });
+    struct TwoWays<'a, F> {
+        word: &'a mut String,
+        raw: &'a mut Scratch,
+        /// The raw reading has read the bytes before this.
+        raw_from: usize,
+        found: &'a mut F,
     }
-    stages.flush(true, &mut |chunk| {
-        words_in_chars(chunk, word, &mut |w: &str, s: Span| {
-            found(Reading::Stripped, w, s)
-        })
-    });
-    catch_up(raw_from, end, found);
+    impl<F: FnMut(Reading, &str, Span)> TwoWays<'_, F> {
+        fn catch_up(&mut self, text: &str, to: usize) {
+            let found = &mut *self.found;
+            words_with(
+                text,
+                Span::new(self.raw_from, to),
+                Strip::None,
+                &mut self.raw.stages,
+                &mut self.raw.word,
+                |w: &str, s: Span| found(Reading::Raw, w, s),
+            );
+        }
+    }
+    impl<F: FnMut(Reading, &str, Span)> Chunks for TwoWays<'_, F> {
+        fn chars(&mut self, chars: &[NChar]) {
+            let found = &mut *self.found;
+            words_in_chars(chars, self.word, &mut |w: &str, s: Span| {
+                found(Reading::Stripped, w, s)
+            });
+        }
+
+        fn plain(&mut self, text: &str, from: usize, to: usize) {
+            let shared = from == self.raw_from || raw_cut_after(text.as_bytes()[from - 1]);
+            let reading = if shared {
+                self.catch_up(text, from);
+                self.raw_from = to;
+                Reading::Both
+            } else {
+                Reading::Stripped
+            };
+            let found = &mut *self.found;
+            words_in_plain(text, from, to, self.word, &mut |w: &str, s: Span| {
+                found(reading, w, s)
+            });
+        }
+    }
+    let mut two_ways = TwoWays {
+        word: &mut stripped.word,
+        raw,
+        raw_from: span.start,
+        found,
+    };
+    read(text, span, strip, true, &mut stripped.stages, &mut two_ways);
+    two_ways.catch_up(text, span.end.min(text.len()));
 }
 
 fn words_with(
@@ -659,7 +633,51 @@ fn words_with(
     strip: Strip,
     stages: &mut Stages,
     word: &mut String,
-    mut found: impl FnMut(&str, Span),
+    found: impl FnMut(&str, Span),
+) {
+    struct WordSink<'a, F> {
+        word: &'a mut String,
+        found: F,
+    }
+    impl<F: FnMut(&str, Span)> Chunks for WordSink<'_, F> {
+        fn chars(&mut self, chars: &[NChar]) {
+            words_in_chars(chars, self.word, &mut self.found);
+        }
+
+        fn plain(&mut self, text: &str, from: usize, to: usize) {
+            words_in_plain(text, from, to, self.word, &mut self.found);
+        }
+    }
+    read(
+        text,
+        span,
+        strip,
+        true,
+        stages,
+        &mut WordSink { word, found },
+    );
+}
+
+/// What [`read`] passes on, in order.
+trait Chunks {
+    /// Normalised characters: a piece of text no word spans out of.
+    fn chars(&mut self, chars: &[NChar]);
+    /// `text[from..to]`: plain bytes (see [`is_plain`]), which normalising leaves as they are
+    /// but for case; a piece of text no word spans out of.
+    fn plain(&mut self, text: &str, from: usize, to: usize);
+}
+
+/// Reads `text[span]` with `strip` and passes it on in order: a chunk of plain bytes as it is
+/// (normalising would only fold its case), the rest through every stage of `stages` (folding
+/// case if `fold_case`). Either way a chunk ends only where [`is_cut`] allows, so what is
+/// passed on is what normalising the whole span at once gives, and no word spans two chunks.
+fn read(
+    text: &str,
+    span: Span,
+    strip: Strip,
+    fold_case: bool,
+    stages: &mut Stages,
+    out: &mut impl Chunks,
 ) {
     let bytes = text.as_bytes();
     let end = span.end.min(text.len());
@@ -672,23 +690,17 @@ fn words_with(
         if may_start && is_plain(bytes[at], strip) {
             let stop = plain_chunk_end(bytes, at, end, strip);
             if stop > at {
-                stages.flush(true, &mut |chunk| words_in_chars(chunk, word, &mut found));
-                words_in_plain(text, at, stop, word, &mut found);
+                stages.flush(fold_case, &mut |chunk| out.chars(chunk));
+                out.plain(text, at, stop);
                 at = stop;
                 continue;
             }
         }
         at = raw_step(text, at, end, strip, |n| {
-            if stages.raw.len() >= CHUNK_CHARS
-                && let Some(last) = stages.raw.last()
-                && is_cut(last.c, n.c)
-            {
-                stages.flush(true, &mut |chunk| words_in_chars(chunk, word, &mut found));
-            }
-            stages.raw.push(n);
+            stages.push(n, fold_case, &mut |chunk| out.chars(chunk))
         });
     }
-    stages.flush(true, &mut |chunk| words_in_chars(chunk, word, &mut found));
+    stages.flush(fold_case, &mut |chunk| out.chars(chunk));
 }
 
 /// The words of normalised characters (a separate piece of text: no word spans the join);
