@@ -466,6 +466,30 @@ fn best(min_reps: usize, min_total: Duration, mut f: impl FnMut()) -> Duration {
     best
 }
 
+/// Runs every phase once a round (repeating a phase within its turn until `min_each` has
+/// passed) and returns each phase's fastest turn and its peak memory in the first round
+/// (later rounds start with what the heap kept from the phases before). A slow spell on a
+/// shared machine then slows every phase alike, not the one it fell on.
+fn in_rounds<'a>(
+    rounds: usize,
+    min_each: Duration,
+    phases: impl Iterator<Item = &'a mut dyn FnMut()>,
+) -> (Vec<Duration>, Vec<String>) {
+    let mut phases: Vec<&'a mut dyn FnMut()> = phases.collect();
+    let mut times = vec![Duration::MAX; phases.len()];
+    let mut peaks = vec![String::new(); phases.len()];
+    for round in 0..rounds.max(1) {
+        for (k, f) in phases.iter_mut().enumerate() {
+            reset_peak();
+            times[k] = times[k].min(best(1, min_each, &mut **f));
+            if round == 0 {
+                peaks[k] = peak();
+            }
+        }
+    }
+    (times, peaks)
+}
+
 fn raw(papers: &[String]) {
     papers.par_iter().for_each(|p| {
         let parser = pulldown_cmark::Parser::new_ext(p, markdown_options());
@@ -792,21 +816,12 @@ fn main() {
             Box::new(|| all.install(|| check(papers, &rules, &templates, &deny))),
         ),
     ];
-    // Rounds, each running every phase in turn, and each phase's fastest time over them: a
-    // slow spell on a shared machine then slows every phase alike, not the one it fell on,
-    // and the ratios stay fair.
-    let mut times = vec![Duration::MAX; phases.len()];
-    let mut peaks = vec![String::new(); phases.len()];
-    for round in 0..arg("--rounds", 5).max(1) {
-        for (k, (_, _, f)) in phases.iter_mut().enumerate() {
-            reset_peak();
-            times[k] = times[k].min(best(1, Duration::from_millis(300), f));
-            // The first round's: later ones start with what the heap kept from `check`.
-            if round == 0 {
-                peaks[k] = peak();
-            }
-        }
-    }
+    // In rounds, so that the ratios stay fair on a shared machine (see `in_rounds`).
+    let (times, peaks) = in_rounds(
+        arg("--rounds", 5),
+        Duration::from_millis(300),
+        phases.iter_mut().map(|(_, _, f)| f as &mut dyn FnMut()),
+    );
     let rows: Vec<(String, usize, Duration, String)> = phases
         .iter()
         .zip(times.iter().zip(&peaks))
@@ -870,24 +885,25 @@ fn main() {
         ),
         (big_label, &big, big[0].len()),
     ];
-    let mut best_ns = [f64::MAX; 4];
-    let mut peaks = vec![String::new(); 4];
-    for round in 0..arg("--rounds", 5).clamp(1, 3) {
-        for (k, (_, papers, bytes)) in inputs.iter().enumerate() {
-            reset_peak();
-            let d = best(1, Duration::ZERO, || {
-                one.install(|| build(papers, &rules, &templates, None))
-            });
-            best_ns[k] = best_ns[k].min(d.as_nanos() as f64 / *bytes as f64);
-            if round == 0 {
-                peaks[k] = peak();
-            }
-        }
-    }
+    let mut builds: Vec<Box<dyn FnMut() + '_>> = inputs
+        .iter()
+        .map(|(_, papers, _)| -> Box<dyn FnMut() + '_> {
+            Box::new(|| one.install(|| build(papers, &rules, &templates, None)))
+        })
+        .collect();
+    let (times, peaks) = in_rounds(
+        arg("--rounds", 5).min(3),
+        Duration::ZERO,
+        builds.iter_mut().map(|f| f.as_mut() as &mut dyn FnMut()),
+    );
+    drop(builds);
     let flat: Vec<(String, usize, f64, String)> = inputs
         .iter()
-        .zip(best_ns.iter().zip(&peaks))
-        .map(|((name, _, bytes), (ns, peak))| (name.clone(), *bytes, *ns, peak.clone()))
+        .zip(times.iter().zip(&peaks))
+        .map(|((name, _, bytes), (d, peak))| {
+            let ns = d.as_nanos() as f64 / *bytes as f64;
+            (name.clone(), *bytes, ns, peak.clone())
+        })
         .collect();
     println!(
         "\n| input | bytes | ns per byte (build, 1 thread) | against {count} papers | peak memory (MB, all four inputs held) |"
