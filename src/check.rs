@@ -53,7 +53,7 @@ use crate::schedule::{Release, maximal_withheld, schedule_for};
 use crate::span::{LineIndex, Span};
 use crate::write::Output;
 use channel::Channels;
-use hash::{WordFilter, WordMap, WordSet, run_hash};
+use hash::{HashFilter, WordFilter, WordMap, WordSet, run_hash};
 use text::{Reading, Strip, Words};
 
 /// How serious a finding is. Every finding fails `check` (exit 1); the level tells a reader
@@ -438,6 +438,8 @@ pub fn check_papers(
     }
     findings.extend(unused_allowances(deny, &papers, &used));
     sort_findings(&mut findings);
+    // A few small pieces per stretch of every paper: let them go in parallel too.
+    scans.into_par_iter().for_each(drop);
     findings
 }
 
@@ -1564,19 +1566,25 @@ fn shared_runs(papers: &[Checked], scans: &[ViewScan], min_words: usize) -> Vec<
     // Hashes of every withheld run, then the published runs with one of those hashes: the
     // only places a run may be shared. Hashes name the audience, as runs are only compared
     // within one audience's copies.
-    let withheld_hashes: WordSet<u64> = scans
-        .iter()
-        .flat_map(|scan| scan.withheld_runs.iter().flatten().copied())
+    // Hundreds of thousands of them when much is withheld: sorted in parallel rather than
+    // put in a set one by one, and a bit table answers most lookups before a search.
+    let mut withheld_hashes: Vec<u64> = scans
+        .par_iter()
+        .flat_map_iter(|scan| scan.withheld_runs.iter().flatten().copied())
         .collect();
     if withheld_hashes.is_empty() {
         return Vec::new();
     }
+    withheld_hashes.par_sort_unstable();
+    withheld_hashes.dedup();
+    let filter = HashFilter::new(withheld_hashes.iter().copied());
+    let withheld = |h: &u64| filter.may_contain(*h) && withheld_hashes.binary_search(h).is_ok();
     // (view, stretch, first word, hash)
     let candidates: Vec<(usize, usize, usize, u64)> = scans
         .par_iter()
         .enumerate()
         .flat_map_iter(|(v, scan)| {
-            let withheld_hashes = &withheld_hashes;
+            let withheld = &withheld;
             scan.published_runs
                 .iter()
                 .enumerate()
@@ -1584,7 +1592,7 @@ fn shared_runs(papers: &[Checked], scans: &[ViewScan], min_words: usize) -> Vec<
                     hashes
                         .iter()
                         .enumerate()
-                        .filter(|(_, h)| withheld_hashes.contains(h))
+                        .filter(|(_, h)| withheld(h))
                         .map(move |(j, &h)| (v, s, j, h))
                 })
         })
