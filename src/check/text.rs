@@ -52,9 +52,10 @@ pub(crate) fn decoded(text: &str, span: Span) -> Vec<NChar> {
     out
 }
 
-/// [`decoded`] as one string, with the byte offset in it and the source bytes of each
-/// character: what deny-list regexes read. Plain stretches (ASCII with no escape) are copied
-/// as they are, as decoding leaves them so.
+/// `text[span]` decoded and normalised with its case kept and ignorable characters dropped,
+/// as one string, with the byte offset in it and the source bytes of each character: what
+/// deny-list regexes read. Plain stretches (ASCII with no escape) are copied as they are, as
+/// decoding leaves them so.
 pub(crate) fn decoded_string(text: &str, span: Span) -> DecodedString {
     let mut out = DecodedString::default();
     with_scratch(|scratch| {
@@ -511,9 +512,7 @@ fn is_word_char(c: char) -> bool {
 /// Calls `found` with each word of `text[span]`, normalised, and the bytes of `text` it came
 /// from, in order: what [`Words::push_text`] gathers, without gathering it.
 ///
-/// A chunk of plain bytes (see [`is_plain`]) is read as it is, as normalising it would only
-/// fold its case; the rest goes through every stage, as in [`normalise_chunks`]. Either way a
-/// chunk ends only where [`is_cut`] allows, so no word spans two.
+/// The text is walked by [`read`]: plain bytes as they are, the rest through every stage.
 pub(crate) fn for_each_word(
     text: &str,
     span: Span,
