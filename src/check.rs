@@ -775,7 +775,7 @@ fn boilerplate(
         classes: &[],
         highlight: audience.highlight,
         placement,
-        markdown: "",
+        markdown: "".into(),
     };
     static DIV_PLACEMENT: BlockPlacement = BlockPlacement {
         prefix: String::new(),

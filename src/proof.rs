@@ -1,6 +1,7 @@
 //! The audit's proof that a copy's Markdown differs from the source by exactly the declared
 //! changes: the front matter re-marked, HTML comments removed, each maximal withheld range
-//! replaced by its marker, the schedule appended.
+//! replaced by its marker, the attribute block of each passage the audience sees cut down to its
+//! codes (no `reason`, `pit`, id or class outside the council's copy), the schedule appended.
 //!
 //! Two checks, neither trusting render.rs or redact.rs:
 //! 1. a linear splice of the source with those edits (written here, from the Paper and the
@@ -29,8 +30,17 @@ use crate::span::{LineIndex, Span};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Cause {
     FrontMatter,
-    Comment { comment: usize },
-    Marker { redaction: usize, marker: String },
+    Comment {
+        comment: usize,
+    },
+    Marker {
+        redaction: usize,
+        marker: String,
+    },
+    /// A passage the audience sees: its tag keeps the codes alone.
+    Tag {
+        redaction: usize,
+    },
     Schedule,
 }
 
@@ -178,11 +188,35 @@ pub fn declared_edits(
                 },
             });
         }
+        // Maximal withheld passages are disjoint and in order: the only one that can enclose a
+        // span starts last before it.
+        let inside_withheld = |span: Span| {
+            let before = withheld.partition_point(|w| w.start <= span.start);
+            before > 0 && withheld[before - 1].encloses(span)
+        };
+        for r in &paper.redactions {
+            let carries = r.reason.is_some() || r.pit.is_some() || r.id.is_some();
+            let braced = text[r.attrs.start..].starts_with('{');
+            if r.codes.is_empty()
+                || audience.withholds_any(&r.codes)
+                || !(carries || !r.classes.is_empty())
+                || !braced
+                || inside_withheld(r.attrs)
+            {
+                continue;
+            }
+            let codes: Vec<String> = r.codes.iter().map(|c| format!(".{}", c.as_str())).collect();
+            body.push(Edit {
+                span: r.attrs,
+                replacement: format!("{{{}}}", codes.join(" ")),
+                cause: Cause::Tag {
+                    redaction: r.number,
+                },
+            });
+        }
         for (n, comment) in paper.comments.iter().enumerate() {
-            // A comment inside a withheld passage goes with it. Maximal withheld passages are
-            // disjoint and in order: the only one that can enclose it starts last before it.
-            let before = withheld.partition_point(|w| w.start <= comment.start);
-            if before > 0 && withheld[before - 1].encloses(*comment) {
+            // A comment inside a withheld passage goes with it.
+            if inside_withheld(*comment) {
                 continue;
             }
             body.push(Edit {
@@ -417,6 +451,7 @@ impl<'a> Prover<'a> {
             Cause::Comment { comment } => format!("HTML comment {comment}"),
             // Numbers only: an id may itself be withheld, and findings go to stderr.
             Cause::Marker { redaction, .. } => format!("redaction {redaction}"),
+            Cause::Tag { redaction } => format!("the tag of redaction {redaction}"),
             Cause::Schedule => "the schedule of exemptions".to_string(),
         };
         // 1. Linear check.

@@ -1,9 +1,13 @@
 //! (Paper, Audience) → [`Copy`]: the paper as one audience may see it. A withheld passage
 //! becomes a [`Piece::Marker`] holding only the label of its codes, so nothing rendered from
-//! a copy can carry the passage's words, length, links, ids, footnotes or reason.
+//! a copy can carry the passage's words, length, links, ids, footnotes or reason. A passage an
+//! audience sees keeps its tag, but only the council (the audience that reads the source) sees
+//! its `reason`, `pit`, id or classes: any other audience's tag names the codes alone.
+
+use std::borrow::Cow;
 
 use crate::front_matter::FrontMatter;
-use crate::model::{BlockPlacement, Form, Paper};
+use crate::model::{BlockPlacement, Form, Paper, Redaction};
 use crate::rules::{Audience, ExemptionCode, Marking};
 use crate::span::Span;
 
@@ -19,8 +23,8 @@ pub struct Passage<'a> {
     pub classes: &'a [String],
     pub highlight: bool,
     pub placement: Option<&'a BlockPlacement>,
-    /// The tag's own source text, kept in Markdown.
-    pub markdown: &'a str,
+    /// The tag as this audience's Markdown keeps it: the source's, or with the codes alone.
+    pub markdown: Cow<'a, str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,8 +38,9 @@ pub enum Piece<'a> {
     },
     Open(Passage<'a>),
     Close(Passage<'a>),
-    /// A heading's attribute block: kept in Markdown, dropped from HTML.
-    HeadingAttrs(&'a str),
+    /// A heading's attribute block: kept in Markdown (codes alone but for the council),
+    /// dropped from HTML.
+    HeadingAttrs(Cow<'a, str>),
     /// Where a heading with an explicit id starts (HTML puts the id on the element).
     HeadingStart(&'a str),
 }
@@ -59,7 +64,8 @@ enum Action {
     Marker(usize),
     Open(usize),
     Close(usize),
-    HeadingAttrs,
+    /// A heading's attribute block, and the redaction it tags, if any.
+    HeadingAttrs(Option<usize>),
     HeadingStart(usize),
 }
 
@@ -71,7 +77,7 @@ impl Action {
             Action::Close(_) => 0,
             Action::Marker(_) | Action::Open(_) | Action::Drop => 1,
             Action::HeadingStart(_) => 2,
-            Action::HeadingAttrs => 3,
+            Action::HeadingAttrs(_) => 3,
         }
     }
 }
@@ -116,7 +122,11 @@ pub fn copy_for<'a>(paper: &'a Paper, text: &'a str, audience: &'a Audience) -> 
         }
     }
     for (k, h) in paper.heading_attrs.iter().enumerate() {
-        cuts.push((h.span, Action::HeadingAttrs));
+        let tags = paper
+            .redactions
+            .iter()
+            .position(|r| r.form == Form::Heading && r.attrs.end == h.span.end);
+        cuts.push((h.span, Action::HeadingAttrs(tags)));
         if h.id.is_some() {
             cuts.push((Span::empty(h.heading.start), Action::HeadingStart(k)));
         }
@@ -128,6 +138,13 @@ pub fn copy_for<'a>(paper: &'a Paper, text: &'a str, audience: &'a Audience) -> 
             .then(b.end.cmp(&a.end))
     });
 
+    let council = audience.reads_source();
+    let tag_text = |k: Option<usize>, tag: Span| -> Cow<'a, str> {
+        match k.map(|k| &paper.redactions[k]) {
+            Some(r) if !council => codes_alone(text, tag, r),
+            _ => Cow::Borrowed(&text[tag.start..tag.end]),
+        }
+    };
     let passage = |k: usize, tag: Span| {
         let r = &paper.redactions[k];
         let codes: Vec<&str> = r.codes.iter().map(ExemptionCode::as_str).collect();
@@ -142,13 +159,13 @@ pub fn copy_for<'a>(paper: &'a Paper, text: &'a str, audience: &'a Audience) -> 
             form: r.form,
             label: labels.join(" & "),
             codes,
-            reason: r.reason.as_deref(),
+            reason: r.reason.as_deref().filter(|_| council),
             // A heading's id goes on the heading element itself, not on its wrapper.
             id: r.id.as_deref().filter(|_| r.form != Form::Heading),
             classes: &r.classes,
             highlight: audience.highlight && r.is_exempt(),
             placement: r.placement.as_ref(),
-            markdown: &text[tag.start..tag.end],
+            markdown: tag_text(Some(k), tag),
         }
     };
 
@@ -173,7 +190,7 @@ pub fn copy_for<'a>(paper: &'a Paper, text: &'a str, audience: &'a Audience) -> 
             }
             Action::Open(k) => pieces.push(Piece::Open(passage(k, span))),
             Action::Close(k) => pieces.push(Piece::Close(passage(k, span))),
-            Action::HeadingAttrs => pieces.push(Piece::HeadingAttrs(&text[span.start..span.end])),
+            Action::HeadingAttrs(k) => pieces.push(Piece::HeadingAttrs(tag_text(k, span))),
             Action::HeadingStart(k) => {
                 if let Some(id) = paper.heading_attrs[k].id.as_deref() {
                     pieces.push(Piece::HeadingStart(id));
@@ -193,4 +210,27 @@ pub fn copy_for<'a>(paper: &'a Paper, text: &'a str, audience: &'a Audience) -> 
         pieces,
         markers,
     }
+}
+
+/// `tag` (source text holding `r`'s attribute block, or not) with that block cut down to the
+/// codes: `{.S31 #r4 reason="…" pit="…"}` becomes `{.S31}`. A bare fence class (`::: S31`) is
+/// a code alone already; a tag without codes is a presentational wrapper, kept as written.
+fn codes_alone<'t>(text: &'t str, tag: Span, r: &Redaction) -> Cow<'t, str> {
+    let kept = &text[tag.start..tag.end];
+    let extra = r.reason.is_some() || r.pit.is_some() || r.id.is_some() || !r.classes.is_empty();
+    if !r.is_exempt() || !extra || !tag.encloses(r.attrs) || !text[r.attrs.start..].starts_with('{')
+    {
+        return Cow::Borrowed(kept);
+    }
+    let mut out = String::with_capacity(kept.len());
+    out.push_str(&text[tag.start..r.attrs.start]);
+    out.push_str(&codes_block(r));
+    out.push_str(&text[r.attrs.end..tag.end]);
+    Cow::Owned(out)
+}
+
+/// `{.S31 .S24}`: a redaction's codes in tag order, and nothing else.
+fn codes_block(r: &Redaction) -> String {
+    let codes: Vec<String> = r.codes.iter().map(|c| format!(".{}", c.as_str())).collect();
+    format!("{{{}}}", codes.join(" "))
 }

@@ -324,7 +324,8 @@ pub fn markdown(copy: &Copy) -> String {
     let mut out = copy.front_matter.to_yaml(&copy.marking);
     for piece in &copy.pieces {
         match piece {
-            Piece::Text(text) | Piece::HeadingAttrs(text) => out.push_str(text),
+            Piece::Text(text) => out.push_str(text),
+            Piece::HeadingAttrs(text) => out.push_str(text),
             Piece::Marker { label, placement } => {
                 let marker = format!("**{label}**");
                 match placement {
@@ -332,7 +333,7 @@ pub fn markdown(copy: &Copy) -> String {
                     None => out.push_str(&marker),
                 }
             }
-            Piece::Open(p) | Piece::Close(p) => out.push_str(p.markdown),
+            Piece::Open(p) | Piece::Close(p) => out.push_str(&p.markdown),
             Piece::HeadingStart(_) => {}
         }
     }

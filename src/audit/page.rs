@@ -368,6 +368,13 @@ pub(super) fn hunks(out: &mut String, record: &AuditRecord) {
                         out.push_str("comment ");
                         number(out, *comment);
                     }
+                    Cause::Tag { redaction } => {
+                        out.push_str("tag of <a href=\"#redaction-");
+                        number(out, *redaction);
+                        out.push_str("\">redaction ");
+                        number(out, *redaction);
+                        out.push_str("</a>");
+                    }
                     Cause::FrontMatter => out.push_str("front matter"),
                     Cause::Schedule => out.push_str("schedule"),
                 }

@@ -172,3 +172,84 @@ fn public_markdown_has_markers_in_place() {
         "{schedule}"
     );
 }
+
+/// A rules folder with a third audience, `partners`, that sees S31 passages but not S23 ones.
+fn rules_with_partners(dir: &std::path::Path) -> std::path::PathBuf {
+    let rules = dir.join("rules");
+    fs::create_dir_all(&rules).unwrap();
+    for file in ["markings.yaml", "exemptions.yaml", "deny.yaml"] {
+        fs::copy(
+            super::project_root().join("rules").join(file),
+            rules.join(file),
+        )
+        .unwrap();
+    }
+    fs::write(
+        rules.join("audiences.yaml"),
+        "audiences:\n\
+         \x20 - name: council\n    marking: source\n    withholds: []\n    highlight: true\n\
+         \x20 - name: partners\n    marking: OFFICIAL-SENSITIVE\n    withholds: [S23]\n    highlight: true\n\
+         \x20 - name: public\n    marking: OFFICIAL\n    withholds: all\n    schedule: true\n",
+    )
+    .unwrap();
+    rules
+}
+
+/// `reason` and `pit` reach the council's copies and the audit only: an audience that sees a
+/// passage gets its tag with the codes alone, in Markdown and in HTML, and the audit's proof
+/// accepts that copy (issue 14, item 4).
+#[test]
+fn reason_and_pit_reach_no_copy_but_the_councils() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = rules_with_partners(dir.path());
+    let paper = dir.path().join("p.md");
+    fs::write(
+        &paper,
+        "---\ntitle: Partners\nclassification: OFFICIAL-SENSITIVE\n---\n\
+         Seen [a span]{.S31 #canaryspantagid reason=\"CANARYTAGREASONSPAN\" pit=\"CANARYTAGPITSPAN\"} here.\n\n\
+         ::: {.S31 .S24 reason=\"CANARYTAGREASONDIV\" pit='CANARYTAGPITDIV'} :::\n\
+         A seen block.\n\
+         :::\n\n\
+         ## Seen section {.S31 #canaryheadingtagid reason=\"CANARYTAGREASONHEADING\"}\n\n\
+         Section text.\n\n\
+         ## Next\n\n\
+         Withheld from partners: [a secret]{.S23 reason=\"CANARYTAGREASONS23\"}.\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    redact()
+        .args(["build", "-q"])
+        .arg(&paper)
+        .arg("--rules")
+        .arg(&rules)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let partners = fs::read_to_string(out.join("partners/p.md")).unwrap();
+    assert!(partners.contains("Seen [a span]{.S31} here."), "{partners}");
+    assert!(
+        partners.contains("::: {.S31 .S24} :::\nA seen block.\n:::"),
+        "{partners}"
+    );
+    assert!(partners.contains("## Seen section {.S31}\n"), "{partners}");
+    assert!(
+        partners.contains("Withheld from partners: **S23**."),
+        "{partners}"
+    );
+    for (path, bytes) in tree(&out) {
+        let text = String::from_utf8_lossy(&bytes);
+        let shared = path.starts_with("partners/") || path.starts_with("public/");
+        assert!(!(shared && text.contains("CANARYTAG")), "{path}: {text}");
+        // Ids stay anchors in HTML; the Markdown tag names the codes alone.
+        for id in ["canaryspantagid", "canaryheadingtagid"] {
+            let markdown = shared && path.ends_with(".md");
+            assert!(!(markdown && text.contains(id)), "{id} in {path}");
+        }
+    }
+    // The council's copies and the audit keep them.
+    let council = fs::read_to_string(out.join("council/p.html")).unwrap();
+    assert!(council.contains("CANARYTAGREASONDIV"), "{council}");
+    let audit = fs::read_to_string(out.join("audit/p.json")).unwrap();
+    assert!(audit.contains("CANARYTAGPITSPAN"), "{audit}");
+}
