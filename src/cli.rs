@@ -19,17 +19,19 @@ use crate::check::{
 };
 use crate::deny::{DENY_FILE, DenyList};
 use crate::error::{Error, Exit};
-use crate::manifest::{self, Entry, Inputs, MANIFEST_FILE, Manifest};
+use crate::manifest::{self, Entry, Inputs, MANIFEST_FILE, MANIFEST_VERSION, Manifest, Why};
 use crate::model::Paper;
 use crate::pdf::{PdfMeta, find_chromium};
-use crate::pipeline::{build_paper_into, build_paper_only, output_paths};
+use crate::pipeline::{AUDIT_FOLDER, build_paper_into, build_paper_only, output_paths};
 use crate::records;
 use crate::redact::copy_for;
 use crate::render::Templates;
 use crate::report;
 use crate::rules::Rules;
 use crate::schedule::{Release, parse_date, parse_request};
-use crate::source::{PaperPath, load_rules, load_templates, read_manifest, read_paper, walk};
+use crate::source::{
+    PaperPath, load_rules, load_templates, read_manifest, read_paper, real_path, walk,
+};
 use crate::write::{Output, Sink, Staged, Writer};
 
 #[derive(Parser, Debug)]
@@ -192,6 +194,8 @@ struct Setup {
     rules: Rules,
     templates: Templates,
     papers: Vec<PaperPath>,
+    /// The folders given, resolved.
+    folders: Vec<PathBuf>,
     worst: Exit,
 }
 
@@ -207,6 +211,7 @@ fn setup(common: &Common, out: Option<&Path>) -> Result<Setup, Exit> {
         rules,
         templates,
         papers: found.papers,
+        folders: found.folders,
         worst,
     })
 }
@@ -265,6 +270,7 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         rules,
         templates,
         papers,
+        folders,
         mut worst,
     } = match setup(common, Some(&options.out)) {
         Ok(s) => s,
@@ -277,11 +283,26 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         },
         false => None,
     };
-    let writer = match Writer::new(&options.out) {
+    let previous = read_manifest(&options.out).unwrap_or_default();
+    // Everything this run may write or remove, checked for links before anything is written.
+    let mut planned: Vec<PathBuf> = rules
+        .audiences
+        .iter()
+        .map(|a| PathBuf::from(&a.name))
+        .chain([PathBuf::from(AUDIT_FOLDER), PathBuf::from(MANIFEST_FILE)])
+        .collect();
+    for paper in &papers {
+        planned.extend(output_paths(&paper.name, &rules));
+        planned.extend(pdf_paths(&paper.name, &rules));
+    }
+    for entry in previous.papers.values() {
+        planned.extend(entry.outputs.iter().cloned());
+    }
+    let writer = match Writer::checked(&options.out, planned.iter().map(PathBuf::as_path)) {
         Ok(w) => w,
         Err(e) => return report(&e),
     };
-    let previous = read_manifest(&options.out).unwrap_or_default();
+    let out_real = real_path(&options.out).unwrap_or_else(|| options.out.clone());
     let inputs = Inputs {
         rules_hash: &rules.hash,
         templates_hash: &templates.hash,
@@ -296,6 +317,7 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         chromium: chromium.as_deref(),
         writer: &writer,
         previous: &previous,
+        out_real: &out_real,
         inputs,
     };
     let outcomes: Vec<Outcome> = papers
@@ -313,7 +335,7 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
     }
     let (mut built, mut written, mut redactions, mut unchanged) = (0, 0, 0, 0);
     let mut manifest = Manifest {
-        manifest: 1,
+        manifest: MANIFEST_VERSION,
         papers: Default::default(),
     };
     for (paper, outcome) in papers.iter().zip(&outcomes) {
@@ -331,22 +353,39 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         written += outcome.written;
         redactions += outcome.redactions;
     }
-    // Copies of papers that were built from one of these folders before but are gone now.
-    let folders: Vec<PathBuf> = common
-        .paths
+    // Copies of papers built before that have gone from a folder walked now, or that are now
+    // built under another name. Papers are compared by resolved path, so however a folder is
+    // spelled, its papers are the same.
+    let origins: Vec<PathBuf> = papers
         .iter()
-        .filter(|p| p.is_dir())
-        .cloned()
+        .map(|p| manifest::origin(&p.real, &out_real))
         .collect();
-    let found: Vec<String> = papers.iter().map(|p| p.name.clone()).collect();
-    for (name, entry) in previous.gone(&folders, &found) {
-        match writer.remove_stale(&entry.outputs) {
+    let found: Vec<(&str, &Path)> = papers
+        .iter()
+        .zip(&origins)
+        .map(|(p, o)| (p.name.as_str(), o.as_path()))
+        .collect();
+    let folders: Vec<PathBuf> = folders
+        .iter()
+        .map(|f| manifest::origin(f, &out_real))
+        .collect();
+    let mut removed = Vec::new();
+    for stale in previous.stale(&folders, &found) {
+        match writer.remove_stale(&stale.entry.outputs) {
             Ok(()) => {
+                removed.push(stale.name);
                 if !common.quiet {
-                    eprintln!(
-                        "removed the copies of `{name}`: {} is no longer in the input",
-                        entry.source.display()
-                    );
+                    let source = stale.entry.source.display();
+                    match &stale.why {
+                        Why::Gone => eprintln!(
+                            "removed the copies of `{}`: {source} is no longer in the input",
+                            stale.name
+                        ),
+                        Why::Renamed(now) => eprintln!(
+                            "removed the copies of `{}`: {source} is now built as `{now}`",
+                            stale.name
+                        ),
+                    }
                 }
             }
             Err(e) => worst = worst.max(report(&e)),
@@ -354,11 +393,7 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
     }
     // Keep what earlier builds recorded for papers this run did not touch.
     for (name, entry) in &previous.papers {
-        let touched = found.contains(name)
-            || previous
-                .gone(&folders, &found)
-                .iter()
-                .any(|(n, _)| n == name);
+        let touched = found.iter().any(|(n, _)| n == name) || removed.contains(&name.as_str());
         if !touched {
             manifest.papers.insert(name.clone(), entry.clone());
         }
@@ -400,6 +435,8 @@ struct Run<'a> {
     chromium: Option<&'a Path>,
     writer: &'a Writer,
     previous: &'a Manifest,
+    /// The output folder, resolved: papers' origins are relative to it.
+    out_real: &'a Path,
     inputs: Inputs<'a>,
 }
 
@@ -427,14 +464,19 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         }
     };
     let key = manifest::key(&text, &run.inputs);
+    let origin = manifest::origin(&paper.real, run.out_real);
     if !options.force
         && let Some(entry) = run.previous.papers.get(&paper.name)
         && entry.key == key
-        && manifest::outputs_present(&options.out, entry)
+        && entry.outputs.iter().all(|p| writer.holds(p))
     {
         outcome.built = true;
         outcome.unchanged = true;
-        outcome.entry = Some(entry.clone());
+        outcome.entry = Some(Entry {
+            source: paper.path.clone(),
+            origin,
+            ..entry.clone()
+        });
         return outcome;
     }
     let mut staged = writer.stage();
@@ -467,11 +509,7 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         stale(&mut outcome);
         return outcome;
     }
-    let pdf_paths: Vec<PathBuf> = rules
-        .audiences
-        .iter()
-        .map(|a| Path::new(&a.name).join(format!("{}.pdf", paper.name)))
-        .collect();
+    let pdf_paths = pdf_paths(&paper.name, rules);
     if let Some(chromium) = chromium
         && let Err(e) = pdfs(&built.paper, &mut staged, &text, rules, paper, chromium)
     {
@@ -521,11 +559,21 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
     outcome.written = outputs.len();
     outcome.entry = Some(Entry {
         source: paper.path.clone(),
+        origin,
         key,
         outputs,
     });
     outcome.redactions = built.paper.redactions.len();
     outcome
+}
+
+/// Where each audience's PDF of a paper goes.
+fn pdf_paths(name: &str, rules: &Rules) -> Vec<PathBuf> {
+    rules
+        .audiences
+        .iter()
+        .map(|a| Path::new(&a.name).join(format!("{name}.pdf")))
+        .collect()
 }
 
 /// Prints each audience's staged HTML to PDF, into the same stage.
@@ -597,6 +645,7 @@ fn check(common: &Common, format: Format, released: Option<&Path>) -> Exit {
         templates,
         papers,
         mut worst,
+        ..
     } = match setup(common, None) {
         Ok(s) => s,
         Err(exit) => return exit,

@@ -18,11 +18,17 @@ pub struct PaperPath {
     pub path: PathBuf,
     /// Relative path without `.md`, `/`-separated: `sub/x` for `DIR/sub/x.md`.
     pub name: String,
+    /// The file with every link and `.` resolved: the same paper however its folder was
+    /// spelled (`papers`, `./papers`, an absolute path, a linked parent).
+    pub real: PathBuf,
 }
 
 #[derive(Debug, Default)]
 pub struct Walk {
     pub papers: Vec<PaperPath>,
+    /// Each folder given, resolved as [`PaperPath::real`] is: a paper built from one before
+    /// and not found in it now has gone.
+    pub folders: Vec<PathBuf>,
     /// Problems with single paths; those paths are skipped, the rest are built.
     pub errors: Vec<Error>,
 }
@@ -64,16 +70,19 @@ pub fn walk(inputs: &[PathBuf], out: Option<&Path>) -> Result<Walk, Error> {
             found.push(PaperPath {
                 path: input.clone(),
                 name: stem.to_string(),
+                real: PathBuf::new(),
             });
         } else if meta.is_dir() {
-            if let (Some(out_real), Some(in_real)) = (&out_real, real_path(input))
-                && out_real.starts_with(&in_real)
+            let in_real = real_path(input);
+            if let (Some(out_real), Some(in_real)) = (&out_real, &in_real)
+                && out_real.starts_with(in_real)
             {
                 return Err(Error::path(
                     input,
                     "the output folder is inside this input folder; choose an --out outside it",
                 ));
             }
+            walk.folders.extend(in_real);
             let walker = WalkDir::new(input)
                 .follow_links(false)
                 .sort_by_file_name()
@@ -108,6 +117,7 @@ pub fn walk(inputs: &[PathBuf], out: Option<&Path>) -> Result<Walk, Error> {
                     Ok(name) => found.push(PaperPath {
                         path: path.to_path_buf(),
                         name,
+                        real: PathBuf::new(),
                     }),
                     Err(message) => walk.errors.push(Error::path(path, message)),
                 }
@@ -117,9 +127,9 @@ pub fn walk(inputs: &[PathBuf], out: Option<&Path>) -> Result<Walk, Error> {
                 .push(Error::path(input, "is neither a file nor a folder"));
             continue;
         }
-        for paper in found {
-            let key = real_path(&paper.path).unwrap_or_else(|| paper.path.clone());
-            if !seen_files.insert(key) {
+        for mut paper in found {
+            paper.real = real_path(&paper.path).unwrap_or_else(|| paper.path.clone());
+            if !seen_files.insert(paper.real.clone()) {
                 continue;
             }
             if let Some(first) = names.get(&paper.name) {
@@ -141,7 +151,7 @@ pub fn walk(inputs: &[PathBuf], out: Option<&Path>) -> Result<Walk, Error> {
 
 /// The canonical path, or for a path that does not exist yet, its nearest existing
 /// ancestor's canonical path with the rest appended.
-fn real_path(path: &Path) -> Option<PathBuf> {
+pub fn real_path(path: &Path) -> Option<PathBuf> {
     if let Ok(real) = fs::canonicalize(path) {
         return Some(real);
     }
@@ -183,10 +193,14 @@ fn io_message(e: &std::io::Error) -> String {
     }
 }
 
-/// The manifest of the last build into `out`; none (so everything is built) if it is missing
-/// or unreadable.
+/// The manifest of the last build into `out`; none (so everything is built) if it is missing,
+/// unreadable or a symlink (which the writer then refuses).
 pub fn read_manifest(out: &Path) -> Option<crate::manifest::Manifest> {
-    let text = fs::read_to_string(out.join(crate::manifest::MANIFEST_FILE)).ok()?;
+    let path = out.join(crate::manifest::MANIFEST_FILE);
+    if !fs::symlink_metadata(&path).ok()?.is_file() {
+        return None;
+    }
+    let text = fs::read_to_string(path).ok()?;
     crate::manifest::Manifest::parse(&text)
 }
 

@@ -1,12 +1,18 @@
 //! The only writer. A paper's copies are staged in a temporary folder inside `--out` and
 //! renamed into place only once all of them rendered; a failed paper's stale copies are
-//! removed. No path ever leaves the output folder.
+//! removed. No path ever leaves the output folder, and nothing is written, renamed or removed
+//! through a symlink under it: every folder below `--out` is opened one name at a time without
+//! following links (cap-std), and a link found where a folder or a copy goes is an error.
 
+use std::collections::HashSet;
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Component, Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tempfile::TempDir;
+use cap_fs_ext::DirExt;
+use cap_std::ambient_authority;
+use cap_std::fs::{Dir, OpenOptions};
 
 use crate::error::Error;
 
@@ -58,19 +64,20 @@ impl Sink for Memory {
 /// place together by [`Staged::commit`]. Dropped uncommitted, they are removed.
 pub struct Staged<'w> {
     writer: &'w Writer,
-    /// Each file's path relative to the output folder, and where it is staged.
-    files: Vec<(PathBuf, PathBuf)>,
+    /// Each file's path relative to the output folder, and its name in the staging folder.
+    files: Vec<(PathBuf, String)>,
 }
 
 impl Sink for Staged<'_> {
     fn open(&mut self, relative: &Path) -> Result<Box<dyn Write + '_>, Error> {
-        let temp = Writer::inside(self.writer.staging.path(), relative)?;
-        Writer::inside(&self.writer.out, relative)?;
-        if let Some(parent) = temp.parent() {
-            self.writer.make_folder(parent)?;
-        }
-        let file = fs::File::create(&temp)
-            .map_err(|e| Error::path(&temp, format!("cannot write: {e}")))?;
+        Writer::split(relative)?;
+        // Staged flat under a number: the staging folder holds no folder a link could replace.
+        let temp = self.writer.next.fetch_add(1, Ordering::Relaxed).to_string();
+        let file = self
+            .writer
+            .staging
+            .open_with(&temp, OpenOptions::new().write(true).create_new(true))
+            .map_err(|e| Error::path(self.writer.shown(relative), format!("cannot write: {e}")))?;
         self.files.push((relative.to_path_buf(), temp));
         Ok(Box::new(BufWriter::with_capacity(1 << 16, file)))
     }
@@ -85,7 +92,7 @@ impl Staged<'_> {
     /// Reads back a staged file (to print it, or record it).
     pub fn read(&self, relative: &Path) -> Option<Vec<u8>> {
         let (_, temp) = self.files.iter().find(|(r, _)| r == relative)?;
-        fs::read(temp).ok()
+        self.writer.staging.read(temp).ok()
     }
 
     /// Moves every staged file into place.
@@ -100,7 +107,7 @@ impl Staged<'_> {
         })();
         // A failed move leaves the rest staged: remove them.
         for (_, temp) in moving {
-            let _ = fs::remove_file(temp);
+            let _ = self.writer.staging.remove_file(temp);
         }
         result
     }
@@ -109,46 +116,145 @@ impl Staged<'_> {
 impl Drop for Staged<'_> {
     fn drop(&mut self) {
         for (_, temp) in &self.files {
-            let _ = fs::remove_file(temp);
+            let _ = self.writer.staging.remove_file(temp);
         }
     }
 }
 
 pub struct Writer {
-    out: PathBuf,
-    staging: TempDir,
-    /// Folders already made, so thousands of papers do not each ask for the same few.
-    made: std::sync::Mutex<std::collections::HashSet<PathBuf>>,
+    /// The output folder as given, for messages.
+    out_path: PathBuf,
+    out: Dir,
+    staging_name: String,
+    staging: Dir,
+    /// The next staged file's name.
+    next: AtomicUsize,
+    /// Folders made for `--out` by this run, deepest first: removed again if left empty.
+    created: Vec<PathBuf>,
 }
 
 impl Writer {
     pub fn new(out: &Path) -> Result<Writer, Error> {
+        Writer::checked(out, std::iter::empty())
+    }
+
+    /// Opens (or makes) the output folder and refuses a symlink on the way to any of
+    /// `planned` (paths relative to it that the run will write or remove) before anything
+    /// is written: a linked audience or audit folder, or a link where a copy goes.
+    pub fn checked<'p>(
+        out: &Path,
+        planned: impl IntoIterator<Item = &'p Path>,
+    ) -> Result<Writer, Error> {
+        let mut created = Vec::new();
+        let mut missing = Some(out);
+        while let Some(folder) = missing.filter(|f| {
+            !f.as_os_str().is_empty() && fs::symlink_metadata(f).is_err_and(|e| not_found(&e))
+        }) {
+            created.push(folder.to_path_buf());
+            missing = folder.parent();
+        }
         fs::create_dir_all(out)
             .map_err(|e| Error::path(out, format!("cannot create output folder: {e}")))?;
-        let staging = tempfile::Builder::new()
-            .prefix(".redact-staging-")
-            .tempdir_in(out)
-            .map_err(|e| Error::path(out, format!("cannot create a staging folder: {e}")))?;
+        let dir = Dir::open_ambient_dir(out, ambient_authority())
+            .map_err(|e| Error::path(out, format!("cannot open output folder: {e}")));
+        let dir = match dir {
+            Ok(dir) => dir,
+            Err(e) => {
+                remove_empty(&created);
+                return Err(e);
+            }
+        };
+        let found = refuse_links(&dir, out, planned).and_then(|()| staging_in(&dir, out));
+        let (staging_name, staging) = match found {
+            Ok(staging) => staging,
+            Err(e) => {
+                remove_empty(&created);
+                return Err(e);
+            }
+        };
         Ok(Writer {
-            out: out.to_path_buf(),
+            out_path: out.to_path_buf(),
+            out: dir,
+            staging_name,
             staging,
-            made: Default::default(),
+            next: AtomicUsize::new(0),
+            created,
         })
     }
 
-    /// `relative` joined to `root`, refusing anything that could leave it.
-    fn inside(root: &Path, relative: &Path) -> Result<PathBuf, Error> {
-        let safe = !relative.as_os_str().is_empty()
-            && relative
-                .components()
-                .all(|c| matches!(c, Component::Normal(_)));
-        if !safe {
+    /// `relative`'s folders and file name, refusing anything that could leave the output
+    /// folder.
+    fn split(relative: &Path) -> Result<(Vec<&std::ffi::OsStr>, &std::ffi::OsStr), Error> {
+        let mut parts = Vec::new();
+        for c in relative.components() {
+            match c {
+                Component::Normal(part) => parts.push(part),
+                _ => {
+                    return Err(Error::path(
+                        relative,
+                        "output path would leave the output folder",
+                    ));
+                }
+            }
+        }
+        let Some(name) = parts.pop() else {
             return Err(Error::path(
                 relative,
                 "output path would leave the output folder",
             ));
+        };
+        Ok((parts, name))
+    }
+
+    /// A path under the output folder, as the user would name it in a message.
+    fn shown(&self, relative: &Path) -> PathBuf {
+        self.out_path.join(relative)
+    }
+
+    /// The folder `folders` names under the output folder, each opened without following a
+    /// link; missing ones are made if `make`, else `None`.
+    fn folder(&self, folders: &[&std::ffi::OsStr], make: bool) -> Result<Option<Dir>, Error> {
+        let mut at = PathBuf::new();
+        let mut dir: Option<Dir> = None;
+        for name in folders {
+            at.push(name);
+            let parent = dir.as_ref().unwrap_or(&self.out);
+            let opened = match parent.open_dir_nofollow(name) {
+                Err(e) if not_found(&e) && make => match parent.create_dir(name) {
+                    Ok(()) => parent.open_dir_nofollow(name),
+                    // Another paper made it meanwhile.
+                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                        parent.open_dir_nofollow(name)
+                    }
+                    Err(e) => Err(e),
+                },
+                other => other,
+            };
+            match opened {
+                Ok(d) => dir = Some(d),
+                Err(e) if not_found(&e) && !make => return Ok(None),
+                Err(e) => {
+                    if parent
+                        .symlink_metadata(name)
+                        .is_ok_and(|m| m.file_type().is_symlink())
+                    {
+                        return Err(link_error(&self.shown(&at)));
+                    }
+                    return Err(Error::path(
+                        self.shown(&at),
+                        format!("cannot open folder: {e}"),
+                    ));
+                }
+            }
         }
-        Ok(root.join(relative))
+        match dir {
+            Some(dir) => Ok(Some(dir)),
+            None => self
+                .out
+                .try_clone()
+                .map(Some)
+                .map_err(|e| Error::path(&self.out_path, format!("cannot open: {e}"))),
+        }
     }
 
     /// A new, empty set of staged files for one paper.
@@ -172,44 +278,53 @@ impl Writer {
         staged.commit()
     }
 
-    /// Makes `folder` and its parents, once per run.
-    fn make_folder(&self, folder: &Path) -> Result<(), Error> {
-        let made = |m: &std::sync::Mutex<std::collections::HashSet<PathBuf>>| {
-            m.lock().map(|set| set.contains(folder)).unwrap_or(false)
-        };
-        if made(&self.made) {
-            return Ok(());
-        }
-        fs::create_dir_all(folder)
-            .map_err(|e| Error::path(folder, format!("cannot create folder: {e}")))?;
-        if let Ok(mut set) = self.made.lock() {
-            set.insert(folder.to_path_buf());
-        }
-        Ok(())
-    }
-
     /// Moves a staged file to `relative` in the output folder.
-    fn place(&self, temp: &Path, relative: &Path) -> Result<(), Error> {
-        let target = Self::inside(&self.out, relative)?;
-        if let Some(parent) = target.parent() {
-            self.make_folder(parent)?;
+    fn place(&self, temp: &str, relative: &Path) -> Result<(), Error> {
+        let (folders, name) = Self::split(relative)?;
+        let target = self.shown(relative);
+        let Some(dir) = self.folder(&folders, true)? else {
+            return Err(Error::path(&target, "cannot create its folder"));
+        };
+        match dir.symlink_metadata(name) {
+            Ok(m) if m.file_type().is_symlink() => return Err(link_error(&target)),
+            Ok(m) if m.is_dir() => {
+                return Err(Error::path(
+                    &target,
+                    "is a folder; cannot replace it with a copy",
+                ));
+            }
+            _ => {}
         }
-        if fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
-            return Err(Error::path(
-                &target,
-                "is a folder; cannot replace it with a copy",
-            ));
-        }
-        fs::rename(temp, &target).map_err(|e| Error::path(&target, format!("cannot write: {e}")))
+        self.staging
+            .rename(temp, &dir, name)
+            .map_err(|e| Error::path(&target, format!("cannot write: {e}")))
     }
 
-    /// Removes copies left by an earlier build of a paper that now fails.
+    /// Whether `relative` is a file in the output folder, reached without following a link.
+    pub fn holds(&self, relative: &Path) -> bool {
+        let Ok((folders, name)) = Self::split(relative) else {
+            return false;
+        };
+        matches!(self.folder(&folders, false), Ok(Some(dir))
+            if dir.symlink_metadata(name).is_ok_and(|m| m.is_file()))
+    }
+
+    /// Removes copies left by an earlier build of a paper that now fails or has gone.
     pub fn remove_stale(&self, relatives: &[PathBuf]) -> Result<(), Error> {
         for relative in relatives {
-            let target = Self::inside(&self.out, relative)?;
-            match fs::remove_file(&target) {
+            let (folders, name) = Self::split(relative)?;
+            let target = self.shown(relative);
+            let Some(dir) = self.folder(&folders, false)? else {
+                continue;
+            };
+            match dir.symlink_metadata(name) {
+                Err(e) if not_found(&e) => continue,
+                Ok(m) if m.file_type().is_symlink() => return Err(link_error(&target)),
+                _ => {}
+            }
+            match dir.remove_file(name) {
                 Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) if not_found(&e) => {}
                 Err(e) => {
                     return Err(Error::path(
                         &target,
@@ -220,6 +335,81 @@ impl Writer {
         }
         Ok(())
     }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        let _ = self.out.remove_dir_all(&self.staging_name);
+        // A run that wrote nothing leaves no output folder it made.
+        remove_empty(&self.created);
+    }
+}
+
+fn not_found(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::NotFound
+}
+
+fn link_error(path: &Path) -> Error {
+    Error::path(
+        path,
+        "is a symlink; redact never writes, renames or removes through a symlink under the output folder: replace it with a folder or remove it",
+    )
+}
+
+/// Removes each of `folders` (deepest first) that is empty; stops at the first that is not.
+fn remove_empty(folders: &[PathBuf]) {
+    for folder in folders {
+        if fs::remove_dir(folder).is_err() {
+            break;
+        }
+    }
+}
+
+/// Refuses a symlink at any folder or file on the way to each of `planned`; each path
+/// prefix is looked at once, and nothing beyond a missing one.
+fn refuse_links<'p>(
+    out: &Dir,
+    shown: &Path,
+    planned: impl IntoIterator<Item = &'p Path>,
+) -> Result<(), Error> {
+    let mut seen: HashSet<PathBuf> = HashSet::new();
+    for relative in planned {
+        let (folders, name) = Writer::split(relative)?;
+        let mut at = PathBuf::new();
+        for part in folders.iter().chain([&name]) {
+            at.push(part);
+            if seen.contains(&at) {
+                continue;
+            }
+            match out.symlink_metadata(&at) {
+                Ok(m) if m.file_type().is_symlink() => return Err(link_error(&shown.join(&at))),
+                Ok(_) => {
+                    seen.insert(at.clone());
+                }
+                // Nothing is there yet, so nothing below it either.
+                Err(_) => break,
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Makes a staging folder with a name no earlier run could have left a link under.
+fn staging_in(out: &Dir, shown: &Path) -> Result<(String, Dir), Error> {
+    use std::hash::{BuildHasher, Hasher};
+    let fail =
+        |e: std::io::Error| Error::path(shown, format!("cannot create a staging folder: {e}"));
+    for _ in 0..16 {
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u32(std::process::id());
+        let name = format!(".redact-staging-{:016x}", hasher.finish());
+        match out.create_dir(&name) {
+            Ok(()) => return Ok((name.clone(), out.open_dir_nofollow(&name).map_err(fail)?)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(fail(e)),
+        }
+    }
+    Err(Error::path(shown, "cannot create a staging folder"))
 }
 
 #[cfg(test)]
@@ -258,5 +448,39 @@ mod tests {
             fs::read(dir.path().join("public/p.md")).expect("read"),
             b"kept"
         );
+    }
+
+    /// Written through the writer, a folder or a file that is a link stops the write, however
+    /// it got there (after the check at the start of the run, say).
+    #[cfg(unix)]
+    #[test]
+    fn a_link_made_after_the_check_is_still_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("out");
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir_all(&elsewhere).expect("mkdir");
+        let writer = Writer::new(&out).expect("writer");
+        std::os::unix::fs::symlink(&elsewhere, out.join("public")).expect("link");
+        let outputs = [Output {
+            relative: PathBuf::from("public/p.md"),
+            bytes: b"linkcanary".to_vec(),
+        }];
+        assert!(writer.write_paper(&outputs).is_err());
+        assert!(
+            writer
+                .remove_stale(&[PathBuf::from("public/p.md")])
+                .is_err()
+        );
+        assert_eq!(fs::read_dir(&elsewhere).expect("read").count(), 0);
+        fs::remove_file(out.join("public")).expect("unlink");
+        fs::create_dir(out.join("audit")).expect("mkdir");
+        std::os::unix::fs::symlink(elsewhere.join("p.json"), out.join("audit/p.json"))
+            .expect("link");
+        let outputs = [Output {
+            relative: PathBuf::from("audit/p.json"),
+            bytes: b"linkcanary".to_vec(),
+        }];
+        assert!(writer.write_paper(&outputs).is_err());
+        assert_eq!(fs::read_dir(&elsewhere).expect("read").count(), 0);
     }
 }
