@@ -276,3 +276,219 @@ fn incremental_builds_rebuild_what_changed() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// Every file under `dir` with its bytes, following nothing: links are listed as links.
+#[cfg(unix)]
+fn listing(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.unwrap();
+        let rel = entry
+            .path()
+            .strip_prefix(dir)
+            .unwrap()
+            .display()
+            .to_string();
+        if entry.path_is_symlink() {
+            out.push((rel, b"link".to_vec()));
+        } else if entry.file_type().is_file() {
+            out.push((rel, fs::read(entry.path()).unwrap()));
+        }
+    }
+    out
+}
+
+/// A linked audit or audience folder, or a link where a copy goes, is exit 2 before anything
+/// is written: the withheld text never reaches the folder the link names, and nothing under
+/// `--out` changes, not even the copies of the build before (issue 14, item 3).
+#[cfg(unix)]
+#[test]
+fn a_link_under_out_is_refused_before_anything_is_written() {
+    use std::os::unix::fs::symlink;
+    let paper = |n: u32| {
+        format!(
+            "---\ntitle: Linked {n}\nclassification: OFFICIAL-SENSITIVE\n---\n\
+             Public text and [CANARYOUTLINK]{{.S31}}.\n"
+        )
+    };
+    type Plant = fn(&Path, &Path);
+    let cases: [(&str, Plant, &str); 4] = [
+        // The audit, which holds withheld text, made the public folder.
+        (
+            "audit folder",
+            |out, _| {
+                fs::remove_dir_all(out.join("audit")).unwrap();
+                symlink("public", out.join("audit")).unwrap();
+            },
+            "out/audit",
+        ),
+        (
+            "audience folder",
+            |out, elsewhere| {
+                fs::remove_dir_all(out.join("public")).unwrap();
+                symlink(elsewhere, out.join("public")).unwrap();
+            },
+            "out/public",
+        ),
+        (
+            "council copy",
+            |out, elsewhere| {
+                fs::remove_file(out.join("council/p.md")).unwrap();
+                symlink(elsewhere.join("p.md"), out.join("council/p.md")).unwrap();
+            },
+            "out/council/p.md",
+        ),
+        (
+            "audit copy",
+            |out, elsewhere| {
+                fs::remove_file(out.join("audit/p.json")).unwrap();
+                symlink(elsewhere.join("p.json"), out.join("audit/p.json")).unwrap();
+            },
+            "out/audit/p.json",
+        ),
+    ];
+    for (what, plant, named) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("p.md"), paper(1)).unwrap();
+        let out = dir.path().join("out");
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir_all(&elsewhere).unwrap();
+        redact_in(dir.path())
+            .args(["build", "-q", "p.md", "--out", "out"])
+            .assert()
+            .success();
+        // A changed paper, so the build would write every copy again.
+        fs::write(dir.path().join("p.md"), paper(2)).unwrap();
+        plant(&out, &elsewhere);
+        let before = listing(dir.path());
+        let assert = redact_in(dir.path())
+            .args(["build", "p.md", "--out", "out"])
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains(&format!("{named}: error: is a symlink")),
+            "{what}: {stderr}"
+        );
+        assert_eq!(listing(dir.path()), before, "{what}: nothing written");
+        let public: Vec<String> = listing(dir.path())
+            .into_iter()
+            .filter(|(p, bytes)| {
+                (p.starts_with("out/public") || p.starts_with("elsewhere"))
+                    && String::from_utf8_lossy(bytes).contains("CANARYOUTLINK")
+            })
+            .map(|(p, _)| p)
+            .collect();
+        assert!(public.is_empty(), "{what}: canary in {public:?}");
+    }
+}
+
+/// `papers`, `./papers`, an absolute path and a linked parent name the same papers: a paper
+/// removed between builds has every copy removed, however the folder was spelled before.
+#[cfg(unix)]
+#[test]
+fn every_spelling_of_a_folder_is_the_same_paper() {
+    let dir = tempfile::tempdir().unwrap();
+    let papers = dir.path().join("papers");
+    fs::create_dir_all(&papers).unwrap();
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("linked")).unwrap();
+    let spellings = [
+        "papers".to_string(),
+        "./papers".to_string(),
+        papers.display().to_string(),
+        "linked/papers".to_string(),
+        "papers/".to_string(),
+    ];
+    for n in 0..spellings.len() {
+        fs::write(papers.join(format!("p{n}.md")), paper(&format!("P{n}"))).unwrap();
+    }
+    let public = |n: usize| dir.path().join(format!("out/public/p{n}.md"));
+    let mut previous = String::new();
+    for (n, spelling) in spellings.iter().enumerate() {
+        if n > 0 {
+            fs::remove_file(papers.join(format!("p{}.md", n - 1))).unwrap();
+        }
+        let assert = redact_in(dir.path())
+            .args(["build", spelling, "--out", "out"])
+            .assert()
+            .success();
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        if n > 0 {
+            assert!(
+                stderr.contains(&format!("removed the copies of `p{}`", n - 1)),
+                "{previous} then {spelling}: {stderr}"
+            );
+            assert!(!public(n - 1).exists(), "{previous} then {spelling}");
+        }
+        assert!(public(n).is_file(), "{spelling}");
+        previous = spelling.clone();
+    }
+    let left: Vec<String> = tree(&dir.path().join("out"))
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| p.ends_with(".md"))
+        .collect();
+    let last = spellings.len() - 1;
+    assert_eq!(
+        left,
+        [format!("council/p{last}.md"), format!("public/p{last}.md")]
+    );
+}
+
+/// A paper built as a single file (`x`) and later within its folder (`sub/x`) has its copies
+/// under the old name removed, so no stale copy of it stays published.
+#[test]
+fn a_paper_built_under_another_name_loses_its_old_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("papers/sub")).unwrap();
+    fs::write(dir.path().join("papers/sub/x.md"), paper("X")).unwrap();
+    redact_in(dir.path())
+        .args(["build", "-q", "papers/sub/x.md", "--out", "out"])
+        .assert()
+        .success();
+    assert!(dir.path().join("out/public/x.md").is_file());
+    let assert = redact_in(dir.path())
+        .args(["build", "papers", "--out", "out"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("removed the copies of `x`: papers/sub/x.md is now built as `sub/x`"),
+        "{stderr}"
+    );
+    let files: Vec<String> = tree(&dir.path().join("out"))
+        .into_iter()
+        .map(|(p, _)| p)
+        .filter(|p| !p.starts_with('.'))
+        .collect();
+    assert!(
+        files.iter().all(|f| f.contains("sub/x.")),
+        "only sub/x's copies are left: {files:?}"
+    );
+    assert_eq!(files.len(), 6, "{files:?}");
+}
+
+/// A first build whose every paper fails leaves no output folder behind, nor any parent of it
+/// that the build made.
+#[test]
+fn a_failed_build_creates_no_output_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(
+        dir.path().join("bad.md"),
+        "---\ntitle: Bad\nclassification: OFFICIAL-SENSITIVE\n---\n[x]{.S99}\n",
+    )
+    .unwrap();
+    redact_in(dir.path())
+        .args(["build", "-q", "bad.md", "--out", "new/deeper/out"])
+        .assert()
+        .code(2);
+    assert!(!dir.path().join("new").exists());
+    // A folder that was there stays, as it was.
+    fs::create_dir(dir.path().join("kept")).unwrap();
+    redact_in(dir.path())
+        .args(["build", "-q", "bad.md", "--out", "kept/out"])
+        .assert()
+        .code(2);
+    assert!(dir.path().join("kept").is_dir());
+    assert!(!dir.path().join("kept/out").exists());
+}
