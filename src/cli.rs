@@ -14,8 +14,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::check::{
-    CheckInput, CheckOptions, PublicOutput, check_papers, public_audiences, public_outputs,
-    public_outputs_from, public_paths, sort_findings,
+    CheckInput, CheckOptions, Finding, Level, PublicOutput, check_papers, public_audiences,
+    public_outputs, public_outputs_from, public_paths, sort_findings,
 };
 use crate::deny::{DENY_FILE, DenyList};
 use crate::error::{Error, Exit};
@@ -196,23 +196,23 @@ struct Setup {
     papers: Vec<PaperPath>,
     /// The folders given, resolved.
     folders: Vec<PathBuf>,
-    worst: Exit,
+    /// Paths given that cannot be read: skipped, the rest are built.
+    errors: Vec<Error>,
+    /// Folders given that hold no paper.
+    empty: Vec<PathBuf>,
 }
 
-fn setup(common: &Common, out: Option<&Path>) -> Result<Setup, Exit> {
-    let rules = load_rules(common.rules.as_deref()).map_err(|e| report(&e))?;
-    let templates = load_templates(common.templates.as_deref()).map_err(|e| report(&e))?;
-    let found = walk(&common.paths, out).map_err(|e| report(&e))?;
-    let mut worst = Exit::Clean;
-    for e in &found.errors {
-        worst = worst.max(report(e));
-    }
+fn setup(common: &Common, out: Option<&Path>) -> Result<Setup, Error> {
+    let rules = load_rules(common.rules.as_deref())?;
+    let templates = load_templates(common.templates.as_deref())?;
+    let found = walk(&common.paths, out)?;
     Ok(Setup {
         rules,
         templates,
         papers: found.papers,
         folders: found.folders,
-        worst,
+        errors: found.errors,
+        empty: found.empty,
     })
 }
 
@@ -242,11 +242,14 @@ struct Outcome {
     unchanged: bool,
     /// What the manifest records for this paper, when its copies are in place.
     entry: Option<Entry>,
+    /// What `messages` says, as results for a JSON or SARIF report.
+    findings: Vec<Finding>,
 }
 
 impl Outcome {
     fn error(&mut self, error: &Error) {
         self.messages.push_str(&error.render());
+        self.findings.push(report::error_finding(error));
         self.fail(error.exit());
     }
 
@@ -271,11 +274,16 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         templates,
         papers,
         folders,
-        mut worst,
+        errors,
+        ..
     } = match setup(common, Some(&options.out)) {
         Ok(s) => s,
-        Err(exit) => return exit,
+        Err(e) => return report(&e),
     };
+    let mut worst = Exit::Clean;
+    for e in &errors {
+        worst = worst.max(report(e));
+    }
     let chromium = match options.pdf {
         true => match find_chromium(options.chromium.as_deref()) {
             Ok(path) => Some(path),
@@ -630,6 +638,23 @@ fn load_deny(common: &Common) -> Result<DenyList, Error> {
     }
 }
 
+/// Prints `check`'s report: the scans' `findings`, and in JSON and SARIF also what was
+/// `reported` on stderr about the papers (errors, warnings, failed proofs), so they carry
+/// everything; the text report leaves those to stderr, where they are drawn already.
+fn print_report(format: Format, findings: &[Finding], reported: &[Finding], deny: &DenyList) {
+    let all = || {
+        let mut all: Vec<Finding> = findings.iter().chain(reported).cloned().collect();
+        sort_findings(&mut all);
+        all
+    };
+    let output = match format {
+        Format::Text => report::text(findings),
+        Format::Json => report::json(&all()),
+        Format::Sarif => report::sarif(&all(), deny),
+    };
+    print!("{output}");
+}
+
 /// One paper, built in memory for `check`.
 struct Checked {
     paper: PaperPath,
@@ -640,20 +665,47 @@ struct Checked {
 
 fn check(common: &Common, format: Format, released: Option<&Path>) -> Exit {
     let started = Instant::now();
+    // Whatever stops a path or the run, as results too: code scanning then shows why a job
+    // failed, not an empty report.
+    let stopped = |error: &Error| {
+        let exit = report(error);
+        print_report(
+            format,
+            &[report::error_finding(error)],
+            &[],
+            &DenyList::empty(),
+        );
+        exit
+    };
     let Setup {
         rules,
         templates,
         papers,
-        mut worst,
+        errors,
+        empty,
         ..
     } = match setup(common, None) {
         Ok(s) => s,
-        Err(exit) => return exit,
+        Err(e) => return stopped(&e),
     };
     let deny = match load_deny(common) {
         Ok(deny) => deny,
-        Err(e) => return report(&e),
+        Err(e) => return stopped(&e),
     };
+    let mut worst = Exit::Clean;
+    let mut reported: Vec<Finding> = Vec::new();
+    let mut errors = errors;
+    // A folder with no paper is a mistyped or wrong path, never a clean pass.
+    errors.extend(empty.iter().map(|folder| {
+        Error::path(
+            folder,
+            "holds no papers (`*.md`); name a folder of papers, or a paper",
+        )
+    }));
+    for e in &errors {
+        worst = worst.max(report(e));
+        reported.push(report::error_finding(e));
+    }
     let release = Release::default();
     let options = CheckOptions {
         templates: &templates,
@@ -681,6 +733,7 @@ fn check(common: &Common, format: Format, released: Option<&Path>) -> Exit {
         if let Some(exit) = outcome.exit {
             worst = worst.max(exit);
         }
+        reported.extend(outcome.findings);
         checked.extend(paper);
     }
     let inputs: Vec<CheckInput> = checked
@@ -700,29 +753,36 @@ fn check(common: &Common, format: Format, released: Option<&Path>) -> Exit {
                 match released_change(dir, c, audience, &rules, &templates) {
                     Ok(Some(finding)) => findings.push(finding),
                     Ok(None) => {}
-                    Err(e) => worst = worst.max(report(&e)),
+                    Err(e) => {
+                        worst = worst.max(report(&e));
+                        reported.push(report::error_finding(&e));
+                    }
                 }
             }
         }
     }
     sort_findings(&mut findings);
-    let output = match format {
-        Format::Text => report::text(&findings),
-        Format::Json => report::json(&findings),
-        Format::Sarif => report::sarif(&findings, &deny),
-    };
-    print!("{output}");
+    sort_findings(&mut reported);
+    print_report(format, &findings, &reported, &deny);
     if !findings.is_empty() {
         worst = worst.max(Exit::Findings);
     }
     if !common.quiet {
+        let count = |level| {
+            findings
+                .iter()
+                .chain(&reported)
+                .filter(|f| f.level == level)
+                .count()
+        };
+        let plural = |n: usize, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
         eprintln!(
-            "checked {} of {} paper{}: {} finding{}{}",
+            "checked {} of {}: {} ({}, {}){}",
             checked.len(),
-            papers.len(),
-            if papers.len() == 1 { "" } else { "s" },
-            findings.len(),
-            if findings.len() == 1 { "" } else { "s" },
+            plural(papers.len(), "paper"),
+            plural(findings.len() + reported.len(), "finding"),
+            plural(count(Level::Error), "error"),
+            plural(count(Level::Warning), "warning"),
             elapsed(started)
         );
     }
@@ -768,6 +828,11 @@ fn check_one(
         outcome.messages.push_str(line);
         outcome.messages.push('\n');
     }
+    outcome.findings.extend(
+        (built.warnings.iter())
+            .map(|line| report::warning_finding(&paper.path, line))
+            .chain((built.findings.iter()).map(|line| report::proof_finding(&paper.path, line))),
+    );
     let outputs = if built.findings.is_empty() {
         public_outputs_from(&paper.name, built.outputs, rules)
     } else {

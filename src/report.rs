@@ -35,6 +35,12 @@
 //! `ruleId`, `level`, `message.text`, a physical location (relative `uri` under `%SRCROOT%`,
 //! region with 1-based `startLine`/`startColumn`, columns in Unicode code points), related
 //! locations and a `partialFingerprints` entry so results keep their identity across runs.
+//!
+//! JSON and SARIF carry everything `check` reports on stderr, so code scanning shows why a job
+//! failed: a paper (or a path given) that cannot be built is an `input/error` result at the
+//! error's position (exit 2), a failed audit proof an `audit/proof-failed` result, and each
+//! warning an `input/warning` result. The text report leaves those to stderr, where they are
+//! drawn with their snippet already.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -45,9 +51,33 @@ use serde_sarif::sarif;
 
 use crate::check::{Finding, Level, Location};
 use crate::deny::DenyList;
+use crate::error::Error;
+use crate::span::LineIndex;
+
+/// A paper, or a path given, that cannot be built: exit 2.
+pub const INPUT_ERROR: &str = "input/error";
+/// A paper that builds, with a warning.
+pub const INPUT_WARNING: &str = "input/warning";
+/// A copy the audit's proof refused.
+pub const PROOF_FAILED: &str = "audit/proof-failed";
 
 /// Every fixed rule: id, what it means, default level.
-pub const RULES: [(&str, &str, Level); 9] = [
+pub const RULES: [(&str, &str, Level); 12] = [
+    (
+        INPUT_ERROR,
+        "A paper or a path given cannot be read or built (malformed input, an unreadable file, a symlink, a failed render, no papers in a folder): exit 2",
+        Level::Error,
+    ),
+    (
+        INPUT_WARNING,
+        "A paper builds, with a warning (such as a qualified exemption with no public interest test summary)",
+        Level::Warning,
+    ),
+    (
+        PROOF_FAILED,
+        "The audit's proof failed: a copy is not the source with exactly its declared redactions",
+        Level::Error,
+    ),
     (
         "leak/withheld-word",
         "A distinctive word of a withheld passage is in a public copy",
@@ -94,6 +124,121 @@ pub const RULES: [(&str, &str, Level); 9] = [
         Level::Error,
     ),
 ];
+
+/// A path as findings name it: as given, `/`-separated.
+fn shown(path: &std::path::Path) -> String {
+    path.to_string_lossy().replace('\\', "/")
+}
+
+/// A finding at line 1, column 1 of `path` (a problem with the file as a whole).
+fn whole_file(rule: &str, level: Level, path: &str, message: String) -> Finding {
+    Finding {
+        rule: rule.to_string(),
+        level,
+        location: Location {
+            path: path.to_string(),
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 1,
+        },
+        message,
+        related: None,
+        help: None,
+        snippet: None,
+        fingerprint: None,
+        diff: None,
+    }
+}
+
+/// An error that stops a paper (or a run), as a result: at the error's own position in the
+/// file it names, or line 1 of it; an error tied to no file is named after the run.
+pub fn error_finding(error: &Error) -> Finding {
+    match error {
+        Error::Source(e) => {
+            let text = &e.text;
+            let index = LineIndex::new(text);
+            let span = e.diagnostic.span;
+            let start = span.start.min(text.len());
+            let end = span.end.clamp(start, text.len());
+            let (line, column) = index.line_col(text, start);
+            let (end_line, end_column) = index.line_col(text, end);
+            let mut message = e.diagnostic.message.clone();
+            if let Some(note) = &e.diagnostic.note {
+                message.push_str(" (");
+                message.push_str(note);
+                message.push(')');
+            }
+            Finding {
+                rule: INPUT_ERROR.to_string(),
+                level: Level::Error,
+                location: Location {
+                    path: shown(&e.path),
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                },
+                message,
+                related: None,
+                help: e.diagnostic.hint.clone(),
+                snippet: Some(index.line_text(text, line).to_string()),
+                fingerprint: None,
+                diff: None,
+            }
+        }
+        Error::Path { path, message } => {
+            whole_file(INPUT_ERROR, Level::Error, &shown(path), message.clone())
+        }
+        Error::Render { path, message } => whole_file(
+            INPUT_ERROR,
+            Level::Error,
+            &shown(path),
+            format!("cannot render: {message}"),
+        ),
+        Error::Usage(message) => whole_file(INPUT_ERROR, Level::Error, ".", message.clone()),
+    }
+}
+
+/// A warning line as the build prints it (`path:line:col: warning: message`), as a result
+/// at that position; a line in another shape is kept whole, at line 1 of `path`.
+pub fn warning_finding(path: &std::path::Path, line: &str) -> Finding {
+    let name = shown(path);
+    let parsed = line
+        .strip_prefix(&format!("{}:", path.display()))
+        .and_then(|rest| {
+            let (at, message) = rest.split_once(": warning: ")?;
+            let (l, c) = at.split_once(':')?;
+            Some((l.parse::<usize>().ok()?, c.parse::<usize>().ok()?, message))
+        });
+    match parsed {
+        Some((l, c, message)) if l > 0 && c > 0 => Finding {
+            location: Location {
+                path: name,
+                line: l,
+                column: c,
+                end_line: l,
+                end_column: c,
+            },
+            ..whole_file(INPUT_WARNING, Level::Warning, "", message.to_string())
+        },
+        _ => whole_file(INPUT_WARNING, Level::Warning, &name, line.to_string()),
+    }
+}
+
+/// A copy the audit's proof refused, as a result at line 1 of the paper (the proof names
+/// positions in the copy, which code scanning cannot show).
+pub fn proof_finding(path: &std::path::Path, line: &str) -> Finding {
+    let message = line
+        .strip_prefix(&format!("{}: error: ", path.display()))
+        .unwrap_or(line);
+    whole_file(
+        PROOF_FAILED,
+        Level::Error,
+        &shown(path),
+        message.to_string(),
+    )
+}
 
 /// Columns of a long source line shown around the finding.
 const SNIPPET_WIDTH: usize = 100;

@@ -31,6 +31,8 @@ pub struct Walk {
     pub folders: Vec<PathBuf>,
     /// Problems with single paths; those paths are skipped, the rest are built.
     pub errors: Vec<Error>,
+    /// Folders given that hold no paper (empty, or holding no `*.md`).
+    pub empty: Vec<PathBuf>,
 }
 
 /// Finds every paper under `inputs`. A name clash, or `out` inside an input folder, stops the
@@ -121,6 +123,9 @@ pub fn walk(inputs: &[PathBuf], out: Option<&Path>) -> Result<Walk, Error> {
                     }),
                     Err(message) => walk.errors.push(Error::path(path, message)),
                 }
+            }
+            if found.is_empty() {
+                walk.empty.push(input.clone());
             }
         } else {
             walk.errors

@@ -447,10 +447,8 @@ fn every_kind_of_finding_is_reported() {
     insta::assert_snapshot!("every_kind_json", report::json(&findings));
 }
 
-#[test]
-fn sarif_report_is_valid_sarif_2_1_0() {
-    let (findings, deny) = findings_of_every_kind();
-    let log: serde_json::Value = serde_json::from_str(&report::sarif(&findings, &deny)).unwrap();
+/// A validator for the OASIS SARIF 2.1.0 schema.
+fn sarif_validator() -> jsonschema::Validator {
     // The OASIS SARIF 2.1.0 schema, as shipped in the serde-sarif crate (src/schema.json).
     let schema: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(project_root().join("tests/check/sarif-schema-2.1.0.json"))
@@ -472,7 +470,14 @@ fn sarif_report_is_valid_sarif_2_1_0() {
         );
         language["pattern"] = serde_json::json!("^[a-zA-Z]{2}$|^[a-zA-Z]{2}-[a-zA-Z]{2}$");
     }
-    let validator = jsonschema::validator_for(&schema).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+#[test]
+fn sarif_report_is_valid_sarif_2_1_0() {
+    let (findings, deny) = findings_of_every_kind();
+    let log: serde_json::Value = serde_json::from_str(&report::sarif(&findings, &deny)).unwrap();
+    let validator = sarif_validator();
     let errors: Vec<String> = validator
         .iter_errors(&log)
         .map(|e| format!("{} at {}", e, e.instance_path()))
@@ -501,6 +506,158 @@ fn sarif_report_is_valid_sarif_2_1_0() {
     let mut broken = log.clone();
     broken["runs"][0]["results"][0]["level"] = serde_json::json!("fatal");
     assert!(!validator.is_valid(&broken));
+}
+
+/// `check --format json|sarif` in `dir` on `paths`: exit status, report, stderr.
+fn check_report(dir: &Path, format: &str, paths: &[&str]) -> (i32, serde_json::Value, String) {
+    let output = crate::redact_in(dir)
+        .args(["check", "--format", format])
+        .args(paths)
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&output.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    (output.status.code().unwrap(), report, stderr)
+}
+
+/// A paper with a tagging error (exit 2) and one with a warning: JSON and SARIF carry both,
+/// the error at its position, and count them as stderr shows them; the SARIF is valid, so code
+/// scanning shows why the job failed. The erroring paper's withheld words reach no report
+/// (issue 14, item 6).
+#[test]
+fn a_papers_error_and_warning_reach_json_and_sarif() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("papers")).unwrap();
+    std::fs::write(
+        dir.path().join("papers/bad.md"),
+        "---\ntitle: Bad\nclassification: OFFICIAL-SENSITIVE\n---\n\
+         Text [CANARYREPORTERROR]{.S99} here.\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("papers/warn.md"),
+        "---\ntitle: Warn\nclassification: OFFICIAL-SENSITIVE\n---\n\
+         Text [CANARYREPORTWARNING]{.S31} here.\n",
+    )
+    .unwrap();
+    let (code, json, stderr) = check_report(dir.path(), "json", &["papers"]);
+    assert_eq!(code, 2, "{stderr}");
+    let findings = json["findings"].as_array().unwrap();
+    let error = findings
+        .iter()
+        .find(|f| f["level"] == "error")
+        .expect("the error is a finding");
+    assert_eq!(error["path"], "papers/bad.md");
+    assert_eq!(
+        (error["line"].as_u64(), error["column"].as_u64()),
+        (Some(5), Some(27))
+    );
+    let warning = findings
+        .iter()
+        .find(|f| f["level"] == "warning")
+        .expect("the warning is a finding");
+    assert_eq!(warning["path"], "papers/warn.md");
+    assert_eq!(warning["line"], 5);
+    // The counts match what stderr shows.
+    let lines = |what: &str| stderr.lines().filter(|l| l.contains(what)).count() as u64;
+    assert_eq!(
+        json["summary"]["errors"].as_u64(),
+        Some(lines(": error: ")),
+        "{stderr}"
+    );
+    assert_eq!(
+        json["summary"]["warnings"].as_u64(),
+        Some(lines(": warning: ")),
+        "{stderr}"
+    );
+    assert!(stderr.contains("(1 error, 1 warning)"), "{stderr}");
+
+    let (code, sarif, _) = check_report(dir.path(), "sarif", &["papers"]);
+    assert_eq!(code, 2);
+    let errors: Vec<String> = sarif_validator()
+        .iter_errors(&sarif)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    let error = results
+        .iter()
+        .find(|r| r["level"] == "error")
+        .expect("the error is a result");
+    let location = &error["locations"][0]["physicalLocation"];
+    assert_eq!(location["artifactLocation"]["uri"], "papers/bad.md");
+    assert_eq!(location["region"]["startLine"], 5);
+    assert_eq!(location["region"]["startColumn"], 27);
+    assert!(results.iter().any(|r| r["level"] == "warning"));
+    for report in [json.to_string(), sarif.to_string()] {
+        assert!(!report.contains("CANARYREPORT"), "{report}");
+    }
+}
+
+/// `check` on an empty or mistyped folder fails, naming it, in every report format: a check
+/// that looked at nothing must not pass.
+#[test]
+fn check_on_a_path_with_no_papers_fails_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("empty/sub")).unwrap();
+    std::fs::write(dir.path().join("empty/sub/notes.txt"), "not a paper").unwrap();
+    let output = crate::redact_in(dir.path())
+        .args(["check", "empty"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("empty: error: holds no papers"), "{stderr}");
+    let (code, json, stderr) = check_report(dir.path(), "json", &["empty", "mistyped"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("mistyped: error: no such file or folder"),
+        "{stderr}"
+    );
+    let paths: Vec<&str> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(paths, ["empty", "mistyped"]);
+    assert_eq!(json["summary"]["errors"], 2);
+}
+
+/// The contrib GitHub Actions job uploads its SARIF even when `check` fails (exit 1 or 2):
+/// that is when code scanning most needs it.
+#[test]
+fn the_ci_job_uploads_sarif_when_check_fails() {
+    let text = std::fs::read_to_string(project_root().join("contrib/redact-check.yml")).unwrap();
+    let workflow: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
+    let steps = workflow["jobs"]["check"]["steps"].as_array().unwrap();
+    let check = steps
+        .iter()
+        .position(|s| {
+            s["run"]
+                .as_str()
+                .is_some_and(|r| r.contains("redact check"))
+        })
+        .expect("a step runs redact check");
+    assert!(
+        steps[check]["run"]
+            .as_str()
+            .unwrap()
+            .contains("--format sarif"),
+        "{text}"
+    );
+    let upload = steps
+        .iter()
+        .position(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("github/codeql-action/upload-sarif"))
+        })
+        .expect("a step uploads the SARIF");
+    assert!(upload > check, "{text}");
+    // Without `always()` a failed check skips every later step.
+    let condition = steps[upload]["if"].as_str().unwrap_or("");
+    assert!(condition.contains("always()"), "{text}");
 }
 
 #[test]
