@@ -436,17 +436,27 @@ fn every_spelling_of_a_folder_is_the_same_paper() {
 }
 
 /// A paper built as a single file (`x`) and later within its folder (`sub/x`) has its copies
-/// under the old name removed, so no stale copy of it stays published.
+/// under the old name removed, so text it has since withheld stays in no public copy.
 #[test]
 fn a_paper_built_under_another_name_loses_its_old_copies() {
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir_all(dir.path().join("papers/sub")).unwrap();
-    fs::write(dir.path().join("papers/sub/x.md"), paper("X")).unwrap();
+    let x = |body: &str| {
+        format!("---\ntitle: X\nclassification: OFFICIAL-SENSITIVE\n---\nPublic text and {body}.\n")
+    };
+    fs::write(dir.path().join("papers/sub/x.md"), x("CANARYRENAMED")).unwrap();
     redact_in(dir.path())
         .args(["build", "-q", "papers/sub/x.md", "--out", "out"])
         .assert()
         .success();
-    assert!(dir.path().join("out/public/x.md").is_file());
+    let public = fs::read_to_string(dir.path().join("out/public/x.md")).unwrap();
+    assert!(public.contains("CANARYRENAMED"));
+    // Since withheld.
+    fs::write(
+        dir.path().join("papers/sub/x.md"),
+        x("[CANARYRENAMED]{.S31 pit=\"p\"}"),
+    )
+    .unwrap();
     let assert = redact_in(dir.path())
         .args(["build", "papers", "--out", "out"])
         .assert()
@@ -466,6 +476,12 @@ fn a_paper_built_under_another_name_loses_its_old_copies() {
         "only sub/x's copies are left: {files:?}"
     );
     assert_eq!(files.len(), 6, "{files:?}");
+    for (path, bytes) in tree(&dir.path().join("out/public")) {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("CANARYRENAMED"),
+            "public/{path}"
+        );
+    }
 }
 
 /// A first build whose every paper fails leaves no output folder behind, nor any parent of it
