@@ -195,11 +195,13 @@ pub fn declared_edits(
             before > 0 && withheld[before - 1].encloses(span)
         };
         for r in &paper.redactions {
-            let carries = r.reason.is_some() || r.pit.is_some() || r.id.is_some();
+            // Only the codes may stay: a reason, pit, id or class makes the tag an edit.
+            let extra =
+                r.reason.is_some() || r.pit.is_some() || r.id.is_some() || !r.classes.is_empty();
             let braced = text[r.attrs.start..].starts_with('{');
             if r.codes.is_empty()
                 || audience.withholds_any(&r.codes)
-                || !(carries || !r.classes.is_empty())
+                || !extra
                 || !braced
                 || inside_withheld(r.attrs)
             {
