@@ -121,11 +121,14 @@ pub fn copy_for<'a>(paper: &'a Paper, text: &'a str, audience: &'a Audience) -> 
             cuts.push((r.close, Action::Close(k)));
         }
     }
+    // Which heading redaction each heading attribute block tags, by where the block ends.
+    let heading_tags: std::collections::HashMap<usize, usize> = (paper.redactions.iter())
+        .enumerate()
+        .filter(|(_, r)| r.form == Form::Heading)
+        .map(|(k, r)| (r.attrs.end, k))
+        .collect();
     for (k, h) in paper.heading_attrs.iter().enumerate() {
-        let tags = paper
-            .redactions
-            .iter()
-            .position(|r| r.form == Form::Heading && r.attrs.end == h.span.end);
+        let tags = heading_tags.get(&h.span.end).copied();
         cuts.push((h.span, Action::HeadingAttrs(tags)));
         if h.id.is_some() {
             cuts.push((Span::empty(h.heading.start), Action::HeadingStart(k)));
