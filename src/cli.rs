@@ -311,6 +311,8 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         Err(e) => return report(&e),
     };
     let out_real = real_path(&options.out).unwrap_or_else(|| options.out.clone());
+    let previous =
+        previous.with_origins(|source| Some(manifest::origin(&real_path(source)?, &out_real)));
     let inputs = Inputs {
         rules_hash: &rules.hash,
         templates_hash: &templates.hash,

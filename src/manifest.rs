@@ -37,6 +37,8 @@ pub struct Entry {
     pub source: PathBuf,
     /// The paper's resolved path, relative to the resolved output folder (see [`origin`]):
     /// what identifies it across builds. Relative, so the manifest holds no absolute path.
+    /// Empty in a manifest of version 1, which named papers as they were spelled.
+    #[serde(default)]
     pub origin: PathBuf,
     pub key: String,
     /// Files written, relative to `--out`.
@@ -74,7 +76,7 @@ impl Manifest {
     pub fn parse(text: &str) -> Option<Manifest> {
         serde_json::from_str(text)
             .ok()
-            .filter(|m: &Manifest| m.manifest == MANIFEST_VERSION)
+            .filter(|m: &Manifest| m.manifest == 1 || m.manifest == MANIFEST_VERSION)
     }
 
     pub fn to_json(&self) -> String {
@@ -107,6 +109,21 @@ impl Manifest {
                 })
             })
             .collect()
+    }
+}
+
+impl Manifest {
+    /// Gives each entry of a version 1 manifest its origin, from the path it was spelled
+    /// with, read from the folder redact runs in now (where that build most likely ran).
+    pub fn with_origins(mut self, resolve: impl Fn(&Path) -> Option<PathBuf>) -> Manifest {
+        for entry in self.papers.values_mut() {
+            if entry.origin.as_os_str().is_empty()
+                && let Some(origin) = resolve(&entry.source)
+            {
+                entry.origin = origin;
+            }
+        }
+        self
     }
 }
 

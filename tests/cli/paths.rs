@@ -508,3 +508,42 @@ fn a_failed_build_creates_no_output_folder() {
     assert!(dir.path().join("kept").is_dir());
     assert!(!dir.path().join("kept/out").exists());
 }
+
+/// A manifest written before papers were known by resolved path (version 1, papers named as
+/// spelled) still has a gone paper's copies removed when the folder is spelled otherwise.
+#[test]
+fn a_manifest_of_version_1_still_removes_gone_papers() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir_all(dir.path().join("papers")).unwrap();
+    for n in 1..=2 {
+        fs::write(
+            dir.path().join(format!("papers/p{n}.md")),
+            paper(&format!("P{n}")),
+        )
+        .unwrap();
+    }
+    redact_in(dir.path())
+        .args(["build", "-q", "./papers", "--out", "out"])
+        .assert()
+        .success();
+    let manifest = dir.path().join("out/.redact-manifest.json");
+    let mut value: serde_json::Value =
+        serde_json::from_str(&fs::read_to_string(&manifest).unwrap()).unwrap();
+    value["manifest"] = serde_json::json!(1);
+    for entry in value["papers"].as_object_mut().unwrap().values_mut() {
+        entry.as_object_mut().unwrap().remove("origin");
+    }
+    fs::write(&manifest, value.to_string()).unwrap();
+    fs::remove_file(dir.path().join("papers/p2.md")).unwrap();
+    let assert = redact_in(dir.path())
+        .args(["build", "papers", "--out", "out"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("removed the copies of `p2`: ./papers/p2.md is no longer in the input"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out/public/p2.md").exists());
+    assert!(dir.path().join("out/public/p1.md").is_file());
+}
