@@ -997,3 +997,64 @@ fn print_loads_nothing_but_the_page_whatever_it_asks_for() {
         "the print reached another address on this machine"
     );
 }
+
+#[test]
+fn custom_template_cannot_bring_an_earlier_council_copy_into_a_public_pdf() {
+    let Some(_tools) = tools() else { return };
+    let names = [
+        "iframe",
+        "object",
+        "embed",
+        "link",
+        "css-import",
+        "absolute-path",
+    ];
+    let earlier = EarlierBuild::new(&names);
+    let loads = hostile_loads(&earlier);
+    // The project's own page template with every load added to its body.
+    let dir = TempDir::new().unwrap();
+    let templates = dir.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    for entry in std::fs::read_dir(project_root().join("templates")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, templates.join(path.file_name().unwrap())).unwrap();
+    }
+    let page = templates.join("paper.html");
+    let markup: String = loads
+        .iter()
+        .filter(|(name, _, _)| names.contains(name))
+        .map(|(_, m, _)| m.as_str())
+        .collect();
+    let original = std::fs::read_to_string(&page).unwrap();
+    assert!(original.contains("</body>"));
+    std::fs::write(
+        &page,
+        original.replace("</body>", &format!("{markup}</body>")),
+    )
+    .unwrap();
+    let papers = dir.path().join("papers");
+    std::fs::create_dir(&papers).unwrap();
+    std::fs::write(
+        papers.join("notice.md"),
+        "---\ntitle: Public notice\nclassification: OFFICIAL\n---\n\nNothing is withheld here.\n",
+    )
+    .unwrap();
+    crate::redact_in(dir.path())
+        .args(["build", "papers", "--out", "out", "--pdf", "--templates"])
+        .arg(&templates)
+        .assert()
+        .success();
+    let pdf_path = dir.path().join("out/public/notice.pdf");
+    let printed = Printed {
+        _dir: TempDir::new().unwrap(),
+        bytes: std::fs::read(&pdf_path).unwrap(),
+        path: pdf_path,
+    };
+    assert!(all_text(&printed.path).contains("Nothing is withheld here."));
+    let canaries: Vec<String> = names.iter().map(|n| canary_for(n)).collect();
+    let leaked = canaries_in(&printed, &canaries);
+    assert!(
+        leaked.is_empty(),
+        "the custom template's loads reached the public PDF: {leaked:?}"
+    );
+}
