@@ -77,17 +77,31 @@ const END_NAME: &str = "redact-end-of-raw-html";
 
 /// The first piece of raw HTML in `paper` that is not allowed, if any.
 pub fn check(paper: &Paper, text: &str) -> Result<(), Diagnostic> {
-    if paper.raw_html.is_empty() {
-        return Ok(());
-    }
-    // Every span, each followed by the end marker, read in one pass. `pieces` maps each
+    // The Markdown parser reads `<b>` inside a tag's attribute block (`reason='<b>'`) as raw
+    // HTML, but a tag's attributes never reach a copy as HTML: they are removed or escaped.
+    let mut tag_attrs: Vec<Span> = paper
+        .redactions
+        .iter()
+        .map(|r| r.attrs)
+        .chain(paper.heading_attrs.iter().map(|h| h.span))
+        .filter(|s| !s.is_empty())
+        .collect();
+    tag_attrs.sort();
+    let in_tag_attrs = |span: &Span| {
+        let n = tag_attrs.partition_point(|a| a.start <= span.start);
+        n > 0 && tag_attrs[n - 1].encloses(*span)
+    };
+    // Every other span, each followed by the end marker, read in one pass. `pieces` maps each
     // span's place in `joined` back to the source.
     let mut joined = String::new();
     let mut pieces: Vec<(usize, Span)> = Vec::with_capacity(paper.raw_html.len());
-    for span in &paper.raw_html {
+    for span in paper.raw_html.iter().filter(|s| !in_tag_attrs(s)) {
         pieces.push((joined.len(), *span));
         joined.push_str(&text[span.start..span.end]);
         joined.push_str(END);
+    }
+    if pieces.is_empty() {
+        return Ok(());
     }
     let source = |at: usize| -> usize {
         let n = pieces.partition_point(|(start, _)| *start <= at).max(1) - 1;
@@ -135,7 +149,7 @@ pub fn check(paper: &Paper, text: &str) -> Result<(), Diagnostic> {
         Ok(())
     }));
     if let Err(e) = rewrite_str(&joined, settings) {
-        let span = paper.raw_html[0];
+        let span = pieces[0].1;
         return Err(
             Diagnostic::new(span, format!("raw HTML cannot be read: {e}"))
                 .hint("write the HTML as plain, well-formed tags, or use Markdown"),
@@ -317,5 +331,153 @@ mod tests {
         assert_eq!(scheme("FILE:///x").as_deref(), Some("file"));
         assert_eq!(scheme("img/a.png"), None);
         assert_eq!(scheme("a b:c"), None);
+    }
+
+    fn problem(body: &str) -> Option<(String, String)> {
+        let rules = crate::rules::Rules::embedded().expect("embedded rules");
+        let text = format!("---\ntitle: T\nclassification: OFFICIAL\n---\n\n{body}");
+        let paper = crate::parse::parse_paper(&text, &rules).expect("parses");
+        check(&paper, &text).err().map(|d| {
+            let (line, col) = crate::span::LineIndex::new(&text).line_col(&text, d.span.start);
+            (
+                format!("{}:{line}:{col}", &text[d.span.start..d.span.end]),
+                d.message,
+            )
+        })
+    }
+
+    #[test]
+    fn text_and_tables_pass() {
+        for body in [
+            "A <b>bold</b> and <em class=\"x\">em</em> and <span style=\"color:red\" data-x=\"1\">s</span>.\n",
+            "<table>\n<tr><th scope=\"col\">A</th></tr>\n<tr><td colspan=\"2\">1</td></tr>\n</table>\n",
+            "<details><summary>More</summary>\n\nText.\n\n</details>\n",
+            "An <img src=\"img/chart.png\" alt=\"chart\"> and <a href=\"https://example.org/?a=1&amp;b=2\">a link</a>.\n",
+            "A <a href=\"mailto:x@example.org\">mail</a>, <a href=\"#finance\">here</a>, <a href=\"../other.html\">there</a>.\n",
+            "<!-- <iframe src=\"file:///etc/passwd\"></iframe> a note, not a load -->\n\nText <!-- <script> --> here.\n",
+            "Text with a literal \\<iframe> and `<script>` in code.\n\n```\n<object data=x>\n```\n",
+            "A [span]{.S31 reason='<script>alert(1)</script>'} and\n\n::: {.S24 reason=\"<iframe>\"}\nx\n:::\n\n## H {.S31 reason='<object>'}\n",
+        ] {
+            assert_eq!(problem(body), None, "{body}");
+        }
+    }
+
+    #[test]
+    fn loads_and_scripts_are_errors_at_their_position() {
+        for (body, at, message) in [
+            (
+                "Text <iframe src=\"a.html\"></iframe>.\n",
+                "<iframe:6:6",
+                "`<iframe>` is not allowed",
+            ),
+            (
+                "<div>\n<object data=\"x\">\n</div>\n",
+                "<object:7:1",
+                "`<object>`",
+            ),
+            ("x <embed src=\"a\">\n", "<embed:6:3", "`<embed>`"),
+            (
+                "<link rel=\"stylesheet\" href=\"a.css\">\n",
+                "<link:6:1",
+                "`<link>`",
+            ),
+            (
+                "<meta http-equiv=\"refresh\" content=\"0\">\n",
+                "<meta:6:1",
+                "`<meta>`",
+            ),
+            ("<base href=\"file:///\">\n", "<base:6:1", "`<base>`"),
+            (
+                "<form action=\"x\"><input></form>\n",
+                "<form:6:1",
+                "`<form>`",
+            ),
+            ("<style>p{}</style>\n", "<style:6:1", "`<style>`"),
+            ("<script>alert(1)</script>\n", "<script:6:1", "`<script>`"),
+            ("A <SVG><image href=\"x\"/></SVG>.\n", "<SVG:6:3", "`<svg>`"),
+            (
+                "A <b onclick=\"x()\">b</b>.\n",
+                "onclick:6:6",
+                "attribute `onclick`",
+            ),
+            (
+                "A <b\nonmouseover=x>b</b>.\n",
+                "onmouseover:7:1",
+                "attribute `onmouseover`",
+            ),
+            (
+                "A <span style=\"background:url(x.png)\">s</span>.\n",
+                "background:url(x.png):6:16",
+                "`style`",
+            ),
+            (
+                "A <span style=\"background:u\\72l(x)\">s</span>.\n",
+                "background:u\\72l(x):6:16",
+                "`style`",
+            ),
+            (
+                "A <a href=\"javascript:alert(1)\">x</a>.\n",
+                "javascript:alert(1):6:12",
+                "`javascript:` URL",
+            ),
+            (
+                "A <a href=\"java&#115;cript:x\">x</a>.\n",
+                "java&#115;cript:x:6:12",
+                "`javascript:` URL",
+            ),
+            (
+                "A <a href=\" FILE:///etc\">x</a>.\n",
+                " FILE:///etc:6:12",
+                "`file:` URL",
+            ),
+            (
+                "A <a href=\"data:text/html,x\">x</a>.\n",
+                "data:text/html,x:6:12",
+                "`data:` URL",
+            ),
+            (
+                "A <img src=\"https://example.org/a.png\">.\n",
+                "https://example.org/a.png:6:13",
+                "relative path",
+            ),
+            (
+                "A <img src=\"/etc/a.png\">.\n",
+                "/etc/a.png:6:13",
+                "relative path",
+            ),
+            (
+                "A <img src=\"../a.png\">.\n",
+                "../a.png:6:13",
+                "relative path",
+            ),
+            (
+                "A <img src=\"file:///a.png\">.\n",
+                "file:///a.png:6:13",
+                "`file:` URL",
+            ),
+            (
+                "A <img id=\"x\" src=\"a.png\">.\n",
+                "id:6:8",
+                "attribute `id`",
+            ),
+            (
+                "<div title=\"open\n\nText <b>x</b>\n",
+                "<:6:1",
+                "ends inside a tag",
+            ),
+        ] {
+            let found = problem(body);
+            let Some((where_, text)) = &found else {
+                panic!("{body:?}: no error");
+            };
+            assert_eq!(where_, at, "{body:?}: {text}");
+            assert!(text.contains(message), "{body:?}: {text}");
+        }
+    }
+
+    #[test]
+    fn a_user_tag_named_like_the_end_marker_is_still_refused() {
+        let (_, message) = problem("A <redact-end-of-raw-html> b.\n").expect("refused");
+        assert!(message.contains("not allowed"), "{message}");
     }
 }
