@@ -1058,3 +1058,79 @@ fn custom_template_cannot_bring_an_earlier_council_copy_into_a_public_pdf() {
         "the custom template's loads reached the public PDF: {leaked:?}"
     );
 }
+
+/// Opens `page` (a file) in headless Chromium as a reader would, with none of the print's
+/// limits, and waits for it to settle.
+fn open_in_browser(tools: &Tools, page: &Path) {
+    let profile = TempDir::new().unwrap();
+    let output = Command::new(&tools.chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "Chromium failed on {}", page.display());
+}
+
+#[test]
+fn content_security_policy_blocks_a_remote_load_a_template_plants() {
+    let Some(tools) = tools() else { return };
+    let (port, requests) = canary_server();
+    let dir = TempDir::new().unwrap();
+    std::fs::write(
+        dir.path().join("notice.md"),
+        "---\ntitle: Public notice\nclassification: OFFICIAL\n---\n\nNothing is withheld here.\n",
+    )
+    .unwrap();
+    let default = std::fs::read_to_string(project_root().join("templates/paper.html")).unwrap();
+    let csp = default
+        .lines()
+        .find(|l| l.contains("Content-Security-Policy"))
+        .expect("the page template carries a Content-Security-Policy");
+    // The project's template with a remote image, then the same without its policy: the second
+    // shows the image would load, so the first shows the policy is what stops it.
+    for (name, keep_policy) in [("with-policy", true), ("without-policy", false)] {
+        let templates = dir.path().join(name);
+        std::fs::create_dir(&templates).unwrap();
+        for entry in std::fs::read_dir(project_root().join("templates")).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, templates.join(path.file_name().unwrap())).unwrap();
+        }
+        let mut page = default.replace(
+            "</body>",
+            &format!("<img src=\"http://127.0.0.1:{port}/{name}\" alt=\"\"></body>"),
+        );
+        if !keep_policy {
+            page = page.replace(csp, "");
+        }
+        std::fs::write(templates.join("paper.html"), page).unwrap();
+        let out = dir.path().join(format!("out-{name}"));
+        crate::redact_in(dir.path())
+            .arg("build")
+            .arg("notice.md")
+            .arg("--out")
+            .arg(&out)
+            .arg("--templates")
+            .arg(&templates)
+            .assert()
+            .success();
+        open_in_browser(&tools, &out.join("public/notice.html"));
+    }
+    let seen = requests.lock().unwrap().clone();
+    assert!(
+        seen.iter().any(|r| r.contains("/without-policy")),
+        "the page without its policy did not load the image either, so this proves nothing: {seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|r| r.contains("/with-policy")),
+        "the Content-Security-Policy let a remote image load: {seen:?}"
+    );
+}
