@@ -1077,7 +1077,11 @@ fn open_in_browser(tools: &Tools, page: &Path) {
         .arg(format!("file://{}", page.display()))
         .output()
         .unwrap();
-    assert!(output.status.success(), "Chromium failed on {}", page.display());
+    assert!(
+        output.status.success(),
+        "Chromium failed on {}",
+        page.display()
+    );
 }
 
 #[test]
