@@ -19,9 +19,9 @@
 //! answers 404 to anything else; Chromium opens the page from there, and an `http:` page
 //! cannot load `file:` URLs, so no file on this machine (a council copy, an audit) can reach a
 //! printed page whatever the HTML or a custom template asks for. Every other address is
-//! unreachable: every host name resolves to nothing but 127.0.0.1, and every request, loopback
-//! included, goes through a proxy that is the same server, which refuses all but the page's own
-//! origin. Chromium runs in a fresh temporary folder with its own profile, no
+//! unreachable: no host name resolves (only the address 127.0.0.1 is left), and every request,
+//! loopback included, goes through a proxy that is the same server, which refuses all but the
+//! page's own origin. Chromium runs in a fresh temporary folder with its own profile, no
 //! background networking and no header or footer of its own (Chromium's default ones print the
 //! date and the page's address). Chromium tags the PDF (structure tree, `/Lang`, `/MarkInfo`)
 //! and writes bookmarks from the headings (`--generate-pdf-document-outline`).

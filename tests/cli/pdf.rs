@@ -398,8 +398,8 @@ fn pdf_metadata_holds_only_public_values() {
     assert_eq!(info["Metadata Stream"], "no");
     assert_eq!(info["Custom Metadata"], "no");
     assert_eq!(info["Tagged"], "yes", "Chromium tags its PDFs");
-    // Chromium's own names, the temporary folder it printed in, and the classification the
-    // public copy does not carry appear nowhere in the file's objects.
+    // Chromium's own names, the temporary folder it printed in, the server it printed from, and
+    // the classification the public copy does not carry appear nowhere in the file's objects.
     let strings = pdf_strings(&printed.bytes).join("\n");
     let raw = String::from_utf8_lossy(&printed.bytes);
     for needle in [
@@ -409,6 +409,7 @@ fn pdf_metadata_holds_only_public_values() {
         "Skia",
         "redact-pdf-",
         "file://",
+        "127.0.0.1",
         "OFFICIAL-SENSITIVE",
     ] {
         assert!(!strings.contains(needle), "`{needle}` in the PDF's objects");
@@ -440,14 +441,18 @@ fn paper_without_organisation_or_iso_date_gets_no_author_or_dates() {
 #[test]
 fn links_in_the_pdf_are_the_links_the_html_had() {
     let Some(tools) = tools() else { return };
-    let text = "---\ntitle: Links\nclassification: OFFICIAL\n---\n\nSee [annex A](annex-a.html#costs), [the\nguidance](https://example.org/guidance) and [the finance section](#finance).\n\n## Finance {#finance}\n\nNone.\n";
+    let text = "---\ntitle: Links\nclassification: OFFICIAL\n---\n\nSee [annex A](annex-a.html#costs), [the\nguidance](https://example.org/guidance), [the index](../index.html) and [the finance section](#finance).\n\n## Finance {#finance}\n\nNone.\n";
     let (html, meta) = page(text, "public");
     let printed = print(&tools, &html, &meta);
     let mut uris = link_uris(&printed.bytes);
     uris.sort();
     assert_eq!(
         uris,
-        ["annex-a.html#costs", "https://example.org/guidance"],
+        [
+            "../index.html",
+            "annex-a.html#costs",
+            "https://example.org/guidance"
+        ],
         "a relative link must not point into the folder the PDF was printed in"
     );
 }
