@@ -10,6 +10,7 @@ pub mod cli;
 pub mod deny;
 pub mod error;
 pub mod front_matter;
+pub mod html_policy;
 pub mod manifest;
 pub mod model;
 pub mod parse;

@@ -97,6 +97,8 @@ pub struct Paper {
     pub redactions: Vec<Redaction>,
     /// HTML comments (notes to authors), removed from every copy but the council Markdown.
     pub comments: Vec<Span>,
+    /// Every raw HTML span (HTML blocks and inline HTML, comments included), in order.
+    pub raw_html: Vec<Span>,
     pub heading_attrs: Vec<HeadingAttrs>,
 }
 

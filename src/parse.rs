@@ -80,6 +80,7 @@ pub fn parse_paper(text: &str, rules: &Rules) -> Result<Paper, Diagnostic> {
         body_start,
         redactions,
         comments: body.comments,
+        raw_html: body.html,
         heading_attrs,
     })
 }

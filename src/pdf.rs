@@ -9,15 +9,22 @@
 //! - [`find_chromium`] resolves the browser: the path given (`--chromium PATH`), else
 //!   `chromium`, `chromium-browser` or `google-chrome` on the `PATH`; the error is one line
 //!   saying how to install it. [`find_chromium_in`] does the same with a given `PATH`.
-//! - [`print()`] prints one page to PDF bytes; [`PdfMeta::for_copy`] gives the metadata of a copy.
+//! - [`print()`] prints one page to PDF bytes; [`print_with_assets`] serves files beside it
+//!   (images, stylesheets the page names by relative path); [`PdfMeta::for_copy`] gives the
+//!   metadata of a copy.
 //! - [`screenshot`] renders one page to PNG bytes (a check that the page is not blank).
 //!
-//! Printing runs Chromium in a fresh temporary folder with its own profile, no network (every
-//! host name resolves to nothing, so a remote image is never fetched while printing) and no
-//! header or footer of its own (Chromium's default ones print the date and the file's path).
-//! Chromium tags the PDF (structure tree, `/Lang`, `/MarkInfo`) and writes bookmarks from the
-//! headings (`--generate-pdf-document-outline`). Because the page is printed from that folder,
-//! an image with a relative or remote source does not load (Chromium shows at most its alt text).
+//! Printing never shows Chromium a file. `redact` serves the page (and any assets given with
+//! it) from memory over HTTP on 127.0.0.1, on a port of its own, for that one print, and
+//! answers 404 to anything else; Chromium opens the page from there, and an `http:` page
+//! cannot load `file:` URLs, so no file on this machine (a council copy, an audit) can reach a
+//! printed page whatever the HTML or a custom template asks for. Every other address is
+//! unreachable: no host name resolves (only the address 127.0.0.1 is left), and every request,
+//! loopback included, goes through a proxy that is the same server, which refuses all but the
+//! page's own origin. Chromium runs in a fresh temporary folder with its own profile, no
+//! background networking and no header or footer of its own (Chromium's default ones print the
+//! date and the page's address). Chromium tags the PDF (structure tree, `/Lang`, `/MarkInfo`)
+//! and writes bookmarks from the headings (`--generate-pdf-document-outline`).
 //!
 //! After printing, [`normalise`] rewrites what Chromium makes vary or leak:
 //! - the Info dictionary: `Title` the paper's title, `Author` its organisation (absent when it
@@ -26,8 +33,8 @@
 //!   no `Keywords` and nothing else (Chromium's browser string and `Skia/PDF` go);
 //! - the XMP metadata stream, if any, is removed;
 //! - the trailer `/ID` is the first 16 bytes of a SHA-256 of the HTML and the metadata, twice;
-//! - a relative link in the HTML, which Chromium turns into a `file://` URL of the temporary
-//!   folder, is written back as it was in the HTML.
+//! - a relative link in the HTML, which Chromium turns into an `http://127.0.0.1:…` URL of the
+//!   print's own server, is written back as a path relative to the page.
 //!
 //! The same HTML printed by the same Chromium with the same fonts gives the same bytes; another
 //! Chromium version or font set lays the page out differently.
@@ -119,67 +126,272 @@ fn is_executable(path: &Path) -> bool {
     path.is_file()
 }
 
+/// A file served beside the page while it prints: an image or stylesheet the page names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Asset {
+    /// Its path relative to the page's folder, `/`-separated, as the page names it (`img/c.png`,
+    /// `../shared/logo.png`); no scheme, no leading `/`.
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
 /// Prints `html` (a whole page) to PDF with `chromium`, then [`normalise`]s it with `meta`.
 pub fn print(chromium: &Path, html: &str, meta: &PdfMeta) -> Result<Vec<u8>, String> {
-    let work = Workspace::new(html)?;
+    print_with_assets(chromium, html, &[], meta)
+}
+
+/// As [`print()`], serving `assets` beside the page: the only files the print can load.
+pub fn print_with_assets(
+    chromium: &Path,
+    html: &str,
+    assets: &[Asset],
+    meta: &PdfMeta,
+) -> Result<Vec<u8>, String> {
+    let work = Workspace::new()?;
+    let server = PageServer::start(html, assets)?;
     let pdf = work.dir.path().join("paper.pdf");
     let mut print_arg = OsString::from("--print-to-pdf=");
     print_arg.push(&pdf);
     work.run(
         chromium,
+        &server,
         &[
             print_arg,
             "--no-pdf-header-footer".into(),
             "--generate-pdf-document-outline".into(),
         ],
     )?;
+    let folder = server.folder_url();
+    drop(server);
     let bytes = std::fs::read(&pdf).map_err(|e| format!("Chromium wrote no PDF: {e}"))?;
-    normalise(&bytes, meta, html, &work.name)
+    normalise(&bytes, meta, html, &folder)
 }
 
 /// Renders `html` (a whole page) in a `width` × `height` window with `chromium`; PNG bytes.
 pub fn screenshot(chromium: &Path, html: &str, width: u32, height: u32) -> Result<Vec<u8>, String> {
-    let work = Workspace::new(html)?;
+    let work = Workspace::new()?;
+    let server = PageServer::start(html, &[])?;
     let png = work.dir.path().join("paper.png");
     let mut shot_arg = OsString::from("--screenshot=");
     shot_arg.push(&png);
     work.run(
         chromium,
+        &server,
         &[
             shot_arg,
             format!("--window-size={width},{height}").into(),
             "--hide-scrollbars".into(),
         ],
     )?;
+    drop(server);
     std::fs::read(&png).map_err(|e| format!("Chromium wrote no screenshot: {e}"))
 }
 
-/// A fresh temporary folder holding the page and the browser profile.
+/// Folders between the served root and the page, so a relative link that climbs (`../x.html`)
+/// still resolves below the root and can be written back as it was.
+const PAGE_DEPTH: usize = 8;
+
+/// Where the page is served: `/p/p/…/paper.html`, [`PAGE_DEPTH`] folders (or more, if an
+/// asset climbs further) below the root. Returns the page's folder (`/p/…/p/`).
+fn page_folder(assets: &[Asset]) -> String {
+    let climb = assets
+        .iter()
+        .map(|a| {
+            a.path
+                .split('/')
+                .take_while(|s| *s == ".." || *s == ".")
+                .count()
+        })
+        .max()
+        .unwrap_or(0);
+    let mut folder = String::from("/");
+    for _ in 0..PAGE_DEPTH.max(climb) {
+        folder.push_str("p/");
+    }
+    folder
+}
+
+/// `relative` resolved against the folder `base` (which starts and ends with `/`), as a path
+/// from the root; None if it is absolute, names a scheme, or climbs above the root.
+fn resolve(base: &str, relative: &str) -> Option<String> {
+    if relative.starts_with('/') || relative.contains(':') || relative.contains('\\') {
+        return None;
+    }
+    let mut parts: Vec<&str> = base.split('/').filter(|s| !s.is_empty()).collect();
+    for segment in relative.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                parts.pop()?;
+            }
+            s => parts.push(s),
+        }
+    }
+    Some(format!("/{}", parts.join("/")))
+}
+
+/// The page and its assets, served from memory on 127.0.0.1 for one print. It is also the
+/// browser's proxy, so every request Chromium makes reaches it; it answers only requests for
+/// its own origin and the paths it holds, and 404 to everything else (another host, another
+/// port, `CONNECT`, a path it does not hold). Stopped when dropped.
+struct PageServer {
+    server: std::sync::Arc<tiny_http::Server>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    /// `http://127.0.0.1:PORT`
+    origin: String,
+    /// The page's path on the server.
+    page: String,
+}
+
+/// The content type a served file is sent with, from its extension.
+fn content_type(path: &str) -> &'static str {
+    let ext = path.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("html" | "htm") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("png") => "image/png",
+        Some("jpg" | "jpeg") => "image/jpeg",
+        Some("gif") => "image/gif",
+        Some("webp") => "image/webp",
+        Some("svg") => "image/svg+xml",
+        Some("pdf") => "application/pdf",
+        _ => "application/octet-stream",
+    }
+}
+
+impl PageServer {
+    fn start(html: &str, assets: &[Asset]) -> Result<PageServer, String> {
+        let folder = page_folder(assets);
+        let page = format!("{folder}paper.html");
+        let mut files: std::collections::BTreeMap<String, (Vec<u8>, &'static str)> =
+            std::collections::BTreeMap::new();
+        files.insert(
+            page.clone(),
+            (html.as_bytes().to_vec(), content_type(&page)),
+        );
+        for asset in assets {
+            let Some(at) = resolve(&folder, &asset.path).filter(|at| *at != page) else {
+                return Err(format!(
+                    "cannot serve `{}` to print: an asset's path must be relative to the page",
+                    asset.path
+                ));
+            };
+            files.insert(at, (asset.bytes.clone(), content_type(&asset.path)));
+        }
+        let server = tiny_http::Server::http("127.0.0.1:0")
+            .map_err(|e| format!("cannot serve the page to print on 127.0.0.1: {e}"))?;
+        let port = server
+            .server_addr()
+            .to_ip()
+            .map(|a| a.port())
+            .ok_or("cannot serve the page to print: no port on 127.0.0.1")?;
+        let origin = format!("http://127.0.0.1:{port}");
+        let server = std::sync::Arc::new(server);
+        let thread = {
+            let server = server.clone();
+            let origin = origin.clone();
+            std::thread::spawn(move || {
+                for request in server.incoming_requests() {
+                    let found = matches!(
+                        request.method(),
+                        tiny_http::Method::Get | tiny_http::Method::Head
+                    )
+                    .then(|| served_path(&request, &origin))
+                    .flatten()
+                    .and_then(|path| files.get(&path));
+                    // A failed answer (Chromium gone) concerns nobody: the print reports itself.
+                    let _ = match found {
+                        Some((bytes, kind)) => request.respond(
+                            tiny_http::Response::from_data(bytes.clone())
+                                .with_header(header("Content-Type", kind))
+                                .with_header(header("X-Content-Type-Options", "nosniff"))
+                                .with_header(header("Cache-Control", "no-store")),
+                        ),
+                        None => request.respond(tiny_http::Response::empty(404)),
+                    };
+                }
+            })
+        };
+        Ok(PageServer {
+            server,
+            thread: Some(thread),
+            origin,
+            page,
+        })
+    }
+
+    fn page_url(&self) -> String {
+        format!("{}{}", self.origin, self.page)
+    }
+
+    /// The URL of the page's folder, ending in `/`.
+    fn folder_url(&self) -> String {
+        let folder = self.page.rsplit_once('/').map_or("", |(f, _)| f);
+        format!("{}{folder}/", self.origin)
+    }
+}
+
+impl Drop for PageServer {
+    fn drop(&mut self) {
+        self.server.unblock();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn header(name: &str, value: &str) -> tiny_http::Header {
+    // Both are fixed ASCII strings of ours, always a valid header.
+    tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes())
+        .unwrap_or_else(|()| unreachable!("invalid header {name}"))
+}
+
+/// The path a request asks this server for, percent-decoded, if it is for this server's own
+/// origin: `GET /path` with `Host: 127.0.0.1:PORT`, or, through the proxy, `GET
+/// http://127.0.0.1:PORT/path`. The query and fragment are dropped.
+fn served_path(request: &tiny_http::Request, origin: &str) -> Option<String> {
+    let url = request.url();
+    let path = if let Some(path) = url.strip_prefix(origin) {
+        path
+    } else {
+        let host = origin.strip_prefix("http://")?;
+        let named = request
+            .headers()
+            .iter()
+            .find(|h| h.field.equiv("Host"))
+            .map(|h| h.value.as_str());
+        if named != Some(host) {
+            return None;
+        }
+        url
+    };
+    let path = path.split(['?', '#']).next()?;
+    if !path.starts_with('/') {
+        return None;
+    }
+    percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .ok()
+        .map(|p| p.into_owned())
+}
+
+/// A fresh temporary folder holding the browser profile and what it writes.
 struct Workspace {
     dir: tempfile::TempDir,
-    /// The folder's own name: unique, and only `[A-Za-z0-9._-]`, so it reads the same in a URL.
-    name: String,
-    page: PathBuf,
 }
 
 impl Workspace {
-    fn new(html: &str) -> Result<Workspace, String> {
+    fn new() -> Result<Workspace, String> {
         let dir = tempfile::Builder::new()
             .prefix("redact-pdf-")
             .tempdir()
             .map_err(|e| format!("cannot create a temporary folder to print in: {e}"))?;
-        let name = dir
-            .path()
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let page = dir.path().join("paper.html");
-        std::fs::write(&page, html).map_err(|e| format!("cannot write the page to print: {e}"))?;
-        Ok(Workspace { dir, name, page })
+        Ok(Workspace { dir })
     }
 
-    /// Runs headless Chromium on the page with `extra` arguments, within [`TIMEOUT`].
-    fn run(&self, chromium: &Path, extra: &[OsString]) -> Result<(), String> {
+    /// Runs headless Chromium on the page `server` serves with `extra` arguments, within
+    /// [`TIMEOUT`].
+    fn run(&self, chromium: &Path, server: &PageServer, extra: &[OsString]) -> Result<(), String> {
         let profile = self.dir.path().join("profile");
         let log = self.dir.path().join("chromium.log");
         let log_file =
@@ -200,13 +412,17 @@ impl Workspace {
                 "--disable-sync",
                 "--disable-extensions",
                 "--mute-audio",
-                "--host-resolver-rules=MAP * ~NOTFOUND",
+                // No name resolves; only the print's own server, by address, is reachable.
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                // Loopback included: another server on this machine is another address.
+                "--proxy-bypass-list=<-loopback>",
                 "--run-all-compositor-stages-before-draw",
                 "--virtual-time-budget=10000",
             ])
+            .arg(format!("--proxy-server={}", server.origin))
             .arg(profile_arg)
             .args(extra)
-            .arg(file_url(&self.page))
+            .arg(server.page_url())
             .current_dir(self.dir.path())
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -240,20 +456,6 @@ impl Workspace {
             .unwrap_or("no message");
         Err(format!("Chromium failed ({status}): {}", last.trim()))
     }
-}
-
-/// `path` as a `file://` URL, each byte outside the URL-safe set percent-encoded.
-fn file_url(path: &Path) -> String {
-    let mut url = String::from("file://");
-    let text = path.to_string_lossy();
-    for b in text.bytes() {
-        if b.is_ascii_alphanumeric() || b"/-._~".contains(&b) {
-            url.push(b as char);
-        } else {
-            url.push_str(&format!("%{b:02X}"));
-        }
-    }
-    url
 }
 
 /// `D:YYYYMMDD000000Z` for a `YYYY-MM-DD` date, else `None`.
@@ -315,7 +517,7 @@ pub fn document_id(html: &str, meta: &PdfMeta) -> [u8; 16] {
 }
 
 /// Rewrites a printed PDF's metadata, id and temporary-folder links (see the module doc).
-/// `folder` is the temporary folder's own name, as it appears in `file://` links.
+/// `folder` is the URL of the page's folder on the print server, ending in `/`.
 pub fn normalise(pdf: &[u8], meta: &PdfMeta, html: &str, folder: &str) -> Result<Vec<u8>, String> {
     let mut doc =
         Document::load_mem(pdf).map_err(|e| format!("cannot read the PDF Chromium wrote: {e}"))?;
@@ -363,10 +565,12 @@ pub fn normalise(pdf: &[u8], meta: &PdfMeta, html: &str, folder: &str) -> Result
         ]),
     );
 
-    if !folder.is_empty() {
-        let marker = format!("/{folder}/");
+    if let Some((origin, folder)) = folder
+        .strip_prefix("http://")
+        .and_then(|rest| rest.find('/').map(|at| folder.split_at(at + 7)))
+    {
         for object in doc.objects.values_mut() {
-            relativise_links(object, &marker);
+            relativise_links(object, origin, folder);
         }
     }
 
@@ -376,37 +580,52 @@ pub fn normalise(pdf: &[u8], meta: &PdfMeta, html: &str, folder: &str) -> Result
     Ok(out)
 }
 
-/// Turns every `/URI` action pointing into the temporary folder back into the relative link
-/// the HTML had.
-fn relativise_links(object: &mut Object, marker: &str) {
+/// Turns every `/URI` action pointing at the print server (`origin`) back into a link
+/// relative to the page's `folder`, as the HTML had it.
+fn relativise_links(object: &mut Object, origin: &str, folder: &str) {
     match object {
-        Object::Dictionary(dict) => relativise_dict(dict, marker),
-        Object::Stream(stream) => relativise_dict(&mut stream.dict, marker),
+        Object::Dictionary(dict) => relativise_dict(dict, origin, folder),
+        Object::Stream(stream) => relativise_dict(&mut stream.dict, origin, folder),
         Object::Array(items) => {
             for item in items {
-                relativise_links(item, marker);
+                relativise_links(item, origin, folder);
             }
         }
         _ => {}
     }
 }
 
-fn relativise_dict(dict: &mut Dictionary, marker: &str) {
+fn relativise_dict(dict: &mut Dictionary, origin: &str, folder: &str) {
     for (key, value) in dict.iter_mut() {
         if key == b"URI"
             && let Object::String(bytes, _) = value
-            && bytes.starts_with(b"file://")
-            && let Some(at) = find(bytes, marker.as_bytes())
+            && let Some(path) = bytes.strip_prefix(origin.as_bytes())
+            && path.starts_with(b"/")
         {
-            *bytes = bytes[at + marker.len()..].to_vec();
+            *bytes = relative_link(folder, &String::from_utf8_lossy(path)).into_bytes();
             continue;
         }
-        relativise_links(value, marker);
+        relativise_links(value, origin, folder);
     }
 }
 
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+/// `target` (a path from the server's root, perhaps with `?query` or `#fragment`) as a link
+/// relative to `folder` (which starts and ends with `/`).
+fn relative_link(folder: &str, target: &str) -> String {
+    let split = target.find(['?', '#']).unwrap_or(target.len());
+    let (path, rest) = target.split_at(split);
+    let from: Vec<&str> = folder.split('/').filter(|s| !s.is_empty()).collect();
+    let to: Vec<&str> = path.split('/').skip(1).collect();
+    let (dirs, file) = to.split_at(to.len().saturating_sub(1));
+    let common = from.iter().zip(dirs).take_while(|(a, b)| a == b).count();
+    let mut link = "../".repeat(from.len() - common);
+    for dir in &dirs[common..] {
+        link.push_str(dir);
+        link.push('/');
+    }
+    link.push_str(file.first().copied().unwrap_or(""));
+    link.push_str(rest);
+    link
 }
 
 #[cfg(test)]
@@ -438,10 +657,40 @@ mod tests {
     }
 
     #[test]
-    fn file_url_percent_encodes_spaces() {
+    fn links_to_the_print_server_become_relative_to_the_page_again() {
+        let folder = "/p/p/p/";
         assert_eq!(
-            file_url(Path::new("/tmp/a b/p.html")),
-            "file:///tmp/a%20b/p.html"
+            relative_link(folder, "/p/p/p/annex-a.html#costs"),
+            "annex-a.html#costs"
         );
+        assert_eq!(
+            relative_link(folder, "/p/p/p/img/c.png?x=1"),
+            "img/c.png?x=1"
+        );
+        assert_eq!(
+            relative_link(folder, "/p/p/shared/a.pdf"),
+            "../shared/a.pdf"
+        );
+        assert_eq!(relative_link(folder, "/x.html"), "../../../x.html");
+    }
+
+    #[test]
+    fn assets_resolve_inside_the_served_tree_only() {
+        let folder = page_folder(&[]);
+        assert_eq!(folder.matches('/').count(), PAGE_DEPTH + 1);
+        assert_eq!(
+            resolve(&folder, "img/c.png").as_deref(),
+            Some(&*format!("{folder}img/c.png"))
+        );
+        assert_eq!(resolve("/p/p/", "../a.png").as_deref(), Some("/p/a.png"));
+        assert_eq!(resolve("/p/", "../../a.png"), None);
+        assert_eq!(resolve("/p/", "/etc/passwd"), None);
+        assert_eq!(resolve("/p/", "file:///etc/passwd"), None);
+        let deep = Asset {
+            path: "../".repeat(PAGE_DEPTH + 2) + "a.png",
+            bytes: Vec::new(),
+        };
+        let folder = page_folder(std::slice::from_ref(&deep));
+        assert!(resolve(&folder, &deep.path).is_some());
     }
 }

@@ -1,12 +1,14 @@
-//! One paper, start to finish: parse, redact for each audience, render, audit. The caller
-//! reads the text and gives a [`Sink`] for the files: memory, or the writer's staging folder,
-//! where each file goes as it is rendered so a large paper's outputs are never held at once.
+//! One paper, start to finish: parse, hold its raw HTML to the allowlist, redact for each
+//! audience, render, audit. The caller reads the text and gives a [`Sink`] for the files:
+//! memory, or the writer's staging folder, where each file goes as it is rendered so a large
+//! paper's outputs are never held at once.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::audit::{AuditInput, CopyOutput, Verdict, prepare, verify};
 use crate::error::Error;
+use crate::html_policy;
 use crate::model::Paper;
 use crate::parse::parse_paper;
 use crate::redact::copy_for;
@@ -109,6 +111,8 @@ pub fn build_paper_into(
     sink: &mut dyn Sink,
 ) -> Result<Streamed, Error> {
     let paper = parse_paper(text, rules).map_err(|d| source_error(path, text, d))?;
+    // Raw HTML that could load or run something is refused before any copy is made.
+    html_policy::check(&paper, text).map_err(|d| source_error(path, text, d))?;
     let mut copies = Vec::with_capacity(rules.audiences.len());
     for audience in &rules.audiences {
         let copy = copy_for(&paper, text, audience);

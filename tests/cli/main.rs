@@ -13,6 +13,7 @@ mod leaks;
 mod paths;
 mod pdf;
 mod properties;
+mod raw_html;
 mod streaming;
 
 use std::path::{Path, PathBuf};

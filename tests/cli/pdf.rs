@@ -398,8 +398,8 @@ fn pdf_metadata_holds_only_public_values() {
     assert_eq!(info["Metadata Stream"], "no");
     assert_eq!(info["Custom Metadata"], "no");
     assert_eq!(info["Tagged"], "yes", "Chromium tags its PDFs");
-    // Chromium's own names, the temporary folder it printed in, and the classification the
-    // public copy does not carry appear nowhere in the file's objects.
+    // Chromium's own names, the temporary folder it printed in, the server it printed from, and
+    // the classification the public copy does not carry appear nowhere in the file's objects.
     let strings = pdf_strings(&printed.bytes).join("\n");
     let raw = String::from_utf8_lossy(&printed.bytes);
     for needle in [
@@ -409,6 +409,7 @@ fn pdf_metadata_holds_only_public_values() {
         "Skia",
         "redact-pdf-",
         "file://",
+        "127.0.0.1",
         "OFFICIAL-SENSITIVE",
     ] {
         assert!(!strings.contains(needle), "`{needle}` in the PDF's objects");
@@ -440,14 +441,18 @@ fn paper_without_organisation_or_iso_date_gets_no_author_or_dates() {
 #[test]
 fn links_in_the_pdf_are_the_links_the_html_had() {
     let Some(tools) = tools() else { return };
-    let text = "---\ntitle: Links\nclassification: OFFICIAL\n---\n\nSee [annex A](annex-a.html#costs), [the\nguidance](https://example.org/guidance) and [the finance section](#finance).\n\n## Finance {#finance}\n\nNone.\n";
+    let text = "---\ntitle: Links\nclassification: OFFICIAL\n---\n\nSee [annex A](annex-a.html#costs), [the\nguidance](https://example.org/guidance), [the index](../index.html) and [the finance section](#finance).\n\n## Finance {#finance}\n\nNone.\n";
     let (html, meta) = page(text, "public");
     let printed = print(&tools, &html, &meta);
     let mut uris = link_uris(&printed.bytes);
     uris.sort();
     assert_eq!(
         uris,
-        ["annex-a.html#costs", "https://example.org/guidance"],
+        [
+            "../index.html",
+            "annex-a.html#costs",
+            "https://example.org/guidance"
+        ],
         "a relative link must not point into the folder the PDF was printed in"
     );
 }
@@ -681,5 +686,460 @@ fn screenshot_of_the_public_page_shows_text_and_a_marker_box() {
         rgb(5, 5),
         (0x0b, 0x0c, 0x0c),
         "no marking banner at the top"
+    );
+}
+
+/// Every way a page can load something, each aimed at a file on this machine holding its own
+/// canary: the council copy and the audit of an earlier build, or a file planted beside them.
+/// (load, markup, canary).
+fn hostile_loads(earlier: &EarlierBuild) -> Vec<(&'static str, String, String)> {
+    let out = earlier.out.display().to_string();
+    let planted = earlier.planted.display().to_string();
+    let loopback = earlier.loopback;
+    let load = |name: &'static str, markup: String| (name, markup, canary_for(name));
+    vec![
+        load(
+            "iframe",
+            format!(
+                r#"<iframe src="file://{out}/council/iframe.html" width="600" height="300"></iframe>"#
+            ),
+        ),
+        load(
+            "object",
+            format!(
+                r#"<object data="file://{out}/audit/object.json" width="600" height="3000"></object>"#
+            ),
+        ),
+        load(
+            "embed",
+            format!(
+                r#"<embed src="file://{out}/council/embed.html" type="text/html" width="600" height="300">"#
+            ),
+        ),
+        load(
+            "img",
+            format!(r#"<img src="file://{planted}/img.svg" alt="">"#),
+        ),
+        load(
+            "link",
+            format!(
+                r#"<link rel="stylesheet" href="file://{planted}/link.css"><p class="link"></p>"#
+            ),
+        ),
+        load(
+            "css-url",
+            format!(
+                r#"<style>.cssurl::before {{ content: url("file://{planted}/css-url.svg"); }}</style><p class="cssurl"></p>"#
+            ),
+        ),
+        load(
+            "css-import",
+            format!(
+                r#"<style>@import url("file://{planted}/css-import.css");</style><p class="css-import"></p>"#
+            ),
+        ),
+        load(
+            "base",
+            format!(
+                r#"<base href="file://{out}/council/"><iframe src="base.html" width="600" height="300"></iframe>"#
+            ),
+        ),
+        load(
+            "svg-image",
+            format!(
+                r#"<svg width="600" height="200"><image href="file://{planted}/svg-image.svg" width="600" height="200"/></svg>"#
+            ),
+        ),
+        load(
+            "svg-use",
+            format!(
+                r#"<svg width="600" height="200"><use href="file://{planted}/svg-use.svg#t"/></svg>"#
+            ),
+        ),
+        load(
+            "absolute-path",
+            format!(
+                r#"<iframe src="{out}/council/absolute-path.html" width="600" height="300"></iframe>"#
+            ),
+        ),
+        load(
+            "loopback",
+            format!(
+                r#"<iframe src="http://127.0.0.1:{loopback}/loopback" width="600" height="300"></iframe>"#
+            ),
+        ),
+        load(
+            "localhost",
+            format!(
+                r#"<iframe src="http://localhost:{loopback}/localhost" width="600" height="300"></iframe>"#
+            ),
+        ),
+        load(
+            "meta-refresh",
+            format!(
+                r#"<meta http-equiv="refresh" content="0; url=file://{out}/council/meta-refresh.html">"#
+            ),
+        ),
+    ]
+}
+
+/// The canary word of one load: `CANARYLOAD` and its name in capitals, letters only.
+fn canary_for(load: &str) -> String {
+    format!(
+        "CANARYLOAD{}",
+        load.chars()
+            .filter(char::is_ascii_alphabetic)
+            .collect::<String>()
+            .to_uppercase()
+    )
+}
+
+/// An earlier build of one paper per load, each withholding that load's canary, so its council
+/// copy and audit on disk hold it; files planted beside it for the loads that need a
+/// stylesheet or an image; and a loopback server answering with a canary (what `redact serve
+/// --audit` on this machine would be).
+struct EarlierBuild {
+    _dir: TempDir,
+    out: PathBuf,
+    planted: PathBuf,
+    loopback: u16,
+    /// Every request the loopback server received, as its first line.
+    requests: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+}
+
+impl EarlierBuild {
+    fn new(loads: &[&str]) -> EarlierBuild {
+        let dir = TempDir::new().unwrap();
+        let papers = dir.path().join("papers");
+        std::fs::create_dir(&papers).unwrap();
+        for load in loads {
+            std::fs::write(
+                papers.join(format!("{load}.md")),
+                format!(
+                    "---\ntitle: Earlier paper\nclassification: OFFICIAL-SENSITIVE\n---\n\nThe informant is [{} of the council]{{.S31}}.\n",
+                    canary_for(load)
+                ),
+            )
+            .unwrap();
+        }
+        let out = dir.path().join("out");
+        crate::redact_in(dir.path())
+            .args(["build", "papers", "--out", "out"])
+            .assert()
+            .success();
+        for (load, _) in [("iframe", ()), ("object", ())] {
+            let council = if load == "object" {
+                out.join("audit/object.json")
+            } else {
+                out.join("council/iframe.html")
+            };
+            assert!(
+                std::fs::read_to_string(&council)
+                    .unwrap()
+                    .contains(&canary_for(load)),
+                "{} lacks its canary, so the test proves nothing",
+                council.display()
+            );
+        }
+        let planted = dir.path().join("planted");
+        std::fs::create_dir(&planted).unwrap();
+        let svg = |load: &str| {
+            format!(
+                r#"<svg xmlns="http://www.w3.org/2000/svg" width="600" height="100"><text id="t" x="10" y="50" font-size="20">{}</text></svg>"#,
+                canary_for(load)
+            )
+        };
+        for load in ["img", "css-url", "svg-image", "svg-use"] {
+            std::fs::write(planted.join(format!("{load}.svg")), svg(load)).unwrap();
+        }
+        for load in ["link", "css-import"] {
+            std::fs::write(
+                planted.join(format!("{load}.css")),
+                format!(".{load}::after {{ content: \"{}\"; }}", canary_for(load)),
+            )
+            .unwrap();
+        }
+        let (loopback, requests) = canary_server();
+        EarlierBuild {
+            _dir: dir,
+            out,
+            planted,
+            loopback,
+            requests,
+        }
+    }
+}
+
+/// A loopback HTTP server that answers every request with a page naming the canary of the
+/// load its path names, and records each request line.
+fn canary_server() -> (u16, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = requests.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut line = String::new();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            seen.lock().unwrap().push(line.trim().to_string());
+            let load = line
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .trim_start_matches('/');
+            let body = format!("<p>{}</p>", canary_for(load));
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    (port, requests)
+}
+
+/// Which canaries a printed PDF holds, in its text layer, metadata, objects or raw bytes.
+fn canaries_in(printed: &Printed, canaries: &[String]) -> Vec<String> {
+    let text: String = all_text(&printed.path)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    let info = format!("{:?}", pdfinfo(&printed.path));
+    let strings = pdf_strings(&printed.bytes).join("\n");
+    let raw = String::from_utf8_lossy(&printed.bytes).into_owned();
+    canaries
+        .iter()
+        .filter(|c| {
+            [&text, &info, &strings, &raw]
+                .iter()
+                .any(|h| h.contains(c.as_str()))
+        })
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn print_loads_nothing_but_the_page_whatever_it_asks_for() {
+    let Some(tools) = tools() else { return };
+    let names = [
+        "iframe",
+        "object",
+        "embed",
+        "img",
+        "link",
+        "css-url",
+        "css-import",
+        "base",
+        "svg-image",
+        "svg-use",
+        "absolute-path",
+        "loopback",
+        "localhost",
+        "meta-refresh",
+    ];
+    let earlier = EarlierBuild::new(&names);
+    let loads = hostile_loads(&earlier);
+    let canaries: Vec<String> = loads.iter().map(|(_, _, c)| c.clone()).collect();
+    let meta = PdfMeta {
+        title: "Hostile page".into(),
+        author: None,
+        subject: "OFFICIAL".into(),
+        date: None,
+    };
+    // One page with every load but the refresh (which would replace the page and hide the
+    // rest), then the refresh on its own page. `<base>` goes first, in the head.
+    let (refresh, rest): (Vec<_>, Vec<_>) = loads
+        .iter()
+        .partition(|(name, _, _)| *name == "meta-refresh");
+    let (base, body): (Vec<_>, Vec<_>) = rest.into_iter().partition(|(name, _, _)| *name == "base");
+    let pages = [
+        format!(
+            "<!DOCTYPE html><html><head><title>Hostile page</title>{}</head><body><h1>Hostile page</h1>{}</body></html>",
+            base.iter().map(|(_, m, _)| m.as_str()).collect::<String>(),
+            body.iter()
+                .map(|(_, m, _)| format!("<div>{m}</div>"))
+                .collect::<String>(),
+        ),
+        format!(
+            "<!DOCTYPE html><html><head><title>Hostile page</title>{}</head><body><h1>Hostile page</h1></body></html>",
+            refresh[0].1
+        ),
+    ];
+    let mut leaked = BTreeMap::new();
+    for html in &pages {
+        let printed = print(&tools, html, &meta);
+        for canary in canaries_in(&printed, &canaries) {
+            leaked.insert(canary, ());
+        }
+    }
+    let mut table = String::from("load | canary in the PDF\n");
+    for (name, _, canary) in &loads {
+        table.push_str(&format!(
+            "{name} | {}\n",
+            if leaked.contains_key(canary) {
+                "LEAKED"
+            } else {
+                "no"
+            }
+        ));
+    }
+    eprintln!("{table}");
+    eprintln!(
+        "loopback server saw: {:?}",
+        earlier.requests.lock().unwrap()
+    );
+    assert!(
+        leaked.is_empty(),
+        "the print loaded files it must not:\n{table}"
+    );
+    assert!(
+        earlier.requests.lock().unwrap().is_empty(),
+        "the print reached another address on this machine"
+    );
+}
+
+#[test]
+fn custom_template_cannot_bring_an_earlier_council_copy_into_a_public_pdf() {
+    let Some(_tools) = tools() else { return };
+    let names = [
+        "iframe",
+        "object",
+        "embed",
+        "link",
+        "css-import",
+        "absolute-path",
+    ];
+    let earlier = EarlierBuild::new(&names);
+    let loads = hostile_loads(&earlier);
+    // The project's own page template with every load added to its body.
+    let dir = TempDir::new().unwrap();
+    let templates = dir.path().join("templates");
+    std::fs::create_dir(&templates).unwrap();
+    for entry in std::fs::read_dir(project_root().join("templates")).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, templates.join(path.file_name().unwrap())).unwrap();
+    }
+    let page = templates.join("paper.html");
+    let markup: String = loads
+        .iter()
+        .filter(|(name, _, _)| names.contains(name))
+        .map(|(_, m, _)| m.as_str())
+        .collect();
+    let original = std::fs::read_to_string(&page).unwrap();
+    assert!(original.contains("</body>"));
+    std::fs::write(
+        &page,
+        original.replace("</body>", &format!("{markup}</body>")),
+    )
+    .unwrap();
+    let papers = dir.path().join("papers");
+    std::fs::create_dir(&papers).unwrap();
+    std::fs::write(
+        papers.join("notice.md"),
+        "---\ntitle: Public notice\nclassification: OFFICIAL\n---\n\nNothing is withheld here.\n",
+    )
+    .unwrap();
+    crate::redact_in(dir.path())
+        .args(["build", "papers", "--out", "out", "--pdf", "--templates"])
+        .arg(&templates)
+        .assert()
+        .success();
+    let pdf_path = dir.path().join("out/public/notice.pdf");
+    let printed = Printed {
+        _dir: TempDir::new().unwrap(),
+        bytes: std::fs::read(&pdf_path).unwrap(),
+        path: pdf_path,
+    };
+    assert!(all_text(&printed.path).contains("Nothing is withheld here."));
+    let canaries: Vec<String> = names.iter().map(|n| canary_for(n)).collect();
+    let leaked = canaries_in(&printed, &canaries);
+    assert!(
+        leaked.is_empty(),
+        "the custom template's loads reached the public PDF: {leaked:?}"
+    );
+}
+
+/// Opens `page` (a file) in headless Chromium as a reader would, with none of the print's
+/// limits, and waits for it to settle.
+fn open_in_browser(tools: &Tools, page: &Path) {
+    let profile = TempDir::new().unwrap();
+    let output = Command::new(&tools.chromium)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "Chromium failed on {}",
+        page.display()
+    );
+}
+
+#[test]
+fn content_security_policy_blocks_a_remote_load_a_template_plants() {
+    let Some(tools) = tools() else { return };
+    let (port, requests) = canary_server();
+    let dir = TempDir::new().unwrap();
+    std::fs::write(
+        dir.path().join("notice.md"),
+        "---\ntitle: Public notice\nclassification: OFFICIAL\n---\n\nNothing is withheld here.\n",
+    )
+    .unwrap();
+    let default = std::fs::read_to_string(project_root().join("templates/paper.html")).unwrap();
+    let csp = default
+        .lines()
+        .find(|l| l.contains("Content-Security-Policy"))
+        .expect("the page template carries a Content-Security-Policy");
+    // The project's template with a remote image, then the same without its policy: the second
+    // shows the image would load, so the first shows the policy is what stops it.
+    for (name, keep_policy) in [("with-policy", true), ("without-policy", false)] {
+        let templates = dir.path().join(name);
+        std::fs::create_dir(&templates).unwrap();
+        for entry in std::fs::read_dir(project_root().join("templates")).unwrap() {
+            let path = entry.unwrap().path();
+            std::fs::copy(&path, templates.join(path.file_name().unwrap())).unwrap();
+        }
+        let mut page = default.replace(
+            "</body>",
+            &format!("<img src=\"http://127.0.0.1:{port}/{name}\" alt=\"\"></body>"),
+        );
+        if !keep_policy {
+            page = page.replace(csp, "");
+        }
+        std::fs::write(templates.join("paper.html"), page).unwrap();
+        let out = dir.path().join(format!("out-{name}"));
+        crate::redact_in(dir.path())
+            .arg("build")
+            .arg("notice.md")
+            .arg("--out")
+            .arg(&out)
+            .arg("--templates")
+            .arg(&templates)
+            .assert()
+            .success();
+        open_in_browser(&tools, &out.join("public/notice.html"));
+    }
+    let seen = requests.lock().unwrap().clone();
+    assert!(
+        seen.iter().any(|r| r.contains("/without-policy")),
+        "the page without its policy did not load the image either, so this proves nothing: {seen:?}"
+    );
+    assert!(
+        !seen.iter().any(|r| r.contains("/with-policy")),
+        "the Content-Security-Policy let a remote image load: {seen:?}"
     );
 }
