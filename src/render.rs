@@ -403,8 +403,14 @@ fn open_html(p: &Passage) -> String {
             Some(r) => format!("{}: {}", p.label, r),
             None => p.label.clone(),
         };
+        // A hover title does not print: the page's print CSS shows `data-reason` after the
+        // passage, so the printed council copy carries every reason too.
+        let reason = p
+            .reason
+            .map(|r| format!(" data-reason=\"{}\"", escape_html(r)))
+            .unwrap_or_default();
         format!(
-            "<mark class=\"redact-exempt{extra}\" data-codes=\"{codes}\" title=\"{}\"{}>",
+            "<mark class=\"redact-exempt{extra}\" data-codes=\"{codes}\" title=\"{}\"{reason}{}>",
             escape_html(&title),
             id_attr(p.id)
         )

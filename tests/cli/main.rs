@@ -13,6 +13,7 @@ mod leaks;
 mod paths;
 mod pdf;
 mod properties;
+mod serve;
 mod streaming;
 
 use std::path::{Path, PathBuf};
