@@ -323,7 +323,7 @@ fn completions_cover_every_command_for_each_shell() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let assert = redact().args(["completions", shell]).assert().success();
         let script = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
-        for command in ["build", "check", "serve", "new", "--out", "--port"] {
+        for command in ["build", "check", "serve", "new", "completions", "out", "port"] {
             assert!(script.contains(command), "{shell} lacks {command}");
         }
     }
