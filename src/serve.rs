@@ -267,10 +267,7 @@ fn watched(options: &ServeOptions) -> Vec<(PathBuf, RecursiveMode)> {
             out.push((parent, RecursiveMode::NonRecursive));
         }
     }
-    for (given, default) in [
-        (&options.rules, "rules"),
-        (&options.templates, "templates"),
-    ] {
+    for (given, default) in [(&options.rules, "rules"), (&options.templates, "templates")] {
         let folder = given
             .clone()
             .or_else(|| Some(PathBuf::from(default)).filter(|d| d.is_dir()));
@@ -298,7 +295,10 @@ fn rebuild_on_change(
                 eprintln!("warning: watching for changes: {e}");
             }
         }
-        if !batch.iter().any(|r| r.as_ref().is_ok_and(|e| !e.is_empty())) {
+        if !batch
+            .iter()
+            .any(|r| r.as_ref().is_ok_and(|e| !e.is_empty()))
+        {
             continue;
         }
         let started = Instant::now();
@@ -805,9 +805,9 @@ fn paper_page(site: &Site, paper: &Served, view: Option<&str>) -> String {
             warnings,
         } => {
             if !warnings.is_empty() {
-                let _ = write!(
+                let _ = writeln!(
                     body,
-                    "<pre class=\"warnings\">{}</pre>\n",
+                    "<pre class=\"warnings\">{}</pre>",
                     escape_html(warnings)
                 );
             }
@@ -830,7 +830,10 @@ fn paper_page(site: &Site, paper: &Served, view: Option<&str>) -> String {
                 }
                 let markdown = format!("/{name}/{}.md", paper.name);
                 let source = if files.contains_key(&markdown) {
-                    format!(" · <a href=\"{}\">Markdown</a>", escape_html(&href(&markdown)))
+                    format!(
+                        " · <a href=\"{}\">Markdown</a>",
+                        escape_html(&href(&markdown))
+                    )
                 } else {
                     String::new()
                 };
@@ -909,7 +912,10 @@ mod tests {
     #[test]
     fn dot_segments_and_bad_encoding_name_nothing() {
         assert_eq!(decoded("/public/x.html").as_deref(), Some("/public/x.html"));
-        assert_eq!(decoded("/public/a%20b.html").as_deref(), Some("/public/a b.html"));
+        assert_eq!(
+            decoded("/public/a%20b.html").as_deref(),
+            Some("/public/a b.html")
+        );
         for bad in [
             "/public/../audit/x.json",
             "/public/%2e%2e/audit/x.json",

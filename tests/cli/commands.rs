@@ -323,7 +323,15 @@ fn completions_cover_every_command_for_each_shell() {
     for shell in ["bash", "zsh", "fish", "elvish", "powershell"] {
         let assert = redact().args(["completions", shell]).assert().success();
         let script = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
-        for command in ["build", "check", "serve", "new", "completions", "out", "port"] {
+        for command in [
+            "build",
+            "check",
+            "serve",
+            "new",
+            "completions",
+            "out",
+            "port",
+        ] {
             assert!(script.contains(command), "{shell} lacks {command}");
         }
     }
@@ -505,7 +513,10 @@ fn span_reason_prints_in_the_council_copy() {
         .arg("-")
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&text.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = String::from_utf8_lossy(&text.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
     assert!(
         text.contains("(personal data of a junior officer)"),
         "{text}"

@@ -221,7 +221,9 @@ fn with_paper(body: &str) -> tempfile::TempDir {
 
 #[test]
 fn serve_answers_only_to_its_own_name_against_dns_rebinding() {
-    let dir = with_paper(&format!("Work led by [{CANARY} the lead]{{.S31}} continues."));
+    let dir = with_paper(&format!(
+        "Work led by [{CANARY} the lead]{{.S31}} continues."
+    ));
     let serving = Serving::start(dir.path(), &["p.md"]);
     let port = serving.port;
     let ok = get(port, "/council/p.html", &format!("127.0.0.1:{port}"));
@@ -247,7 +249,9 @@ fn serve_answers_only_to_its_own_name_against_dns_rebinding() {
 /// without `--audit`, no source, nothing reached by `..` or an absolute path.
 #[test]
 fn serve_serves_what_build_writes_and_nothing_else() {
-    let dir = with_paper(&format!("Work led by [{CANARY} the lead]{{.S31}} continues."));
+    let dir = with_paper(&format!(
+        "Work led by [{CANARY} the lead]{{.S31}} continues."
+    ));
     let (files, _) = built(dir.path(), "p.md");
     let serving = Serving::start(dir.path(), &["p.md"]);
     let mut audits = 0;
@@ -287,7 +291,9 @@ fn serve_serves_what_build_writes_and_nothing_else() {
 
 #[test]
 fn serve_with_audit_serves_the_audit_too() {
-    let dir = with_paper(&format!("Work led by [{CANARY} the lead]{{.S31}} continues."));
+    let dir = with_paper(&format!(
+        "Work led by [{CANARY} the lead]{{.S31}} continues."
+    ));
     let (files, _) = built(dir.path(), "p.md");
     let serving = Serving::start(dir.path(), &["p.md", "--audit"]);
     for (relative, bytes) in files.iter().filter(|(r, _)| r.starts_with("audit/")) {
@@ -303,7 +309,9 @@ fn serve_with_audit_serves_the_audit_too() {
 /// audience's copy framed with its marking, and the reload script loaded from a file.
 #[test]
 fn serve_index_and_paper_page_frame_every_audience() {
-    let dir = with_paper(&format!("Work led by [{CANARY} the lead]{{.S31}} continues."));
+    let dir = with_paper(&format!(
+        "Work led by [{CANARY} the lead]{{.S31}} continues."
+    ));
     let serving = Serving::start(dir.path(), &["p.md"]);
     let index = serving.get("/");
     assert_eq!(index.status, 200);
@@ -384,7 +392,10 @@ fn serve_shows_a_papers_error_in_place_of_its_last_good_copies() {
     assert_eq!(reply.status, 500, "{}", reply.text());
     let (_, stderr) = built(dir.path(), "p.md");
     let header = stderr.lines().next().unwrap();
-    assert!(header.starts_with("p.md:8:25: error: unknown exemption code"), "{stderr}");
+    assert!(
+        header.starts_with("p.md:8:25: error: unknown exemption code"),
+        "{stderr}"
+    );
     let text = reply.text();
     assert!(text.contains(header), "{text}");
     assert!(!text.contains(CANARY));
@@ -461,7 +472,10 @@ impl Browser {
             {
                 break port;
             }
-            assert!(start.elapsed() < Duration::from_secs(60), "no DevTools port");
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "no DevTools port"
+            );
             std::thread::sleep(Duration::from_millis(50));
         };
         let targets = get(port, "/json/list", &format!("127.0.0.1:{port}"));
@@ -568,7 +582,10 @@ fn serve_public_view_follows_edits_in_a_real_browser() {
     let sentence = format!("The {CANARY} site leads the regional work.");
     let dir = with_paper(&sentence);
     let serving = Serving::start(dir.path(), &["p.md"]);
-    browser.navigate(&format!("http://127.0.0.1:{}/_redact/paper/p", serving.port));
+    browser.navigate(&format!(
+        "http://127.0.0.1:{}/_redact/paper/p",
+        serving.port
+    ));
     let public = framed_text("public");
     let (before, _) = browser
         .wait_for(&public, Duration::from_secs(30), |t| t.contains(CANARY))
@@ -626,7 +643,12 @@ fn serve_measure_reload_time_and_memory() {
             largest = (size, path);
         }
     }
-    let name = largest.1.file_stem().unwrap().to_string_lossy().into_owned();
+    let name = largest
+        .1
+        .file_stem()
+        .unwrap()
+        .to_string_lossy()
+        .into_owned();
     let file = dir.path().join(largest.1.file_name().unwrap());
     let source = fs::read_to_string(&file).unwrap();
     let serving = Serving::start(dir.path(), &["."]);
@@ -648,8 +670,8 @@ fn serve_measure_reload_time_and_memory() {
         times.push(took);
     }
     times.sort();
-    let status = fs::read_to_string(format!("/proc/{}/status", serving.child.id()))
-        .unwrap_or_default();
+    let status =
+        fs::read_to_string(format!("/proc/{}/status", serving.child.id())).unwrap_or_default();
     let memory: Vec<&str> = status
         .lines()
         .filter(|l| l.starts_with("VmHWM") || l.starts_with("VmRSS"))
