@@ -313,12 +313,17 @@ fn rebuild_on_change(
             .papers
             .iter()
             .filter(|p| previous.paper(&p.name) != Some(p))
-            .count();
+            .count()
+            + previous
+                .papers
+                .iter()
+                .filter(|p| site.paper(&p.name).is_none())
+                .count();
         *shared.lock() = Arc::new(site);
         shared.changed.notify_all();
         if !options.quiet {
             eprintln!(
-                "rebuilt {changed} paper{}{}",
+                "updated {changed} paper{}{}",
                 if changed == 1 { "" } else { "s" },
                 crate::cli::elapsed(started)
             );
@@ -588,15 +593,16 @@ fn reply(method: &Method, url: &str, host: Option<&str>, shared: &Shared) -> Rep
     if path == "/" {
         return Reply::page(200, index_page(&site));
     }
+    // Rules or templates that do not load: every copy and paper page shows why.
+    if let Some(message) = &site.fatal {
+        return Reply::page(500, error_page(&site, None, message));
+    }
     if let Some(name) = path.strip_prefix("/_redact/paper/") {
         let view = query_value(query, "view");
         return match site.paper(name) {
             Some(paper) => Reply::page(200, paper_page(&site, paper, view.as_deref())),
             None => Reply::page(404, not_found(&site)),
         };
-    }
-    if let Some(message) = &site.fatal {
-        return Reply::page(500, error_page(&site, None, message));
     }
     for paper in &site.papers {
         match &paper.state {

@@ -347,7 +347,28 @@ fn man_page_is_roff_from_the_clap_definition() {
     for command in ["build", "check", "serve", "new", "completions"] {
         assert!(page.contains(command), "man page lacks {command}");
     }
-    assert!(page.contains("EXIT STATUS"), "{page}");
+    assert!(page.contains(".SH \"EXIT STATUS\""), "{page}");
+    assert!(!page.contains(".SH EXTRA"), "{page}");
+
+    let dir = tempfile::tempdir().unwrap();
+    redact()
+        .args(["man", "--dir"])
+        .arg(dir.path())
+        .assert()
+        .success();
+    let pages: Vec<String> = tree(dir.path()).into_iter().map(|(p, _)| p).collect();
+    for command in ["build", "check", "serve", "new", "completions", "man"] {
+        assert!(
+            pages.contains(&format!("redact-{command}.1")),
+            "{command}: {pages:?}"
+        );
+    }
+    assert_eq!(
+        fs::read_to_string(dir.path().join("redact.1")).unwrap(),
+        page
+    );
+    let serve = fs::read_to_string(dir.path().join("redact-serve.1")).unwrap();
+    assert!(serve.contains("\\-\\-port"), "{serve}");
     if let Ok(status) = std::process::Command::new("man").arg("--version").output()
         && status.status.success()
     {

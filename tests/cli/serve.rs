@@ -31,7 +31,16 @@ struct Serving {
 
 impl Serving {
     fn start(dir: &Path, args: &[&str]) -> Serving {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_redact"))
+        Serving::start_with(dir, args, None)
+    }
+
+    /// As [`Serving::start`], with `path` as the `PATH` when given.
+    fn start_with(dir: &Path, args: &[&str], path: Option<&std::ffi::OsStr>) -> Serving {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_redact"));
+        if let Some(path) = path {
+            command.env("PATH", path);
+        }
+        let mut child = command
             .current_dir(dir)
             .arg("serve")
             .args(args)
@@ -409,6 +418,35 @@ fn serve_shows_a_papers_error_in_place_of_its_last_good_copies() {
         r.status == 200
     });
     assert_eq!(reply.status, 200);
+}
+
+/// `--open` hands the index's address to the desktop's opener (here a stand-in that notes it).
+#[test]
+fn serve_open_hands_the_address_to_the_desktop() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = with_paper("Nothing withheld.");
+    let bin = tempfile::tempdir().unwrap();
+    let noted = bin.path().join("opened");
+    let opener = bin.path().join("xdg-open");
+    fs::write(
+        &opener,
+        format!("#!/bin/sh\nprintf '%s' \"$1\" > '{}'\n", noted.display()),
+    )
+    .unwrap();
+    fs::set_permissions(&opener, fs::Permissions::from_mode(0o755)).unwrap();
+    let mut path = std::ffi::OsString::from(bin.path());
+    path.push(":");
+    path.push(std::env::var_os("PATH").unwrap_or_default());
+    let serving = Serving::start_with(dir.path(), &["p.md", "--open"], Some(&path));
+    let start = Instant::now();
+    while !noted.exists() && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(
+        fs::read_to_string(&noted).unwrap(),
+        format!("http://127.0.0.1:{}/", serving.port)
+    );
 }
 
 #[test]
