@@ -420,6 +420,86 @@ fn serve_shows_a_papers_error_in_place_of_its_last_good_copies() {
     assert_eq!(reply.status, 200);
 }
 
+/// A rule or a template changed on disk is a rebuild like a paper changed; a rules file that
+/// no longer loads shows its error on every page until it is fixed. A paper added to a folder
+/// appears, and one removed goes.
+#[test]
+fn serve_rebuilds_on_rules_templates_and_papers_added_or_removed() {
+    let dir = tempfile::tempdir().unwrap();
+    for folder in ["rules", "templates", "papers"] {
+        fs::create_dir(dir.path().join(folder)).unwrap();
+    }
+    for folder in ["rules", "templates"] {
+        for entry in fs::read_dir(super::project_root().join(folder)).unwrap() {
+            let path = entry.unwrap().path();
+            fs::copy(
+                &path,
+                dir.path().join(folder).join(path.file_name().unwrap()),
+            )
+            .unwrap();
+        }
+    }
+    fs::write(
+        dir.path().join("papers/p.md"),
+        paper("Work led by [the lead]{.S31} continues."),
+    )
+    .unwrap();
+    let serving = Serving::start(dir.path(), &["papers"]);
+    let limit = Duration::from_secs(20);
+    assert!(
+        serving
+            .get("/public/p.md")
+            .text()
+            .contains("| 31 | Law enforcement | 1 |")
+    );
+
+    let exemptions = dir.path().join("rules/exemptions.yaml");
+    let rules = fs::read_to_string(&exemptions).unwrap();
+    fs::write(
+        &exemptions,
+        rules.replace("title: \"Law enforcement\"", "title: \"Policing\""),
+    )
+    .unwrap();
+    let reply = serving.get_until("/public/p.md", limit, |r| r.text().contains("Policing"));
+    assert!(
+        reply.text().contains("| 31 | Policing | 1 |"),
+        "{}",
+        reply.text()
+    );
+
+    let template = dir.path().join("templates/paper.html");
+    let page = fs::read_to_string(&template).unwrap();
+    fs::write(
+        &template,
+        page.replace("<main>", "<main class=\"restyled\">"),
+    )
+    .unwrap();
+    let reply = serving.get_until("/public/p.html", limit, |r| r.text().contains("restyled"));
+    assert!(reply.text().contains("<main class=\"restyled\">"));
+
+    fs::write(&exemptions, "exemptions: [").unwrap();
+    let reply = serving.get_until("/public/p.html", limit, |r| r.status == 500);
+    assert_eq!(reply.status, 500);
+    assert!(
+        reply.text().contains("rules/exemptions.yaml:1:"),
+        "{}",
+        reply.text()
+    );
+    assert_eq!(serving.get("/_redact/paper/p").status, 500);
+    fs::write(&exemptions, &rules).unwrap();
+    let reply = serving.get_until("/public/p.html", limit, |r| r.status == 200);
+    assert_eq!(reply.status, 200);
+
+    fs::write(dir.path().join("papers/q.md"), paper("Second paper.")).unwrap();
+    let reply = serving.get_until("/public/q.html", limit, |r| r.status == 200);
+    assert_eq!(reply.status, 200);
+    assert!(serving.get("/").text().contains("/_redact/paper/q"));
+    fs::remove_file(dir.path().join("papers/p.md")).unwrap();
+    let reply = serving.get_until("/public/p.html", limit, |r| r.status == 404);
+    assert_eq!(reply.status, 404);
+    assert!(!serving.get("/").text().contains("/_redact/paper/p\""));
+}
+
 /// `--open` hands the index's address to the desktop's opener (here a stand-in that notes it).
 #[test]
 fn serve_open_hands_the_address_to_the_desktop() {
