@@ -247,6 +247,15 @@ fn new_paper(path: &Path) -> Exit {
         &format!("title: {}", yaml_plain(&title)),
         1,
     );
+    // A first paper often goes in a folder that does not exist yet.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && let Err(e) = std::fs::create_dir_all(parent)
+    {
+        return report(&Error::path(
+            parent,
+            format!("cannot create the folder: {e}"),
+        ));
+    }
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)

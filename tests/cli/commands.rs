@@ -390,7 +390,6 @@ fn man_page_is_roff_from_the_clap_definition() {
 #[test]
 fn new_writes_a_starter_paper_that_builds_and_checks_clean() {
     let dir = tempfile::tempdir().unwrap();
-    fs::create_dir(dir.path().join("papers")).unwrap();
     redact_in(dir.path())
         .args(["new", "papers/soc-lead_review.md"])
         .assert()
