@@ -323,6 +323,9 @@ fn man_pages(dir: Option<&Path>) -> Exit {
             Err(e) => report(&Error::Usage(format!("cannot write the manual page: {e}"))),
         };
     };
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return report(&Error::path(dir, format!("cannot create the folder: {e}")));
+    }
     let main = dir.join("redact.1");
     if let Err(e) = std::fs::write(&main, &page) {
         return report(&Error::path(&main, format!("cannot write: {e}")));

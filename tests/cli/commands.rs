@@ -350,24 +350,19 @@ fn man_page_is_roff_from_the_clap_definition() {
     assert!(page.contains(".SH \"EXIT STATUS\""), "{page}");
     assert!(!page.contains(".SH EXTRA"), "{page}");
 
-    let dir = tempfile::tempdir().unwrap();
-    redact()
-        .args(["man", "--dir"])
-        .arg(dir.path())
-        .assert()
-        .success();
-    let pages: Vec<String> = tree(dir.path()).into_iter().map(|(p, _)| p).collect();
+    let parent = tempfile::tempdir().unwrap();
+    let dir = parent.path().join("man/man1");
+    redact().args(["man", "--dir"]).arg(&dir).assert().success();
+    let dir = dir.as_path();
+    let pages: Vec<String> = tree(dir).into_iter().map(|(p, _)| p).collect();
     for command in ["build", "check", "serve", "new", "completions", "man"] {
         assert!(
             pages.contains(&format!("redact-{command}.1")),
             "{command}: {pages:?}"
         );
     }
-    assert_eq!(
-        fs::read_to_string(dir.path().join("redact.1")).unwrap(),
-        page
-    );
-    let serve = fs::read_to_string(dir.path().join("redact-serve.1")).unwrap();
+    assert_eq!(fs::read_to_string(dir.join("redact.1")).unwrap(), page);
+    let serve = fs::read_to_string(dir.join("redact-serve.1")).unwrap();
     assert!(serve.contains("\\-\\-port"), "{serve}");
     if let Ok(status) = std::process::Command::new("man").arg("--version").output()
         && status.status.success()
