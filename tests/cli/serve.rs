@@ -66,9 +66,11 @@ impl Serving {
                 all.push('\n');
             }
         });
-        let port = rx
-            .recv_timeout(Duration::from_secs(60))
-            .unwrap_or_else(|_| panic!("serve did not start: {}", stderr.lock().unwrap()));
+        let Ok(port) = rx.recv_timeout(Duration::from_secs(60)) else {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("serve did not start: {}", stderr.lock().unwrap());
+        };
         Serving {
             child,
             port,
@@ -541,9 +543,19 @@ fn serve_stops_cleanly_on_ctrl_c() {
     assert_eq!(names, vec!["p.md".to_string()]);
 }
 
+/// A child process stopped when dropped, so a failed assertion leaves no browser running.
+struct Stopped(Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Headless Chromium driven over the DevTools protocol (a WebSocket), in its own profile.
 struct Browser {
-    child: Child,
+    _child: Stopped,
     socket: tungstenite::WebSocket<TcpStream>,
     next_id: u64,
     _profile: tempfile::TempDir,
@@ -580,6 +592,7 @@ impl Browser {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
+        let child = Stopped(child);
         // Chromium writes the port it chose, then the browser's path, to this file.
         let active = profile.path().join("DevToolsActivePort");
         let start = Instant::now();
@@ -612,7 +625,7 @@ impl Browser {
             .unwrap();
         let (socket, _) = tungstenite::client(url.as_str(), stream).unwrap();
         Some(Browser {
-            child,
+            _child: child,
             socket,
             next_id: 1,
             _profile: profile,
@@ -667,13 +680,6 @@ impl Browser {
             std::thread::sleep(Duration::from_millis(20));
         }
         None
-    }
-}
-
-impl Drop for Browser {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
