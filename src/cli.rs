@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
@@ -106,6 +106,47 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         released: Option<PathBuf>,
     },
+    /// Preview every audience's copies at http://127.0.0.1:PORT/, rebuilt and reloaded as the
+    /// papers, rules or templates change. Writes nothing.
+    Serve {
+        /// Papers, or folders of papers (walked in sorted order).
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Rules folder (default: ./rules if present, else the embedded defaults).
+        #[arg(long)]
+        rules: Option<PathBuf>,
+        /// Templates folder (default: ./templates if present, else the embedded defaults).
+        #[arg(long)]
+        templates: Option<PathBuf>,
+        /// Port on 127.0.0.1 (0: any free port, printed when serving starts).
+        #[arg(long, value_name = "N", default_value_t = crate::serve::DEFAULT_PORT)]
+        port: u16,
+        /// Open the index in the desktop's browser.
+        #[arg(long)]
+        open: bool,
+        /// Also serve each paper's audit (it holds every withheld passage).
+        #[arg(long)]
+        audit: bool,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Write a starter paper to PATH (a new `.md` file) that builds clean.
+    New {
+        /// The paper to create; it must not exist yet.
+        path: PathBuf,
+    },
+    /// Print a shell completion script to stdout.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) to stdout.
+    Man {
+        /// Instead, write redact.1 and a page for each command (redact-build.1, ...) here.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -158,8 +199,166 @@ where
             format,
             released,
         } => with_jobs(common.jobs, || check(&common, format, released.as_deref())),
+        Command::Serve {
+            paths,
+            rules,
+            templates,
+            port,
+            open,
+            audit,
+            quiet,
+        } => crate::serve::serve(&crate::serve::ServeOptions {
+            paths,
+            rules,
+            templates,
+            port,
+            open,
+            audit,
+            quiet,
+        }),
+        Command::New { path } => new_paper(&path),
+        Command::Completions { shell } => {
+            let mut stdout = std::io::stdout();
+            clap_complete::generate(shell, &mut Cli::command(), "redact", &mut stdout);
+            Exit::Clean
+        }
+        Command::Man { dir } => man_pages(dir.as_deref()),
     };
     ExitCode::from(exit as u8)
+}
+
+/// The starter paper `redact new` writes: every form of redaction, each with what the
+/// audit needs, so it builds and checks clean as it is.
+const STARTER_PAPER: &str = include_str!("starter.md");
+
+/// Writes the starter paper to `path`, never over an existing file.
+fn new_paper(path: &Path) -> Exit {
+    if path.extension().and_then(|e| e.to_str()) != Some("md") {
+        return report(&Error::path(
+            path,
+            "a paper's file name ends in `.md`: give a name such as `papers/my-paper.md`",
+        ));
+    }
+    let title = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .map(starter_title)
+        .unwrap_or_else(|| "A new paper".to_string());
+    let text = STARTER_PAPER.replacen(
+        "title: A new paper",
+        &format!("title: {}", yaml_plain(&title)),
+        1,
+    );
+    // A first paper often goes in a folder that does not exist yet.
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && let Err(e) = std::fs::create_dir_all(parent)
+    {
+        return report(&Error::path(
+            parent,
+            format!("cannot create the folder: {e}"),
+        ));
+    }
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path);
+    let written = file.and_then(|mut f| f.write_all(text.as_bytes()).and_then(|()| f.flush()));
+    match written {
+        Ok(()) => {
+            eprintln!(
+                "wrote {}: build it with `redact build {} --out out`, or preview it with `redact serve {}`",
+                path.display(),
+                path.display(),
+                path.display()
+            );
+            Exit::Clean
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => report(&Error::path(
+            path,
+            "already exists: redact new never overwrites a file; choose another name",
+        )),
+        Err(e) => report(&Error::path(path, format!("cannot write: {e}"))),
+    }
+}
+
+/// `soc-lead_review` reads `Soc lead review`.
+fn starter_title(stem: &str) -> String {
+    let words: Vec<&str> = stem
+        .split(['-', '_', ' '])
+        .filter(|w| !w.is_empty())
+        .collect();
+    let joined = words.join(" ");
+    let mut chars = joined.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => "A new paper".to_string(),
+    }
+}
+
+/// `title` as a YAML scalar: plain when that reads back as the same string, else quoted.
+fn yaml_plain(title: &str) -> String {
+    let plain = title
+        .chars()
+        .all(|c| c.is_alphanumeric() || c == ' ' || c == '.' || c == ',')
+        && title.chars().next().is_some_and(char::is_alphabetic);
+    if plain {
+        title.to_string()
+    } else {
+        serde_json::to_string(title).unwrap_or_else(|_| "\"A new paper\"".to_string())
+    }
+}
+
+/// The manual pages, from the same clap definition as `--help`: redact(1) on stdout, or it and
+/// one page per command written into `dir`.
+fn man_pages(dir: Option<&Path>) -> Exit {
+    let mut command = Cli::command().disable_help_subcommand(true);
+    // Gives each command its display name (`redact-build`), which names its page.
+    command.build();
+    let mut page = Vec::new();
+    if let Err(e) = main_man_page(&command, &mut page) {
+        return report(&Error::Usage(format!("cannot render the manual page: {e}")));
+    }
+    let Some(dir) = dir else {
+        let mut stdout = std::io::stdout();
+        return match stdout.write_all(&page).and_then(|()| stdout.flush()) {
+            Ok(()) => Exit::Clean,
+            Err(e) => report(&Error::Usage(format!("cannot write the manual page: {e}"))),
+        };
+    };
+    if let Err(e) = std::fs::create_dir_all(dir) {
+        return report(&Error::path(dir, format!("cannot create the folder: {e}")));
+    }
+    let main = dir.join("redact.1");
+    if let Err(e) = std::fs::write(&main, &page) {
+        return report(&Error::path(&main, format!("cannot write: {e}")));
+    }
+    for sub in command.get_subcommands() {
+        let man = clap_mangen::Man::new(sub.clone());
+        if let Err(e) = man.generate_to(dir) {
+            return report(&Error::path(
+                dir.join(man.get_filename()),
+                format!("cannot write: {e}"),
+            ));
+        }
+    }
+    Exit::Clean
+}
+
+/// redact(1): clap_mangen's sections, with the exit status as a section of its own rather
+/// than the help text's closing lines.
+fn main_man_page(command: &clap::Command, out: &mut Vec<u8>) -> std::io::Result<()> {
+    let man = clap_mangen::Man::new(command.clone());
+    man.render_title(out)?;
+    man.render_name_section(out)?;
+    man.render_synopsis_section(out)?;
+    man.render_description_section(out)?;
+    man.render_options_section(out)?;
+    man.render_subcommands_section(out)?;
+    out.extend_from_slice(
+        b".SH \"EXIT STATUS\"\n.TP\n0\ndone and clean\n.TP\n1\nfindings (a leak, an inconsistency)\n\
+          .TP\n2\nbad input or usage: the error says file:line:col, and no copy of that paper is written\n",
+    );
+    man.render_version_section(out)
 }
 
 /// Runs `f` on a pool of `jobs` threads (all cores by default).
@@ -176,7 +375,7 @@ fn with_jobs(jobs: Option<u16>, f: impl FnOnce() -> Exit + Send) -> Exit {
 
 /// The run's duration for a person watching a terminal; nothing in logs, so what a run prints
 /// there is the same every time.
-fn elapsed(started: Instant) -> String {
+pub(crate) fn elapsed(started: Instant) -> String {
     if std::io::stderr().is_terminal() {
         format!(", in {:.2}s", started.elapsed().as_secs_f64())
     } else {
@@ -422,19 +621,44 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         worst = worst.max(report(&e));
     }
     if !common.quiet {
-        let skipped = if unchanged > 0 {
-            format!(" ({unchanged} unchanged, not rebuilt)")
-        } else {
-            String::new()
-        };
         eprintln!(
-            "built {built} of {} paper{}{skipped}: {written} files written, {redactions} redactions{}",
-            papers.len(),
-            if papers.len() == 1 { "" } else { "s" },
+            "{}{}",
+            build_summary(papers.len(), built, unchanged, written, redactions),
             elapsed(started)
         );
     }
     worst
+}
+
+/// The line a build ends with. A build that found every paper unchanged says so plainly,
+/// rather than counting papers "built" with no file written.
+fn build_summary(
+    total: usize,
+    built: usize,
+    unchanged: usize,
+    written: usize,
+    redactions: usize,
+) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    if total > 0 && unchanged == total {
+        let them = if total == 1 { "it" } else { "them" };
+        return format!(
+            "nothing to rebuild: {} unchanged since the last build (--force rebuilds {them})",
+            plural(total, "paper")
+        );
+    }
+    let skipped = if unchanged > 0 {
+        format!(" ({unchanged} unchanged)")
+    } else {
+        String::new()
+    };
+    format!(
+        "built {} of {}{skipped}: {} written, {}",
+        built.saturating_sub(unchanged),
+        plural(total, "paper"),
+        plural(written, "file"),
+        plural(redactions, "redaction"),
+    )
 }
 
 /// What every paper of a build shares.

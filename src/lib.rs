@@ -23,6 +23,7 @@ pub mod render;
 pub mod report;
 pub mod rules;
 pub mod schedule;
+pub mod serve;
 pub mod source;
 pub mod span;
 pub mod write;

@@ -110,9 +110,9 @@ pub(super) fn write_entry(out: &mut String, e: &EntryView) {
         escape(out, c.code);
         out.push_str("\">");
         escape(out, c.code);
-        out.push_str("</a>: s");
+        out.push_str("</a>: section ");
         escape(out, c.section);
-        out.push(' ');
+        out.push_str(", ");
         escape(out, c.title);
         out.push_str(" (");
         out.push_str(test_name(c.test));
@@ -235,9 +235,9 @@ pub(super) fn codes(out: &mut String, record: &AuditRecord) {
         escape(out, &t.code);
         out.push_str("\"><td>");
         escape(out, &t.code);
-        out.push_str("</td><td>s");
+        out.push_str("</td><td>section ");
         escape(out, &t.section);
-        out.push(' ');
+        out.push_str(", ");
         escape(out, &t.title);
         out.push_str("</td><td>");
         out.push_str(test_name(t.test));
@@ -291,8 +291,7 @@ pub(super) fn audiences(out: &mut String, record: &AuditRecord) {
                     if n > 0 {
                         out.push_str("; ");
                     }
-                    out.push('s');
-                    escape(out, &row.section);
+                    escape(out, &row.label);
                     out.push_str(": ");
                     number(out, row.passages);
                 }

@@ -14,6 +14,7 @@ mod paths;
 mod pdf;
 mod properties;
 mod raw_html;
+mod serve;
 mod streaming;
 
 use std::path::{Path, PathBuf};

@@ -223,12 +223,12 @@ fn incremental_builds_rebuild_what_changed() {
     );
     assert_eq!(
         summary(&build(&[])),
-        "built 3 of 3 papers (3 unchanged, not rebuilt): 0 files written, 0 redactions"
+        "nothing to rebuild: 3 papers unchanged since the last build (--force rebuilds them)"
     );
     fs::write(papers.join("p2.md"), paper("Paper 2 revised")).unwrap();
     assert_eq!(
         summary(&build(&[])),
-        "built 3 of 3 papers (2 unchanged, not rebuilt): 6 files written, 1 redactions"
+        "built 1 of 3 papers (2 unchanged): 6 files written, 1 redaction"
     );
     let public = fs::read_to_string(dir.path().join("out/public/p2.md")).unwrap();
     assert!(public.contains("Paper 2 revised"));
