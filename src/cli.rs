@@ -960,9 +960,9 @@ fn suggest(common: &Common, options: &SuggestOptions) -> Exit {
             findings.extend(listed);
             continue;
         }
-        // Only what is not acknowledged is tagged.
+        // Only what is not acknowledged is tagged; front matter cannot be, and stays listed.
         let shown = s.paper.path.to_string_lossy().replace('\\', "/");
-        let pending: Vec<crate::suggest::Suggestion> = s
+        let (front, pending): (Vec<_>, Vec<_>) = s
             .suggestions
             .iter()
             .filter(|sug| {
@@ -972,7 +972,11 @@ fn suggest(common: &Common, options: &SuggestOptions) -> Exit {
                 })
             })
             .cloned()
-            .collect();
+            .partition(|sug| sug.front_matter);
+        if !front.is_empty() {
+            let index = crate::span::LineIndex::new(&s.text);
+            findings.extend(front.iter().map(|sug| finding(&shown, &s.text, &index, sug)));
+        }
         match apply(&s.text, &pending, &rules) {
             Applied::Nothing => {}
             Applied::Tagged(text, n) => match write_file(&s.paper.path, text.as_bytes()) {

@@ -126,7 +126,9 @@ impl Kind {
                 format!("{outward} {inward}")
             }
             Kind::Ip => raw.parse::<std::net::IpAddr>().ok()?.to_string(),
-            Kind::Collar | Kind::Dob | Kind::Bank => raw.to_string(),
+            Kind::Collar => recognise::collar_value(raw)?,
+            Kind::Dob => recognise::date_value(raw)?,
+            Kind::Bank => recognise::bank_value(raw)?,
         };
         (!value.is_empty()).then_some(value)
     }

@@ -84,6 +84,11 @@ static DOB_CUE: LazyLock<Regex> = LazyLock::new(|| {
 static SORT_CODE: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b([0-9]{2})([\- ])([0-9]{2})([\- ])([0-9]{2})\b"));
 
+/// A rank and number before a surname: `PC 4021 Holt`.
+static COLLAR_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"\b(?:PCSO|TDC|PC|DC|PS|DS|Sgt)\.? ?[0-9]{2,6} (\p{Lu}[\p{L}'’\-]*\p{Ll})")
+});
+
 static ACCOUNT: LazyLock<Regex> = LazyLock::new(|| re(r"\b[0-9]{8}\b"));
 
 static BANK_CUE: LazyLock<Regex> = LazyLock::new(|| {
@@ -226,6 +231,8 @@ const NOT_NAMES: &[&str] = &[
     "Saturday", "Sunday", "And", "Of", "For", "In", "On", "At", "To", "By", "With", "A", "An",
     "If", "As", "It", "We", "He", "She", "They", "This", "That", "These", "Those", "All",
     "Any", "No", "Not", "Our", "Their", "His", "Her", "Its", "Council's", "Police's",
+    "Constables", "Sergeants", "Inspectors", "Superintendents", "Detectives", "Commissioners",
+    "Commanders", "Councillors", "Doctors", "Nurses", "Ranks",
 ];
 
 /// The given-name list shipped in `rules/given-names.txt` (see its header for source and
@@ -385,6 +392,14 @@ fn phones(text: &str, hits: &mut Vec<Hit>) {
             end -= 1;
         }
         let raw = &text[start..end];
+        // A number's last group has three digits or more: `0413-2207-19` is a reference.
+        let last_group = raw
+            .rsplit([' ', '\u{a0}', '.', '-', ')'])
+            .next()
+            .unwrap_or(raw);
+        if last_group.len() < 3 {
+            continue;
+        }
         if let Some(value) = phone_value(raw) {
             hits.push(hit(Kind::Phone, start, end, value));
         }
@@ -520,21 +535,48 @@ fn postcodes(text: &str, hits: &mut Vec<Hit>) {
     }
 }
 
+/// `PC4021`, `PS12` (a sergeant however written), `warrant 204511`.
+fn collar_of(c: &regex::Captures) -> Option<String> {
+    match (c.get(1), c.get(2), c.get(3)) {
+        (Some(rank), Some(number), _) => {
+            let rank = match rank.as_str() {
+                "Sgt" | "Sergeant" => "PS",
+                "Constable" => "PC",
+                r => r,
+            };
+            Some(format!("{rank}{}", number.as_str()))
+        }
+        (_, _, Some(number)) => Some(format!("warrant {}", number.as_str())),
+        _ => None,
+    }
+}
+
+/// A collar or warrant number as written, normalised as a suggestion prints it.
+pub(crate) fn collar_value(raw: &str) -> Option<String> {
+    COLLAR.captures(raw).as_ref().and_then(collar_of)
+}
+
+/// A date as written, as `YYYY-MM-DD`.
+pub(crate) fn date_value(raw: &str) -> Option<String> {
+    let c = DATE.captures(raw)?;
+    let (y, m, d) = date_parts(&c)?;
+    Some(format!("{y:04}-{m:02}-{d:02}"))
+}
+
+/// A sort code as `12-34-56`, an account number as its eight digits.
+pub(crate) fn bank_value(raw: &str) -> Option<String> {
+    let d = digits(raw);
+    match d.len() {
+        6 => Some(format!("{}-{}-{}", &d[..2], &d[2..4], &d[4..])),
+        8 => Some(d),
+        _ => None,
+    }
+}
+
 fn collars(text: &str, hits: &mut Vec<Hit>) {
     for c in COLLAR.captures_iter(text) {
         let Some(m) = c.get(0) else { continue };
-        let value = match (c.get(1), c.get(2), c.get(3)) {
-            (Some(rank), Some(number), _) => {
-                let rank = match rank.as_str() {
-                    "Sgt" | "Sergeant" => "PS",
-                    "Constable" => "PC",
-                    r => r,
-                };
-                format!("{rank}{}", number.as_str())
-            }
-            (_, _, Some(number)) => format!("warrant {}", number.as_str()),
-            _ => continue,
-        };
+        let Some(value) = collar_of(&c) else { continue };
         hits.push(hit(Kind::Collar, m.start(), m.end(), value));
     }
 }
@@ -655,10 +697,7 @@ fn bank_details(text: &str, hits: &mut Vec<Hit>) {
         if !cued && (sep1 != "-" || could_be_date) {
             continue;
         }
-        let value = format!(
-            "{}-{}-{}",
-            &c[1], &c[3], &c[5]
-        );
+        let value = format!("{}-{}-{}", &c[1], &c[3], &c[5]);
         hits.push(hit(Kind::Bank, m.start(), m.end(), value));
     }
     for m in ACCOUNT.find_iter(text) {
@@ -814,8 +853,22 @@ impl Recognisers {
             && !TITLES.iter().any(|t| t.len() == 1 && t[0] == bare)
     }
 
-    /// Names after a title or role, and names that start with a given name from the list.
+    /// Names after a title or role (or a rank and number), names that start with a given
+    /// name from the list, and initials before a surname (`J. Smith`).
     fn names(&self, text: &str, hits: &mut Vec<Hit>) {
+        if text.bytes().any(|b| b.is_ascii_digit()) {
+            for c in COLLAR_NAME.captures_iter(text) {
+                let Some(name) = c.get(1) else { continue };
+                let token = Token {
+                    text: name.as_str(),
+                    start: name.start(),
+                    end: name.end(),
+                };
+                if self.is_name_word(&token) {
+                    hits.push(self.name_hit(text, &token, &[token], None));
+                }
+            }
+        }
         for run in capitalised_runs(text) {
             let mut i = 0;
             while i < run.len() {
@@ -841,6 +894,18 @@ impl Recognisers {
                     }
                     i += len;
                     continue;
+                }
+                // Initials with full stops at the start of a run, then a surname.
+                if i == 0 && run[i].is_initial() && run[i].text.ends_with('.') {
+                    let mut j = i;
+                    while j < run.len() && run[j].is_initial() && run[j].text.ends_with('.') && j - i < 3 {
+                        j += 1;
+                    }
+                    if j < run.len() && self.is_name_word(&run[j]) {
+                        hits.push(self.name_hit(text, &run[i], &run[i..=j], None));
+                        i = j + 1;
+                        continue;
+                    }
                 }
                 if self.given.contains(run[i].bare()) && self.is_name_word(&run[i]) {
                     let mut j = i + 1;

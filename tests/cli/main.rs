@@ -14,6 +14,7 @@ mod paths;
 mod pdf;
 mod properties;
 mod streaming;
+mod suggest;
 
 use std::path::{Path, PathBuf};
 
