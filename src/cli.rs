@@ -29,10 +29,10 @@ use crate::render::Templates;
 use crate::report;
 use crate::rules::{DEFAULT_PEOPLE, PEOPLE_FILE, Rules};
 use crate::schedule::{Release, parse_date, parse_request};
+use crate::source::{PaperPath, load_rules, load_templates, read_manifest, read_paper, walk};
 use crate::suggest::apply::{Applied, apply};
 use crate::suggest::baseline::{Acknowledgement, render as render_baseline};
 use crate::suggest::{Baseline, People, Recognisers, Suggester, finding};
-use crate::source::{PaperPath, load_rules, load_templates, read_manifest, read_paper, walk};
 use crate::write::{Output, Sink, Staged, Writer};
 
 #[derive(Parser, Debug)]
@@ -975,7 +975,11 @@ fn suggest(common: &Common, options: &SuggestOptions) -> Exit {
             .partition(|sug| sug.front_matter);
         if !front.is_empty() {
             let index = crate::span::LineIndex::new(&s.text);
-            findings.extend(front.iter().map(|sug| finding(&shown, &s.text, &index, sug)));
+            findings.extend(
+                front
+                    .iter()
+                    .map(|sug| finding(&shown, &s.text, &index, sug)),
+            );
         }
         match apply(&s.text, &pending, &rules) {
             Applied::Nothing => {}
@@ -995,14 +999,15 @@ fn suggest(common: &Common, options: &SuggestOptions) -> Exit {
                 let index = crate::span::LineIndex::new(&s.text);
                 for (span, why) in problems {
                     let (line, col) = index.line_col(&s.text, span.start);
-                    eprintln!(
-                        "{}:{line}:{col}: cannot tag: {why}",
-                        s.paper.path.display()
-                    );
+                    eprintln!("{}:{line}:{col}: cannot tag: {why}", s.paper.path.display());
                 }
                 eprintln!("{}: left unchanged", s.paper.path.display());
                 let shown = s.paper.path.to_string_lossy().replace('\\', "/");
-                findings.extend(pending.iter().map(|sug| finding(&shown, &s.text, &index, sug)));
+                findings.extend(
+                    pending
+                        .iter()
+                        .map(|sug| finding(&shown, &s.text, &index, sug)),
+                );
                 worst = worst.max(Exit::Findings);
             }
         }

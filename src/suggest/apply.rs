@@ -53,12 +53,10 @@ fn plain_text(text: &str, body_start: usize) -> Plain {
     for (event, range) in Parser::new_ext(body, markdown_options()).into_offset_iter() {
         let span = Span::new(body_start + range.start, body_start + range.end);
         match event {
-            Event::Text(_) | Event::SoftBreak if images == 0 => {
-                match runs.last_mut() {
-                    Some(last) if last.end == span.start => last.end = span.end,
-                    _ => runs.push(span),
-                }
-            }
+            Event::Text(_) | Event::SoftBreak if images == 0 => match runs.last_mut() {
+                Some(last) if last.end == span.start => last.end = span.end,
+                _ => runs.push(span),
+            },
             Event::Start(Tag::Link {
                 link_type,
                 dest_url,
@@ -100,7 +98,12 @@ fn plain_text(text: &str, body_start: usize) -> Plain {
 }
 
 /// Why `s` cannot be wrapped in `text`, if it cannot.
-fn unsafe_reason(text: &str, s: &Suggestion, plain: &Plain, paper: &crate::model::Paper) -> Option<String> {
+fn unsafe_reason(
+    text: &str,
+    s: &Suggestion,
+    plain: &Plain,
+    paper: &crate::model::Paper,
+) -> Option<String> {
     if s.front_matter {
         return Some("it is in the front matter, where no tag can go".into());
     }
@@ -155,7 +158,10 @@ pub fn apply(text: &str, suggestions: &[Suggestion], rules: &Rules) -> Applied {
     for s in suggestions {
         if let Some(why) = unsafe_reason(text, s, &plain, &paper) {
             problems.push((s.span, why));
-        } else if chosen.iter().any(|c| c.span.start < s.span.end && s.span.start < c.span.end) {
+        } else if chosen
+            .iter()
+            .any(|c| c.span.start < s.span.end && s.span.start < c.span.end)
+        {
             problems.push((s.span, "it overlaps another suggestion".into()));
         } else {
             chosen.push(s);
@@ -196,7 +202,10 @@ pub fn apply(text: &str, suggestions: &[Suggestion], rules: &Rules) -> Applied {
         }
         Err(d) => Applied::Unchanged(vec![(
             chosen[0].span,
-            format!("the tagged paper would not build ({}): tag it by hand", d.message),
+            format!(
+                "the tagged paper would not build ({}): tag it by hand",
+                d.message
+            ),
         )]),
     }
 }

@@ -133,9 +133,9 @@ impl Baseline {
 
     /// The entry acknowledging this suggestion in the paper known by `names`, if any.
     pub fn find(&self, names: [&str; 2], kind: Kind, value: &str) -> Option<usize> {
-        self.entries.iter().position(|e| {
-            e.kind == kind && e.value == value && names.contains(&e.paper.as_str())
-        })
+        self.entries
+            .iter()
+            .position(|e| e.kind == kind && e.value == value && names.contains(&e.paper.as_str()))
     }
 }
 

@@ -318,7 +318,10 @@ pub fn finding(path: &str, text: &str, index: &LineIndex, s: &Suggestion) -> Fin
                 "front matter cannot be tagged: list the person in rules/people.yaml with this form (`{}`), or change the value",
                 written.split_whitespace().collect::<Vec<_>>().join(" ")
             ),
-            _ => "front matter cannot be tagged: change the value, or acknowledge it in the baseline".into(),
+            _ => {
+                "front matter cannot be tagged: change the value, or acknowledge it in the baseline"
+                    .into()
+            }
         }
     } else {
         format!(
@@ -331,7 +334,11 @@ pub fn finding(path: &str, text: &str, index: &LineIndex, s: &Suggestion) -> Fin
         rule: s.kind.rule(),
         level: Level::Warning,
         location,
-        message: format!("possible {} published untagged: `{}`", s.kind.what(), s.value),
+        message: format!(
+            "possible {} published untagged: `{}`",
+            s.kind.what(),
+            s.value
+        ),
         related: None,
         help: Some(help),
         snippet: Some(line),

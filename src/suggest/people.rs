@@ -71,7 +71,11 @@ impl People {
             if name.is_empty() {
                 return Err(located(Diagnostic::new(at, "a person's `name` is empty")));
             }
-            if entry.role.as_ref().is_none_or(|r| r.value.trim().is_empty()) {
+            if entry
+                .role
+                .as_ref()
+                .is_none_or(|r| r.value.trim().is_empty())
+            {
                 return Err(located(
                     Diagnostic::new(at, format!("`{name}` has no `role`"))
                         .hint("say the public role in which the name may be published"),

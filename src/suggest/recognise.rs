@@ -36,7 +36,9 @@ fn re(pattern: &str) -> Regex {
 }
 
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)[a-z0-9](?:[a-z0-9._%+'-]*[a-z0-9_%+-])?@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}")
+    re(
+        r"(?i)[a-z0-9](?:[a-z0-9._%+'-]*[a-z0-9_%+-])?@[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*\.[a-z]{2,}",
+    )
 });
 
 /// A run that starts like a phone number (`+`, `00`, `0`, `(0`) and goes on in digits,
@@ -52,21 +54,26 @@ static NINO: LazyLock<Regex> = LazyLock::new(|| {
 static NHS: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b([0-9]{3})([ \-]?)([0-9]{3})([ \-]?)([0-9]{4})\b"));
 
-static POSTCODE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b([A-Z]{1,2})([0-9][0-9A-Z]?) ?([0-9][ABD-HJLNP-UW-Z]{2})\b")
-});
+static POSTCODE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b([A-Z]{1,2})([0-9][0-9A-Z]?) ?([0-9][ABD-HJLNP-UW-Z]{2})\b"));
 
 static COLLAR: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b(PCSO|TDC|PC|DC|PS|DS|SC|Sgt|Sergeant|Constable)\.? ?([0-9]{2,6})\b|(?i:\b(?:warrant|collar|shoulder)(?: card)?(?: (?:no|number|num)\b\.?)?) ?[:#]? ?([0-9]{3,8})\b")
+    re(
+        r"\b(PCSO|TDC|PC|DC|PS|DS|SC|Sgt|Sergeant|Constable)\.? ?([0-9]{2,6})\b|(?i:\b(?:warrant|collar|shoulder)(?: card)?(?: (?:no|number|num)\b\.?)?) ?[:#]? ?([0-9]{3,8})\b",
+    )
 });
 
 static VEHICLE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b(?:([A-HJ-PR-Y][A-Z])([0-9]{2}) ?([A-HJ-PR-Z]{3})|([A-HJ-NP-Y])([0-9]{1,3}) ?([A-Z]{3})|([A-Z]{3}) ?([0-9]{1,3})([A-HJ-NP-Y]))\b")
+    re(
+        r"\b(?:([A-HJ-PR-Y][A-Z])([0-9]{2}) ?([A-HJ-PR-Z]{3})|([A-HJ-NP-Y])([0-9]{1,3}) ?([A-Z]{3})|([A-Z]{3}) ?([0-9]{1,3})([A-HJ-NP-Y]))\b",
+    )
 });
 
 /// An older "dateless" plate (`ABC 123`, `1234 AB`): only after a word saying it is one.
 static VEHICLE_DATELESS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i:\b(?:registration|reg\.?|vrm|index|number plate|plate)(?: (?:no|number|mark)\.?)?) ?:? ?\b([A-Z]{1,3} ?[0-9]{1,4}|[0-9]{1,4} ?[A-Z]{1,3})\b")
+    re(
+        r"(?i:\b(?:registration|reg\.?|vrm|index|number plate|plate)(?: (?:no|number|mark)\.?)?) ?:? ?\b([A-Z]{1,3} ?[0-9]{1,4}|[0-9]{1,4} ?[A-Z]{1,3})\b",
+    )
 });
 
 const MONTHS: &str = "Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?";
@@ -77,9 +84,8 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
-static DOB_CUE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:born|dob|d\.o\.b|date of birth|birth ?date|birthday|aged)\b")
-});
+static DOB_CUE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\b(?:born|dob|d\.o\.b|date of birth|birth ?date|birthday|aged)\b"));
 
 static SORT_CODE: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b([0-9]{2})([\- ])([0-9]{2})([\- ])([0-9]{2})\b"));
@@ -91,50 +97,91 @@ static COLLAR_NAME: LazyLock<Regex> = LazyLock::new(|| {
 
 static ACCOUNT: LazyLock<Regex> = LazyLock::new(|| re(r"\b[0-9]{8}\b"));
 
-static BANK_CUE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:sort ?code|s/c|account|a/c|acct|bank)\b")
-});
+static BANK_CUE: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)\b(?:sort ?code|s/c|account|a/c|acct|bank)\b"));
 
-static IPV4: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\b")
-});
+static IPV4: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\.([0-9]{1,3})\b"));
 
 static IPV6: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\b[0-9a-f]{0,4}(?::[0-9a-f]{0,4}){2,7}(?:[0-9a-f]\b)?"));
 
 /// Words before a dotted number that make it a section, version or table number.
 static NUMBERING_CUE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:para(?:graph)?s?|sections?|clauses?|versions?|v|annex|appendix|table|figure|fig|items?|steps?|rules?|release|build|chapter|part|regulation|article|schedule)\.?\s*$")
+    re(
+        r"(?i)\b(?:para(?:graph)?s?|sections?|clauses?|versions?|v|annex|appendix|table|figure|fig|items?|steps?|rules?|release|build|chapter|part|regulation|article|schedule)\.?\s*$",
+    )
 });
 
 static IP_CUE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:ip|address|addresses|host|server|router|device|logged|connection|connected|from)\b")
+    re(
+        r"(?i)\b(?:ip|address|addresses|host|server|router|device|logged|connection|connected|from)\b",
+    )
 });
 
 /// Words before a postcode-shaped string that make it a product or part code.
 static PRODUCT_CUE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"(?i)\b(?:model|models|part|parts|product|item|type|sku|serial|catalogue|cat|firmware|version|code|codes|ref|reference|unit|batch|lot)\.?(?: (?:no|number)\.?)?\s*:?\s*$")
+    re(
+        r"(?i)\b(?:model|models|part|parts|product|item|type|sku|serial|catalogue|cat|firmware|version|code|codes|ref|reference|unit|batch|lot)\.?(?: (?:no|number)\.?)?\s*:?\s*$",
+    )
+});
+
+/// Words that make what follows in the clause a product's model or part (`model number DJI
+/// M350 RTK`), however many words come between.
+static MODEL_CUE: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:model|part (?:no|number)|product|sku|serial|firmware|catalogue)\b[^.;,]*$")
 });
 
 /// UK postcode areas: the letters before the first digit.
 const POSTCODE_AREAS: &[&str] = &[
     "AB", "AL", "B", "BA", "BB", "BD", "BF", "BH", "BL", "BN", "BR", "BS", "BT", "BX", "CA", "CB",
-    "CF", "CH", "CM", "CO", "CR", "CT", "CV", "CW", "DA", "DD", "DE", "DG", "DH", "DL", "DN",
-    "DT", "DY", "E", "EC", "EH", "EN", "EX", "FK", "FY", "G", "GL", "GU", "GY", "HA", "HD", "HG",
-    "HP", "HR", "HS", "HU", "HX", "IG", "IM", "IP", "IV", "JE", "KA", "KT", "KW", "KY", "L", "LA",
-    "LD", "LE", "LL", "LN", "LS", "LU", "M", "ME", "MK", "ML", "N", "NE", "NG", "NN", "NP", "NR",
-    "NW", "OL", "OX", "PA", "PE", "PH", "PL", "PO", "PR", "RG", "RH", "RM", "S", "SA", "SE", "SG",
-    "SK", "SL", "SM", "SN", "SO", "SP", "SR", "SS", "ST", "SW", "SY", "TA", "TD", "TF", "TN",
-    "TQ", "TR", "TS", "TW", "UB", "W", "WA", "WC", "WD", "WF", "WN", "WR", "WS", "WV", "YO", "ZE",
+    "CF", "CH", "CM", "CO", "CR", "CT", "CV", "CW", "DA", "DD", "DE", "DG", "DH", "DL", "DN", "DT",
+    "DY", "E", "EC", "EH", "EN", "EX", "FK", "FY", "G", "GL", "GU", "GY", "HA", "HD", "HG", "HP",
+    "HR", "HS", "HU", "HX", "IG", "IM", "IP", "IV", "JE", "KA", "KT", "KW", "KY", "L", "LA", "LD",
+    "LE", "LL", "LN", "LS", "LU", "M", "ME", "MK", "ML", "N", "NE", "NG", "NN", "NP", "NR", "NW",
+    "OL", "OX", "PA", "PE", "PH", "PL", "PO", "PR", "RG", "RH", "RM", "S", "SA", "SE", "SG", "SK",
+    "SL", "SM", "SN", "SO", "SP", "SR", "SS", "ST", "SW", "SY", "TA", "TD", "TF", "TN", "TQ", "TR",
+    "TS", "TW", "UB", "W", "WA", "WC", "WD", "WF", "WN", "WR", "WS", "WV", "YO", "ZE",
 ];
 
 /// Role mailboxes: an organisation's address, not a person's.
 const ROLE_MAILBOXES: &[&str] = &[
-    "foi", "info", "enquiries", "enquiry", "press", "media", "contact", "admin", "office",
-    "secretariat", "complaints", "webmaster", "noreply", "no-reply", "support", "help",
-    "helpdesk", "reception", "mail", "post", "communications", "comms", "dpo",
-    "dataprotection", "data.protection", "privacy", "foi.requests", "freedomofinformation",
-    "procurement", "finance", "hr", "recruitment", "council", "ccc", "npcc", "team",
+    "foi",
+    "info",
+    "enquiries",
+    "enquiry",
+    "press",
+    "media",
+    "contact",
+    "admin",
+    "office",
+    "secretariat",
+    "complaints",
+    "webmaster",
+    "noreply",
+    "no-reply",
+    "support",
+    "help",
+    "helpdesk",
+    "reception",
+    "mail",
+    "post",
+    "communications",
+    "comms",
+    "dpo",
+    "dataprotection",
+    "data.protection",
+    "privacy",
+    "foi.requests",
+    "freedomofinformation",
+    "procurement",
+    "finance",
+    "hr",
+    "recruitment",
+    "council",
+    "ccc",
+    "npcc",
+    "team",
 ];
 
 /// Titles and roles that put a name after them, as token sequences (a trailing `.` is
@@ -209,30 +256,211 @@ const TITLES: &[&[&str]] = &[
 /// Capitalised words that end a name, or are never one: organisations, places, parts of a
 /// paper, months. "Victoria Street" and "Chief Constable Council" are not people.
 const NOT_NAMES: &[&str] = &[
-    "Act", "Agency", "Agreement", "Annex", "Appendix", "Association", "Associates", "Authority",
-    "Avenue", "Bank", "Board", "Borough", "Branch", "Bridge", "Britain", "British", "Building",
-    "Bureau", "Cabinet", "Centre", "Center", "Central", "Chair", "Chancellor", "Chief", "City",
-    "Close", "Code", "College", "Commission", "Committee", "Commons", "Company", "Constabulary",
-    "Contract", "Council", "Councils", "County", "Court", "Crescent", "Crime", "Crown",
-    "Department", "Deputy", "Detective", "Digital", "Directorate", "Drive", "East", "Eastern",
-    "England", "English", "Executive", "Finance", "Force", "Forces", "Forum", "Foundation",
-    "Framework", "Fund", "Funding", "Gardens", "Government", "Group", "Hall", "Health",
-    "Healthcare", "Home", "Hospital", "House", "Inspectorate", "Institute", "International",
-    "Ireland", "Irish", "Lane", "Limited", "LLP", "Lords", "Ltd", "Mayor", "Minister",
-    "Ministry", "National", "Network", "North", "Northern", "Office", "Officer", "Officers",
-    "Operation", "Park", "Parliament", "Partners", "Partnership", "Place", "Plan", "PLC", "Plc",
-    "Police", "Policing", "Policy", "Portfolio", "Prison", "Probation", "Programme", "Project",
-    "Public", "Regional", "Regulations", "Report", "Review", "Road", "Scheme", "School",
-    "Scotland", "Scottish", "Secretary", "Service", "Services", "South", "Southern", "Square",
-    "Staff", "Station", "Strategy", "Street", "Team", "Terrace", "The", "Trust", "UK",
-    "Union", "Unit", "University", "Vale", "Valley", "Wales", "Way", "Welsh", "West", "Western",
-    "January", "February", "March", "April", "May", "June", "July", "August", "September",
-    "October", "November", "December", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday",
-    "Saturday", "Sunday", "And", "Of", "For", "In", "On", "At", "To", "By", "With", "A", "An",
-    "If", "As", "It", "We", "He", "She", "They", "This", "That", "These", "Those", "All",
-    "Any", "No", "Not", "Our", "Their", "His", "Her", "Its", "Council's", "Police's",
-    "Constables", "Sergeants", "Inspectors", "Superintendents", "Detectives", "Commissioners",
-    "Commanders", "Councillors", "Doctors", "Nurses", "Ranks",
+    "Act",
+    "Agency",
+    "Agreement",
+    "Annex",
+    "Appendix",
+    "Association",
+    "Associates",
+    "Authority",
+    "Avenue",
+    "Bank",
+    "Board",
+    "Borough",
+    "Branch",
+    "Bridge",
+    "Britain",
+    "British",
+    "Building",
+    "Bureau",
+    "Cabinet",
+    "Centre",
+    "Center",
+    "Central",
+    "Chair",
+    "Chancellor",
+    "Chief",
+    "City",
+    "Close",
+    "Code",
+    "College",
+    "Commission",
+    "Committee",
+    "Commons",
+    "Company",
+    "Constabulary",
+    "Contract",
+    "Council",
+    "Councils",
+    "County",
+    "Court",
+    "Crescent",
+    "Crime",
+    "Crown",
+    "Department",
+    "Deputy",
+    "Detective",
+    "Digital",
+    "Directorate",
+    "Drive",
+    "East",
+    "Eastern",
+    "England",
+    "English",
+    "Executive",
+    "Finance",
+    "Force",
+    "Forces",
+    "Forum",
+    "Foundation",
+    "Framework",
+    "Fund",
+    "Funding",
+    "Gardens",
+    "Government",
+    "Group",
+    "Hall",
+    "Health",
+    "Healthcare",
+    "Home",
+    "Hospital",
+    "House",
+    "Inspectorate",
+    "Institute",
+    "International",
+    "Ireland",
+    "Irish",
+    "Lane",
+    "Limited",
+    "LLP",
+    "Lords",
+    "Ltd",
+    "Mayor",
+    "Minister",
+    "Ministry",
+    "National",
+    "Network",
+    "North",
+    "Northern",
+    "Office",
+    "Officer",
+    "Officers",
+    "Operation",
+    "Park",
+    "Parliament",
+    "Partners",
+    "Partnership",
+    "Place",
+    "Plan",
+    "PLC",
+    "Plc",
+    "Police",
+    "Policing",
+    "Policy",
+    "Portfolio",
+    "Prison",
+    "Probation",
+    "Programme",
+    "Project",
+    "Public",
+    "Regional",
+    "Regulations",
+    "Report",
+    "Review",
+    "Road",
+    "Scheme",
+    "School",
+    "Scotland",
+    "Scottish",
+    "Secretary",
+    "Service",
+    "Services",
+    "South",
+    "Southern",
+    "Square",
+    "Staff",
+    "Station",
+    "Strategy",
+    "Street",
+    "Team",
+    "Terrace",
+    "The",
+    "Trust",
+    "UK",
+    "Union",
+    "Unit",
+    "University",
+    "Vale",
+    "Valley",
+    "Wales",
+    "Way",
+    "Welsh",
+    "West",
+    "Western",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "And",
+    "Of",
+    "For",
+    "In",
+    "On",
+    "At",
+    "To",
+    "By",
+    "With",
+    "A",
+    "An",
+    "If",
+    "As",
+    "It",
+    "We",
+    "He",
+    "She",
+    "They",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "All",
+    "Any",
+    "No",
+    "Not",
+    "Our",
+    "Their",
+    "His",
+    "Her",
+    "Its",
+    "Council's",
+    "Police's",
+    "Constables",
+    "Sergeants",
+    "Inspectors",
+    "Superintendents",
+    "Detectives",
+    "Commissioners",
+    "Commanders",
+    "Councillors",
+    "Doctors",
+    "Nurses",
+    "Ranks",
 ];
 
 /// The given-name list shipped in `rules/given-names.txt` (see its header for source and
@@ -392,12 +620,15 @@ fn phones(text: &str, hits: &mut Vec<Hit>) {
             end -= 1;
         }
         let raw = &text[start..end];
-        // A number's last group has three digits or more: `0413-2207-19` is a reference.
+        // A UK number's last group has three digits or more: `0413-2207-19` is a
+        // reference. Other countries group in twos (`+33 1 42 68 53 00`).
         let last_group = raw
             .rsplit([' ', '\u{a0}', '.', '-', ')'])
             .next()
             .unwrap_or(raw);
-        if last_group.len() < 3 {
+        let foreign = (raw.starts_with('+') && !raw.starts_with("+44"))
+            || (raw.starts_with("00") && !raw.starts_with("0044"));
+        if last_group.len() < 3 && !foreign {
             continue;
         }
         if let Some(value) = phone_value(raw) {
@@ -429,12 +660,7 @@ pub(crate) fn phone_value(raw: &str) -> Option<String> {
         if nsn.len() < 6 {
             return None;
         }
-        return Some(
-            parsed
-                .format()
-                .mode(phonenumber::Mode::E164)
-                .to_string(),
-        );
+        return Some(parsed.format().mode(phonenumber::Mode::E164).to_string());
     }
     let nsn = all.strip_prefix('0')?;
     uk_nsn(nsn)
@@ -523,11 +749,11 @@ fn postcodes(text: &str, hits: &mut Vec<Hit>) {
         }
         let d = district.as_str().as_bytes();
         // The district's second character, if a letter, follows the digit (`W1A`, `EC1V`).
-        if d.len() == 2 && d[1].is_ascii_alphabetic() && !b"ABCDEFGHJKMNPRSTUVWXY".contains(&d[1])
-        {
+        if d.len() == 2 && d[1].is_ascii_alphabetic() && !b"ABCDEFGHJKMNPRSTUVWXY".contains(&d[1]) {
             continue;
         }
-        if PRODUCT_CUE.is_match(lead(text, m.start(), 40)) {
+        let before = lead(text, m.start(), 40);
+        if PRODUCT_CUE.is_match(before) || MODEL_CUE.is_match(before) {
             continue;
         }
         let value = format!("{}{} {}", area.as_str(), district.as_str(), inward.as_str());
@@ -573,9 +799,34 @@ pub(crate) fn bank_value(raw: &str) -> Option<String> {
     }
 }
 
+/// `the PC 2024 refresh`: a rank's letters before a year and a lower-case word, after an
+/// article, name a thing of that year, not an officer.
+fn year_named_thing(text: &str, c: &regex::Captures) -> bool {
+    let (Some(m), Some(number)) = (c.get(0), c.get(2)) else {
+        return false;
+    };
+    let year = number
+        .as_str()
+        .parse::<u32>()
+        .is_ok_and(|y| (1990..=2035).contains(&y));
+    let article = lead(text, m.start(), 8)
+        .trim_end()
+        .rsplit(' ')
+        .next()
+        .is_some_and(|w| matches!(w.to_ascii_lowercase().as_str(), "the" | "a" | "an"));
+    let lower_next = text[m.end()..]
+        .strip_prefix(' ')
+        .and_then(|t| t.chars().next())
+        .is_some_and(char::is_lowercase);
+    year && article && lower_next
+}
+
 fn collars(text: &str, hits: &mut Vec<Hit>) {
     for c in COLLAR.captures_iter(text) {
         let Some(m) = c.get(0) else { continue };
+        if year_named_thing(text, &c) {
+            continue;
+        }
         let Some(value) = collar_of(&c) else { continue };
         hits.push(hit(Kind::Collar, m.start(), m.end(), value));
     }
@@ -598,6 +849,9 @@ fn vehicles(text: &str, hits: &mut Vec<Hit>) {
             if word.starts_with('S') && c.get(5).is_some_and(|d| d.as_str().len() == 2) {
                 continue;
             }
+        }
+        if MODEL_CUE.is_match(lead(text, m.start(), 30)) {
+            continue;
         }
         let value: String = m.as_str().chars().filter(|c| *c != ' ').collect();
         hits.push(hit(Kind::Vehicle, m.start(), m.end(), value));
@@ -693,7 +947,8 @@ fn bank_details(text: &str, hits: &mut Vec<Hit>) {
             .collect();
         // `12-03-24` is as likely a date: without a word saying it is a sort code, only a
         // dashed triple that cannot be a date is one.
-        let could_be_date = parts.len() == 3 && (1..=31).contains(&parts[0]) && (1..=12).contains(&parts[1]);
+        let could_be_date =
+            parts.len() == 3 && (1..=31).contains(&parts[0]) && (1..=12).contains(&parts[1]);
         if !cued && (sep1 != "-" || could_be_date) {
             continue;
         }
@@ -740,7 +995,12 @@ fn ip_addresses(text: &str, hits: &mut Vec<Hit>) {
             continue;
         }
         if let Ok(addr) = s.parse::<Ipv6Addr>() {
-            hits.push(hit(Kind::Ip, m.start(), m.start() + s.len(), addr.to_string()));
+            hits.push(hit(
+                Kind::Ip,
+                m.start(),
+                m.start() + s.len(),
+                addr.to_string(),
+            ));
         }
     }
 }
@@ -796,7 +1056,9 @@ fn capitalised_runs(text: &str) -> Vec<Vec<Token<'_>>> {
             }
             let word = text[start..end].trim_end_matches(['-', '\'', '’']);
             let end = start + word.len();
-            let tok_end = if tok_end > end + 1 || word.len() < text[start..tok_end].trim_end_matches('.').len() {
+            let tok_end = if tok_end > end + 1
+                || word.len() < text[start..tok_end].trim_end_matches('.').len()
+            {
                 end
             } else {
                 tok_end
@@ -808,7 +1070,9 @@ fn capitalised_runs(text: &str) -> Vec<Vec<Token<'_>>> {
                     let gap = &text[last.end..start];
                     let joined = gap == " "
                         || gap == "\u{a0}"
-                        || (gap.trim_start_matches([' ', '\t']).starts_with(['\n', '\r'])
+                        || (gap
+                            .trim_start_matches([' ', '\t'])
+                            .starts_with(['\n', '\r'])
                             && gap.trim().is_empty()
                             && gap.matches(['\n']).count() <= 1
                             && !gap.contains("\r\r"));
@@ -898,7 +1162,11 @@ impl Recognisers {
                 // Initials with full stops at the start of a run, then a surname.
                 if i == 0 && run[i].is_initial() && run[i].text.ends_with('.') {
                     let mut j = i;
-                    while j < run.len() && run[j].is_initial() && run[j].text.ends_with('.') && j - i < 3 {
+                    while j < run.len()
+                        && run[j].is_initial()
+                        && run[j].text.ends_with('.')
+                        && j - i < 3
+                    {
                         j += 1;
                     }
                     if j < run.len() && self.is_name_word(&run[j]) {
@@ -988,8 +1256,23 @@ mod tests {
     #[test]
     fn patterns_compile() {
         for p in [
-            &EMAIL, &PHONE, &NINO, &NHS, &POSTCODE, &COLLAR, &VEHICLE, &VEHICLE_DATELESS, &DATE,
-            &DOB_CUE, &SORT_CODE, &ACCOUNT, &BANK_CUE, &IPV4, &IPV6, &NUMBERING_CUE, &IP_CUE,
+            &EMAIL,
+            &PHONE,
+            &NINO,
+            &NHS,
+            &POSTCODE,
+            &COLLAR,
+            &VEHICLE,
+            &VEHICLE_DATELESS,
+            &DATE,
+            &DOB_CUE,
+            &SORT_CODE,
+            &ACCOUNT,
+            &BANK_CUE,
+            &IPV4,
+            &IPV6,
+            &NUMBERING_CUE,
+            &IP_CUE,
             &PRODUCT_CUE,
         ] {
             assert!(!p.as_str().is_empty());
@@ -1005,11 +1288,19 @@ mod tests {
 
     #[test]
     fn phone_forms_normalise_alike() {
-        for raw in ["020 7946 0000", "+44 (0)20 7946 0000", "0044 20 7946 0000", "02079460000"] {
+        for raw in [
+            "020 7946 0000",
+            "+44 (0)20 7946 0000",
+            "0044 20 7946 0000",
+            "02079460000",
+        ] {
             assert_eq!(phone_value(raw).as_deref(), Some("+442079460000"), "{raw}");
         }
         // A range not assigned today is still a possible number.
-        assert_eq!(phone_value("04000 123456").as_deref(), Some("+444000123456"));
+        assert_eq!(
+            phone_value("04000 123456").as_deref(),
+            Some("+444000123456")
+        );
         assert_eq!(phone_value("0123 45"), None);
     }
 

@@ -71,10 +71,14 @@ fn labelled() -> Vec<(String, BTreeSet<(Kind, String)>)> {
 #[test]
 fn recognisers_meet_their_floors_on_the_labelled_set() {
     let people_path = project_root().join("tests/suggest/people.yaml");
-    let people =
-        People::parse(&people_path, &std::fs::read_to_string(&people_path).unwrap()).unwrap();
+    let people = People::parse(
+        &people_path,
+        &std::fs::read_to_string(&people_path).unwrap(),
+    )
+    .unwrap();
     let recognisers = Recognisers::new();
-    let mut counts: BTreeMap<Kind, Counts> = Kind::ALL.iter().map(|k| (*k, Counts::default())).collect();
+    let mut counts: BTreeMap<Kind, Counts> =
+        Kind::ALL.iter().map(|k| (*k, Counts::default())).collect();
     let mut misses = Vec::new();
     let lines = labelled();
     let mut items = 0;
@@ -94,7 +98,10 @@ fn recognisers_meet_their_floors_on_the_labelled_set() {
                 (true, true) => c.tp += 1,
                 (true, false) => {
                     c.fp += 1;
-                    misses.push(format!("false positive {:?} `{}` in: {sentence}", item.0, item.1));
+                    misses.push(format!(
+                        "false positive {:?} `{}` in: {sentence}",
+                        item.0, item.1
+                    ));
                 }
                 (false, true) => {
                     c.fn_ += 1;
@@ -139,14 +146,18 @@ fn recognisers_meet_their_floors_on_the_labelled_set() {
     for m in &misses {
         println!("{m}");
     }
-    assert!(items >= 300, "the labelled set has {items} items, fewer than 300");
+    assert!(
+        items >= 300,
+        "the labelled set has {items} items, fewer than 300"
+    );
     assert!(failed.is_empty(), "below the floor: {failed:?}");
 }
 
 // ---------------------------------------------------------------------------------------
 // The commands
 
-const FRONT: &str = "---\ntitle: Custody healthcare review\nclassification: OFFICIAL-SENSITIVE\n---\n\n";
+const FRONT: &str =
+    "---\ntitle: Custody healthcare review\nclassification: OFFICIAL-SENSITIVE\n---\n\n";
 
 fn paper(dir: &Path, name: &str, body: &str) -> std::path::PathBuf {
     let path = dir.join(name);
@@ -173,7 +184,10 @@ fn check_suggests_what_the_public_reads_and_not_what_is_withheld() {
     );
     let (code, out, _) = stdout(redact_in(dir.path()).args(["check", "p.md"]));
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("p.md:6:22: warning[personal-data/phone]"), "{out}");
+    assert!(
+        out.contains("p.md:6:22: warning[personal-data/phone]"),
+        "{out}"
+    );
     assert!(out.contains("+447700900461"), "{out}");
     // Withheld under S40, or in a comment no copy but the council's carries: not suggested.
     assert!(!out.contains("900999") && !out.contains("900111"), "{out}");
@@ -249,7 +263,10 @@ fn invalid_people_entry_is_located() {
     .unwrap();
     let (code, _, err) = stdout(redact_in(dir.path()).args(["check", "p.md"]));
     assert_eq!(code, 2, "{err}");
-    assert!(err.contains("people.yaml:5:11: error: `John Doe` has no `role`"), "{err}");
+    assert!(
+        err.contains("people.yaml:5:11: error: `John Doe` has no `role`"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -269,7 +286,10 @@ fn baseline_acknowledges_by_value_and_survives_moved_lines() {
     assert_eq!(code, 0, "{err}");
     let baseline = std::fs::read_to_string(dir.path().join("baseline.yaml")).unwrap();
     assert!(baseline.contains("value: \"+447700900461\""), "{baseline}");
-    assert!(!baseline.contains("line:"), "keyed by value, never a line: {baseline}");
+    assert!(
+        !baseline.contains("line:"),
+        "keyed by value, never a line: {baseline}"
+    );
     let before = std::fs::read(dir.path().join("baseline.yaml")).unwrap();
     let (code, out, _) =
         stdout(redact_in(dir.path()).args(["check", "p.md", "--baseline", "baseline.yaml"]));
@@ -277,7 +297,9 @@ fn baseline_acknowledges_by_value_and_survives_moved_lines() {
     // Lines added above, the number respaced: still acknowledged.
     std::fs::write(
         &path,
-        format!("{FRONT}A new opening paragraph.\n\nThe nurse, Sarah Jenkins, is on 07700900461.\n"),
+        format!(
+            "{FRONT}A new opening paragraph.\n\nThe nurse, Sarah Jenkins, is on 07700900461.\n"
+        ),
     )
     .unwrap();
     let (code, out, _) =
@@ -354,7 +376,10 @@ fn apply_wraps_each_suggestion_and_changes_no_other_byte() {
     let (code, out, err) = stdout(redact_in(dir.path()).args(["build", "p.md", "--out", "out"]));
     assert_eq!(code, 0, "{out}{err}");
     let public = std::fs::read_to_string(dir.path().join("out/public/p.md")).unwrap();
-    assert!(!public.contains("kestrelcanary") && !public.contains("900461"), "{public}");
+    assert!(
+        !public.contains("kestrelcanary") && !public.contains("900461"),
+        "{public}"
+    );
     let (code, out, _) = stdout(redact_in(dir.path()).args(["check", "p.md"]));
     assert_eq!(code, 0, "{out}");
 }
@@ -371,10 +396,12 @@ fn apply_leaves_a_paper_it_cannot_tag_safely_unchanged() {
         let dir = tempfile::tempdir().unwrap();
         let path = paper(dir.path(), "p.md", body);
         let before = std::fs::read(&path).unwrap();
-        let (code, out, err) =
-            stdout(redact_in(dir.path()).args(["suggest", "p.md", "--apply"]));
+        let (code, out, err) = stdout(redact_in(dir.path()).args(["suggest", "p.md", "--apply"]));
         assert_eq!(code, 1, "{body}: {out}{err}");
-        assert!(err.contains("cannot tag") && err.contains("left unchanged"), "{err}");
+        assert!(
+            err.contains("cannot tag") && err.contains("left unchanged"),
+            "{err}"
+        );
         assert!(out.contains("warning[personal-data/"), "{out}");
         assert_eq!(std::fs::read(&path).unwrap(), before, "{body}");
     }
@@ -388,10 +415,15 @@ fn front_matter_names_are_reported_for_people_yaml() {
     std::fs::write(&path, text).unwrap();
     let (code, out, err) = stdout(redact_in(dir.path()).args(["suggest", "p.md", "--apply"]));
     assert_eq!(code, 1, "{out}{err}");
-    assert!(out.contains("p.md:4:9: warning[personal-data/name]"), "{out}");
+    assert!(
+        out.contains("p.md:4:9: warning[personal-data/name]"),
+        "{out}"
+    );
     assert!(out.contains("people.yaml"), "{out}");
     let tagged = std::fs::read_to_string(&path).unwrap();
-    assert!(tagged.starts_with("---\ntitle: Review\nclassification: OFFICIAL\nauthor: Supt Harriet Quennell\n---\n"));
+    assert!(tagged.starts_with(
+        "---\ntitle: Review\nclassification: OFFICIAL\nauthor: Supt Harriet Quennell\n---\n"
+    ));
     assert!(tagged.contains("[07700 900461]{.S40"), "{tagged}");
 }
 
