@@ -48,7 +48,9 @@ static PHONE: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static NINO: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?([0-9]{2}) ?([0-9]{2}) ?([0-9]{2}) ?([A-D])\b")
+    re(
+        r"\b(?:([A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]) ?([0-9]{2}) ?([0-9]{2}) ?([0-9]{2}) ?([A-D])|([a-ceghj-pr-tw-z][a-ceghj-npr-tw-z]) ?([0-9]{2}) ?([0-9]{2}) ?([0-9]{2}) ?([a-d]))\b",
+    )
 });
 
 static NHS: LazyLock<Regex> =
@@ -59,7 +61,7 @@ static POSTCODE: LazyLock<Regex> =
 
 static COLLAR: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"\b(PCSO|TDC|PC|DC|PS|DS|SC|Sgt|Sergeant|Constable)\.? ?([0-9]{2,6})\b|(?i:\b(?:warrant|collar|shoulder)(?: card)?(?: (?:no|number|num)\b\.?)?) ?[:#]? ?([0-9]{3,8})\b",
+        r"\b(PCSO|TDC|PC|DC|PS|DS|SC|P\.C|D\.C|P\.S|D\.S|Sgt|Police Constable|Special Constable|Detective Constable|Sergeant|Constable)\.? ?([0-9]{2,6})\b|(?i:\b(?:warrant|collar|shoulder)(?: card)?(?: (?:no|number|num)\b\.?)?) ?[:#]? ?([0-9]{3,8})\b",
     )
 });
 
@@ -68,6 +70,10 @@ static VEHICLE: LazyLock<Regex> = LazyLock::new(|| {
         r"\b(?:([A-HJ-PR-Y][A-Z])([0-9]{2}) ?([A-HJ-PR-Z]{3})|([A-HJ-NP-Y])([0-9]{1,3}) ?([A-Z]{3})|([A-Z]{3}) ?([0-9]{1,3})([A-HJ-NP-Y]))\b",
     )
 });
+
+/// A current plate written in lower case (`ab12cde` on a form).
+static VEHICLE_LOWER: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b([a-hj-pr-y][a-z])([0-9]{2}) ?([a-hj-pr-z]{3})\b"));
 
 /// An older "dateless" plate (`ABC 123`, `1234 AB`): only after a word saying it is one.
 static VEHICLE_DATELESS: LazyLock<Regex> = LazyLock::new(|| {
@@ -87,12 +93,16 @@ static DATE: LazyLock<Regex> = LazyLock::new(|| {
 static DOB_CUE: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)\b(?:born|dob|d\.o\.b|date of birth|birth ?date|birthday|aged)\b"));
 
+static SENTENCE_END: LazyLock<Regex> = LazyLock::new(|| re(r"[.;!?]\s"));
+
 static SORT_CODE: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b([0-9]{2})([\- ])([0-9]{2})([\- ])([0-9]{2})\b"));
 
 /// A rank and number before a surname: `PC 4021 Holt`.
 static COLLAR_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"\b(?:PCSO|TDC|PC|DC|PS|DS|Sgt)\.? ?[0-9]{2,6} (\p{Lu}[\p{L}'’\-]*\p{Ll})")
+    re(
+        r"\b(?:PCSO|TDC|PC|DC|PS|DS|P\.C|D\.C|Sgt|Police Constable|Detective Constable|Special Constable)\.? ?[0-9]{2,6} (\p{Lu}[\p{L}'’\-]*\p{Ll})",
+    )
 });
 
 static ACCOUNT: LazyLock<Regex> = LazyLock::new(|| re(r"\b[0-9]{8}\b"));
@@ -684,13 +694,19 @@ const NINO_NEVER: [&str; 7] = ["BG", "GB", "KN", "NK", "NT", "TN", "ZZ"];
 
 fn ninos(text: &str, hits: &mut Vec<Hit>) {
     for c in NINO.captures_iter(text) {
-        let (Some(m), Some(prefix)) = (c.get(0), c.get(1)) else {
+        // One case throughout: `ab123456c` as some forms print it, or capitals.
+        let (Some(m), Some(prefix)) = (c.get(0), c.get(1).or(c.get(6))) else {
             continue;
         };
-        if NINO_NEVER.contains(&prefix.as_str()) {
+        if NINO_NEVER.contains(&prefix.as_str().to_uppercase().as_str()) {
             continue;
         }
-        let value: String = m.as_str().chars().filter(|c| *c != ' ').collect();
+        let value: String = m
+            .as_str()
+            .chars()
+            .filter(|c| *c != ' ')
+            .collect::<String>()
+            .to_uppercase();
         hits.push(hit(Kind::Nino, m.start(), m.end(), value));
     }
 }
@@ -766,8 +782,11 @@ fn collar_of(c: &regex::Captures) -> Option<String> {
     match (c.get(1), c.get(2), c.get(3)) {
         (Some(rank), Some(number), _) => {
             let rank = match rank.as_str() {
-                "Sgt" | "Sergeant" => "PS",
-                "Constable" => "PC",
+                "Sgt" | "Sergeant" | "P.S" => "PS",
+                "Constable" | "Police Constable" | "P.C" => "PC",
+                "Special Constable" => "SC",
+                "Detective Constable" | "D.C" => "DC",
+                "D.S" => "DS",
                 r => r,
             };
             Some(format!("{rank}{}", number.as_str()))
@@ -856,6 +875,21 @@ fn vehicles(text: &str, hits: &mut Vec<Hit>) {
         let value: String = m.as_str().chars().filter(|c| *c != ' ').collect();
         hits.push(hit(Kind::Vehicle, m.start(), m.end(), value));
     }
+    for c in VEHICLE_LOWER.captures_iter(text) {
+        let (Some(m), Some(age)) = (c.get(0), c.get(2)) else {
+            continue;
+        };
+        let n: u32 = age.as_str().parse().unwrap_or(0);
+        if (2..=29).contains(&n) || (51..=79).contains(&n) {
+            let value: String = m
+                .as_str()
+                .chars()
+                .filter(|c| *c != ' ')
+                .collect::<String>()
+                .to_uppercase();
+            hits.push(hit(Kind::Vehicle, m.start(), m.end(), value));
+        }
+    }
     for c in VEHICLE_DATELESS.captures_iter(text) {
         let Some(plate) = c.get(1) else { continue };
         let value: String = plate.as_str().chars().filter(|c| *c != ' ').collect();
@@ -905,9 +939,16 @@ fn dates_of_birth(text: &str, hits: &mut Vec<Hit>) {
         };
         // A cue in the same sentence before the date, or right after it (`12/03/1985 (DOB)`).
         let before = lead(text, m.start(), 60);
-        let before = match before.rfind(['.', ';', '!', '?']) {
-            // `d.o.b.` is a cue, not a sentence end.
-            Some(i) if !before[..i].to_ascii_lowercase().ends_with("d.o.b") => &before[i + 1..],
+        // A sentence ends at `.`, `;`, `!` or `?` and a space: the stops in `d.o.b.` do not
+        // end one.
+        let before = match SENTENCE_END.find_iter(before).last() {
+            Some(end)
+                if !before[..end.start()]
+                    .to_ascii_lowercase()
+                    .ends_with("d.o.b") =>
+            {
+                &before[end.end()..]
+            }
             _ => before,
         };
         let mut end = (m.end() + 16).min(text.len());
@@ -1189,7 +1230,11 @@ impl Recognisers {
                         names += 1;
                         j += 1;
                     }
-                    if names > 0 && !words.last().is_some_and(|w| w.is_initial()) {
+                    // `Florence Nightingale Hospital` is a building named after a person.
+                    let org_next = run
+                        .get(j)
+                        .is_some_and(|t| self.not_names.contains(t.bare()));
+                    if names > 0 && !org_next && !words.last().is_some_and(|w| w.is_initial()) {
                         hits.push(self.name_hit(text, &run[i], &words, None));
                         i = j;
                         continue;

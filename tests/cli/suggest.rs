@@ -37,12 +37,19 @@ impl Counts {
     }
 }
 
-/// (text, expected (kind, normalised value)) per labelled line.
-fn labelled() -> Vec<(String, BTreeSet<(Kind, String)>)> {
+/// (text, expected (kind, normalised value), held out) per labelled line. Lines after the
+/// `written after` comment were written after the recognisers were tuned (see the file).
+type Labelled = (String, BTreeSet<(Kind, String)>, bool);
+
+fn labelled() -> Vec<Labelled> {
     let path = project_root().join("tests/suggest/labelled.txt");
     let text = std::fs::read_to_string(&path).unwrap();
     let mut out = Vec::new();
+    let mut held_out = false;
     for (n, line) in text.lines().enumerate() {
+        if line.starts_with("# --- written after") {
+            held_out = true;
+        }
         if line.trim().is_empty() || line.starts_with('#') {
             continue;
         }
@@ -55,13 +62,12 @@ fn labelled() -> Vec<(String, BTreeSet<(Kind, String)>)> {
                 let (kind, value) = label.split_once(": ").unwrap();
                 let kind = Kind::parse(kind.trim())
                     .unwrap_or_else(|| panic!("line {}: unknown kind {kind}", n + 1));
-                let value = kind
-                    .normalise(value)
-                    .unwrap_or_else(|| panic!("line {}: `{value}` is not a {kind:?}", n + 1));
+                // A form the normaliser cannot read stays as written: it counts as a miss.
+                let value = kind.normalise(value).unwrap_or_else(|| value.to_string());
                 expected.insert((kind, value));
             }
         }
-        out.push((sentence.to_string(), expected));
+        out.push((sentence.to_string(), expected, held_out));
     }
     out
 }
@@ -79,10 +85,11 @@ fn recognisers_meet_their_floors_on_the_labelled_set() {
     let recognisers = Recognisers::new();
     let mut counts: BTreeMap<Kind, Counts> =
         Kind::ALL.iter().map(|k| (*k, Counts::default())).collect();
+    let mut held = Counts::default();
     let mut misses = Vec::new();
     let lines = labelled();
     let mut items = 0;
-    for (sentence, expected) in &lines {
+    for (sentence, expected, held_out) in &lines {
         items += expected.len().max(1);
         let found: BTreeSet<(Kind, String)> = recognisers
             .scan(sentence, Span::new(0, sentence.len()))
@@ -93,8 +100,14 @@ fn recognisers_meet_their_floors_on_the_labelled_set() {
             .map(|h| (h.kind, h.value))
             .collect();
         for item in found.union(expected) {
+            let (is_found, is_expected) = (found.contains(item), expected.contains(item));
+            if *held_out {
+                held.tp += usize::from(is_found && is_expected);
+                held.fp += usize::from(is_found && !is_expected);
+                held.fn_ += usize::from(!is_found && is_expected);
+            }
             let c = counts.get_mut(&item.0).unwrap();
-            match (found.contains(item), expected.contains(item)) {
+            match (is_found, is_expected) {
                 (true, true) => c.tp += 1,
                 (true, false) => {
                     c.fp += 1;
@@ -143,6 +156,14 @@ fn recognisers_meet_their_floors_on_the_labelled_set() {
             ));
         }
     }
+    println!(
+        "lines written after the tuning (see the file): {} found, {} missed, {} false; recall {:.3}, precision {:.3}",
+        held.tp,
+        held.fn_,
+        held.fp,
+        held.recall(),
+        held.precision()
+    );
     for m in &misses {
         println!("{m}");
     }
