@@ -53,10 +53,20 @@ fn plain_text(text: &str, body_start: usize) -> Plain {
     for (event, range) in Parser::new_ext(body, markdown_options()).into_offset_iter() {
         let span = Span::new(body_start + range.start, body_start + range.end);
         match event {
-            Event::Text(_) | Event::SoftBreak if images == 0 => match runs.last_mut() {
-                Some(last) if last.end == span.start => last.end = span.end,
-                _ => runs.push(span),
-            },
+            Event::Text(_) | Event::SoftBreak if images == 0 => {
+                // A list item's or quote's continuation indent between two lines is not
+                // text, but a span may still run across it (the result is parsed again).
+                let joins = |last: &Span| {
+                    last.end <= span.start
+                        && text[last.end..span.start]
+                            .chars()
+                            .all(|c| c == ' ' || c == '\t')
+                };
+                match runs.last_mut() {
+                    Some(last) if !last.is_empty() && joins(last) => last.end = span.end,
+                    _ => runs.push(span),
+                }
+            }
             Event::Start(Tag::Link {
                 link_type,
                 dest_url,
