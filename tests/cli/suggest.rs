@@ -466,3 +466,38 @@ fn suggestions_print_as_json_and_sarif() {
         "personal-data/phone"
     );
 }
+
+#[test]
+fn suggestions_and_baselines_are_the_same_bytes_every_run() {
+    let dir = tempfile::tempdir().unwrap();
+    paper(
+        dir.path(),
+        "a.md",
+        "Ring Sarah Jenkins on 07700 900461, PC 4021, at BS7 8QT.\n",
+    );
+    paper(
+        dir.path(),
+        "b.md",
+        "Write to jo.smith@example.org or 81.2.69.160.\n",
+    );
+    let run = |args: &[&str]| stdout(redact_in(dir.path()).args(args)).1;
+    let first = run(&["suggest", ".", "--format", "json"]);
+    assert!(first.contains("personal-data/postcode"), "{first}");
+    assert_eq!(
+        first,
+        run(&["suggest", ".", "--format", "json", "--jobs", "1"])
+    );
+    run(&["suggest", ".", "--write-baseline", "one.yaml"]);
+    run(&[
+        "suggest",
+        ".",
+        "--write-baseline",
+        "two.yaml",
+        "--jobs",
+        "1",
+    ]);
+    assert_eq!(
+        std::fs::read(dir.path().join("one.yaml")).unwrap(),
+        std::fs::read(dir.path().join("two.yaml")).unwrap()
+    );
+}
