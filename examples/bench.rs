@@ -25,6 +25,8 @@
 //!   --threads N    threads for the two profiling runs (default 1)
 //!   --rounds R     rounds of the main table (default 5): each runs every phase once, and
 //!                  each phase's figure is its fastest round
+//!   --suggest      time `check` with and without its suggestions of personal data, in
+//!                  rounds on one thread and on all cores, print the time ratio and stop
 //!   --write DIR    write the corpus and the large paper into DIR as `.md` files and stop
 //!                  (to build them with the binary, or compare two builds' outputs)
 
@@ -43,6 +45,7 @@ use redact::redact::copy_for;
 use redact::render::{Templates, html_page_with_schedule, markdown_with_schedule};
 use redact::rules::Rules;
 use redact::schedule::{Release, schedule_for};
+use redact::suggest::Suggester;
 use redact::write::Writer;
 
 /// A small deterministic generator (no dependency, same corpus on every machine).
@@ -517,6 +520,18 @@ fn build(papers: &[String], rules: &Rules, templates: &Templates, out: Option<&W
 /// keep its public copies, then run every scan over the set. The corpus is clean, so any
 /// warning or finding is a bug in the generator or in `check`.
 fn check(papers: &[String], rules: &Rules, templates: &Templates, deny: &DenyList) {
+    check_with(papers, rules, templates, deny, None);
+}
+
+/// [`check`], with `redact check`'s suggestions of personal data when `suggester` is given;
+/// returns how many it made (the corpus's prose is generated, so some are expected).
+fn check_with(
+    papers: &[String],
+    rules: &Rules,
+    templates: &Templates,
+    deny: &DenyList,
+    suggester: Option<&Suggester>,
+) -> usize {
     let release = Release::default();
     let options = CheckOptions {
         templates,
@@ -562,9 +577,61 @@ fn check(papers: &[String], rules: &Rules, templates: &Templates, deny: &DenyLis
         findings.len(),
         findings.first()
     );
+    let suggested = suggester.map_or(0, |s| s.findings(&inputs, rules).len());
     // As `redact check` does: every paper's copies go in parallel, as they came.
     drop(inputs);
     built.into_par_iter().for_each(drop);
+    suggested
+}
+
+/// `check` with and without suggestions, in rounds, on one thread and on all cores.
+fn suggest_ratio(
+    papers: &[String],
+    bytes: usize,
+    rules: &Rules,
+    templates: &Templates,
+    deny: &DenyList,
+    rounds: usize,
+) {
+    let suggester = Suggester::default();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let (one, all) = (pool(1), pool(cores));
+    let count = one.install(|| check_with(papers, rules, templates, deny, Some(&suggester)));
+    let mut phases: Vec<Box<dyn FnMut() + '_>> = vec![
+        Box::new(|| one.install(|| check(papers, rules, templates, deny))),
+        Box::new(|| {
+            one.install(|| check_with(papers, rules, templates, deny, Some(&suggester)));
+        }),
+        Box::new(|| all.install(|| check(papers, rules, templates, deny))),
+        Box::new(|| {
+            all.install(|| check_with(papers, rules, templates, deny, Some(&suggester)));
+        }),
+    ];
+    let (times, _) = in_rounds(
+        rounds,
+        Duration::from_millis(300),
+        phases.iter_mut().map(|f| f.as_mut() as &mut dyn FnMut()),
+    );
+    drop(phases);
+    println!("\n| check | threads | MB/s | time against check without suggestions |");
+    println!("| --- | ---: | ---: | ---: |");
+    for (k, (label, threads)) in [
+        ("without suggestions", 1),
+        ("with suggestions", 1),
+        ("without suggestions", cores),
+        ("with suggestions", cores),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let base = times[k - k % 2];
+        println!(
+            "| {label} | {threads} | {:.1} | {:.3}x |",
+            mb_per_s(bytes, times[k]),
+            times[k].as_secs_f64() / base.as_secs_f64()
+        );
+    }
+    println!("\n{count} suggestions in the corpus (its prose is generated).");
 }
 
 fn pool(threads: usize) -> rayon::ThreadPool {
@@ -734,6 +801,17 @@ fn main() {
             count_redactions(&big)
         );
         one.install(|| stages(&[big], &rules, &templates));
+        return;
+    }
+    if args.iter().any(|a| a == "--suggest") {
+        suggest_ratio(
+            &main.papers,
+            main.bytes,
+            &rules,
+            &templates,
+            &deny,
+            arg("--rounds", 5),
+        );
         return;
     }
     let threads = arg("--threads", 1);

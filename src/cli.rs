@@ -27,11 +27,14 @@ use crate::records;
 use crate::redact::copy_for;
 use crate::render::Templates;
 use crate::report;
-use crate::rules::Rules;
+use crate::rules::{DEFAULT_PEOPLE, PEOPLE_FILE, Rules};
 use crate::schedule::{Release, parse_date, parse_request};
 use crate::source::{
     PaperPath, load_rules, load_templates, read_manifest, read_paper, real_path, walk,
 };
+use crate::suggest::apply::{Applied, apply};
+use crate::suggest::baseline::{Acknowledgement, render as render_baseline};
+use crate::suggest::{Baseline, People, Recognisers, Suggester, finding};
 use crate::write::{Output, Sink, Staged, Writer};
 
 #[derive(Parser, Debug)]
@@ -105,6 +108,28 @@ enum Command {
         /// here (by `build --record`).
         #[arg(long, value_name = "DIR")]
         released: Option<PathBuf>,
+        /// Acknowledged personal data (written by `suggest --write-baseline`): only
+        /// suggestions not in it are findings. Never written by `check`.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+    },
+    /// List personal data nobody tagged (FOIA s40), and optionally tag it.
+    Suggest {
+        #[command(flatten)]
+        common: Common,
+        /// Report format on stdout.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Wrap each suggestion in `[…]{.S40 reason="personal data: <kind>"}` in the paper.
+        #[arg(long)]
+        apply: bool,
+        /// Acknowledged personal data: suggestions in it are not listed.
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+        /// Record every current suggestion in FILE as acknowledged (entries already in
+        /// `--baseline` keep their reasons).
+        #[arg(long, value_name = "FILE", conflicts_with = "apply")]
+        write_baseline: Option<PathBuf>,
     },
     /// Preview every audience's copies at http://127.0.0.1:PORT/, rebuilt and reloaded as the
     /// papers, rules or templates change. Writes nothing.
@@ -198,7 +223,25 @@ where
             common,
             format,
             released,
-        } => with_jobs(common.jobs, || check(&common, format, released.as_deref())),
+            baseline,
+        } => with_jobs(common.jobs, || {
+            check(&common, format, released.as_deref(), baseline.as_deref())
+        }),
+        Command::Suggest {
+            common,
+            format,
+            apply,
+            baseline,
+            write_baseline,
+        } => {
+            let options = SuggestOptions {
+                format,
+                apply,
+                baseline,
+                write_baseline,
+            };
+            with_jobs(common.jobs, || suggest(&common, &options))
+        }
         Command::Serve {
             paths,
             rules,
@@ -889,7 +932,49 @@ struct Checked {
     outputs: Vec<PublicOutput>,
 }
 
-fn check(common: &Common, format: Format, released: Option<&Path>) -> Exit {
+/// The rules folder in use, if any: `--rules`, else `./rules` if present.
+fn rules_folder(common: &Common) -> Option<PathBuf> {
+    match &common.rules {
+        Some(dir) => Some(dir.clone()),
+        None => Some(PathBuf::from("rules")).filter(|d| d.is_dir()),
+    }
+}
+
+/// What suggesting personal data needs: `people.yaml` from the rules folder in use (none
+/// there: nobody), else the embedded default, and the baseline if one is given.
+fn load_suggester(common: &Common, baseline: Option<&Path>) -> Result<Suggester, Error> {
+    let people = match rules_folder(common) {
+        None => People::parse(&PathBuf::from("rules").join(PEOPLE_FILE), DEFAULT_PEOPLE)?,
+        Some(dir) => {
+            let path = dir.join(PEOPLE_FILE);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => People::parse(&path, &text)?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => People::default(),
+                Err(e) => return Err(Error::path(&path, format!("cannot read: {e}"))),
+            }
+        }
+    };
+    let baseline = match baseline {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| Error::path(path, format!("cannot read: {e}")))?;
+            Some(Baseline::parse(path, &text)?)
+        }
+        None => None,
+    };
+    Ok(Suggester {
+        recognisers: Recognisers::new(),
+        people,
+        baseline,
+    })
+}
+
+fn check(
+    common: &Common,
+    format: Format,
+    released: Option<&Path>,
+    baseline: Option<&Path>,
+) -> Exit {
     let started = Instant::now();
     // Whatever stops a path or the run, as results too: code scanning then shows why a job
     // failed, not an empty report.
@@ -916,6 +1001,10 @@ fn check(common: &Common, format: Format, released: Option<&Path>) -> Exit {
     };
     let deny = match load_deny(common) {
         Ok(deny) => deny,
+        Err(e) => return stopped(&e),
+    };
+    let suggester = match load_suggester(common, baseline) {
+        Ok(s) => s,
         Err(e) => return stopped(&e),
     };
     let mut worst = Exit::Clean;
@@ -973,6 +1062,7 @@ fn check(common: &Common, format: Format, released: Option<&Path>) -> Exit {
         })
         .collect();
     let mut findings = check_papers(&inputs, &rules, &deny, &options);
+    findings.extend(suggester.findings(&inputs, &rules));
     if let Some(dir) = released {
         for c in &checked {
             for audience in public_audiences(&rules) {
@@ -1113,4 +1203,188 @@ fn released_change(
     };
     let change = records::compare(dir, &audience.name, &checked.paper.name, &current.markdown)?;
     Ok(change.map(|c| records::changed_finding(&checked.paper.path, &c)))
+}
+
+struct SuggestOptions {
+    format: Format,
+    apply: bool,
+    baseline: Option<PathBuf>,
+    write_baseline: Option<PathBuf>,
+}
+
+/// One paper's suggestions, for `suggest`.
+struct Suggested {
+    paper: PaperPath,
+    text: String,
+    suggestions: Vec<crate::suggest::Suggestion>,
+}
+
+/// `redact suggest`: lists the personal data nobody tagged; with `--apply`, tags it in the
+/// papers; with `--write-baseline`, records it as acknowledged.
+fn suggest(common: &Common, options: &SuggestOptions) -> Exit {
+    let Setup {
+        rules,
+        papers,
+        mut worst,
+        ..
+    } = match setup(common, None) {
+        Ok(s) => s,
+        Err(exit) => return exit,
+    };
+    let suggester = match load_suggester(common, options.baseline.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return report(&e),
+    };
+    if crate::suggest::s40_audiences(&rules).next().is_none() && !common.quiet {
+        eprintln!("no audience withholds S40: nothing is suggested");
+    }
+    let results: Vec<Result<Suggested, Error>> = papers
+        .par_iter()
+        .map(|paper| {
+            let text = read_paper(&paper.path)?;
+            let parsed = crate::parse::parse_paper(&text, &rules)
+                .map_err(|d| crate::source::source_error(&paper.path, &text, d))?;
+            let suggestions = suggester.paper(&text, &parsed, &rules);
+            Ok(Suggested {
+                paper: paper.clone(),
+                text,
+                suggestions,
+            })
+        })
+        .collect();
+    let mut suggested = Vec::new();
+    for result in results {
+        match result {
+            Ok(s) => suggested.push(s),
+            Err(e) => worst = worst.max(report(&e)),
+        }
+    }
+    if let Some(file) = &options.write_baseline {
+        let mut entries: Vec<Acknowledgement> = Vec::new();
+        for s in &suggested {
+            for sug in &s.suggestions {
+                let shown = s.paper.path.to_string_lossy().replace('\\', "/");
+                let kept = suggester.baseline.as_ref().and_then(|b| {
+                    b.find([&s.paper.name, &shown], sug.kind, &sug.value)
+                        .map(|k| b.entries[k].reason.clone())
+                });
+                entries.push(Acknowledgement {
+                    paper: s.paper.name.clone(),
+                    kind: sug.kind,
+                    value: sug.value.clone(),
+                    reason: kept.unwrap_or_else(|| {
+                        "present when the baseline was written; not yet reviewed".into()
+                    }),
+                    span: crate::span::Span::default(),
+                });
+            }
+        }
+        let count = entries.len();
+        if let Err(e) = write_file(file, render_baseline(&entries).as_bytes()) {
+            return worst.max(report(&e));
+        }
+        if !common.quiet {
+            eprintln!(
+                "recorded {count} suggestion{} in {}",
+                if count == 1 { "" } else { "s" },
+                file.display()
+            );
+        }
+        return worst;
+    }
+    let mut findings = Vec::new();
+    for s in &suggested {
+        let (listed, _) =
+            suggester.paper_findings(&s.paper.path, &s.paper.name, &s.text, &s.suggestions);
+        if !options.apply {
+            findings.extend(listed);
+            continue;
+        }
+        // Only what is not acknowledged is tagged; front matter cannot be, and stays listed.
+        let shown = s.paper.path.to_string_lossy().replace('\\', "/");
+        let (front, pending): (Vec<_>, Vec<_>) = s
+            .suggestions
+            .iter()
+            .filter(|sug| {
+                suggester.baseline.as_ref().is_none_or(|b| {
+                    b.find([&s.paper.name, &shown], sug.kind, &sug.value)
+                        .is_none()
+                })
+            })
+            .cloned()
+            .partition(|sug| sug.front_matter);
+        if !front.is_empty() {
+            let index = crate::span::LineIndex::new(&s.text);
+            findings.extend(
+                front
+                    .iter()
+                    .map(|sug| finding(&shown, &s.text, &index, sug)),
+            );
+        }
+        match apply(&s.text, &pending, &rules) {
+            Applied::Nothing => {}
+            Applied::Tagged(text, n) => match write_file(&s.paper.path, text.as_bytes()) {
+                Ok(()) => {
+                    if !common.quiet {
+                        eprintln!(
+                            "{}: tagged {n} suggestion{} with S40",
+                            s.paper.path.display(),
+                            if n == 1 { "" } else { "s" }
+                        );
+                    }
+                }
+                Err(e) => worst = worst.max(report(&e)),
+            },
+            Applied::Unchanged(problems) => {
+                let index = crate::span::LineIndex::new(&s.text);
+                for (span, why) in problems {
+                    let (line, col) = index.line_col(&s.text, span.start);
+                    eprintln!("{}:{line}:{col}: cannot tag: {why}", s.paper.path.display());
+                }
+                eprintln!("{}: left unchanged", s.paper.path.display());
+                let shown = s.paper.path.to_string_lossy().replace('\\', "/");
+                findings.extend(
+                    pending
+                        .iter()
+                        .map(|sug| finding(&shown, &s.text, &index, sug)),
+                );
+                worst = worst.max(Exit::Findings);
+            }
+        }
+    }
+    crate::check::sort_findings(&mut findings);
+    let output = match options.format {
+        Format::Text => report::text(&findings),
+        Format::Json => report::json(&findings),
+        Format::Sarif => report::sarif(&findings, &DenyList::empty()),
+    };
+    print!("{output}");
+    if !findings.is_empty() {
+        worst = worst.max(Exit::Findings);
+    }
+    if !common.quiet {
+        eprintln!(
+            "{} suggestion{} in {} paper{}",
+            findings.len(),
+            if findings.len() == 1 { "" } else { "s" },
+            suggested.len(),
+            if suggested.len() == 1 { "" } else { "s" },
+        );
+    }
+    worst
+}
+
+/// Replaces a file's bytes atomically: a temporary file beside it, then a rename, so a paper
+/// is never left half written.
+fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let fail = |e: std::io::Error| Error::path(path, format!("cannot write: {e}"));
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    file.write_all(bytes).map_err(fail)?;
+    file.flush().map_err(fail)?;
+    file.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
 }

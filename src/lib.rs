@@ -26,5 +26,6 @@ pub mod schedule;
 pub mod serve;
 pub mod source;
 pub mod span;
+pub mod suggest;
 pub mod write;
 mod yaml;

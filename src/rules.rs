@@ -23,6 +23,12 @@ pub const DEFAULT_RULES: [(&str, &str); 3] = [
     (AUDIENCES_FILE, include_str!("../rules/audiences.yaml")),
 ];
 
+/// Public figures whose names `check` does not suggest as personal data (suggest/people.rs
+/// reads it). Optional in a rules folder; the embedded default lists the example papers'
+/// authors.
+pub const PEOPLE_FILE: &str = "people.yaml";
+pub const DEFAULT_PEOPLE: &str = include_str!("../rules/people.yaml");
+
 /// An exemption code such as `S31`, known to be defined in the rules.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct ExemptionCode(String);

@@ -16,6 +16,7 @@ mod properties;
 mod raw_html;
 mod serve;
 mod streaming;
+mod suggest;
 
 use std::path::{Path, PathBuf};
 
