@@ -1225,12 +1225,23 @@ fn suggest(common: &Common, options: &SuggestOptions) -> Exit {
     let Setup {
         rules,
         papers,
-        mut worst,
+        errors,
+        empty,
         ..
     } = match setup(common, None) {
         Ok(s) => s,
-        Err(exit) => return exit,
+        Err(e) => return report(&e),
     };
+    let mut worst = Exit::Clean;
+    for e in &errors {
+        worst = worst.max(report(e));
+    }
+    for folder in &empty {
+        worst = worst.max(report(&Error::path(
+            folder,
+            "holds no papers (`*.md`); name a folder of papers, or a paper",
+        )));
+    }
     let suggester = match load_suggester(common, options.baseline.as_deref()) {
         Ok(s) => s,
         Err(e) => return report(&e),
