@@ -126,6 +126,11 @@ struct Body {
     code: Vec<Span>,
     html: Vec<Span>,
     comments: Vec<Span>,
+    /// Inline code spans and inline raw HTML (comments included), unmerged: what a fence
+    /// line must not fall inside.
+    inline: Vec<Span>,
+    /// HTML blocks, unmerged.
+    html_blocks: Vec<Span>,
     blocks: Vec<Block>,
     links: BTreeMap<usize, (usize, bool)>,
     footnote_refs: Vec<Span>,
@@ -160,7 +165,9 @@ impl Body {
         for _ in 0..rounds {
             let source = masked.as_deref().unwrap_or(text);
             let mut body = scan(source, body_start)?;
-            body.comments = comments(text, body_start, &body.code)?;
+            if masked.is_none() {
+                crossing_fence(text, body_start, &body)?;
+            }
             let excluded = merge(body.code.iter().chain(&body.comments).copied());
             body.fences = fences(text, body_start, &excluded, &body.html)?;
             let positions: Vec<usize> = body.fences.iter().map(|f| f.colon).collect();
@@ -169,6 +176,7 @@ impl Body {
                 None => positions.is_empty(),
             };
             if settled {
+                unclosed_comment(text, body_start, &body)?;
                 return Ok(body);
             }
             masked = Some(mask(text, body_start, &body.fences)?);
@@ -232,6 +240,8 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
         code: Vec::new(),
         html: Vec::new(),
         comments: Vec::new(),
+        inline: Vec::new(),
+        html_blocks: Vec::new(),
         blocks: Vec::new(),
         links: BTreeMap::new(),
         footnote_refs: Vec::new(),
@@ -268,6 +278,7 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
                     }
                     Tag::HtmlBlock => {
                         out.html.push(span);
+                        out.html_blocks.push(span);
                         Some(BlockKind::Other)
                     }
                     Tag::List(_)
@@ -329,8 +340,17 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
                 }
                 _ => inline_depth = inline_depth.saturating_sub(1),
             },
-            Event::Code(_) => out.code.push(span),
-            Event::InlineHtml(_) => out.html.push(span),
+            Event::Code(_) => {
+                out.code.push(span);
+                out.inline.push(span);
+            }
+            Event::InlineHtml(html) => {
+                out.html.push(span);
+                out.inline.push(span);
+                if html.starts_with("<!--") {
+                    out.comments.push(span);
+                }
+            }
             Event::FootnoteReference(_) => out.footnote_refs.push(span),
             _ => {}
         }
@@ -347,6 +367,10 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
             .hint("close it with a line of the same fence characters; every tag after an open fence would be read as code"));
         }
     }
+    for &block in &out.html_blocks {
+        block_comments(text, block, &mut out.comments)?;
+    }
+    out.comments.sort();
     out.code = merge(out.code);
     out.html = merge(out.html);
     out.blocks.sort_by_key(|b| b.span.start);
@@ -413,29 +437,142 @@ fn merge(spans: impl IntoIterator<Item = Span>) -> Vec<Span> {
     out
 }
 
-/// HTML comments outside code. One left open is an error: otherwise every tag after it would
-/// silently become text.
-fn comments(text: &str, body_start: usize, code: &[Span]) -> Result<Vec<Span>, Diagnostic> {
-    let mut out = Vec::new();
-    let mut at = body_start;
-    while let Some(found) = text[at..].find("<!--") {
-        let start = at + found;
-        if Body::in_any(code, start) {
-            at = start + 4;
+/// The HTML comments in an HTML block, as an HTML reader finds them: `<!--` outside a tag
+/// (a quoted attribute value holding `<!--` is part of the value) up to the first `-->`.
+fn block_comments(text: &str, block: Span, out: &mut Vec<Span>) -> Result<(), Diagnostic> {
+    let bytes = text.as_bytes();
+    let end = block.end.min(text.len());
+    let mut i = block.start;
+    while i < end {
+        if bytes[i] != b'<' {
+            i += 1;
             continue;
         }
-        let Some(close) = text[start + 2..].find("-->") else {
-            return Err(Diagnostic::new(
-                Span::new(start, start + 4),
-                "HTML comment is never closed",
-            )
-            .hint("close it with `-->`; everything after an open comment would be hidden"));
-        };
-        let end = start + 2 + close + 3;
-        out.push(Span::new(start, end));
-        at = end;
+        if text[i..end].starts_with("<!--") {
+            // `<!-->` and `<!--->` are comments too: look for `-->` from the second `-`.
+            let Some(n) = text[i + 2..end].find("-->") else {
+                return Err(never_closed(i));
+            };
+            let close = i + 2 + n + 3;
+            out.push(Span::new(i, close));
+            i = close;
+            continue;
+        }
+        if bytes
+            .get(i + 1)
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'/')
+        {
+            // A tag: its quoted values are read whole, so a `<!--` in one is not a comment.
+            i += 1;
+            let mut quote = None;
+            while i < end {
+                let c = bytes[i];
+                i += 1;
+                match quote {
+                    Some(q) if c == q => quote = None,
+                    Some(_) => {}
+                    None if c == b'"' || c == b'\'' => quote = Some(c),
+                    None if c == b'>' => break,
+                    None => {}
+                }
+            }
+            continue;
+        }
+        i += 1;
     }
-    Ok(out)
+    Ok(())
+}
+
+fn never_closed(at: usize) -> Diagnostic {
+    Diagnostic::new(Span::new(at, at + 4), "HTML comment is never closed")
+        .hint("close it with `-->`; everything after an open comment would be hidden")
+}
+
+/// A `<!--` that nothing closes, outside code and comments and not escaped: an error, since
+/// another reader of the copy could take it for a comment hiding the rest of the paper.
+fn unclosed_comment(text: &str, body_start: usize, body: &Body) -> Result<(), Diagnostic> {
+    let Some(last_close) = text[body_start..].rfind("-->").map(|n| body_start + n) else {
+        // No `-->` at all: every `<!--` outside code is open.
+        return match text[body_start..]
+            .match_indices("<!--")
+            .map(|(n, _)| body_start + n)
+            .find(|&at| !escaped(text, at) && !Body::in_any(&body.code, at))
+        {
+            Some(at) => Err(never_closed(at)),
+            None => Ok(()),
+        };
+    };
+    let after = last_close + 3;
+    match text[after..]
+        .match_indices("<!--")
+        .map(|(n, _)| after + n)
+        .find(|&at| !escaped(text, at) && !Body::in_any(&body.code, at))
+    {
+        Some(at) => Err(never_closed(at)),
+        None => Ok(()),
+    }
+}
+
+/// Whether the byte at `at` is escaped by an odd run of backslashes before it.
+fn escaped(text: &str, at: usize) -> bool {
+    text.as_bytes()[..at]
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b'\\')
+        .count()
+        % 2
+        == 1
+}
+
+/// An inline code span, inline HTML, HTML comment or HTML block that runs across a fence
+/// line, read as CommonMark reads the source: an error at its opening, since the author may
+/// have meant either.
+fn crossing_fence(text: &str, body_start: usize, body: &Body) -> Result<(), Diagnostic> {
+    let mut inline = body.inline.clone();
+    inline.sort();
+    for (start, end) in fence_lines(text, body_start) {
+        let line = &text[start..end];
+        let p = prefix_len(line);
+        if !line[p..].starts_with(":::") {
+            continue;
+        }
+        let colon = start + p;
+        // Neither kind nests in itself: the last one starting before the colon is the one.
+        let holding = |spans: &[Span]| {
+            let n = spans.partition_point(|s| s.start < colon);
+            n.checked_sub(1)
+                .map(|k| spans[k])
+                .filter(|s| s.contains(colon))
+        };
+        let Some(span) = [holding(&inline), holding(&body.html_blocks)]
+            .into_iter()
+            .flatten()
+            .min_by_key(|s| s.start)
+        else {
+            continue;
+        };
+        let opening = &text[span.start..];
+        let what = if opening.starts_with('`') {
+            "an inline code span"
+        } else if opening.starts_with("<!--") {
+            "an HTML comment"
+        } else if body.html_blocks.contains(&span) {
+            "an HTML block"
+        } else {
+            "inline HTML"
+        };
+        let at_end = line_end_of(text, span.start).min(span.end);
+        return Err(Diagnostic::new(
+            Span::new(span.start, at_end.max(span.start + 1)),
+            format!("{what} runs across a fence line"),
+        )
+        .note(format!(
+            "the fence line is at {}",
+            line_col_label(text, colon)
+        ))
+        .hint("a fence line always ends what is before it: close the code or HTML before it, or leave a blank line between them"));
+    }
+    Ok(())
 }
 
 /// Length of a line's container prefix: blockquote markers, indentation and list markers.
