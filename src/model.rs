@@ -97,6 +97,9 @@ pub struct Paper {
     pub redactions: Vec<Redaction>,
     /// HTML comments (notes to authors), removed from every copy but the council Markdown.
     pub comments: Vec<Span>,
+    /// Every raw HTML span, HTML blocks and inline HTML alike (comments included), sorted
+    /// and merged where they touch.
+    pub raw_html: Vec<Span>,
     pub heading_attrs: Vec<HeadingAttrs>,
 }
 

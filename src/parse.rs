@@ -27,6 +27,8 @@ static CLASS_ATTRIBUTE: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(||
         .unwrap_or_else(|e| unreachable!("the class regex is valid: {e}"))
 });
 
+const SETEXT_HINT: &str = "write the heading with `#`s (`## Heading`), or put a blank line before `---` for a thematic break";
+
 /// Deeper nesting than this is refused rather than risk the stack.
 pub const MAX_DEPTH: usize = 256;
 
@@ -55,9 +57,8 @@ pub fn parse_paper(text: &str, rules: &Rules) -> Result<Paper, Diagnostic> {
             .max()
             .unwrap_or(0)
             .max(2),
-        next_break: Cell::new(None),
         next_close: Cell::new(None),
-        passed_brace: Cell::new(None),
+        next_open: Cell::new(None),
     };
     collector.divs()?;
     collector.headings()?;
@@ -80,6 +81,7 @@ pub fn parse_paper(text: &str, rules: &Rules) -> Result<Paper, Diagnostic> {
         body_start,
         redactions,
         comments: body.comments,
+        raw_html: body.html,
         heading_attrs,
     })
 }
@@ -890,6 +892,11 @@ struct Tagged {
     pit: Option<String>,
 }
 
+/// `reason=` or `pit=` in a tag's text.
+fn key_like(inner: &str) -> bool {
+    inner.contains("reason=") || inner.contains("pit=")
+}
+
 fn code_like(word: &str) -> bool {
     let mut chars = word.chars();
     matches!(chars.next(), Some('s' | 'S')) && chars.next().is_some_and(|c| c.is_ascii_digit())
@@ -1003,17 +1010,17 @@ struct Collector<'a> {
     /// The longest exemption code, in characters (at least 2): a word longer than this is
     /// no code, so a word need never be read further to tell.
     code_chars: usize,
-    /// (from, at): the first line break at or after `from` is at `at`. `{`s come in order,
-    /// and looking afresh from each was quadratic on a long line of them.
-    next_break: Cell<Option<(usize, usize)>>,
-    /// The same for `}`.
+    /// (from, at): the first `}` at or after `from` is at `at`. `{`s come in order, and
+    /// looking afresh from each was quadratic on a long line of them.
     next_close: Cell<Option<(usize, usize)>>,
-    /// (`{` offset, end of its inner text) of the last `{` found not to be a near miss.
-    passed_brace: Cell<Option<(usize, usize)>>,
+    /// The same for `{`.
+    next_open: Cell<Option<(usize, usize)>>,
 }
 
 /// A heading and the container its section cannot leave.
 struct HeadingAt {
+    /// Text underlined with `===` or `---`, not opened with `#`.
+    setext: bool,
     start: usize,
     block_end: usize,
     level: u8,
@@ -1154,6 +1161,28 @@ impl<'a> Collector<'a> {
                         )
                         .hint("remove it, or open a div above with `::: {.S31}`"));
                     };
+                    let colons = |f: &Fence| {
+                        self.text.as_bytes()[f.colon..f.end]
+                            .iter()
+                            .take_while(|&&b| b == b':')
+                            .count()
+                    };
+                    let (opening, closing) = (colons(&body.fences[open]), colons(fence));
+                    if closing < opening {
+                        // pandoc's two readers disagree on what a shorter fence closes.
+                        return Err(Diagnostic::new(
+                            Span::new(fence.colon, fence.end),
+                            "closing fence is shorter than its div's opening fence",
+                        )
+                        .note(format!(
+                            "the div opens at {} with {opening} colons",
+                            line_col_label(self.text, body.fences[open].colon)
+                        ))
+                        .hint(format!(
+                            "close it with at least {opening} colons: `{}`",
+                            ":".repeat(opening)
+                        )));
+                    }
                     if open_container != container {
                         let first = body.fences[open].colon;
                         return Err(Diagnostic::new(
@@ -1305,6 +1334,7 @@ impl<'a> Collector<'a> {
                 (None, None) => ((0, 0), body.text_len),
             };
             headings.push(HeadingAt {
+                setext: text.as_bytes().get(start) != Some(&b'#'),
                 start,
                 block_end: block.span.end,
                 level,
@@ -1319,6 +1349,13 @@ impl<'a> Collector<'a> {
             let Some((line_end, attrs)) = self.heading_attr_block(start, block_end)? else {
                 continue;
             };
+            if h.setext {
+                return Err(Diagnostic::new(
+                    attrs.span,
+                    "a setext heading (text underlined with `===` or `---`) carries an attribute block",
+                )
+                .hint(SETEXT_HINT));
+            }
             let tagged = tagged(self.rules, &attrs.items)?;
             self.note_id(&tagged.id)?;
             let before = text[..attrs.span.start].trim_end_matches([' ', '\t']).len();
@@ -1337,11 +1374,24 @@ impl<'a> Collector<'a> {
                 }
                 continue;
             }
-            let next = headings[i + 1..]
+            let next_heading = headings[i + 1..]
                 .iter()
                 .take_while(|h| h.start < container_end)
-                .find(|h| h.container == key && h.level <= level)
-                .map(|h| line_start_of(text, h.start));
+                .find(|h| h.container == key && h.level <= level);
+            if let Some(setext) = next_heading.filter(|h| h.setext) {
+                // Its underline: the block's last line.
+                let underline = line_start_of(text, trim_back(text, setext.block_end, setext.start));
+                return Err(Diagnostic::new(
+                    Span::new(underline, line_end_of(text, underline).max(underline + 1)),
+                    "a setext heading ends a withheld section",
+                )
+                .note(format!(
+                    "the section withheld from {} would stop at this underline",
+                    line_col_label(text, start)
+                ))
+                .hint(SETEXT_HINT));
+            }
+            let next = next_heading.map(|h| line_start_of(text, h.start));
             let raw_end = next.unwrap_or(container_end).min(text.len());
             let end = trim_back(text, raw_end, line_end);
             let line_start = line_start_of(text, start);
@@ -1399,7 +1449,8 @@ impl<'a> Collector<'a> {
         while let Some(found) = text[line_start..at].rfind('{') {
             let pos = line_start + found;
             at = pos;
-            if Body::in_any(&self.body.code, pos) {
+            // `\{` is a literal brace, at a heading's end too.
+            if Body::in_any(&self.body.code, pos) || escaped(text, pos) {
                 continue;
             }
             let Ok(block) = parse_attr_block(text, pos, t) else {
@@ -1446,6 +1497,8 @@ impl<'a> Collector<'a> {
         let skip = merge(skip);
         let mut next_skip = 0;
         let mut openers: Vec<usize> = Vec::new();
+        // The last `[…]` closed, to tell `[text][label]{…}` from a span.
+        let mut last_pair: Option<(usize, usize)> = None;
         let mut i = body.body_start;
         while i < bytes.len() {
             while next_skip < skip.len() && skip[next_skip].end <= i {
@@ -1468,25 +1521,46 @@ impl<'a> Collector<'a> {
             match bytes[i] {
                 b'\\' if bytes.get(i + 1).is_some_and(|b| b.is_ascii_punctuation()) => i += 2,
                 b'[' => {
-                    if openers.len() >= MAX_DEPTH * 64 {
-                        return Err(Diagnostic::new(
-                            Span::new(i, i + 1),
-                            format!("more than {} unmatched `[`", MAX_DEPTH * 64),
-                        )
-                        .hint("escape literal brackets as `\\[`"));
-                    }
+                    // Unmatched brackets are text, however many: only nested redactions
+                    // count against the nesting limit (in `nest`).
                     openers.push(i);
                     i += 1;
                 }
                 b']' => {
                     let opener = openers.pop();
+                    let pair = opener.map(|o| (o, i));
                     if bytes.get(i + 1) == Some(&b'{') {
                         let attr_at = i + 1;
+                        // Braces that name no code and no key are prose unless they are a
+                        // well-formed block on a span: `x[i]{j}`.
+                        let parsed = parse_attr_block(text, attr_at, self.limit(attr_at));
+                        let well_formed = parsed.as_ref().is_ok_and(|b| {
+                            !b.items.iter().any(|(item, _)| matches!(item, AttrItem::Bare(_)))
+                        });
+                        if (opener.is_none() || !well_formed) && !self.names_code_or_key(attr_at)
+                        {
+                            i += 1;
+                            continue;
+                        }
                         let Some(open) = opener else {
                             return Err(self.unattached(attr_at, "no `[` opens a span before it"));
                         };
-                        let block = parse_attr_block(text, attr_at, self.limit(attr_at))?;
+                        let block = parsed?;
                         self.same_block(open, i)?;
+                        if let Some((text_open, _)) = last_pair.filter(|(_, c)| c + 1 == open) {
+                            return Err(Diagnostic::new(
+                                Span::new(text_open, text_open + 1),
+                                "reference link with attributes has no definition",
+                            )
+                            .note(format!(
+                                "read literally, the tag would withhold only `{}`",
+                                &text[open..i + 1]
+                            ))
+                            .hint(format!(
+                                "define it (`{}: https://...`), or write `[text]{{.S31}}` for a span",
+                                &text[open..i + 1]
+                            )));
+                        }
                         let tagged = tagged(self.rules, &block.items)?;
                         self.check_tag(&tagged, block.span, "span")?;
                         self.note_id(&tagged.id)?;
@@ -1500,8 +1574,10 @@ impl<'a> Collector<'a> {
                             placement: None,
                         });
                         i = block.span.end;
+                        last_pair = None;
                         continue;
                     }
+                    last_pair = pair;
                     let link = opener.and_then(|o| {
                         let bang = o.checked_sub(1).filter(|b| bytes[*b] == b'!');
                         bang.and_then(|b| body.links.get(&b).map(|l| (b, *l)))
@@ -1620,34 +1696,37 @@ impl<'a> Collector<'a> {
         found
     }
 
-    /// A `{` that no span, link or heading took: an error if it reads like a tag.
+    /// The inner text of the braces opening at `at`: up to the next `}` or `{`, or the end
+    /// of the block they are in (so a block split across lines is read whole). Stretches
+    /// between braces do not overlap, so reading each `{` this way is linear overall.
+    fn brace_inner(&self, at: usize) -> (&str, usize) {
+        let text = self.text;
+        let close = self.next_of(&self.next_close, at, |s| s.find('}'));
+        let open = self.next_of(&self.next_open, at + 1, |s| s.find('{'));
+        let limit = self.limit(at);
+        let end = close.min(open).min(limit).max(at + 1);
+        (&text[at + 1..end], end)
+    }
+
+    /// Whether the braces at `at` name an exemption code (or something shaped like one) or a
+    /// redaction key: then they are a tag, never prose.
+    fn names_code_or_key(&self, at: usize) -> bool {
+        let (inner, _) = self.brace_inner(at);
+        let separator = |c: char| {
+            c.is_whitespace() || matches!(c, '.' | '#' | ',' | '=' | '"' | '\'' | '[' | ']')
+        };
+        let is_code = |w: &str| self.rules.exemption(w).is_some() || code_like(w);
+        inner.split(separator).any(is_code) || key_like(inner)
+    }
+
+    /// A `{` that no span, link or heading took: an error if it names a code or a key.
     fn near_miss(&self, at: usize) -> Result<(), Diagnostic> {
         let text = self.text;
-        let line_end = self.next_of(&self.next_break, at, |s| s.find(['\n', '\r']));
-        let inner_end = self
-            .next_of(&self.next_close, at, |s| s.find('}'))
-            .min(line_end);
-        let inner = &text[at + 1..inner_end];
-        let first = inner.trim_start().chars().next();
-        let separator = |c: char| c.is_whitespace() || c == '.' || c == '#' || c == ',';
-        let is_code = |w: &str| self.rules.exemption(w).is_some() || code_like(w);
-        let (names_code, key_like) = match self.passed_brace.get() {
-            // Inside the inner text of an earlier `{` that passed: every whole word after
-            // the first, and any key, was read then. Only the (cut) first word is new.
-            Some((earlier, end)) if earlier < at && end == inner_end => (
-                is_code(word_prefix(inner, separator, self.code_chars)),
-                false,
-            ),
-            _ => (
-                inner.split(separator).any(is_code),
-                inner.contains("reason=") || inner.contains("pit="),
-            ),
-        };
-        let tag_like = matches!(first, Some('.' | '#')) && inner_end < line_end;
-        if !(names_code || tag_like || key_like) {
-            self.passed_brace.set(Some((at, inner_end)));
+        if !self.names_code_or_key(at) {
             return Ok(());
         }
+        let (inner, inner_end) = self.brace_inner(at);
+        let first = inner.trim_start().chars().next();
         let prev = text[..at].chars().next_back();
         let why = match prev {
             Some(']') => "the `]` before it closes no `[`",
@@ -1662,18 +1741,17 @@ impl<'a> Collector<'a> {
             }
             _ => "no `[text]`, link or heading comes right before it",
         };
-        if !names_code && !key_like {
-            return Err(self.unattached(at, why));
-        }
-        if first.is_some_and(|c| c.is_ascii_alphanumeric()) && names_code {
+        if first.is_some_and(|c| c.is_ascii_alphanumeric()) && !key_like(inner) {
             let word = inner.split_whitespace().next().unwrap_or("");
-            return Err(Diagnostic::new(
-                Span::new(at, (inner_end + 1).min(text.len())),
-                format!("class `{word}` is missing its dot"),
-            )
-            .hint(format!(
-                "write `{{.{word}}}` after the `[text]` it withholds"
-            )));
+            if self.rules.exemption(word).is_some() || code_like(word) {
+                return Err(Diagnostic::new(
+                    Span::new(at, (inner_end + 1).min(text.len())),
+                    format!("class `{word}` is missing its dot"),
+                )
+                .hint(format!(
+                    "write `{{.{word}}}` after the `[text]` it withholds"
+                )));
+            }
         }
         Err(self.unattached(at, why))
     }
