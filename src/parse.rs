@@ -29,6 +29,13 @@ static CLASS_ATTRIBUTE: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(||
 
 const SETEXT_HINT: &str = "write the heading with `#`s (`## Heading`), or put a blank line before `---` for a thematic break";
 
+/// The head of a tag or fence (brace or colons, an optional dot, a word), read after NFKC
+/// with zero-width characters removed.
+static TAG_HEAD: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+    Regex::new(r"(?:\{|:::+)\s*\{?\s*[.#]?\s*([A-Za-z][A-Za-z0-9]*)")
+        .unwrap_or_else(|e| unreachable!("the tag head regex is valid: {e}"))
+});
+
 /// Deeper nesting than this is refused rather than risk the stack.
 pub const MAX_DEPTH: usize = 256;
 
@@ -62,6 +69,7 @@ pub fn parse_paper(text: &str, rules: &Rules) -> Result<Paper, Diagnostic> {
     };
     collector.divs()?;
     collector.headings()?;
+    collector.look_alikes()?;
     collector.spans()?;
     collector.raw_html()?;
     collector.check_ids()?;
@@ -1505,7 +1513,11 @@ impl<'a> Collector<'a> {
                 next_skip += 1;
             }
             if next_skip < skip.len() && skip[next_skip].start <= i {
-                i = skip[next_skip].end;
+                let region = skip[next_skip];
+                if let Some(&open) = openers.last() {
+                    self.cut_through(open, region)?;
+                }
+                i = region.end;
                 continue;
             }
             // Only these bytes start or end anything here: jump to the next one.
@@ -1623,6 +1635,46 @@ impl<'a> Collector<'a> {
                     i += 1;
                 }
                 _ => i += 1,
+            }
+        }
+        Ok(())
+    }
+
+    /// A comment, code span or raw HTML holding the `]{…}` of a span opened before it (in the
+    /// same block): the tag would be read as code or comment, and the span's text published.
+    fn cut_through(&self, open: usize, region: Span) -> Result<(), Diagnostic> {
+        let inside = &self.text[region.start..region.end];
+        if !inside.contains("]{") || self.body.innermost(open) != self.body.innermost(region.start)
+        {
+            return Ok(());
+        }
+        let mut depth = 0usize;
+        let bytes = inside.as_bytes();
+        for (k, &b) in bytes.iter().enumerate() {
+            match b {
+                b'[' => depth += 1,
+                b']' if depth > 0 => depth -= 1,
+                b']' if bytes.get(k + 1) == Some(&b'{')
+                    && self.names_code_or_key(region.start + k + 1) =>
+                {
+                    let what = if inside.starts_with("<!--") {
+                        "an HTML comment"
+                    } else if inside.starts_with('`') {
+                        "a code span"
+                    } else {
+                        "raw HTML"
+                    };
+                    return Err(Diagnostic::new(
+                        Span::new(region.start, region.start + 1),
+                        format!("{what} cuts through a span"),
+                    )
+                    .note(format!(
+                        "the span opens at {} and its tag is inside it",
+                        line_col_label(self.text, open)
+                    ))
+                    .hint("close the span before the comment or code starts, or keep both inside the span"));
+                }
+                _ => {}
             }
         }
         Ok(())
@@ -1754,6 +1806,83 @@ impl<'a> Collector<'a> {
             }
         }
         Err(self.unattached(at, why))
+    }
+
+    /// A tag or fence naming a code that is spelled with look-alike characters (full-width
+    /// `｛．S31｝`, `：：：`) or broken by invisible ones: it would pass as text. Read after
+    /// NFKC with zero-width characters removed, on each line holding such a character,
+    /// outside code and comments.
+    fn look_alikes(&self) -> Result<(), Diagnostic> {
+        use unicode_normalization::UnicodeNormalization;
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let skip = merge(
+            self.body
+                .code
+                .iter()
+                .chain(&self.body.comments)
+                .copied(),
+        );
+        let suspect = |c: char| {
+            is_invisible(c)
+                || (c as u32 >= 0x2000
+                    && c.nfkc().any(|n| matches!(n, '{' | '}' | '.' | ':' | '#' | '[' | ']')))
+        };
+        let mut i = self.body.body_start;
+        let mut done_to = i;
+        while let Some(n) = bytes[i..].iter().position(|&b| b >= 0xC0) {
+            let at = i + n;
+            let c = text[at..].chars().next().unwrap_or('\u{fffd}');
+            i = at + c.len_utf8();
+            if at < done_to || !suspect(c) || Body::in_any(&skip, at) {
+                continue;
+            }
+            let line = Span::new(line_start_of(text, at), line_end_of(text, at));
+            done_to = line.end;
+            // The line normalised, and where each normalised character came from.
+            let mut normal = String::new();
+            let mut origin: Vec<(usize, usize)> = Vec::new();
+            for (k, ch) in text[line.start..line.end].char_indices() {
+                let from = line.start + k;
+                if is_invisible(ch) || Body::in_any(&skip, from) {
+                    continue;
+                }
+                for n in ch.nfkc() {
+                    origin.push((normal.len(), from));
+                    normal.push(n);
+                }
+            }
+            let source_of = |k: usize| {
+                let p = origin.partition_point(|(n, _)| *n < k);
+                origin.get(p).map_or(line.end, |(_, o)| *o)
+            };
+            for caps in TAG_HEAD.captures_iter(&normal) {
+                let (Some(head), Some(word)) = (caps.get(0), caps.get(1)) else {
+                    continue;
+                };
+                let word = word.as_str();
+                if self.rules.exemption(word).is_none() && !code_like(word) {
+                    continue;
+                }
+                let (from, to) = (source_of(head.start()), source_of(head.end()));
+                let original = &text[from..to];
+                let odd = original
+                    .char_indices()
+                    .find(|&(_, ch)| !ch.is_ascii());
+                if let Some((k, ch)) = odd {
+                    return Err(Diagnostic::new(
+                        Span::new(from + k, from + k + ch.len_utf8()),
+                        format!(
+                            "look-alike character U+{:04X} in what reads as a redaction tag",
+                            ch as u32
+                        ),
+                    )
+                    .note(format!("read as plain text it says `{}`", head.as_str()))
+                    .hint("type tags and fences with plain `{`, `.`, `:` and `}`, with nothing invisible inside; write `\\{` for a literal brace"));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Raw HTML may not carry tags or exemption codes: they would not withhold anything.
