@@ -9,7 +9,7 @@
 //! what it meant to withhold.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 use regex::Regex;
@@ -17,7 +17,7 @@ use regex::Regex;
 use crate::attr::{AttrBlock, AttrItem, parse_attr_block};
 use crate::error::{Diagnostic, line_col_label};
 use crate::front_matter;
-use crate::model::{BlockPlacement, Form, HeadingAttrs, Paper, Redaction};
+use crate::model::{BlockPlacement, Form, HeadingAttrs, Paper, Redaction, Reference};
 use crate::rules::{ExemptionCode, Rules};
 use crate::span::Span;
 
@@ -91,6 +91,7 @@ pub fn parse_paper(text: &str, rules: &Rules) -> Result<Paper, Diagnostic> {
         comments: body.comments,
         raw_html: body.html,
         heading_attrs,
+        references: body.references,
     })
 }
 
@@ -149,6 +150,8 @@ struct Body {
     fenced_code: Vec<Span>,
     /// Link reference definitions (`[r]: url "title"`).
     refdefs: Vec<Span>,
+    /// Footnote and link definitions with their uses.
+    references: Vec<Reference>,
 }
 
 impl Body {
@@ -258,7 +261,11 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
         fences: Vec::new(),
         fenced_code: Vec::new(),
         refdefs: Vec::new(),
+        references: Vec::new(),
     };
+    // (footnote, label as matched) → index in `out.references`, and the uses seen.
+    let mut defined: HashMap<(bool, String), usize> = HashMap::new();
+    let mut used: Vec<((bool, String), usize)> = Vec::new();
     let mut stack: Vec<usize> = Vec::new();
     let mut inline_depth = 0usize;
     let mut events = parser.into_offset_iter();
@@ -268,10 +275,52 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
         .map(|(_, def)| Span::new(def.span.start + body_start, def.span.end + body_start))
         .collect();
     out.refdefs.sort();
+    for (label, def) in events.reference_definitions().iter() {
+        let start = def.span.start + body_start;
+        let end = trim_back(text, def.span.end + body_start, start);
+        defined
+            .entry((false, label_key(label)))
+            .or_insert_with(|| {
+                out.references.push(Reference {
+                    footnote: false,
+                    label: label.to_string(),
+                    span: Span::new(start, end),
+                    uses: Vec::new(),
+                });
+                out.references.len() - 1
+            });
+    }
     for (event, range) in events.by_ref() {
         let span = Span::new(range.start + body_start, range.end + body_start);
         match event {
             Event::Start(tag) => {
+                match &tag {
+                    Tag::FootnoteDefinition(label) => {
+                        let end = trim_back(text, span.end, span.start);
+                        defined
+                            .entry((true, label_key(label)))
+                            .or_insert_with(|| {
+                                out.references.push(Reference {
+                                    footnote: true,
+                                    label: label.to_string(),
+                                    span: Span::new(span.start, end),
+                                    uses: Vec::new(),
+                                });
+                                out.references.len() - 1
+                            });
+                    }
+                    Tag::Link {
+                        link_type: LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut,
+                        id,
+                        ..
+                    }
+                    | Tag::Image {
+                        link_type: LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut,
+                        id,
+                        ..
+                    } => used.push(((false, label_key(id)), span.start)),
+                    _ => {}
+                }
                 let kind = match &tag {
                     Tag::BlockQuote(_) | Tag::Item | Tag::FootnoteDefinition(_) => {
                         Some(BlockKind::Container)
@@ -361,7 +410,10 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
                     out.comments.push(span);
                 }
             }
-            Event::FootnoteReference(_) => out.footnote_refs.push(span),
+            Event::FootnoteReference(label) => {
+                out.footnote_refs.push(span);
+                used.push(((true, label_key(&label)), span.start));
+            }
             _ => {}
         }
     }
@@ -377,6 +429,12 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
             .hint("close it with a line of the same fence characters; every tag after an open fence would be read as code"));
         }
     }
+    for (key, at) in used {
+        if let Some(&k) = defined.get(&key) {
+            out.references[k].uses.push(at);
+        }
+    }
+    out.references.sort_by_key(|r| r.span.start);
     for &block in &out.html_blocks {
         block_comments(text, block, &mut out.comments)?;
     }
@@ -398,6 +456,15 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
         parents.push(i);
     }
     Ok(out)
+}
+
+/// A reference label as CommonMark matches it: case-folded, white space collapsed.
+fn label_key(label: &str) -> String {
+    label
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 fn line_end_of(text: &str, from: usize) -> usize {

@@ -30,6 +30,8 @@ use crate::span::{LineIndex, Span};
 pub enum Cause {
     FrontMatter,
     Comment { comment: usize },
+    /// A footnote or link definition that only withheld text uses, named as cited.
+    Reference { reference: String },
     Marker { redaction: usize, marker: String },
     Schedule,
 }
@@ -178,11 +180,27 @@ pub fn declared_edits(
                 },
             });
         }
+        let maximal = maximal_withheld(paper, audience);
+        let mut references: Vec<Span> = Vec::new();
+        for (n, _) in paper.withheld_references(&maximal) {
+            let reference = &paper.references[n];
+            references.push(reference.span);
+            body.push(Edit {
+                span: reference.span,
+                replacement: String::new(),
+                cause: Cause::Reference {
+                    reference: reference.name(),
+                },
+            });
+        }
         for (n, comment) in paper.comments.iter().enumerate() {
             // A comment inside a withheld passage goes with it. Maximal withheld passages are
             // disjoint and in order: the only one that can enclose it starts last before it.
             let before = withheld.partition_point(|w| w.start <= comment.start);
             if before > 0 && withheld[before - 1].encloses(*comment) {
+                continue;
+            }
+            if references.iter().any(|r| r.encloses(*comment)) {
                 continue;
             }
             body.push(Edit {
@@ -415,6 +433,7 @@ impl<'a> Prover<'a> {
         let cause_label = |cause: &Cause| match cause {
             Cause::FrontMatter => "the front matter".to_string(),
             Cause::Comment { comment } => format!("HTML comment {comment}"),
+            Cause::Reference { reference } => format!("definition {reference}"),
             // Numbers only: an id may itself be withheld, and findings go to stderr.
             Cause::Marker { redaction, .. } => format!("redaction {redaction}"),
             Cause::Schedule => "the schedule of exemptions".to_string(),

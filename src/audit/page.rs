@@ -368,6 +368,10 @@ pub(super) fn hunks(out: &mut String, record: &AuditRecord) {
                         out.push_str("comment ");
                         number(out, *comment);
                     }
+                    Cause::Reference { reference } => {
+                        out.push_str("definition ");
+                        escape(out, reference);
+                    }
                     Cause::FrontMatter => out.push_str("front matter"),
                     Cause::Schedule => out.push_str("schedule"),
                 }
