@@ -178,9 +178,9 @@ impl Body {
         for _ in 0..rounds {
             let source = masked.as_deref().unwrap_or(text);
             let mut body = scan(source, body_start)?;
-            if masked.is_none() {
-                crossing_fence(text, body_start, &body)?;
-            }
+            // Fence lines left unmasked in this reading must not sit inside inline code or
+            // HTML (masked ones read as thematic breaks, which nothing inline crosses).
+            crossing_fence(source, body_start, &body)?;
             let excluded = merge(body.code.iter().chain(&body.comments).copied());
             body.fences = fences(text, body_start, &excluded, &body.html)?;
             let positions: Vec<usize> = body.fences.iter().map(|f| f.colon).collect();
@@ -605,15 +605,27 @@ fn escaped(text: &str, at: usize) -> bool {
 /// line, read as CommonMark reads the source: an error at its opening, since the author may
 /// have meant either.
 fn crossing_fence(text: &str, body_start: usize, body: &Body) -> Result<(), Diagnostic> {
-    let mut inline = body.inline.clone();
+    let fence_like: Vec<(usize, usize)> = fence_lines(text, body_start)
+        .filter(|&(start, end)| text[start..end][prefix_len(&text[start..end])..].starts_with(":::"))
+        .collect();
+    if fence_like.is_empty() {
+        return Ok(());
+    }
+    // What opens on a fence line (a backtick in a `reason`) is part of the fence, not code.
+    let on_fence_line = |at: usize| {
+        let n = fence_like.partition_point(|&(start, _)| start <= at);
+        n > 0 && at <= fence_like[n - 1].1
+    };
+    let mut inline: Vec<Span> = body
+        .inline
+        .iter()
+        .copied()
+        .filter(|s| !on_fence_line(s.start))
+        .collect();
     inline.sort();
-    for (start, end) in fence_lines(text, body_start) {
+    for &(start, end) in &fence_like {
         let line = &text[start..end];
-        let p = prefix_len(line);
-        if !line[p..].starts_with(":::") {
-            continue;
-        }
-        let colon = start + p;
+        let colon = start + prefix_len(line);
         // Neither kind nests in itself: the last one starting before the colon is the one.
         let holding = |spans: &[Span]| {
             let n = spans.partition_point(|s| s.start < colon);
