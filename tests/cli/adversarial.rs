@@ -392,16 +392,20 @@ fn without_comments(text: &str) -> String {
     out
 }
 
-/// `text` without the footnote and link definitions that hold a canary: each line that opens
-/// (after any `>` and indentation) with `[…]:` and holds `ZQX` loses everything from its `[`
-/// to its end, as the copies lose a definition only withheld text uses.
+/// `text` without the footnote and link definitions that hold a canary outside any span or
+/// comment: each line that opens (after any `>` and indentation) with `[…]:` and holds `ZQX`
+/// loses everything from its `[` to its end, as the copies lose a definition only withheld
+/// text uses.
 fn without_withheld_definitions(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for (line, ending) in lines(text) {
         let start = line.len() - line.trim_start_matches(['>', ' ', '\t']).len();
         let rest = &line[start..];
+        // A canary in a span or comment inside a public definition is withheld on its own.
         let definition = rest.starts_with('[')
             && rest.contains("]:")
+            && !rest.contains("]{")
+            && !rest.contains("<!--")
             && rest.to_ascii_uppercase().contains("ZQX");
         out.push_str(if definition { &line[..start] } else { line });
         out.push_str(ending);
@@ -1603,7 +1607,7 @@ malformed_at! {
     closing_fence_shorter_than_its_opening_is_refused_at_that_fence:
         "closing-fence-shorter-than-opening.md" => "8:1", says: "shorter";
     setext_h1_heading_with_an_attribute_block_is_refused_at_the_block:
-        "setext-h1-heading-with-attribute-block.md" => "8:18", says: "use `##`";
+        "setext-h1-heading-with-attribute-block.md" => "8:18", says: "with `#`s";
     setext_h2_heading_with_an_attribute_block_is_refused_at_the_block:
         "setext-h2-heading-with-attribute-block.md" => "8:18", says: "blank line before `---`";
     setext_heading_ending_a_withheld_atx_section_is_refused_at_its_underline:

@@ -127,6 +127,7 @@ const CANARIES: &[&str] = &[
     "😀CANARYEMOJI",
     // footnotes.md
     "CANARYFNHIDDENDEF",
+    "CANARYFNONLYWITHHELD",
     // length-short.md, length-long.md
     "CANARYLENGTHSHORT",
     "CANARYLENGTHBLOCKSHORT",
