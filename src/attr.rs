@@ -38,8 +38,8 @@ pub fn parse_attr_block(text: &str, start: usize, limit: usize) -> Result<AttrBl
     // easy to misread, and no other tag form may span lines.
     // Each search stops at the next brace, so reading many `{` stays linear.
     let stop = |from: usize, at: &[char]| text[from..limit].find(at).map(|n| from + n);
-    if let Some(line_end) = stop(start + 1, &['}', '{', '\n', '\r'])
-        .filter(|&n| matches!(bytes[n], b'\n' | b'\r'))
+    if let Some(line_end) =
+        stop(start + 1, &['}', '{', '\n', '\r']).filter(|&n| matches!(bytes[n], b'\n' | b'\r'))
         && stop(line_end, &['}', '{']).is_some_and(|n| bytes[n] == b'}')
     {
         return Err(Diagnostic::new(

@@ -278,17 +278,15 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
     for (label, def) in events.reference_definitions().iter() {
         let start = def.span.start + body_start;
         let end = trim_back(text, def.span.end + body_start, start);
-        defined
-            .entry((false, label_key(label)))
-            .or_insert_with(|| {
-                out.references.push(Reference {
-                    footnote: false,
-                    label: label.to_string(),
-                    span: Span::new(start, end),
-                    uses: Vec::new(),
-                });
-                out.references.len() - 1
+        defined.entry((false, label_key(label))).or_insert_with(|| {
+            out.references.push(Reference {
+                footnote: false,
+                label: label.to_string(),
+                span: Span::new(start, end),
+                uses: Vec::new(),
             });
+            out.references.len() - 1
+        });
     }
     for (event, range) in events.by_ref() {
         let span = Span::new(range.start + body_start, range.end + body_start);
@@ -297,17 +295,15 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
                 match &tag {
                     Tag::FootnoteDefinition(label) => {
                         let end = trim_back(text, span.end, span.start);
-                        defined
-                            .entry((true, label_key(label)))
-                            .or_insert_with(|| {
-                                out.references.push(Reference {
-                                    footnote: true,
-                                    label: label.to_string(),
-                                    span: Span::new(span.start, end),
-                                    uses: Vec::new(),
-                                });
-                                out.references.len() - 1
+                        defined.entry((true, label_key(label))).or_insert_with(|| {
+                            out.references.push(Reference {
+                                footnote: true,
+                                label: label.to_string(),
+                                span: Span::new(span.start, end),
+                                uses: Vec::new(),
                             });
+                            out.references.len() - 1
+                        });
                     }
                     Tag::Link {
                         link_type: LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut,
@@ -606,7 +602,9 @@ fn escaped(text: &str, at: usize) -> bool {
 /// have meant either.
 fn crossing_fence(text: &str, body_start: usize, body: &Body) -> Result<(), Diagnostic> {
     let fence_like: Vec<(usize, usize)> = fence_lines(text, body_start)
-        .filter(|&(start, end)| text[start..end][prefix_len(&text[start..end])..].starts_with(":::"))
+        .filter(|&(start, end)| {
+            text[start..end][prefix_len(&text[start..end])..].starts_with(":::")
+        })
         .collect();
     if fence_like.is_empty() {
         return Ok(());
@@ -1467,7 +1465,8 @@ impl<'a> Collector<'a> {
                 .find(|h| h.container == key && h.level <= level);
             if let Some(setext) = next_heading.filter(|h| h.setext) {
                 // Its underline: the block's last line.
-                let underline = line_start_of(text, trim_back(text, setext.block_end, setext.start));
+                let underline =
+                    line_start_of(text, trim_back(text, setext.block_end, setext.start));
                 return Err(Diagnostic::new(
                     Span::new(underline, line_end_of(text, underline).max(underline + 1)),
                     "a setext heading ends a withheld section",
@@ -1626,10 +1625,11 @@ impl<'a> Collector<'a> {
                         // well-formed block on a span: `x[i]{j}`.
                         let parsed = parse_attr_block(text, attr_at, self.limit(attr_at));
                         let well_formed = parsed.as_ref().is_ok_and(|b| {
-                            !b.items.iter().any(|(item, _)| matches!(item, AttrItem::Bare(_)))
+                            !b.items
+                                .iter()
+                                .any(|(item, _)| matches!(item, AttrItem::Bare(_)))
                         });
-                        if (opener.is_none() || !well_formed) && !self.names_code_or_key(attr_at)
-                        {
+                        if (opener.is_none() || !well_formed) && !self.names_code_or_key(attr_at) {
                             i += 1;
                             continue;
                         }
@@ -1895,17 +1895,12 @@ impl<'a> Collector<'a> {
         use unicode_normalization::UnicodeNormalization;
         let text = self.text;
         let bytes = text.as_bytes();
-        let skip = merge(
-            self.body
-                .code
-                .iter()
-                .chain(&self.body.comments)
-                .copied(),
-        );
+        let skip = merge(self.body.code.iter().chain(&self.body.comments).copied());
         let suspect = |c: char| {
             is_invisible(c)
                 || (c as u32 >= 0x2000
-                    && c.nfkc().any(|n| matches!(n, '{' | '}' | '.' | ':' | '#' | '[' | ']')))
+                    && c.nfkc()
+                        .any(|n| matches!(n, '{' | '}' | '.' | ':' | '#' | '[' | ']')))
         };
         let mut i = self.body.body_start;
         let mut done_to = i;
@@ -1945,9 +1940,7 @@ impl<'a> Collector<'a> {
                 }
                 let (from, to) = (source_of(head.start()), source_of(head.end()));
                 let original = &text[from..to];
-                let odd = original
-                    .char_indices()
-                    .find(|&(_, ch)| !ch.is_ascii());
+                let odd = original.char_indices().find(|&(_, ch)| !ch.is_ascii());
                 if let Some((k, ch)) = odd {
                     return Err(Diagnostic::new(
                         Span::new(from + k, from + k + ch.len_utf8()),

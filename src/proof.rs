@@ -29,10 +29,17 @@ use crate::span::{LineIndex, Span};
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Cause {
     FrontMatter,
-    Comment { comment: usize },
+    Comment {
+        comment: usize,
+    },
     /// A footnote or link definition that only withheld text uses, named as cited.
-    Reference { reference: String },
-    Marker { redaction: usize, marker: String },
+    Reference {
+        reference: String,
+    },
+    Marker {
+        redaction: usize,
+        marker: String,
+    },
     Schedule,
 }
 

@@ -1661,8 +1661,8 @@ fn comment_like_text_stays_and_real_comments_go_with_their_tags() {
             problems.push(format!("{file}: stderr holds {leak:?}"));
         }
         for ext in ["md", "html"] {
-            let public = fs::read(dir.path().join(format!("out/public/{name}.{ext}")))
-                .unwrap_or_default();
+            let public =
+                fs::read(dir.path().join(format!("out/public/{name}.{ext}"))).unwrap_or_default();
             if public.is_empty() {
                 problems.push(format!("{file}: no public .{ext}"));
                 continue;
@@ -1706,9 +1706,16 @@ fn long_runs_of_brackets_braces_stars_backticks_and_angles_are_text() {
         let public = fs::read_to_string(dir.path().join(format!("out/public/{name}.md")))
             .unwrap_or_else(|_| panic!("{name}: refused"));
         assert!(!public.contains("ZQXSIZE01A"), "{name}");
-        assert!(public.contains("PQXSIZE01A") && public.contains("PQXSIZE01B"), "{name}");
+        assert!(
+            public.contains("PQXSIZE01A") && public.contains("PQXSIZE01B"),
+            "{name}"
+        );
     }
-    assert!(started.elapsed() < Duration::from_secs(120), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(120),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 fn malformed_dir() -> PathBuf {

@@ -583,7 +583,10 @@ fn footnote_definition_used_only_by_withheld_text_is_withheld_with_it() {
     }
     // The definition a public use cites stays.
     let html = build.text("public/footnotes.html");
-    assert!(html.contains("A public definition that public text uses."), "{html}");
+    assert!(
+        html.contains("A public definition that public text uses."),
+        "{html}"
+    );
     // The audit lists it under the redaction that used it, for the public copy only.
     let audit: serde_json::Value =
         serde_json::from_str(&build.text("audit/footnotes.json")).unwrap();
