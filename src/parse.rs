@@ -564,23 +564,27 @@ fn never_closed(at: usize) -> Diagnostic {
 /// A `<!--` that nothing closes, outside code and comments and not escaped: an error, since
 /// another reader of the copy could take it for a comment hiding the rest of the paper.
 fn unclosed_comment(text: &str, body_start: usize, body: &Body) -> Result<(), Diagnostic> {
-    let Some(last_close) = text[body_start..].rfind("-->").map(|n| body_start + n) else {
-        // No `-->` at all: every `<!--` outside code is open.
-        return match text[body_start..]
-            .match_indices("<!--")
-            .map(|(n, _)| body_start + n)
-            .find(|&at| !escaped(text, at) && !Body::in_any(&body.code, at))
-        {
-            Some(at) => Err(never_closed(at)),
-            None => Ok(()),
-        };
+    // Only what follows the last `-->` can be left open.
+    let from = text[body_start..]
+        .rfind("-->")
+        .map_or(body_start, |n| body_start + n + 3);
+    // In a link (its destination) or raw HTML (a quoted value) it is text, not a comment.
+    let in_link = |at: usize| {
+        body.links
+            .range(..=at)
+            .next_back()
+            .is_some_and(|(_, (end, _))| at < *end)
     };
-    let after = last_close + 3;
-    match text[after..]
+    let open = text[from..]
         .match_indices("<!--")
-        .map(|(n, _)| after + n)
-        .find(|&at| !escaped(text, at) && !Body::in_any(&body.code, at))
-    {
+        .map(|(n, _)| from + n)
+        .find(|&at| {
+            !escaped(text, at)
+                && !Body::in_any(&body.code, at)
+                && !Body::in_any(&body.html, at)
+                && !in_link(at)
+        });
+    match open {
         Some(at) => Err(never_closed(at)),
         None => Ok(()),
     }
