@@ -34,6 +34,20 @@ pub fn parse_attr_block(text: &str, start: usize, limit: usize) -> Result<AttrBl
         Diagnostic::new(Span::new(start, start + 1), "attribute block is not closed")
             .hint("close it with `}` on the same paragraph, or write `\\{` for a literal brace")
     };
+    // One line only: pandoc reads a block across lines, but a block split over two lines is
+    // easy to misread, and no other tag form may span lines.
+    // Each search stops at the next brace, so reading many `{` stays linear.
+    let stop = |from: usize, at: &[char]| text[from..limit].find(at).map(|n| from + n);
+    if let Some(line_end) =
+        stop(start + 1, &['}', '{', '\n', '\r']).filter(|&n| matches!(bytes[n], b'\n' | b'\r'))
+        && stop(line_end, &['}', '{']).is_some_and(|n| bytes[n] == b'}')
+    {
+        return Err(Diagnostic::new(
+            Span::new(start, start + 1),
+            "attribute block is split across lines",
+        )
+        .hint("keep the attribute block on one line, with the `]` or heading it follows"));
+    }
     let mut items = Vec::new();
     let mut i = start + 1;
     loop {

@@ -9,6 +9,7 @@
 //! It has no timestamps; the only date in it is the `--date` given.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -144,6 +145,10 @@ pub struct RedactionAudience<'a> {
     pub marker: Option<String>,
     /// When withheld as part of an enclosing redaction: that redaction's number.
     pub within: Option<usize>,
+    /// Footnote and link definitions withheld with this passage because only withheld text
+    /// uses them (`[^note]`, `[label]`), listed under each redaction that uses them.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -227,6 +232,8 @@ pub struct Redactions<'a> {
     within: Vec<Vec<Option<usize>>>,
     /// For each audience, the marker label of each redaction withheld as a whole.
     markers: Vec<Vec<Option<String>>>,
+    /// For each audience, the definitions withheld with each redaction that uses them.
+    references: Vec<BTreeMap<usize, Vec<String>>>,
 }
 
 impl<'a> Redactions<'a> {
@@ -296,13 +303,15 @@ impl<'a> Redactions<'a> {
             .iter()
             .zip(&self.within)
             .zip(&self.markers)
-            .map(|((c, w), labels)| {
+            .zip(&self.references)
+            .map(|(((c, w), labels), references)| {
                 let outer = w[k];
                 RedactionAudience {
                     audience: &c.audience.name,
                     withheld: outer.is_some(),
                     marker: outer.and_then(|o| labels[o].clone()),
                     within: outer.filter(|&o| o != k).map(|o| o + 1),
+                    references: references.get(&k).cloned().unwrap_or_default(),
                 }
             })
             .collect();
@@ -410,6 +419,19 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
                 .collect()
         })
         .collect();
+    let references: Vec<BTreeMap<usize, Vec<String>>> = within
+        .iter()
+        .map(|w| {
+            let maximal: Vec<usize> = (0..w.len()).filter(|&k| w[k] == Some(k)).collect();
+            let mut by: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+            for (n, users) in paper.withheld_references(&maximal) {
+                for k in users {
+                    by.entry(k).or_default().push(paper.references[n].name());
+                }
+            }
+            by
+        })
+        .collect();
     let (proofs, findings) = prove_copies(input);
     let redactions = Redactions {
         input,
@@ -417,6 +439,7 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
         counter,
         within,
         markers,
+        references,
     };
     let warnings = missing_pit_warnings(input, &redactions.within, |offset| redactions.at(offset));
     let (counter, within) = (&redactions.counter, &redactions.within);
@@ -1293,7 +1316,12 @@ fn audit_html(
             p.splice
                 .applied
                 .iter()
-                .filter(|a| matches!(a.cause, Cause::Marker { .. } | Cause::Comment { .. }))
+                .filter(|a| {
+                    matches!(
+                        a.cause,
+                        Cause::Marker { .. } | Cause::Comment { .. } | Cause::Reference { .. }
+                    )
+                })
                 .collect()
         })
         .collect();

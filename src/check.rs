@@ -18,8 +18,6 @@
 //!   comment, attribute, front matter or page head is reported as a hidden channel, named.
 //! - **Deny-list** (`deny/<id>`): a term or regex of `rules/deny.yaml` in text the copy
 //!   publishes, located in the source.
-//! - **References** (`reference/only-withheld`): a published footnote or link reference
-//!   definition that only withheld text refers to.
 //! - **Consistency** (`consistency/shared-run`, `consistency/deny-term`): a run of
 //!   `min_words` or more words withheld in one place and published in another, in the same
 //!   paper or another paper of the run; runs made mostly of common words are ignored. The
@@ -39,13 +37,11 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use pulldown_cmark::{Event, LinkType, Parser, Tag};
 use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::deny::{DenyList, Pattern, fingerprint};
 use crate::model::{BlockPlacement, Form, Paper};
-use crate::parse::markdown_options;
 use crate::redact::{Passage as OpenPassage, Piece, copy_for};
 use crate::render::{Templates, html_page_with_schedule, markdown_with_schedule};
 use crate::rules::{Audience, Rules};
@@ -310,7 +306,6 @@ struct ViewScan<'a> {
     input: usize,
     audience: &'a Audience,
     leaks: Vec<Finding>,
-    references: Vec<Finding>,
     /// Deny-list hits in published text, each with the key that pairs it with a withheld use.
     deny_published: Vec<(Finding, DenyKey)>,
     /// Deny-list hits in withheld text, in document order.
@@ -393,9 +388,6 @@ pub fn check_papers(
         findings.extend(scan.leaks.iter().cloned());
     }
     let mut candidates = Vec::new();
-    for scan in &scans {
-        candidates.extend(scan.references.iter().map(|f| (f.clone(), scan.input)));
-    }
     candidates.extend(shared_runs(&papers, &scans, deny.min_words));
     let (deny_findings, pending) = deny_hits(&papers, &scans);
     candidates.extend(deny_findings);
@@ -726,7 +718,6 @@ fn scan_view<'a>(
         input: input_index,
         audience,
         leaks,
-        references: references(paper, audience, &withheld),
         deny_published,
         deny_withheld,
         published_runs,
@@ -1442,123 +1433,6 @@ fn preview(words: &Words, first: usize, n: usize) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
-// References
-
-/// Published footnote and link reference definitions that only withheld text refers to.
-fn references(paper: &Checked, audience: &Audience, withheld: &[Withheld]) -> Vec<Finding> {
-    let input = paper.input;
-    let text = input.text;
-    let p = input.paper;
-    // A definition is `[label]:` or `[^label]:`, so without `]:` there is none to report.
-    if !text.contains("]:") {
-        return Vec::new();
-    }
-    let withheld: Vec<Span> = withheld
-        .iter()
-        .map(|w| p.redactions[w.redaction].span)
-        .collect();
-    // Maximal withheld passages are disjoint and in order.
-    let inside = |at: usize| {
-        let k = withheld.partition_point(|s| s.start <= at);
-        k > 0 && withheld[k - 1].contains(at)
-    };
-    // Fence lines read as thematic breaks, as parse.rs reads them, so paragraphs end there.
-    let mut bytes = text.as_bytes().to_vec();
-    for r in p.redactions.iter().filter(|r| r.form == Form::Div) {
-        for fence in [r.open, r.close] {
-            for (k, b) in bytes[fence.start..fence.end].iter_mut().enumerate() {
-                *b = if k < 3 { b'*' } else { b' ' };
-            }
-        }
-    }
-    let Ok(masked) = String::from_utf8(bytes) else {
-        return Vec::new();
-    };
-    let body = &masked[p.body_start..];
-    let base = p.body_start;
-    let label = |s: &str| {
-        s.split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-            .to_lowercase()
-    };
-    // (is footnote, label) → definition span; → (public uses, withheld uses)
-    let mut definitions: BTreeMap<(bool, String), Span> = BTreeMap::new();
-    let mut uses: HashMap<(bool, String), (usize, usize)> = HashMap::new();
-    let events = Parser::new_ext(body, markdown_options()).into_offset_iter();
-    for (name, def) in events.reference_definitions().iter() {
-        definitions.insert(
-            (false, label(name)),
-            Span::new(base + def.span.start, base + def.span.end),
-        );
-    }
-    for (event, range) in events {
-        let at = base + range.start;
-        let key = match event {
-            Event::Start(Tag::FootnoteDefinition(name)) => {
-                definitions
-                    .entry((true, label(&name)))
-                    .or_insert(Span::new(at, base + range.end));
-                continue;
-            }
-            Event::FootnoteReference(name) => (true, label(&name)),
-            Event::Start(Tag::Link {
-                link_type: LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut,
-                id,
-                ..
-            })
-            | Event::Start(Tag::Image {
-                link_type: LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut,
-                id,
-                ..
-            }) => (false, label(&id)),
-            _ => continue,
-        };
-        let entry = uses.entry(key).or_default();
-        if inside(at) {
-            entry.1 += 1;
-        } else {
-            entry.0 += 1;
-        }
-    }
-    let mut out = Vec::new();
-    for ((footnote, name), span) in definitions {
-        if inside(span.start) {
-            continue;
-        }
-        let Some(&(0, withheld_uses)) = uses.get(&(footnote, name.clone())) else {
-            continue;
-        };
-        if withheld_uses == 0 {
-            continue;
-        }
-        let what = if footnote {
-            format!("footnote `[^{name}]`")
-        } else {
-            format!("link reference `[{name}]`")
-        };
-        let mut f = Finding::at(
-            "reference/only-withheld",
-            Level::Warning,
-            &paper.path,
-            text,
-            paper.index(),
-            Span::new(span.start, span.start + 1),
-            format!(
-                "{what} is published in the {} copy, but only withheld text refers to it",
-                audience.name
-            ),
-        );
-        f.help = Some(
-            "move the definition into the withheld passage that uses it, so it is withheld with it"
-                .into(),
-        );
-        out.push(f);
-    }
-    out
-}
-
-// ---------------------------------------------------------------------------------------
 // Consistency
 
 /// Runs of words withheld in one place and published in another.
@@ -1936,28 +1810,6 @@ mod tests {
             "{HEAD}The board met.[^1]\n\n[the Kestrel meeting was held at Portisfield docks]{{.S31}}\n\n[^1]: Minutes.\n"
         );
         assert_eq!(run(&[("a.md", &paper)], &DenyList::empty()), vec![]);
-    }
-
-    #[test]
-    fn footnote_used_only_by_withheld_text_is_a_finding() {
-        let paper =
-            format!("{HEAD}Public text.\n\n[Secret text.[^s]]{{.S31}}\n\n[^s]: Source note.\n");
-        let findings = run(&[("a.md", &paper)], &DenyList::empty());
-        assert_eq!(findings.len(), 1, "{findings:#?}");
-        assert_eq!(findings[0].rule, "reference/only-withheld");
-        assert_eq!(findings[0].location.line, 9);
-    }
-
-    #[test]
-    fn link_definition_used_only_by_withheld_text_is_a_finding() {
-        let paper = format!(
-            "{HEAD}See [the report][pub].\n\n::: S31\nSee [the site][r].\n:::\n\n[r]: https://example.org/site\n\n[pub]: https://example.org/report\n"
-        );
-        let findings = run(&[("a.md", &paper)], &DenyList::empty());
-        assert_eq!(findings.len(), 1, "{findings:#?}");
-        assert_eq!(findings[0].rule, "reference/only-withheld");
-        assert!(findings[0].message.starts_with("link reference `[r]`"));
-        assert_eq!(findings[0].location.line, 11);
     }
 
     #[test]

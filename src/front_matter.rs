@@ -157,10 +157,15 @@ pub fn parse(text: &str, split: Split, rules: &Rules) -> Result<FrontMatter, Dia
                 format!("`{key}` is empty"),
             )
             .hint(format!("give the paper's {key}; it is required"))),
-            None => Err(
-                Diagnostic::new(line_one, format!("front matter has no `{key}`"))
-                    .hint(format!("add `{key}:` to the front matter")),
-            ),
+            // `key:` with nothing after it reads as no value: point at its own line.
+            None => match key_span(text, split, key) {
+                Some(at) => Err(Diagnostic::new(at, format!("`{key}` is empty"))
+                    .hint(format!("give the paper's {key}; it is required"))),
+                None => Err(
+                    Diagnostic::new(line_one, format!("front matter has no `{key}`"))
+                        .hint(format!("add `{key}:` to the front matter")),
+                ),
+            },
         }
     };
     let front = FrontMatter {
@@ -270,6 +275,22 @@ fn value_span(text: &str, split: Split, key: &str) -> Span {
         offset += line.len();
     }
     Span::new(split.block.start, split.block.start + 3)
+}
+
+/// The span of `key` itself at the start of a line of the front matter, if it is there.
+fn key_span(text: &str, split: Split, key: &str) -> Option<Span> {
+    let yaml = &text[split.yaml.start..split.yaml.end];
+    let mut offset = 0;
+    for line in yaml.split_inclusive(['\n', '\r']) {
+        if let Some(rest) = line.strip_prefix(key)
+            && rest.trim_start().starts_with(':')
+        {
+            let start = split.yaml.start + offset;
+            return Some(Span::new(start, start + key.len()));
+        }
+        offset += line.len();
+    }
+    None
 }
 
 fn line_end(text: &str, from: usize) -> usize {

@@ -97,12 +97,73 @@ pub struct Paper {
     pub redactions: Vec<Redaction>,
     /// HTML comments (notes to authors), removed from every copy but the council Markdown.
     pub comments: Vec<Span>,
-    /// Every raw HTML span (HTML blocks and inline HTML, comments included), in order.
+    /// Every raw HTML span, HTML blocks and inline HTML alike (comments included), sorted
+    /// and merged where they touch.
     pub raw_html: Vec<Span>,
     pub heading_attrs: Vec<HeadingAttrs>,
+    /// Footnote and link reference definitions with their uses, in document order.
+    pub references: Vec<Reference>,
+}
+
+/// A footnote (`[^note]: …`) or link reference definition (`[label]: url`) and where it is
+/// used: one used only by withheld text is withheld with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reference {
+    pub footnote: bool,
+    /// The label as written in the definition.
+    pub label: String,
+    /// From the definition's `[` to the end of its last line (line ending not included), so
+    /// removing it leaves a blank line and changes no block around it.
+    pub span: Span,
+    /// Where each use starts (`[^note]`, `[text][label]`), in document order.
+    pub uses: Vec<usize>,
+}
+
+impl Reference {
+    /// The definition's label as a reader would cite it: `[^note]` or `[label]`.
+    pub fn name(&self) -> String {
+        if self.footnote {
+            format!("[^{}]", self.label)
+        } else {
+            format!("[{}]", self.label)
+        }
+    }
 }
 
 impl Paper {
+    /// The definitions withheld along with `withheld` (an audience's maximal withheld
+    /// redactions, in document order), each with the redactions among them that use it. A
+    /// definition goes when it is used, every use lies in a withheld passage, and it does not
+    /// lie in one itself (then it goes with that passage anyway).
+    pub fn withheld_references(&self, withheld: &[usize]) -> Vec<(usize, Vec<usize>)> {
+        let holder = |at: usize| {
+            let k = withheld.partition_point(|&w| self.redactions[w].span.start <= at);
+            k.checked_sub(1)
+                .map(|k| withheld[k])
+                .filter(|&w| self.redactions[w].span.contains(at))
+        };
+        let mut out = Vec::new();
+        for (n, reference) in self.references.iter().enumerate() {
+            if reference.uses.is_empty() || holder(reference.span.start).is_some() {
+                continue;
+            }
+            let mut by: Vec<usize> = Vec::new();
+            let every = reference.uses.iter().all(|&at| match holder(at) {
+                Some(w) => {
+                    if !by.contains(&w) {
+                        by.push(w);
+                    }
+                    true
+                }
+                None => false,
+            });
+            if every {
+                out.push((n, by));
+            }
+        }
+        out
+    }
+
     /// Children of each redaction, for walking nested ones in tag order.
     pub fn descendants(&self, index: usize) -> impl Iterator<Item = &Redaction> {
         let span = self.redactions[index].span;

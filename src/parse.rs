@@ -9,7 +9,7 @@
 //! what it meant to withhold.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use pulldown_cmark::{Event, LinkType, Options, Parser, Tag, TagEnd};
 use regex::Regex;
@@ -17,14 +17,28 @@ use regex::Regex;
 use crate::attr::{AttrBlock, AttrItem, parse_attr_block};
 use crate::error::{Diagnostic, line_col_label};
 use crate::front_matter;
-use crate::model::{BlockPlacement, Form, HeadingAttrs, Paper, Redaction};
-use crate::rules::{ExemptionCode, Rules};
+use crate::model::{BlockPlacement, Form, HeadingAttrs, Paper, Redaction, Reference};
+use crate::rules::Rules;
 use crate::span::Span;
+
+mod attributes;
+mod comments;
+use attributes::{Tagged, code_like, key_like, tagged};
+use comments::{block_comments, escaped, unclosed_comment};
 
 /// `class="…"` in raw HTML, compiled once: building a regex costs more than parsing a paper.
 static CLASS_ATTRIBUTE: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
     Regex::new(r#"(?i)\bclass\s*=\s*("([^"]*)"|'([^']*)'|([^\s>]+))"#)
         .unwrap_or_else(|e| unreachable!("the class regex is valid: {e}"))
+});
+
+const SETEXT_HINT: &str = "write the heading with `#`s (`## Heading`), or put a blank line before `---` for a thematic break";
+
+/// The head of a tag or fence (brace or colons, an optional dot, a word), read after NFKC
+/// with zero-width characters removed.
+static TAG_HEAD: std::sync::LazyLock<Regex> = std::sync::LazyLock::new(|| {
+    Regex::new(r"(?:\{|:::+)\s*\{?\s*[.#]?\s*([A-Za-z][A-Za-z0-9]*)")
+        .unwrap_or_else(|e| unreachable!("the tag head regex is valid: {e}"))
 });
 
 /// Deeper nesting than this is refused rather than risk the stack.
@@ -55,12 +69,12 @@ pub fn parse_paper(text: &str, rules: &Rules) -> Result<Paper, Diagnostic> {
             .max()
             .unwrap_or(0)
             .max(2),
-        next_break: Cell::new(None),
         next_close: Cell::new(None),
-        passed_brace: Cell::new(None),
+        next_open: Cell::new(None),
     };
     collector.divs()?;
     collector.headings()?;
+    collector.look_alikes()?;
     collector.spans()?;
     collector.raw_html()?;
     collector.check_ids()?;
@@ -82,6 +96,7 @@ pub fn parse_paper(text: &str, rules: &Rules) -> Result<Paper, Diagnostic> {
         comments: body.comments,
         raw_html: body.html,
         heading_attrs,
+        references: body.references,
     })
 }
 
@@ -127,6 +142,11 @@ struct Body {
     code: Vec<Span>,
     html: Vec<Span>,
     comments: Vec<Span>,
+    /// Inline code spans and inline raw HTML (comments included), unmerged: what a fence
+    /// line must not fall inside.
+    inline: Vec<Span>,
+    /// HTML blocks, unmerged.
+    html_blocks: Vec<Span>,
     blocks: Vec<Block>,
     links: BTreeMap<usize, (usize, bool)>,
     footnote_refs: Vec<Span>,
@@ -135,6 +155,8 @@ struct Body {
     fenced_code: Vec<Span>,
     /// Link reference definitions (`[r]: url "title"`).
     refdefs: Vec<Span>,
+    /// Footnote and link definitions with their uses.
+    references: Vec<Reference>,
 }
 
 impl Body {
@@ -161,7 +183,9 @@ impl Body {
         for _ in 0..rounds {
             let source = masked.as_deref().unwrap_or(text);
             let mut body = scan(source, body_start)?;
-            body.comments = comments(text, body_start, &body.code)?;
+            // Fence lines left unmasked in this reading must not sit inside inline code or
+            // HTML (masked ones read as thematic breaks, which nothing inline crosses).
+            crossing_fence(source, body_start, &body)?;
             let excluded = merge(body.code.iter().chain(&body.comments).copied());
             body.fences = fences(text, body_start, &excluded, &body.html)?;
             let positions: Vec<usize> = body.fences.iter().map(|f| f.colon).collect();
@@ -170,6 +194,7 @@ impl Body {
                 None => positions.is_empty(),
             };
             if settled {
+                unclosed_comment(text, body_start, &body)?;
                 return Ok(body);
             }
             masked = Some(mask(text, body_start, &body.fences)?);
@@ -233,13 +258,19 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
         code: Vec::new(),
         html: Vec::new(),
         comments: Vec::new(),
+        inline: Vec::new(),
+        html_blocks: Vec::new(),
         blocks: Vec::new(),
         links: BTreeMap::new(),
         footnote_refs: Vec::new(),
         fences: Vec::new(),
         fenced_code: Vec::new(),
         refdefs: Vec::new(),
+        references: Vec::new(),
     };
+    // (footnote, label as matched) → index in `out.references`, and the uses seen.
+    let mut defined: HashMap<(bool, String), usize> = HashMap::new();
+    let mut used: Vec<((bool, String), usize)> = Vec::new();
     let mut stack: Vec<usize> = Vec::new();
     let mut inline_depth = 0usize;
     let mut events = parser.into_offset_iter();
@@ -249,10 +280,48 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
         .map(|(_, def)| Span::new(def.span.start + body_start, def.span.end + body_start))
         .collect();
     out.refdefs.sort();
+    for (label, def) in events.reference_definitions().iter() {
+        let start = def.span.start + body_start;
+        let end = trim_back(text, def.span.end + body_start, start);
+        defined.entry((false, label_key(label))).or_insert_with(|| {
+            out.references.push(Reference {
+                footnote: false,
+                label: label.to_string(),
+                span: Span::new(start, end),
+                uses: Vec::new(),
+            });
+            out.references.len() - 1
+        });
+    }
     for (event, range) in events.by_ref() {
         let span = Span::new(range.start + body_start, range.end + body_start);
         match event {
             Event::Start(tag) => {
+                match &tag {
+                    Tag::FootnoteDefinition(label) => {
+                        let end = trim_back(text, span.end, span.start);
+                        defined.entry((true, label_key(label))).or_insert_with(|| {
+                            out.references.push(Reference {
+                                footnote: true,
+                                label: label.to_string(),
+                                span: Span::new(span.start, end),
+                                uses: Vec::new(),
+                            });
+                            out.references.len() - 1
+                        });
+                    }
+                    Tag::Link {
+                        link_type: LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut,
+                        id,
+                        ..
+                    }
+                    | Tag::Image {
+                        link_type: LinkType::Reference | LinkType::Collapsed | LinkType::Shortcut,
+                        id,
+                        ..
+                    } => used.push(((false, label_key(id)), span.start)),
+                    _ => {}
+                }
                 let kind = match &tag {
                     Tag::BlockQuote(_) | Tag::Item | Tag::FootnoteDefinition(_) => {
                         Some(BlockKind::Container)
@@ -269,6 +338,7 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
                     }
                     Tag::HtmlBlock => {
                         out.html.push(span);
+                        out.html_blocks.push(span);
                         Some(BlockKind::Other)
                     }
                     Tag::List(_)
@@ -330,9 +400,21 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
                 }
                 _ => inline_depth = inline_depth.saturating_sub(1),
             },
-            Event::Code(_) => out.code.push(span),
-            Event::InlineHtml(_) => out.html.push(span),
-            Event::FootnoteReference(_) => out.footnote_refs.push(span),
+            Event::Code(_) => {
+                out.code.push(span);
+                out.inline.push(span);
+            }
+            Event::InlineHtml(html) => {
+                out.html.push(span);
+                out.inline.push(span);
+                if html.starts_with("<!--") {
+                    out.comments.push(span);
+                }
+            }
+            Event::FootnoteReference(label) => {
+                out.footnote_refs.push(span);
+                used.push(((true, label_key(&label)), span.start));
+            }
             _ => {}
         }
     }
@@ -348,6 +430,16 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
             .hint("close it with a line of the same fence characters; every tag after an open fence would be read as code"));
         }
     }
+    for (key, at) in used {
+        if let Some(&k) = defined.get(&key) {
+            out.references[k].uses.push(at);
+        }
+    }
+    out.references.sort_by_key(|r| r.span.start);
+    for &block in &out.html_blocks {
+        block_comments(text, block, &mut out.comments)?;
+    }
+    out.comments.sort();
     out.code = merge(out.code);
     out.html = merge(out.html);
     out.blocks.sort_by_key(|b| b.span.start);
@@ -365,6 +457,15 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
         parents.push(i);
     }
     Ok(out)
+}
+
+/// A reference label as CommonMark matches it: case-folded, white space collapsed.
+fn label_key(label: &str) -> String {
+    label
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 fn line_end_of(text: &str, from: usize) -> usize {
@@ -414,29 +515,69 @@ fn merge(spans: impl IntoIterator<Item = Span>) -> Vec<Span> {
     out
 }
 
-/// HTML comments outside code. One left open is an error: otherwise every tag after it would
-/// silently become text.
-fn comments(text: &str, body_start: usize, code: &[Span]) -> Result<Vec<Span>, Diagnostic> {
-    let mut out = Vec::new();
-    let mut at = body_start;
-    while let Some(found) = text[at..].find("<!--") {
-        let start = at + found;
-        if Body::in_any(code, start) {
-            at = start + 4;
-            continue;
-        }
-        let Some(close) = text[start + 2..].find("-->") else {
-            return Err(Diagnostic::new(
-                Span::new(start, start + 4),
-                "HTML comment is never closed",
-            )
-            .hint("close it with `-->`; everything after an open comment would be hidden"));
-        };
-        let end = start + 2 + close + 3;
-        out.push(Span::new(start, end));
-        at = end;
+/// An inline code span, inline HTML, HTML comment or HTML block that runs across a fence
+/// line, read as CommonMark reads the source: an error at its opening, since the author may
+/// have meant either.
+fn crossing_fence(text: &str, body_start: usize, body: &Body) -> Result<(), Diagnostic> {
+    let fence_like: Vec<(usize, usize)> = fence_lines(text, body_start)
+        .filter(|&(start, end)| {
+            text[start..end][prefix_len(&text[start..end])..].starts_with(":::")
+        })
+        .collect();
+    if fence_like.is_empty() {
+        return Ok(());
     }
-    Ok(out)
+    // What opens on a fence line (a backtick in a `reason`) is part of the fence, not code.
+    let on_fence_line = |at: usize| {
+        let n = fence_like.partition_point(|&(start, _)| start <= at);
+        n > 0 && at <= fence_like[n - 1].1
+    };
+    let mut inline: Vec<Span> = body
+        .inline
+        .iter()
+        .copied()
+        .filter(|s| !on_fence_line(s.start))
+        .collect();
+    inline.sort();
+    for &(start, end) in &fence_like {
+        let line = &text[start..end];
+        let colon = start + prefix_len(line);
+        // Neither kind nests in itself: the last one starting before the colon is the one.
+        let holding = |spans: &[Span]| {
+            let n = spans.partition_point(|s| s.start < colon);
+            n.checked_sub(1)
+                .map(|k| spans[k])
+                .filter(|s| s.contains(colon))
+        };
+        let Some(span) = [holding(&inline), holding(&body.html_blocks)]
+            .into_iter()
+            .flatten()
+            .min_by_key(|s| s.start)
+        else {
+            continue;
+        };
+        let opening = &text[span.start..];
+        let what = if opening.starts_with('`') {
+            "an inline code span"
+        } else if opening.starts_with("<!--") {
+            "an HTML comment"
+        } else if body.html_blocks.contains(&span) {
+            "an HTML block"
+        } else {
+            "inline HTML"
+        };
+        let at_end = line_end_of(text, span.start).min(span.end);
+        return Err(Diagnostic::new(
+            Span::new(span.start, at_end.max(span.start + 1)),
+            format!("{what} runs across a fence line"),
+        )
+        .note(format!(
+            "the fence line is at {}",
+            line_col_label(text, colon)
+        ))
+        .hint("a fence line always ends what is before it: close the code or HTML before it, or leave a blank line between them"));
+    }
+    Ok(())
 }
 
 /// Length of a line's container prefix: blockquote markers, indentation and list markers.
@@ -744,107 +885,6 @@ fn fences(
     Ok(out)
 }
 
-/// The codes, classes and keys of one tag, checked against the rules.
-#[derive(Debug, Default)]
-struct Tagged {
-    codes: Vec<ExemptionCode>,
-    classes: Vec<String>,
-    id: Option<(String, Span)>,
-    reason: Option<String>,
-    pit: Option<String>,
-}
-
-fn code_like(word: &str) -> bool {
-    let mut chars = word.chars();
-    matches!(chars.next(), Some('s' | 'S')) && chars.next().is_some_and(|c| c.is_ascii_digit())
-}
-
-fn class_error(rules: &Rules, class: &str, span: Span) -> Diagnostic {
-    if let Some(code) = rules.suggest_code(class) {
-        let message = if code_like(class) {
-            format!("unknown exemption code `{class}`")
-        } else {
-            format!("unknown class `.{class}`")
-        };
-        return Diagnostic::new(span, message).hint(format!(
-            "codes are exact case, as defined in rules/; did you mean `.{code}`?"
-        ));
-    }
-    if code_like(class) {
-        Diagnostic::new(span, format!("unknown exemption code `{class}`")).hint(
-            "codes are defined in rules/exemptions.yaml (S21, S22, S22A, S23, S24, S26 to S44)",
-        )
-    } else {
-        Diagnostic::new(span, format!("unknown class `.{class}`"))
-            .hint("a class must be an exemption code or a presentational class that rules/ allows")
-    }
-}
-
-fn tagged(rules: &Rules, items: &[(AttrItem, Span)]) -> Result<Tagged, Diagnostic> {
-    let mut out = Tagged::default();
-    for (item, span) in items {
-        match item {
-            AttrItem::Class(class) => {
-                if let Some(e) = rules.exemption(class) {
-                    if !out.codes.contains(&e.code) {
-                        out.codes.push(e.code.clone());
-                    }
-                } else if rules.presentational.contains(class) {
-                    if !out.classes.contains(class) {
-                        out.classes.push(class.clone());
-                    }
-                } else {
-                    let at = Span::new(span.start + 1, span.end);
-                    return Err(class_error(rules, class, at));
-                }
-            }
-            AttrItem::Id(id) => {
-                if out.id.is_some() {
-                    return Err(Diagnostic::new(*span, "two ids in one attribute block")
-                        .hint("a redaction has at most one `#id`"));
-                }
-                out.id = Some((id.clone(), Span::new(span.start + 1, span.end)));
-            }
-            AttrItem::Pair { key, value } => {
-                let slot = match key.as_str() {
-                    "reason" => &mut out.reason,
-                    "pit" => &mut out.pit,
-                    _ => {
-                        let near = ["reason", "pit"]
-                            .into_iter()
-                            .find(|k| strsim::levenshtein(k, key) <= 2);
-                        let hint = match near {
-                            Some(k) => format!("did you mean `{k}`?"),
-                            None => "the keys are `reason` and `pit`".to_string(),
-                        };
-                        return Err(Diagnostic::new(
-                            Span::new(span.start, span.start + key.len()),
-                            format!("unknown attribute `{key}`"),
-                        )
-                        .hint(hint));
-                    }
-                };
-                if slot.is_some() {
-                    return Err(Diagnostic::new(*span, format!("`{key}` given twice")));
-                }
-                *slot = Some(value.clone());
-            }
-            AttrItem::Bare(word) => {
-                let hint = match rules.suggest_code(word) {
-                    Some(code) => format!("a class needs a dot: did you mean `.{code}`?"),
-                    None => "attributes are `.class`, `#id` or `key=\"value\"`".to_string(),
-                };
-                return Err(Diagnostic::new(
-                    *span,
-                    format!("`{word}` in an attribute block is not a class, id or key"),
-                )
-                .hint(hint));
-            }
-        }
-    }
-    Ok(out)
-}
-
 /// A redaction found, before nesting is known.
 struct Found {
     form: Form,
@@ -867,17 +907,17 @@ struct Collector<'a> {
     /// The longest exemption code, in characters (at least 2): a word longer than this is
     /// no code, so a word need never be read further to tell.
     code_chars: usize,
-    /// (from, at): the first line break at or after `from` is at `at`. `{`s come in order,
-    /// and looking afresh from each was quadratic on a long line of them.
-    next_break: Cell<Option<(usize, usize)>>,
-    /// The same for `}`.
+    /// (from, at): the first `}` at or after `from` is at `at`. `{`s come in order, and
+    /// looking afresh from each was quadratic on a long line of them.
     next_close: Cell<Option<(usize, usize)>>,
-    /// (`{` offset, end of its inner text) of the last `{` found not to be a near miss.
-    passed_brace: Cell<Option<(usize, usize)>>,
+    /// The same for `{`.
+    next_open: Cell<Option<(usize, usize)>>,
 }
 
 /// A heading and the container its section cannot leave.
 struct HeadingAt {
+    /// Text underlined with `===` or `---`, not opened with `#`.
+    setext: bool,
     start: usize,
     block_end: usize,
     level: u8,
@@ -1018,6 +1058,28 @@ impl<'a> Collector<'a> {
                         )
                         .hint("remove it, or open a div above with `::: {.S31}`"));
                     };
+                    let colons = |f: &Fence| {
+                        self.text.as_bytes()[f.colon..f.end]
+                            .iter()
+                            .take_while(|&&b| b == b':')
+                            .count()
+                    };
+                    let (opening, closing) = (colons(&body.fences[open]), colons(fence));
+                    if closing < opening {
+                        // pandoc's two readers disagree on what a shorter fence closes.
+                        return Err(Diagnostic::new(
+                            Span::new(fence.colon, fence.end),
+                            "closing fence is shorter than its div's opening fence",
+                        )
+                        .note(format!(
+                            "the div opens at {} with {opening} colons",
+                            line_col_label(self.text, body.fences[open].colon)
+                        ))
+                        .hint(format!(
+                            "close it with at least {opening} colons: `{}`",
+                            ":".repeat(opening)
+                        )));
+                    }
                     if open_container != container {
                         let first = body.fences[open].colon;
                         return Err(Diagnostic::new(
@@ -1169,6 +1231,7 @@ impl<'a> Collector<'a> {
                 (None, None) => ((0, 0), body.text_len),
             };
             headings.push(HeadingAt {
+                setext: text.as_bytes().get(start) != Some(&b'#'),
                 start,
                 block_end: block.span.end,
                 level,
@@ -1183,6 +1246,13 @@ impl<'a> Collector<'a> {
             let Some((line_end, attrs)) = self.heading_attr_block(start, block_end)? else {
                 continue;
             };
+            if h.setext {
+                return Err(Diagnostic::new(
+                    attrs.span,
+                    "a setext heading (text underlined with `===` or `---`) carries an attribute block",
+                )
+                .hint(SETEXT_HINT));
+            }
             let tagged = tagged(self.rules, &attrs.items)?;
             self.note_id(&tagged.id)?;
             let before = text[..attrs.span.start].trim_end_matches([' ', '\t']).len();
@@ -1201,11 +1271,25 @@ impl<'a> Collector<'a> {
                 }
                 continue;
             }
-            let next = headings[i + 1..]
+            let next_heading = headings[i + 1..]
                 .iter()
                 .take_while(|h| h.start < container_end)
-                .find(|h| h.container == key && h.level <= level)
-                .map(|h| line_start_of(text, h.start));
+                .find(|h| h.container == key && h.level <= level);
+            if let Some(setext) = next_heading.filter(|h| h.setext) {
+                // Its underline: the block's last line.
+                let underline =
+                    line_start_of(text, trim_back(text, setext.block_end, setext.start));
+                return Err(Diagnostic::new(
+                    Span::new(underline, line_end_of(text, underline).max(underline + 1)),
+                    "a setext heading ends a withheld section",
+                )
+                .note(format!(
+                    "the section withheld from {} would stop at this underline",
+                    line_col_label(text, start)
+                ))
+                .hint(SETEXT_HINT));
+            }
+            let next = next_heading.map(|h| line_start_of(text, h.start));
             let raw_end = next.unwrap_or(container_end).min(text.len());
             let end = trim_back(text, raw_end, line_end);
             let line_start = line_start_of(text, start);
@@ -1263,7 +1347,8 @@ impl<'a> Collector<'a> {
         while let Some(found) = text[line_start..at].rfind('{') {
             let pos = line_start + found;
             at = pos;
-            if Body::in_any(&self.body.code, pos) {
+            // `\{` is a literal brace, at a heading's end too.
+            if Body::in_any(&self.body.code, pos) || escaped(text, pos) {
                 continue;
             }
             let Ok(block) = parse_attr_block(text, pos, t) else {
@@ -1310,13 +1395,19 @@ impl<'a> Collector<'a> {
         let skip = merge(skip);
         let mut next_skip = 0;
         let mut openers: Vec<usize> = Vec::new();
+        // The last `[…]` closed, to tell `[text][label]{…}` from a span.
+        let mut last_pair: Option<(usize, usize)> = None;
         let mut i = body.body_start;
         while i < bytes.len() {
             while next_skip < skip.len() && skip[next_skip].end <= i {
                 next_skip += 1;
             }
             if next_skip < skip.len() && skip[next_skip].start <= i {
-                i = skip[next_skip].end;
+                let region = skip[next_skip];
+                if let Some(&open) = openers.last() {
+                    self.cut_through(open, region)?;
+                }
+                i = region.end;
                 continue;
             }
             // Only these bytes start or end anything here: jump to the next one.
@@ -1332,25 +1423,47 @@ impl<'a> Collector<'a> {
             match bytes[i] {
                 b'\\' if bytes.get(i + 1).is_some_and(|b| b.is_ascii_punctuation()) => i += 2,
                 b'[' => {
-                    if openers.len() >= MAX_DEPTH * 64 {
-                        return Err(Diagnostic::new(
-                            Span::new(i, i + 1),
-                            format!("more than {} unmatched `[`", MAX_DEPTH * 64),
-                        )
-                        .hint("escape literal brackets as `\\[`"));
-                    }
+                    // Unmatched brackets are text, however many: only nested redactions
+                    // count against the nesting limit (in `nest`).
                     openers.push(i);
                     i += 1;
                 }
                 b']' => {
                     let opener = openers.pop();
+                    let pair = opener.map(|o| (o, i));
                     if bytes.get(i + 1) == Some(&b'{') {
                         let attr_at = i + 1;
+                        // Braces that name no code and no key are prose unless they are a
+                        // well-formed block on a span: `x[i]{j}`.
+                        let parsed = parse_attr_block(text, attr_at, self.limit(attr_at));
+                        let well_formed = parsed.as_ref().is_ok_and(|b| {
+                            !b.items
+                                .iter()
+                                .any(|(item, _)| matches!(item, AttrItem::Bare(_)))
+                        });
+                        if (opener.is_none() || !well_formed) && !self.names_code_or_key(attr_at) {
+                            i += 1;
+                            continue;
+                        }
                         let Some(open) = opener else {
                             return Err(self.unattached(attr_at, "no `[` opens a span before it"));
                         };
-                        let block = parse_attr_block(text, attr_at, self.limit(attr_at))?;
+                        let block = parsed?;
                         self.same_block(open, i)?;
+                        if let Some((text_open, _)) = last_pair.filter(|(_, c)| c + 1 == open) {
+                            return Err(Diagnostic::new(
+                                Span::new(text_open, text_open + 1),
+                                "reference link with attributes has no definition",
+                            )
+                            .note(format!(
+                                "read literally, the tag would withhold only `{}`",
+                                &text[open..i + 1]
+                            ))
+                            .hint(format!(
+                                "define it (`{}: https://...`), or write `[text]{{.S31}}` for a span",
+                                &text[open..i + 1]
+                            )));
+                        }
                         let tagged = tagged(self.rules, &block.items)?;
                         self.check_tag(&tagged, block.span, "span")?;
                         self.note_id(&tagged.id)?;
@@ -1364,8 +1477,10 @@ impl<'a> Collector<'a> {
                             placement: None,
                         });
                         i = block.span.end;
+                        last_pair = None;
                         continue;
                     }
+                    last_pair = pair;
                     let link = opener.and_then(|o| {
                         let bang = o.checked_sub(1).filter(|b| bytes[*b] == b'!');
                         bang.and_then(|b| body.links.get(&b).map(|l| (b, *l)))
@@ -1411,6 +1526,46 @@ impl<'a> Collector<'a> {
                     i += 1;
                 }
                 _ => i += 1,
+            }
+        }
+        Ok(())
+    }
+
+    /// A comment, code span or raw HTML holding the `]{…}` of a span opened before it (in the
+    /// same block): the tag would be read as code or comment, and the span's text published.
+    fn cut_through(&self, open: usize, region: Span) -> Result<(), Diagnostic> {
+        let inside = &self.text[region.start..region.end];
+        if !inside.contains("]{") || self.body.innermost(open) != self.body.innermost(region.start)
+        {
+            return Ok(());
+        }
+        let mut depth = 0usize;
+        let bytes = inside.as_bytes();
+        for (k, &b) in bytes.iter().enumerate() {
+            match b {
+                b'[' => depth += 1,
+                b']' if depth > 0 => depth -= 1,
+                b']' if bytes.get(k + 1) == Some(&b'{')
+                    && self.names_code_or_key(region.start + k + 1) =>
+                {
+                    let what = if inside.starts_with("<!--") {
+                        "an HTML comment"
+                    } else if inside.starts_with('`') {
+                        "a code span"
+                    } else {
+                        "raw HTML"
+                    };
+                    return Err(Diagnostic::new(
+                        Span::new(region.start, region.start + 1),
+                        format!("{what} cuts through a span"),
+                    )
+                    .note(format!(
+                        "the span opens at {} and its tag is inside it",
+                        line_col_label(self.text, open)
+                    ))
+                    .hint("close the span before the comment or code starts, or keep both inside the span"));
+                }
+                _ => {}
             }
         }
         Ok(())
@@ -1484,34 +1639,37 @@ impl<'a> Collector<'a> {
         found
     }
 
-    /// A `{` that no span, link or heading took: an error if it reads like a tag.
+    /// The inner text of the braces opening at `at`: up to the next `}` or `{`, or the end
+    /// of the block they are in (so a block split across lines is read whole). Stretches
+    /// between braces do not overlap, so reading each `{` this way is linear overall.
+    fn brace_inner(&self, at: usize) -> (&str, usize) {
+        let text = self.text;
+        let close = self.next_of(&self.next_close, at, |s| s.find('}'));
+        let open = self.next_of(&self.next_open, at + 1, |s| s.find('{'));
+        let limit = self.limit(at);
+        let end = close.min(open).min(limit).max(at + 1);
+        (&text[at + 1..end], end)
+    }
+
+    /// Whether the braces at `at` name an exemption code (or something shaped like one) or a
+    /// redaction key: then they are a tag, never prose.
+    fn names_code_or_key(&self, at: usize) -> bool {
+        let (inner, _) = self.brace_inner(at);
+        let separator = |c: char| {
+            c.is_whitespace() || matches!(c, '.' | '#' | ',' | '=' | '"' | '\'' | '[' | ']')
+        };
+        let is_code = |w: &str| self.rules.exemption(w).is_some() || code_like(w);
+        inner.split(separator).any(is_code) || key_like(inner)
+    }
+
+    /// A `{` that no span, link or heading took: an error if it names a code or a key.
     fn near_miss(&self, at: usize) -> Result<(), Diagnostic> {
         let text = self.text;
-        let line_end = self.next_of(&self.next_break, at, |s| s.find(['\n', '\r']));
-        let inner_end = self
-            .next_of(&self.next_close, at, |s| s.find('}'))
-            .min(line_end);
-        let inner = &text[at + 1..inner_end];
-        let first = inner.trim_start().chars().next();
-        let separator = |c: char| c.is_whitespace() || c == '.' || c == '#' || c == ',';
-        let is_code = |w: &str| self.rules.exemption(w).is_some() || code_like(w);
-        let (names_code, key_like) = match self.passed_brace.get() {
-            // Inside the inner text of an earlier `{` that passed: every whole word after
-            // the first, and any key, was read then. Only the (cut) first word is new.
-            Some((earlier, end)) if earlier < at && end == inner_end => (
-                is_code(word_prefix(inner, separator, self.code_chars)),
-                false,
-            ),
-            _ => (
-                inner.split(separator).any(is_code),
-                inner.contains("reason=") || inner.contains("pit="),
-            ),
-        };
-        let tag_like = matches!(first, Some('.' | '#')) && inner_end < line_end;
-        if !(names_code || tag_like || key_like) {
-            self.passed_brace.set(Some((at, inner_end)));
+        if !self.names_code_or_key(at) {
             return Ok(());
         }
+        let (inner, inner_end) = self.brace_inner(at);
+        let first = inner.trim_start().chars().next();
         let prev = text[..at].chars().next_back();
         let why = match prev {
             Some(']') => "the `]` before it closes no `[`",
@@ -1526,20 +1684,89 @@ impl<'a> Collector<'a> {
             }
             _ => "no `[text]`, link or heading comes right before it",
         };
-        if !names_code && !key_like {
-            return Err(self.unattached(at, why));
-        }
-        if first.is_some_and(|c| c.is_ascii_alphanumeric()) && names_code {
+        if first.is_some_and(|c| c.is_ascii_alphanumeric()) && !key_like(inner) {
             let word = inner.split_whitespace().next().unwrap_or("");
-            return Err(Diagnostic::new(
-                Span::new(at, (inner_end + 1).min(text.len())),
-                format!("class `{word}` is missing its dot"),
-            )
-            .hint(format!(
-                "write `{{.{word}}}` after the `[text]` it withholds"
-            )));
+            if self.rules.exemption(word).is_some() || code_like(word) {
+                return Err(Diagnostic::new(
+                    Span::new(at, (inner_end + 1).min(text.len())),
+                    format!("class `{word}` is missing its dot"),
+                )
+                .hint(format!(
+                    "write `{{.{word}}}` after the `[text]` it withholds"
+                )));
+            }
         }
         Err(self.unattached(at, why))
+    }
+
+    /// A tag or fence naming a code that is spelled with look-alike characters (full-width
+    /// `｛．S31｝`, `：：：`) or broken by invisible ones: it would pass as text. Read after
+    /// NFKC with zero-width characters removed, on each line holding such a character,
+    /// outside code and comments.
+    fn look_alikes(&self) -> Result<(), Diagnostic> {
+        use unicode_normalization::UnicodeNormalization;
+        let text = self.text;
+        let bytes = text.as_bytes();
+        let skip = merge(self.body.code.iter().chain(&self.body.comments).copied());
+        let suspect = |c: char| {
+            is_invisible(c)
+                || (c as u32 >= 0x2000
+                    && c.nfkc()
+                        .any(|n| matches!(n, '{' | '}' | '.' | ':' | '#' | '[' | ']')))
+        };
+        let mut i = self.body.body_start;
+        let mut done_to = i;
+        while let Some(n) = bytes[i..].iter().position(|&b| b >= 0xC0) {
+            let at = i + n;
+            let c = text[at..].chars().next().unwrap_or('\u{fffd}');
+            i = at + c.len_utf8();
+            if at < done_to || !suspect(c) || Body::in_any(&skip, at) {
+                continue;
+            }
+            let line = Span::new(line_start_of(text, at), line_end_of(text, at));
+            done_to = line.end;
+            // The line normalised, and where each normalised character came from.
+            let mut normal = String::new();
+            let mut origin: Vec<(usize, usize)> = Vec::new();
+            for (k, ch) in text[line.start..line.end].char_indices() {
+                let from = line.start + k;
+                if is_invisible(ch) || Body::in_any(&skip, from) {
+                    continue;
+                }
+                for n in ch.nfkc() {
+                    origin.push((normal.len(), from));
+                    normal.push(n);
+                }
+            }
+            let source_of = |k: usize| {
+                let p = origin.partition_point(|(n, _)| *n < k);
+                origin.get(p).map_or(line.end, |(_, o)| *o)
+            };
+            for caps in TAG_HEAD.captures_iter(&normal) {
+                let (Some(head), Some(word)) = (caps.get(0), caps.get(1)) else {
+                    continue;
+                };
+                let word = word.as_str();
+                if self.rules.exemption(word).is_none() && !code_like(word) {
+                    continue;
+                }
+                let (from, to) = (source_of(head.start()), source_of(head.end()));
+                let original = &text[from..to];
+                let odd = original.char_indices().find(|&(_, ch)| !ch.is_ascii());
+                if let Some((k, ch)) = odd {
+                    return Err(Diagnostic::new(
+                        Span::new(from + k, from + k + ch.len_utf8()),
+                        format!(
+                            "look-alike character U+{:04X} in what reads as a redaction tag",
+                            ch as u32
+                        ),
+                    )
+                    .note(format!("read as plain text it says `{}`", head.as_str()))
+                    .hint("type tags and fences with plain `{`, `.`, `:` and `}`, with nothing invisible inside; write `\\{` for a literal brace"));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Raw HTML may not carry tags or exemption codes: they would not withhold anything.

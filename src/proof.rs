@@ -33,6 +33,10 @@ pub enum Cause {
     Comment {
         comment: usize,
     },
+    /// A footnote or link definition that only withheld text uses, named as cited.
+    Reference {
+        reference: String,
+    },
     Marker {
         redaction: usize,
         marker: String,
@@ -188,6 +192,19 @@ pub fn declared_edits(
                 },
             });
         }
+        let maximal = maximal_withheld(paper, audience);
+        let mut references: Vec<Span> = Vec::new();
+        for (n, _) in paper.withheld_references(&maximal) {
+            let reference = &paper.references[n];
+            references.push(reference.span);
+            body.push(Edit {
+                span: reference.span,
+                replacement: String::new(),
+                cause: Cause::Reference {
+                    reference: reference.name(),
+                },
+            });
+        }
         // Maximal withheld passages are disjoint and in order: the only one that can enclose a
         // span starts last before it.
         let inside_withheld = |span: Span| {
@@ -204,6 +221,7 @@ pub fn declared_edits(
                 || !extra
                 || !braced
                 || inside_withheld(r.attrs)
+                || references.iter().any(|d| d.encloses(r.attrs))
             {
                 continue;
             }
@@ -219,6 +237,9 @@ pub fn declared_edits(
         for (n, comment) in paper.comments.iter().enumerate() {
             // A comment inside a withheld passage goes with it.
             if inside_withheld(*comment) {
+                continue;
+            }
+            if references.iter().any(|r| r.encloses(*comment)) {
                 continue;
             }
             body.push(Edit {
@@ -451,6 +472,7 @@ impl<'a> Prover<'a> {
         let cause_label = |cause: &Cause| match cause {
             Cause::FrontMatter => "the front matter".to_string(),
             Cause::Comment { comment } => format!("HTML comment {comment}"),
+            Cause::Reference { reference } => format!("definition {reference}"),
             // Numbers only: an id may itself be withheld, and findings go to stderr.
             Cause::Marker { redaction, .. } => format!("redaction {redaction}"),
             Cause::Tag { redaction } => format!("the tag of redaction {redaction}"),

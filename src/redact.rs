@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use crate::front_matter::FrontMatter;
 use crate::model::{BlockPlacement, Form, Paper, Redaction};
 use crate::rules::{Audience, ExemptionCode, Marking};
+use crate::schedule::maximal_withheld;
 use crate::span::Span;
 
 /// A passage the audience sees, tagged in the source: how to open or close it.
@@ -112,6 +113,11 @@ pub fn copy_for<'a>(paper: &'a Paper, text: &'a str, audience: &'a Audience) -> 
     let mut cuts: Vec<(Span, Action)> = Vec::new();
     for comment in &paper.comments {
         cuts.push((*comment, Action::Drop));
+    }
+    // A definition only withheld text uses goes with that text, without a marker of its own.
+    let withheld = maximal_withheld(paper, audience);
+    for (n, _) in paper.withheld_references(&withheld) {
+        cuts.push((paper.references[n].span, Action::Drop));
     }
     for (k, r) in paper.redactions.iter().enumerate() {
         if r.is_exempt() && audience.withholds_any(&r.codes) {

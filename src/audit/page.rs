@@ -374,6 +374,10 @@ pub(super) fn hunks(out: &mut String, record: &AuditRecord) {
                         number(out, *redaction);
                         out.push_str("</a>");
                     }
+                    Cause::Reference { reference } => {
+                        out.push_str("definition ");
+                        escape(out, reference);
+                    }
                     Cause::FrontMatter => out.push_str("front matter"),
                     Cause::Schedule => out.push_str("schedule"),
                 }

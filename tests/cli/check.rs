@@ -433,7 +433,6 @@ fn every_kind_of_finding_is_reported() {
         rules,
         vec![
             "leak/hidden-channel",
-            "reference/only-withheld",
             "release/changed",
             "consistency/shared-run",
             "deny/kestrel",

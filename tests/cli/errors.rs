@@ -65,8 +65,8 @@ refused_at! {
         "opening-fence-trailing-text.md" => "6:12";
     opening_fence_with_two_bare_classes_is_reported_at_the_classes:
         "opening-fence-two-bare-classes.md" => "6:6";
-    fence_inside_raw_html_is_reported_at_the_fence:
-        "fence-in-raw-html.md" => "7:1";
+    html_block_running_across_a_fence_line_is_reported_at_its_opening:
+        "fence-in-raw-html.md" => "6:1", says: "runs across a fence line";
 
     // Unknown codes, classes and keys: at the name.
     unknown_code_is_reported_at_the_code:

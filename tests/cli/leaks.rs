@@ -127,6 +127,7 @@ const CANARIES: &[&str] = &[
     "😀CANARYEMOJI",
     // footnotes.md
     "CANARYFNHIDDENDEF",
+    "CANARYFNONLYWITHHELD",
     // length-short.md, length-long.md
     "CANARYLENGTHSHORT",
     "CANARYLENGTHBLOCKSHORT",
@@ -568,17 +569,41 @@ fn public_reference_to_withheld_definition_renders_as_plain_text() {
     assert!(council.contains(">secretref</a>"), "{council}");
 }
 
+/// A definition that only withheld text uses goes with that text (pandoc reads a note as part
+/// of the span citing it); the council copy keeps it (issue 13).
 #[test]
-fn public_footnote_definition_used_only_by_withheld_text_stays() {
+fn footnote_definition_used_only_by_withheld_text_is_withheld_with_it() {
     let build = build_leaks();
-    let md = build.text("public/footnotes.md");
-    assert!(md.contains("\n[^onlywithheld]: A public definition that only withheld text uses.\n"));
+    for ext in ["md", "html"] {
+        let public = build.text(&format!("public/footnotes.{ext}"));
+        assert!(!public.contains("CANARYFNONLYWITHHELD"), "{public}");
+        assert!(!public.contains("onlywithheld"), "{public}");
+        let council = build.text(&format!("council/footnotes.{ext}"));
+        assert!(council.contains("CANARYFNONLYWITHHELD"), "{council}");
+    }
+    // The definition a public use cites stays.
     let html = build.text("public/footnotes.html");
-    assert!(html.contains("id=\"onlywithheld\""), "{html}");
     assert!(
-        html.contains("A public definition that only withheld text uses."),
+        html.contains("A public definition that public text uses."),
         "{html}"
     );
+    // The audit lists it under the redaction that used it, for the public copy only.
+    let audit: serde_json::Value =
+        serde_json::from_str(&build.text("audit/footnotes.json")).unwrap();
+    let listed = |audience: &str| {
+        audit["redactions"][0]["audiences"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["audience"] == audience)
+            .map(|a| a["references"].clone())
+    };
+    assert_eq!(
+        listed("public"),
+        Some(serde_json::json!(["[^onlywithheld]"])),
+        "{audit}"
+    );
+    assert_eq!(listed("council"), Some(serde_json::Value::Null), "{audit}");
 }
 
 #[test]
