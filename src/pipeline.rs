@@ -1,6 +1,7 @@
-//! One paper, start to finish: parse, redact for each audience, render, audit. The caller
-//! reads the text and gives a [`Sink`] for the files: memory, or the writer's staging folder,
-//! where each file goes as it is rendered so a large paper's outputs are never held at once.
+//! One paper, start to finish: parse, redact for each audience, render, read each copy again
+//! (reread.rs), audit. The caller reads the text and gives a [`Sink`] for the files: memory,
+//! or the writer's staging folder, where each file goes as it is rendered so a large paper's
+//! outputs are never held at once.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,7 @@ use crate::model::Paper;
 use crate::parse::parse_paper;
 use crate::redact::copy_for;
 use crate::render::{PageSource, Templates, copy_markdown};
+use crate::reread::{Layout, Reader, Reading, stray_error};
 use crate::rules::Rules;
 use crate::schedule::{Release, schedule_for};
 use crate::source::source_error;
@@ -109,11 +111,33 @@ pub fn build_paper_into(
     sink: &mut dyn Sink,
 ) -> Result<Streamed, Error> {
     let paper = parse_paper(text, rules).map_err(|d| source_error(path, text, d))?;
+    let reader = Reader::new(rules);
     let mut copies = Vec::with_capacity(rules.audiences.len());
     for audience in &rules.audiences {
         let copy = copy_for(&paper, text, audience);
         let schedule = schedule_for(&paper, audience, rules, release);
         let md = copy_markdown(&copy, schedule.as_ref());
+        let html = Path::new(&audience.name).join(format!("{name}.html"));
+        // The second reader, before any of this copy is kept: the council Markdown is the
+        // source and is not read; the rest of this audience's copies are.
+        let reading = if copy.source.is_none() || sink.wants(&html) {
+            let layout = Layout::of(&copy, text, &md);
+            let reading = reader.markdown(&md, &layout.visible);
+            if copy.source.is_none()
+                && let Some(stray) = reading.strays.first()
+            {
+                let at = layout.source_offset(stray.at.start);
+                let copy_name = format!("{} Markdown", audience.name);
+                return Err(source_error(
+                    path,
+                    text,
+                    stray_error(stray, &copy_name, at, text),
+                ));
+            }
+            reading
+        } else {
+            Reading::default()
+        };
         emit(
             sink,
             path,
@@ -124,13 +148,24 @@ pub fn build_paper_into(
             },
         )?;
         // The copy's pieces go before its page is rendered: on a large paper both are big.
-        let html = Path::new(&audience.name).join(format!("{name}.html"));
         let page = sink.wants(&html).then(|| PageSource::new(&copy));
         drop(copy);
         if let Some(page) = page {
+            let mut strays = Vec::new();
             emit(sink, path, html, &mut |w| {
-                page.write(templates, schedule.as_ref(), w)
+                let mut read = reader.html(w, &reading);
+                page.write(templates, schedule.as_ref(), &mut read)?;
+                strays = read.finish();
+                Ok(())
             })?;
+            if let Some(stray) = strays.first() {
+                let copy_name = format!("{} HTML", audience.name);
+                return Err(source_error(
+                    path,
+                    text,
+                    stray_error(stray, &copy_name, None, text),
+                ));
+            }
         }
         copies.push(CopyOutput {
             audience,
