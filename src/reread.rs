@@ -182,7 +182,15 @@ impl Reader {
             .position(|c| c.0 == '{' || c.0 == '}')
             .map(|k| open + 1 + k)
             .filter(|&k| chars[k].0 == '}')?;
-        let content: String = chars[open + 1..close].iter().map(|c| c.0).collect();
+        // A backslash before punctuation is an escape: `{.S24\}` renders as `{.S24}`.
+        let mut content = String::new();
+        let inside = &chars[open + 1..close];
+        for (k, c) in inside.iter().enumerate() {
+            let next = inside.get(k + 1).map_or('}', |n| n.0);
+            if !(c.0 == '\\' && next.is_ascii_punctuation()) {
+                content.push(c.0);
+            }
+        }
         let mut codes = Vec::new();
         for (k, token) in content.split_whitespace().enumerate() {
             let named = if let Some(class) = token.strip_prefix('.') {
@@ -683,6 +691,7 @@ mod tests {
             ("::::.S31\n", "::::.S31"),
             ("> - ::: S31\n", "::: S31"),
             ("\\\\{.S31}\n", "{.S31}"),
+            ("a {.S24\\}\n", "{.S24\\}"),
         ] {
             assert!(
                 strays(copy).iter().any(|s| s == found),
@@ -732,6 +741,7 @@ mod tests {
             "> ```\n> ::: S31\n> ```\n",
             "Text.\n\n    ::: {.S31}\n    [x]{.S24}\n\nAfter.\n",
             "An escaped \\{.S31} brace.\n",
+            "Escaped both ends \\{.S24\\} here.\n",
             "- item\n\n  ```md\n  ::: S31\n  ```\n",
         ] {
             assert_eq!(strays(copy), Vec::<String>::new(), "{copy:?}");
@@ -764,6 +774,7 @@ mod tests {
         let md = "a \\{.S31} b `{.S31}`\n";
         let html = "<p>a {.S31} b <code>{.S31}</code></p>\n";
         assert!(html_strays(md, html).is_empty());
+        assert!(html_strays("\\{.S24\\}\n", "<p>{.S24}</p>\n").is_empty());
         let planted = "<p>a {.S31} b <code>{.S31}</code> {.S31}</p>\n";
         assert_eq!(html_strays(md, planted).len(), 1);
         // Entities are decoded before reading; a fence in a paragraph is found too.
