@@ -8,6 +8,7 @@ mod audit;
 mod build;
 mod check;
 mod commands;
+mod docs;
 mod errors;
 mod leaks;
 mod paths;
