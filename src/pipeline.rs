@@ -120,8 +120,9 @@ pub fn build_paper_into(
         let html = Path::new(&audience.name).join(format!("{name}.html"));
         // The second reader, before any of this copy is kept: the council Markdown is the
         // source and is not read; the rest of this audience's copies are.
+        let mut layout = Layout::default();
         let reading = if copy.source.is_none() || sink.wants(&html) {
-            let layout = Layout::of(&copy, text, &md);
+            layout = Layout::of(&copy, text, &md);
             let reading = reader.markdown(&md, &layout.visible);
             if copy.source.is_none()
                 && let Some(stray) = reading.strays.first()
@@ -159,12 +160,17 @@ pub fn build_paper_into(
                 Ok(())
             })?;
             if let Some(stray) = strays.first() {
+                // Located where the Markdown it was rendered from holds the same text, if it
+                // does (the council Markdown is the source, and is read but not refused).
+                let found = reading
+                    .same_as(stray)
+                    .and_then(|s| layout.source_offset(s.at.start).map(|at| (s, at)));
                 let copy_name = format!("{} HTML", audience.name);
-                return Err(source_error(
-                    path,
-                    text,
-                    stray_error(stray, &copy_name, None, text),
-                ));
+                let diagnostic = match found {
+                    Some((s, at)) => stray_error(s, &copy_name, Some(at), text),
+                    None => stray_error(stray, &copy_name, None, text),
+                };
+                return Err(source_error(path, text, diagnostic));
             }
         }
         copies.push(CopyOutput {

@@ -80,6 +80,14 @@ pub struct Reading {
     excused: BTreeMap<(Shape, Vec<String>), usize>,
 }
 
+impl Reading {
+    /// A stray of this Markdown with the same shape and codes as `stray` (found in the HTML
+    /// rendered from it): the text it was rendered from, to locate it by.
+    pub fn same_as(&self, stray: &Stray) -> Option<&Stray> {
+        self.strays.iter().find(|s| s.key() == stray.key())
+    }
+}
+
 /// The second reader for one set of rules: it knows the exemption codes and nothing else.
 #[derive(Debug, Clone)]
 pub struct Reader {
