@@ -64,14 +64,6 @@ impl Stray {
     }
 }
 
-/// Why a tag-shaped text in a copy is not a finding.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Excuse {
-    Code,
-    Escaped,
-    Visible,
-}
-
 /// What reading one Markdown copy found: the strays, and how many of each shape it excused
 /// (so the HTML rendered from it may show as many).
 #[derive(Debug, Default)]
@@ -124,20 +116,17 @@ impl Reader {
             }
             let spans = code_spans(line);
             for stray in self.strays_in_line(line, start, number + 1) {
-                let excuse = if code_block {
-                    Some(Excuse::Code)
-                } else if spans.iter().any(|s| s.contains(&(stray.at.start - start))) {
-                    Some(Excuse::Code)
-                } else if visible.iter().any(|v| v.contains(&stray.at.start)) {
-                    Some(Excuse::Visible)
-                } else if escaped(line, stray.at.start - start) {
-                    Some(Excuse::Escaped)
+                // Code (a code block, or a code span on this line), a tag of a passage the
+                // audience sees, or an escaped `\{`.
+                let at = stray.at.start - start;
+                let excused = code_block
+                    || spans.iter().any(|s| s.contains(&at))
+                    || visible.iter().any(|v| v.contains(&stray.at.start))
+                    || escaped(line, at);
+                if excused {
+                    *reading.excused.entry(stray.key()).or_default() += 1;
                 } else {
-                    None
-                };
-                match excuse {
-                    Some(_) => *reading.excused.entry(stray.key()).or_default() += 1,
-                    None => reading.strays.push(stray),
+                    reading.strays.push(stray);
                 }
             }
         }

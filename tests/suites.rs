@@ -536,9 +536,8 @@ fn manual_examples(file: &str) -> Vec<Example> {
         block.clear();
     };
     for line in text.lines() {
-        if line.starts_with("    ") && (blank_before || !block.is_empty()) {
-            block.push(line);
-        } else if line.trim().is_empty() && !block.is_empty() {
+        let indented = line.starts_with("    ") && (blank_before || !block.is_empty());
+        if indented || (line.trim().is_empty() && !block.is_empty()) {
             block.push(line);
         } else {
             push(&mut block, &mut out);
@@ -552,6 +551,7 @@ fn manual_examples(file: &str) -> Vec<Example> {
 /// The cases of pandoc's `test/command` files that read Markdown into its AST or HTML and
 /// whose input has a div fence or a bracketed span.
 fn command_examples(dir: &str) -> Vec<Example> {
+    let fence = regex::Regex::new(r"(?m)^ {0,3}:::").unwrap();
     let mut out = Vec::new();
     let mut files: Vec<PathBuf> = std::fs::read_dir(suites_dir().join(dir))
         .unwrap()
@@ -576,7 +576,6 @@ fn command_examples(dir: &str) -> Vec<Example> {
                 }
                 markdown.push_str(line);
             }
-            let fence = regex::Regex::new(r"(?m)^ {0,3}:::").unwrap();
             if reads_markdown_to_ast(command)
                 && (fence.is_match(&markdown) || markdown.contains("]{"))
             {
