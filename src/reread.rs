@@ -530,6 +530,8 @@ pub struct Layout {
     segments: Vec<(usize, usize, usize)>,
     /// Byte ranges in the copy of the tags the audience sees.
     pub visible: Vec<Range<usize>>,
+    /// Pieces not found where the renderer was expected to put them (searched for instead).
+    pub searched: usize,
 }
 
 impl Layout {
@@ -572,8 +574,10 @@ impl Layout {
             } else if markdown[cursor.min(markdown.len())..].starts_with(slice) {
                 cursor
             } else if let Some(k) = markdown.get(cursor..).and_then(|rest| rest.find(slice)) {
+                layout.searched += 1;
                 cursor + k
             } else {
+                layout.searched += 1;
                 continue;
             };
             if copy.source.is_none() {
@@ -781,6 +785,53 @@ mod tests {
         assert_eq!(found[0].at, 9..entity.len() - 1);
         assert_eq!(html_strays("x\n", "<p>::: S23</p>").len(), 1);
         assert!(html_strays("x\n", "<style>.S31 { color: red }</style>\n").is_empty());
+    }
+
+    #[test]
+    fn every_piece_of_a_copy_is_found_where_the_renderer_puts_it() {
+        use crate::parse::parse_paper;
+        use crate::redact::copy_for;
+        use crate::render::copy_markdown;
+        let rules = Rules::embedded().expect("the embedded rules load");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+        let mut papers = 0;
+        for entry in std::fs::read_dir(dir).expect("fixtures/ is there") {
+            let text =
+                std::fs::read_to_string(entry.expect("a fixture").path()).expect("a fixture reads");
+            let paper = parse_paper(&text, &rules).expect("a fixture parses");
+            papers += 1;
+            for audience in &rules.audiences {
+                let copy = copy_for(&paper, &text, audience);
+                let md = copy_markdown(&copy, None);
+                let layout = Layout::of(&copy, &text, &md);
+                assert_eq!(layout.searched, 0, "{}", audience.name);
+                for &(at, from, len) in &layout.segments {
+                    assert_eq!(md[at..at + len], text[from..from + len]);
+                }
+                // The bytes of the markers map nowhere.
+                let mut markers = 0;
+                let mut at = copy.front_matter.to_yaml(&copy.marking).len();
+                for piece in &copy.pieces {
+                    match piece {
+                        Piece::Marker { label, placement } => {
+                            let len = marker_len(label, placement.as_ref());
+                            assert!(md[at..at + len].contains(&format!("**{label}**")));
+                            assert!((at..at + len).all(|k| layout.source_offset(k).is_none()));
+                            markers += 1;
+                            at += len;
+                        }
+                        Piece::Text(t) | Piece::HeadingAttrs(t) => at += t.len(),
+                        Piece::Open(p) | Piece::Close(p) => at += p.markdown.len(),
+                        Piece::HeadingStart(_) => {}
+                    }
+                }
+                if copy.source.is_none() {
+                    assert_eq!(at, md.len());
+                    assert!(markers > 0, "{}", audience.name);
+                }
+            }
+        }
+        assert!(papers >= 5);
     }
 
     #[test]
