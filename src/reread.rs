@@ -99,9 +99,12 @@ impl Reader {
         Reader { codes }
     }
 
+    /// The code `word` names, in any case (codes are ASCII; the text is already NFKC).
     fn code(&self, word: &str) -> Option<String> {
-        let upper = word.to_uppercase();
-        self.codes.binary_search(&upper).ok().map(|_| upper)
+        self.codes
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(word))
+            .cloned()
     }
 
     /// Reads a Markdown copy. `visible` are the byte ranges of the tags of passages its
@@ -135,57 +138,54 @@ impl Reader {
 
     /// Every stray in one line of text starting at byte `base` of its copy, escaped or not.
     fn strays_in_line(&self, line: &str, base: usize, number: usize) -> Vec<Stray> {
-        let chars = normalized(line);
+        let chars = Normal::of(line);
         let mut out = Vec::new();
         let mut i = 0;
         while i < chars.len() {
-            match chars[i].0 {
+            match chars.c(i) {
                 '{' => {
                     if let Some((end, codes)) = self.tag_at(&chars, i) {
                         out.push(Stray {
                             shape: Shape::Tag,
                             codes,
-                            at: base + chars[i].1..base + chars[end].1 + chars[end].2,
+                            at: base + chars.from(i)..base + chars.to(end),
                             line: number,
                         });
                     }
                     i += 1;
                 }
                 ':' => {
-                    let run = chars[i..].iter().take_while(|c| c.0 == ':').count();
+                    let run = (i..chars.len()).take_while(|&k| chars.c(k) == ':').count();
                     if run >= 3
                         && let Some((end, codes)) = self.fence_at(&chars, i + run)
                     {
                         out.push(Stray {
                             shape: Shape::Fence,
                             codes,
-                            at: base + chars[i].1..base + chars[end].1 + chars[end].2,
+                            at: base + chars.from(i)..base + chars.to(end),
                             line: number,
                         });
                     }
                     i += run;
                 }
-                _ => i += 1,
+                _ => i = chars.next_candidate(i + 1),
             }
         }
         out
     }
 
     /// The brace group opened at `open` if it names a code: where it closes and the codes.
-    fn tag_at(&self, chars: &[(char, usize, usize)], open: usize) -> Option<(usize, Vec<String>)> {
-        let close = chars[open + 1..]
-            .iter()
-            .take(MAX_TAG_CHARS)
-            .position(|c| c.0 == '{' || c.0 == '}')
-            .map(|k| open + 1 + k)
-            .filter(|&k| chars[k].0 == '}')?;
+    fn tag_at(&self, chars: &Normal, open: usize) -> Option<(usize, Vec<String>)> {
+        let close = (open + 1..chars.len().min(open + 1 + MAX_TAG_CHARS))
+            .find(|&k| matches!(chars.c(k), '{' | '}'))
+            .filter(|&k| chars.c(k) == '}')?;
         // A backslash before punctuation is an escape: `{.S24\}` renders as `{.S24}`.
         let mut content = String::new();
-        let inside = &chars[open + 1..close];
-        for (k, c) in inside.iter().enumerate() {
-            let next = inside.get(k + 1).map_or('}', |n| n.0);
-            if !(c.0 == '\\' && next.is_ascii_punctuation()) {
-                content.push(c.0);
+        for k in open + 1..close {
+            let c = chars.c(k);
+            let next = if k + 1 < close { chars.c(k + 1) } else { '}' };
+            if !(c == '\\' && next.is_ascii_punctuation()) {
+                content.push(c);
             }
         }
         let mut codes = Vec::new();
@@ -208,27 +208,24 @@ impl Reader {
 
     /// What follows a run of colons at `at`, if it names a code the way a fence does:
     /// `::: S31`, `:::.S31`, `::: {.S31}` (the brace group is also read as a tag).
-    fn fence_at(&self, chars: &[(char, usize, usize)], at: usize) -> Option<(usize, Vec<String>)> {
+    fn fence_at(&self, chars: &Normal, at: usize) -> Option<(usize, Vec<String>)> {
         let start = at
-            + chars[at..]
-                .iter()
-                .take_while(|c| c.0 == ' ' || c.0 == '\t')
+            + (at..chars.len())
+                .take_while(|&k| matches!(chars.c(k), ' ' | '\t'))
                 .count();
-        let dot = usize::from(chars.get(start).map(|c| c.0) == Some('.'));
-        let len = chars[start + dot..]
-            .iter()
-            .take_while(|c| c.0.is_alphanumeric())
+        let dot = usize::from(start < chars.len() && chars.c(start) == '.');
+        let len = (start + dot..chars.len())
+            .take_while(|&k| chars.c(k).is_alphanumeric())
             .count();
         if len > 0 {
-            let word: String = chars[start + dot..start + dot + len]
-                .iter()
-                .map(|c| c.0)
+            let word: String = (start + dot..start + dot + len)
+                .map(|k| chars.c(k))
                 .collect();
             if let Some(code) = self.code(&word) {
                 return Some((start + dot + len - 1, vec![code]));
             }
         }
-        if chars.get(start).map(|c| c.0) == Some('{') {
+        if start < chars.len() && chars.c(start) == '{' {
             return self.tag_at(chars, start);
         }
         None
@@ -296,15 +293,15 @@ impl Write for HtmlReader<'_> {
         let n = self.out.write(buf)?;
         self.pending.extend_from_slice(&buf[..n]);
         if let Some(last) = self.pending.iter().rposition(|&b| b == b'\n') {
-            let whole: Vec<u8> = self.pending.drain(..=last).collect();
+            let pending = std::mem::take(&mut self.pending);
             let mut start = 0;
-            for (k, &b) in whole.iter().enumerate() {
-                if b == b'\n' {
-                    self.read_line(&whole[start..k], self.offset + start);
-                    start = k + 1;
-                }
+            for k in line_feeds(&pending[..=last]) {
+                self.read_line(&pending[start..k], self.offset + start);
+                start = k + 1;
             }
-            self.offset += whole.len();
+            self.offset += last + 1;
+            self.pending = pending;
+            self.pending.drain(..=last);
         }
         Ok(n)
     }
@@ -330,16 +327,37 @@ fn rest_attribute_like(content: &str) -> bool {
         .all(|t| t.starts_with('.') || t.starts_with('#') || t.contains('='))
 }
 
+/// Where each line feed in `bytes` is.
+fn line_feeds(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(k, _)| k)
+}
+
 /// Upper case codes, sorted, each once.
 fn tidy(codes: &mut Vec<String>) {
     codes.sort();
     codes.dedup();
 }
 
-/// A quick test that lets most lines through unread: no brace, colon or anything NFKC
-/// might turn into one.
+/// A quick test that lets most lines through unread: no brace, no run of colons, and no
+/// character that NFKC changes or that is invisible (either could make one).
 fn may_hold_stray(line: &str) -> bool {
-    line.bytes().any(|b| b == b'{' || b == b':' || b >= 0x80)
+    let bytes = line.as_bytes();
+    if bytes.contains(&b'{') || line.contains(":::") {
+        return true;
+    }
+    if line.is_ascii() {
+        return false;
+    }
+    line.chars().any(|c| {
+        !c.is_ascii()
+            && (invisible(c)
+                || unicode_normalization::is_nfkc_quick(std::iter::once(c))
+                    != unicode_normalization::IsNormalized::Yes)
+    })
 }
 
 /// Lines with the byte offset each starts at; LF, CRLF and a lone CR each end a line.
@@ -377,8 +395,69 @@ fn invisible(c: char) -> bool {
         | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
 }
 
-/// The line after NFKC (character by character, so each keeps its place) with invisible
-/// characters removed: each character with the byte offset and length of what it came from.
+/// A line as the reader sees it: its characters after NFKC (character by character, so each
+/// keeps its place) with invisible characters removed, each with the byte offset and length
+/// of what it came from. An ASCII line is its own bytes, read in place.
+enum Normal<'a> {
+    Ascii(&'a [u8]),
+    Mapped(Vec<(char, usize, usize)>),
+}
+
+impl Normal<'_> {
+    fn of(line: &str) -> Normal<'_> {
+        if line.is_ascii() {
+            Normal::Ascii(line.as_bytes())
+        } else {
+            Normal::Mapped(normalized(line))
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Normal::Ascii(b) => b.len(),
+            Normal::Mapped(c) => c.len(),
+        }
+    }
+
+    fn c(&self, k: usize) -> char {
+        match self {
+            Normal::Ascii(b) => char::from(b[k]),
+            Normal::Mapped(c) => c[k].0,
+        }
+    }
+
+    /// The first `{` or `:` at or after `k` (or the end): nothing between can start a stray.
+    fn next_candidate(&self, k: usize) -> usize {
+        match self {
+            Normal::Ascii(b) => b[k.min(b.len())..]
+                .iter()
+                .position(|&c| c == b'{' || c == b':')
+                .map_or(b.len(), |n| k + n),
+            Normal::Mapped(c) => c[k.min(c.len())..]
+                .iter()
+                .position(|c| c.0 == '{' || c.0 == ':')
+                .map_or(c.len(), |n| k + n),
+        }
+    }
+
+    /// Where the text character `k` came from starts, in the line.
+    fn from(&self, k: usize) -> usize {
+        match self {
+            Normal::Ascii(_) => k,
+            Normal::Mapped(c) => c[k].1,
+        }
+    }
+
+    /// Where the text character `k` came from ends, in the line.
+    fn to(&self, k: usize) -> usize {
+        match self {
+            Normal::Ascii(_) => k + 1,
+            Normal::Mapped(c) => c[k].1 + c[k].2,
+        }
+    }
+}
+
+/// The line after NFKC with invisible characters removed, as [`Normal::Mapped`] holds it.
 fn normalized(line: &str) -> Vec<(char, usize, usize)> {
     let mut out = Vec::with_capacity(line.len());
     for (at, c) in line.char_indices() {
