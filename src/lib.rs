@@ -21,6 +21,7 @@ pub mod records;
 pub mod redact;
 pub mod render;
 pub mod report;
+pub mod reread;
 pub mod rules;
 pub mod schedule;
 pub mod serve;

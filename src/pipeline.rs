@@ -1,7 +1,7 @@
 //! One paper, start to finish: parse, hold its raw HTML to the allowlist, redact for each
-//! audience, render, audit. The caller reads the text and gives a [`Sink`] for the files:
-//! memory, or the writer's staging folder, where each file goes as it is rendered so a large
-//! paper's outputs are never held at once.
+//! audience, render, read each copy again (reread.rs), audit. The caller reads the text and
+//! gives a [`Sink`] for the files: memory, or the writer's staging folder, where each file goes
+//! as it is rendered so a large paper's outputs are never held at once.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -13,6 +13,7 @@ use crate::model::Paper;
 use crate::parse::parse_paper;
 use crate::redact::copy_for;
 use crate::render::{PageSource, Templates, copy_markdown};
+use crate::reread::{Layout, Reader, Reading, stray_error};
 use crate::rules::Rules;
 use crate::schedule::{Release, schedule_for};
 use crate::source::source_error;
@@ -113,11 +114,34 @@ pub fn build_paper_into(
     let paper = parse_paper(text, rules).map_err(|d| source_error(path, text, d))?;
     // Raw HTML that could load or run something is refused before any copy is made.
     html_policy::check(&paper, text).map_err(|d| source_error(path, text, d))?;
+    let reader = Reader::new(rules);
     let mut copies = Vec::with_capacity(rules.audiences.len());
     for audience in &rules.audiences {
         let copy = copy_for(&paper, text, audience);
         let schedule = schedule_for(&paper, audience, rules, release);
         let md = copy_markdown(&copy, schedule.as_ref());
+        let html = Path::new(&audience.name).join(format!("{name}.html"));
+        // The second reader, before any of this copy is kept: the council Markdown is the
+        // source and is not read; the rest of this audience's copies are.
+        let mut layout = Layout::default();
+        let reading = if copy.source.is_none() || sink.wants(&html) {
+            layout = Layout::of(&copy, text, &md);
+            let reading = reader.markdown(&md, &layout.visible);
+            if copy.source.is_none()
+                && let Some(stray) = reading.strays.first()
+            {
+                let at = layout.source_offset(stray.at.start);
+                let copy_name = format!("{} Markdown", audience.name);
+                return Err(source_error(
+                    path,
+                    text,
+                    stray_error(stray, &copy_name, at, text),
+                ));
+            }
+            reading
+        } else {
+            Reading::default()
+        };
         emit(
             sink,
             path,
@@ -128,13 +152,29 @@ pub fn build_paper_into(
             },
         )?;
         // The copy's pieces go before its page is rendered: on a large paper both are big.
-        let html = Path::new(&audience.name).join(format!("{name}.html"));
         let page = sink.wants(&html).then(|| PageSource::new(&copy));
         drop(copy);
         if let Some(page) = page {
+            let mut strays = Vec::new();
             emit(sink, path, html, &mut |w| {
-                page.write(templates, schedule.as_ref(), w)
+                let mut read = reader.html(w, &reading);
+                page.write(templates, schedule.as_ref(), &mut read)?;
+                strays = read.finish();
+                Ok(())
             })?;
+            if let Some(stray) = strays.first() {
+                // Located where the Markdown it was rendered from holds the same text, if it
+                // does (the council Markdown is the source, and is read but not refused).
+                let found = reading
+                    .same_as(stray)
+                    .and_then(|s| layout.source_offset(s.at.start).map(|at| (s, at)));
+                let copy_name = format!("{} HTML", audience.name);
+                let diagnostic = match found {
+                    Some((s, at)) => stray_error(s, &copy_name, Some(at), text),
+                    None => stray_error(stray, &copy_name, None, text),
+                };
+                return Err(source_error(path, text, diagnostic));
+            }
         }
         copies.push(CopyOutput {
             audience,

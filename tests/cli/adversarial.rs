@@ -1588,6 +1588,11 @@ malformed_at! {
     span_crossing_out_of_a_blockquote_is_refused_at_its_bracket:
         "span-crosses-out-of-blockquote.md" => "6:10";
 
+    // A code span across lines is not code to the second reader (DESIGN.md, "Source
+    // format"): the tag in it would reach the public copy as text.
+    tag_in_a_code_span_across_lines_is_refused_by_the_second_reader:
+        "tag-in-code-span-across-lines.md" => "7:16";
+
     // Front matter.
     lower_case_classification_is_refused_at_its_value:
         "front-matter-lowercase-classification.md" => "3:17", says: "OFFICIAL-SENSITIVE";

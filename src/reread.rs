@@ -1,0 +1,935 @@
+//! The second reader: every copy but the council Markdown is read again, after it is made, by
+//! this small scanner, which shares no code with the parser (no pulldown-cmark, no attribute
+//! reader). It looks at the copy's own bytes, line by line, after NFKC with zero-width
+//! characters removed, for text shaped like a redaction tag (`{.S31}`, `{S31}`) or a fence
+//! (`::: S31`) naming an exemption code. The parser should never leave one; if it ever does,
+//! the paper fails (exit 2), located in the source, rather than publish a tag as text.
+//!
+//! What is not a finding: the tags of passages the audience sees (the redact stage says where
+//! they are), code (fenced and indented code blocks, code spans on one line) and an escaped
+//! `\{`. An HTML copy is read the same way after its entities are decoded; it is rendered from
+//! its Markdown, so it may show tag-shaped text only as often as that Markdown showed it as
+//! code, escaped or as a visible tag.
+//!
+//! It never changes a copy and never decides what is withheld: it only refuses.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::ops::Range;
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::Diagnostic;
+use crate::redact::{Copy, Piece};
+use crate::rules::Rules;
+use crate::span::Span;
+
+/// A brace group longer than this is not read as one tag (no attribute block is this long,
+/// and the bound keeps a line of unmatched braces linear).
+const MAX_TAG_CHARS: usize = 1024;
+
+/// What a stray looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Shape {
+    /// `{.S31}`, `{S31}`, `{#x .S31}`.
+    Tag,
+    /// `::: S31`, `:::.S31`.
+    Fence,
+}
+
+/// Tag-shaped or fence-shaped text naming exemption codes, found in a copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stray {
+    pub shape: Shape,
+    /// The codes it names, upper case, sorted, each once.
+    pub codes: Vec<String>,
+    /// Byte range in the copy.
+    pub at: Range<usize>,
+    /// The copy's line it is on, from 1.
+    pub line: usize,
+}
+
+impl Stray {
+    /// Strays with the same key are the same text for the purpose of excusing an HTML one.
+    fn key(&self) -> (Shape, Vec<String>) {
+        (self.shape, self.codes.clone())
+    }
+
+    fn describe(&self) -> String {
+        let codes = self.codes.join("`, `");
+        match self.shape {
+            Shape::Tag => format!("text shaped like a redaction tag naming `{codes}`"),
+            Shape::Fence => format!("text shaped like a fence naming `{codes}`"),
+        }
+    }
+}
+
+/// What reading one Markdown copy found: the strays, and how many of each shape it excused
+/// (so the HTML rendered from it may show as many).
+#[derive(Debug, Default)]
+pub struct Reading {
+    pub strays: Vec<Stray>,
+    excused: BTreeMap<(Shape, Vec<String>), usize>,
+}
+
+impl Reading {
+    /// A stray of this Markdown with the same shape and codes as `stray` (found in the HTML
+    /// rendered from it): the text it was rendered from, to locate it by.
+    pub fn same_as(&self, stray: &Stray) -> Option<&Stray> {
+        self.strays.iter().find(|s| s.key() == stray.key())
+    }
+}
+
+/// The second reader for one set of rules: it knows the exemption codes and nothing else.
+#[derive(Debug, Clone)]
+pub struct Reader {
+    /// Every exemption code, upper case.
+    codes: Vec<String>,
+}
+
+impl Reader {
+    pub fn new(rules: &Rules) -> Reader {
+        Reader::for_codes(rules.exemptions.iter().map(|e| e.code.as_str()))
+    }
+
+    pub fn for_codes<'a>(codes: impl IntoIterator<Item = &'a str>) -> Reader {
+        let mut codes: Vec<String> = codes.into_iter().map(str::to_uppercase).collect();
+        codes.sort();
+        codes.dedup();
+        Reader { codes }
+    }
+
+    /// The code `word` names, in any case (codes are ASCII; the text is already NFKC).
+    fn code(&self, word: &str) -> Option<String> {
+        self.codes
+            .iter()
+            .find(|c| c.eq_ignore_ascii_case(word))
+            .cloned()
+    }
+
+    /// Reads a Markdown copy. `visible` are the byte ranges of the tags of passages its
+    /// audience sees, in order.
+    pub fn markdown(&self, copy: &str, visible: &[Range<usize>]) -> Reading {
+        let mut reading = Reading::default();
+        let mut blocks = CodeBlocks::default();
+        for (number, (start, line)) in lines(copy).enumerate() {
+            let code_block = blocks.is_code(line);
+            if !may_hold_stray(line) {
+                continue;
+            }
+            let spans = code_spans(line);
+            for stray in self.strays_in_line(line, start, number + 1) {
+                // Code (a code block, or a code span on this line), a tag of a passage the
+                // audience sees, or an escaped `\{`.
+                let at = stray.at.start - start;
+                let excused = code_block
+                    || spans.iter().any(|s| s.contains(&at))
+                    || within(visible, stray.at.start)
+                    || escaped(line, at);
+                if excused {
+                    *reading.excused.entry(stray.key()).or_default() += 1;
+                } else {
+                    reading.strays.push(stray);
+                }
+            }
+        }
+        reading
+    }
+
+    /// Every stray in one line of text starting at byte `base` of its copy, escaped or not.
+    fn strays_in_line(&self, line: &str, base: usize, number: usize) -> Vec<Stray> {
+        let chars = Normal::of(line);
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < chars.len() {
+            match chars.c(i) {
+                '{' => {
+                    if let Some((end, codes)) = self.tag_at(&chars, i) {
+                        out.push(Stray {
+                            shape: Shape::Tag,
+                            codes,
+                            at: base + chars.from(i)..base + chars.to(end),
+                            line: number,
+                        });
+                    }
+                    i += 1;
+                }
+                ':' => {
+                    let run = (i..chars.len()).take_while(|&k| chars.c(k) == ':').count();
+                    if run >= 3
+                        && let Some((end, codes)) = self.fence_at(&chars, i + run)
+                    {
+                        out.push(Stray {
+                            shape: Shape::Fence,
+                            codes,
+                            at: base + chars.from(i)..base + chars.to(end),
+                            line: number,
+                        });
+                    }
+                    i += run;
+                }
+                _ => i = chars.next_candidate(i + 1),
+            }
+        }
+        out
+    }
+
+    /// The brace group opened at `open` if it names a code: where it closes and the codes.
+    fn tag_at(&self, chars: &Normal, open: usize) -> Option<(usize, Vec<String>)> {
+        let close = (open + 1..chars.len().min(open + 1 + MAX_TAG_CHARS))
+            .find(|&k| matches!(chars.c(k), '{' | '}'))
+            .filter(|&k| chars.c(k) == '}')?;
+        // A backslash before punctuation is an escape: `{.S24\}` renders as `{.S24}`.
+        let mut content = String::new();
+        for k in open + 1..close {
+            let c = chars.c(k);
+            let next = if k + 1 < close { chars.c(k + 1) } else { '}' };
+            if !(c == '\\' && next.is_ascii_punctuation()) {
+                content.push(c);
+            }
+        }
+        let mut codes = Vec::new();
+        for (k, token) in content.split_whitespace().enumerate() {
+            let named = if let Some(class) = token.strip_prefix('.') {
+                self.code(class)
+            } else if let Some(value) = token.strip_prefix("class=") {
+                self.code(value.trim_matches(['"', '\'']))
+            } else if k == 0 && rest_attribute_like(&content) {
+                // `{S31}`, `{S31 #r1}`: a class without its dot still reads as a tag.
+                self.code(token)
+            } else {
+                None
+            };
+            codes.extend(named);
+        }
+        tidy(&mut codes);
+        (!codes.is_empty()).then_some((close, codes))
+    }
+
+    /// What follows a run of colons at `at`, if it names a code the way a fence does:
+    /// `::: S31`, `:::.S31`, `::: {.S31}` (the brace group is also read as a tag).
+    fn fence_at(&self, chars: &Normal, at: usize) -> Option<(usize, Vec<String>)> {
+        let start = at
+            + (at..chars.len())
+                .take_while(|&k| matches!(chars.c(k), ' ' | '\t'))
+                .count();
+        let dot = usize::from(start < chars.len() && chars.c(start) == '.');
+        let len = (start + dot..chars.len())
+            .take_while(|&k| chars.c(k).is_alphanumeric())
+            .count();
+        if len > 0 {
+            let word: String = (start + dot..start + dot + len)
+                .map(|k| chars.c(k))
+                .collect();
+            if let Some(code) = self.code(&word) {
+                return Some((start + dot + len - 1, vec![code]));
+            }
+        }
+        if start < chars.len() && chars.c(start) == '{' {
+            return self.tag_at(chars, start);
+        }
+        None
+    }
+
+    /// Reads an HTML copy as it is written, passing every byte on to `out`. `excused` is the
+    /// reading of the Markdown it was rendered from.
+    pub fn html<'w>(&'w self, out: &'w mut dyn Write, excused: &Reading) -> HtmlReader<'w> {
+        HtmlReader {
+            reader: self,
+            out,
+            pending: Vec::new(),
+            offset: 0,
+            allowance: excused.excused.clone(),
+            strays: Vec::new(),
+            lines: 0,
+        }
+    }
+}
+
+/// Reads an HTML copy line by line as it streams past, so a large page is never held whole.
+pub struct HtmlReader<'w> {
+    reader: &'w Reader,
+    out: &'w mut dyn Write,
+    pending: Vec<u8>,
+    /// Byte offset in the page of `pending`'s first byte.
+    offset: usize,
+    allowance: BTreeMap<(Shape, Vec<String>), usize>,
+    strays: Vec<Stray>,
+    /// Lines read so far.
+    lines: usize,
+}
+
+impl HtmlReader<'_> {
+    fn read_line(&mut self, line: &[u8], start: usize) {
+        let line = String::from_utf8_lossy(line);
+        if !may_hold_stray(&line) && !line.contains('&') {
+            self.lines += 1;
+            return;
+        }
+        let decoded = html_escape::decode_html_entities(&line);
+        self.lines += 1;
+        for mut stray in self.reader.strays_in_line(&decoded, 0, self.lines) {
+            // Entities were decoded: the line, not the byte, locates it in the page.
+            stray.at = start..start + line.len();
+            match self.allowance.get_mut(&stray.key()) {
+                Some(n) if *n > 0 => *n -= 1,
+                _ => self.strays.push(stray),
+            }
+        }
+    }
+
+    /// Reads what is left and gives the strays found in the page.
+    pub fn finish(mut self) -> Vec<Stray> {
+        let rest = std::mem::take(&mut self.pending);
+        if !rest.is_empty() {
+            self.read_line(&rest, self.offset);
+        }
+        self.strays
+    }
+}
+
+impl Write for HtmlReader<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.out.write(buf)?;
+        self.pending.extend_from_slice(&buf[..n]);
+        if let Some(last) = self.pending.iter().rposition(|&b| b == b'\n') {
+            let pending = std::mem::take(&mut self.pending);
+            let mut start = 0;
+            for k in line_feeds(&pending[..=last]) {
+                self.read_line(&pending[start..k], self.offset + start);
+                start = k + 1;
+            }
+            self.offset += last + 1;
+            self.pending = pending;
+            self.pending.drain(..=last);
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// Whether `at` lies in one of `ranges`, which are in order and do not overlap (a binary
+/// search: the council copy of a long paper has a tag for every redaction).
+fn within(ranges: &[Range<usize>], at: usize) -> bool {
+    let k = ranges.partition_point(|r| r.start <= at);
+    k > 0 && ranges[k - 1].contains(&at)
+}
+
+/// Whether every token of a brace group's content after the first looks like an attribute
+/// (`.class`, `#id`, `key=value`), as in `{S31 #r1}` but not in `{S31 is withheld}`.
+fn rest_attribute_like(content: &str) -> bool {
+    content
+        .split_whitespace()
+        .skip(1)
+        .all(|t| t.starts_with('.') || t.starts_with('#') || t.contains('='))
+}
+
+/// Where each line feed in `bytes` is.
+fn line_feeds(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == b'\n')
+        .map(|(k, _)| k)
+}
+
+/// Upper case codes, sorted, each once.
+fn tidy(codes: &mut Vec<String>) {
+    codes.sort();
+    codes.dedup();
+}
+
+/// A quick test that lets most lines through unread: no brace, no run of colons, and no
+/// character that NFKC changes or that is invisible (either could make one).
+fn may_hold_stray(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    if bytes.contains(&b'{') || line.contains(":::") {
+        return true;
+    }
+    if line.is_ascii() {
+        return false;
+    }
+    line.chars().any(|c| {
+        !c.is_ascii()
+            && (invisible(c)
+                || unicode_normalization::is_nfkc_quick(std::iter::once(c))
+                    != unicode_normalization::IsNormalized::Yes)
+    })
+}
+
+/// Lines with the byte offset each starts at; LF, CRLF and a lone CR each end a line.
+fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    let bytes = text.as_bytes();
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        if at >= bytes.len() {
+            return None;
+        }
+        let start = at;
+        let mut end = start;
+        while end < bytes.len() && bytes[end] != b'\n' && bytes[end] != b'\r' {
+            end += 1;
+        }
+        at = end;
+        if at < bytes.len() {
+            at += if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
+                2
+            } else {
+                1
+            };
+        }
+        Some((start, &text[start..end]))
+    })
+}
+
+/// Characters a reader does not see: a tag with one inside still reads as a tag.
+fn invisible(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FE00}'..='\u{FE0F}' | '\u{FEFF}'
+        | '\u{FFA0}' | '\u{FFF0}'..='\u{FFF8}' | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// A line as the reader sees it: its characters after NFKC (character by character, so each
+/// keeps its place) with invisible characters removed, each with the byte offset and length
+/// of what it came from. An ASCII line is its own bytes, read in place.
+enum Normal<'a> {
+    Ascii(&'a [u8]),
+    Mapped(Vec<(char, usize, usize)>),
+}
+
+impl Normal<'_> {
+    fn of(line: &str) -> Normal<'_> {
+        if line.is_ascii() {
+            Normal::Ascii(line.as_bytes())
+        } else {
+            Normal::Mapped(normalized(line))
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Normal::Ascii(b) => b.len(),
+            Normal::Mapped(c) => c.len(),
+        }
+    }
+
+    fn c(&self, k: usize) -> char {
+        match self {
+            Normal::Ascii(b) => char::from(b[k]),
+            Normal::Mapped(c) => c[k].0,
+        }
+    }
+
+    /// The first `{` or `:` at or after `k` (or the end): nothing between can start a stray.
+    fn next_candidate(&self, k: usize) -> usize {
+        match self {
+            Normal::Ascii(b) => b[k.min(b.len())..]
+                .iter()
+                .position(|&c| c == b'{' || c == b':')
+                .map_or(b.len(), |n| k + n),
+            Normal::Mapped(c) => c[k.min(c.len())..]
+                .iter()
+                .position(|c| c.0 == '{' || c.0 == ':')
+                .map_or(c.len(), |n| k + n),
+        }
+    }
+
+    /// Where the text character `k` came from starts, in the line.
+    fn from(&self, k: usize) -> usize {
+        match self {
+            Normal::Ascii(_) => k,
+            Normal::Mapped(c) => c[k].1,
+        }
+    }
+
+    /// Where the text character `k` came from ends, in the line.
+    fn to(&self, k: usize) -> usize {
+        match self {
+            Normal::Ascii(_) => k + 1,
+            Normal::Mapped(c) => c[k].1 + c[k].2,
+        }
+    }
+}
+
+/// The line after NFKC with invisible characters removed, as [`Normal::Mapped`] holds it.
+fn normalized(line: &str) -> Vec<(char, usize, usize)> {
+    let mut out = Vec::with_capacity(line.len());
+    for (at, c) in line.char_indices() {
+        if c.is_ascii() {
+            out.push((c, at, 1));
+        } else if !invisible(c) {
+            let len = c.len_utf8();
+            out.extend(
+                std::iter::once(c)
+                    .nfkc()
+                    .filter(|n| !invisible(*n))
+                    .map(|n| (n, at, len)),
+            );
+        }
+    }
+    out
+}
+
+/// Whether the byte at `at` of `line` follows an odd number of backslashes (`\{`).
+fn escaped(line: &str, at: usize) -> bool {
+    line.as_bytes()[..at]
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b'\\')
+        .count()
+        % 2
+        == 1
+}
+
+/// Byte ranges of the code spans in one line: a run of backticks closed by the next run of
+/// the same length on the same line. An unmatched run is text.
+fn code_spans(line: &str) -> Vec<Range<usize>> {
+    let bytes = line.as_bytes();
+    let mut runs: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'`' {
+            let mut start = i;
+            while i < bytes.len() && bytes[i] == b'`' {
+                i += 1;
+            }
+            if escaped(line, start) {
+                start += 1;
+            }
+            if i > start {
+                runs.push((start, i - start));
+            }
+        } else {
+            i += 1;
+        }
+    }
+    let mut out = Vec::new();
+    let mut k = 0;
+    while k < runs.len() {
+        let (start, len) = runs[k];
+        match runs[k + 1..].iter().position(|r| r.1 == len) {
+            Some(j) => {
+                let (close, _) = runs[k + 1 + j];
+                out.push(start..close + len);
+                k += j + 2;
+            }
+            None => k += 1,
+        }
+    }
+    out
+}
+
+/// Which lines are inside fenced or indented code blocks, read line by line.
+#[derive(Debug, Default)]
+struct CodeBlocks {
+    /// An open fence: its character, length and blockquote depth.
+    fence: Option<(u8, usize, usize)>,
+    indented: bool,
+    blank_before: bool,
+}
+
+impl CodeBlocks {
+    fn is_code(&mut self, line: &str) -> bool {
+        let (depth, rest) = container_prefix(line);
+        let indent = rest
+            .bytes()
+            .take_while(|&b| b == b' ' || b == b'\t')
+            .count();
+        let width: usize = rest[..indent]
+            .bytes()
+            .map(|b| if b == b'\t' { 4 } else { 1 })
+            .sum();
+        let body = &rest[indent..];
+        let blank = body.trim().is_empty();
+        if let Some((c, n, at_depth)) = self.fence {
+            if depth >= at_depth {
+                let run = body.bytes().take_while(|&b| b == c).count();
+                if width < 4 && run >= n && body[run..].trim().is_empty() {
+                    self.fence = None;
+                }
+                self.blank_before = false;
+                return true;
+            }
+            // The blockquote that held the fence has ended, and the fence with it.
+            self.fence = None;
+        }
+        if width < 4 {
+            for c in [b'`', b'~'] {
+                let run = body.bytes().take_while(|&b| b == c).count();
+                if run >= 3 && !(c == b'`' && body[run..].contains('`')) {
+                    self.fence = Some((c, run, depth));
+                    self.indented = false;
+                    self.blank_before = false;
+                    return true;
+                }
+            }
+        }
+        let code = !blank && width >= 4 && (self.blank_before || self.indented);
+        if !blank {
+            self.indented = code;
+        }
+        self.blank_before = blank;
+        code
+    }
+}
+
+/// A line's blockquote depth and what follows its `>` markers and list markers.
+fn container_prefix(line: &str) -> (usize, &str) {
+    let mut depth = 0;
+    let mut rest = line;
+    loop {
+        let lead = rest.bytes().take_while(|&b| b == b' ').count();
+        if lead > 3 {
+            return (depth, rest);
+        }
+        let after = &rest[lead..];
+        if let Some(inner) = after.strip_prefix('>') {
+            depth += 1;
+            rest = inner.strip_prefix(' ').unwrap_or(inner);
+            continue;
+        }
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        let marker = match after.as_bytes().get(digits) {
+            Some(b'-' | b'+' | b'*') if digits == 0 => 1,
+            Some(b'.' | b')') if (1..=9).contains(&digits) => digits + 1,
+            _ => 0,
+        };
+        if marker > 0 && after.as_bytes().get(marker) == Some(&b' ') {
+            rest = &after[marker + 1..];
+            continue;
+        }
+        return (depth, rest);
+    }
+}
+
+/// Where a copy's Markdown came from: which of its bytes are source bytes (and where in the
+/// source), and which are the tags of passages its audience sees.
+#[derive(Debug, Default)]
+pub struct Layout {
+    /// (start in the copy, start in the source, length), in copy order.
+    segments: Vec<(usize, usize, usize)>,
+    /// Byte ranges in the copy of the tags the audience sees.
+    pub visible: Vec<Range<usize>>,
+    /// Pieces not found where the renderer was expected to put them (searched for instead).
+    pub searched: usize,
+}
+
+impl Layout {
+    /// Lays `markdown` (the copy's Markdown as written) over `copy`'s pieces, which borrow
+    /// the source `text`. Each piece is found where the renderer puts it; a piece not found
+    /// there is searched for after it, and one not found at all is left unmapped.
+    pub fn of(copy: &Copy, text: &str, markdown: &str) -> Layout {
+        let mut layout = Layout::default();
+        // Every piece borrows the source: its address says where in the source it is.
+        let source_at = |piece: &str| {
+            (piece.as_ptr() as usize)
+                .checked_sub(text.as_ptr() as usize)
+                .filter(|at| at + piece.len() <= text.len())
+        };
+        let mut cursor = match copy.source {
+            Some(_) => 0,
+            None => copy.front_matter.to_yaml(&copy.marking).len(),
+        };
+        if copy.source.is_some() {
+            layout.segments.push((0, 0, text.len()));
+        }
+        for piece in &copy.pieces {
+            let (slice, tag) = match piece {
+                Piece::Text(s) => (*s, false),
+                Piece::HeadingAttrs(s) => (s.as_ref(), true),
+                Piece::Open(p) | Piece::Close(p) => (p.markdown.as_ref(), true),
+                Piece::Marker { label, placement } => {
+                    if copy.source.is_none() {
+                        cursor += marker_len(label, placement.as_ref());
+                    }
+                    continue;
+                }
+                Piece::HeadingStart(_) => continue,
+            };
+            // A tag another audience sees is rewritten to its codes alone: not a source slice,
+            // but still a tag of a passage the audience sees, at the cursor in its Markdown.
+            let from = source_at(slice);
+            if from.is_none() && (!tag || copy.source.is_some()) {
+                continue;
+            }
+            let at = if let (Some(from), true) = (from, copy.source.is_some()) {
+                from
+            } else if markdown[cursor.min(markdown.len())..].starts_with(slice) {
+                cursor
+            } else if let Some(k) = markdown.get(cursor..).and_then(|rest| rest.find(slice)) {
+                layout.searched += 1;
+                cursor + k
+            } else {
+                layout.searched += 1;
+                continue;
+            };
+            if copy.source.is_none() {
+                if let Some(from) = from {
+                    layout.segments.push((at, from, slice.len()));
+                }
+                cursor = at + slice.len();
+            }
+            if tag {
+                layout.visible.push(at..at + slice.len());
+            }
+        }
+        layout
+    }
+
+    /// The source offset of byte `at` of the copy, if it is a source byte.
+    pub fn source_offset(&self, at: usize) -> Option<usize> {
+        let k = self
+            .segments
+            .partition_point(|s| s.0 <= at)
+            .checked_sub(1)?;
+        let (copy, source, len) = self.segments[k];
+        (at < copy + len).then(|| source + at - copy)
+    }
+}
+
+/// Bytes the renderer writes for a marker in a Markdown copy (`**S31**`, with the blank lines
+/// that keep a block marker its own paragraph).
+fn marker_len(label: &str, placement: Option<&crate::model::BlockPlacement>) -> usize {
+    let mut len = label.len() + 4;
+    if let Some(p) = placement {
+        if p.blank_before {
+            len += p.newline.len() + p.prefix.len();
+        }
+        if p.blank_after {
+            len += p.newline.len() + p.prefix.trim_end().len();
+        }
+    }
+    len
+}
+
+/// The error for a stray in `copy_name` (for example `public Markdown`), located in the
+/// source `text` where the copy's bytes came from it, else at the paper's first line.
+pub fn stray_error(
+    stray: &Stray,
+    copy_name: &str,
+    source_offset: Option<usize>,
+    text: &str,
+) -> Diagnostic {
+    let message = format!(
+        "{} would reach the {copy_name} copy as text",
+        stray.describe()
+    );
+    let hint = "to show it as text, escape the brace as `\\{` or put it in code; to withhold \
+                a passage, write the tag so it attaches to a span, link, image, heading or fence";
+    match source_offset {
+        Some(at) => {
+            let end = at + stray.at.len();
+            Diagnostic::new(Span::new(at, end.min(text.len())), message)
+                .hint(hint)
+                .note("the parser read this as text; a second reading of the copy found it")
+        }
+        None => Diagnostic::new(Span::empty(0), message)
+            .hint(hint)
+            .note(format!(
+                "found on line {} of the {copy_name} copy, in text that does not come from the \
+                 source as it stands, so it is located at the paper's first line",
+                stray.line
+            )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader() -> Reader {
+        Reader::for_codes(["S23", "S24", "S31", "S22A", "S40"])
+    }
+
+    fn strays(copy: &str) -> Vec<String> {
+        reader()
+            .markdown(copy, &[])
+            .strays
+            .iter()
+            .map(|s| copy[s.at.clone()].to_string())
+            .collect()
+    }
+
+    fn html_strays(markdown: &str, html: &str) -> Vec<Stray> {
+        let r = reader();
+        let reading = r.markdown(markdown, &[]);
+        let mut sink = Vec::new();
+        let mut page = r.html(&mut sink, &reading);
+        // Written in small pieces, as pulldown-cmark writes.
+        for chunk in html.as_bytes().chunks(3) {
+            page.write_all(chunk).unwrap_or_default();
+        }
+        let found = page.finish();
+        assert_eq!(sink, html.as_bytes(), "every byte is passed on");
+        found
+    }
+
+    #[test]
+    fn a_planted_tag_is_found() {
+        for (copy, found) in [
+            ("Text [x]{.S31} more\n", "{.S31}"),
+            ("a {S31} b\n", "{S31}"),
+            ("a {#r1 .S24 reason=\"x\"}\n", "{#r1 .S24 reason=\"x\"}"),
+            ("a {.s31}\n", "{.s31}"),
+            ("a {class=\"S40\"}\n", "{class=\"S40\"}"),
+            ("::: S23\n", "::: S23"),
+            ("  ::: {.S22A}\n", "::: {.S22A}"),
+            ("::::.S31\n", "::::.S31"),
+            ("> - ::: S31\n", "::: S31"),
+            ("\\\\{.S31}\n", "{.S31}"),
+            ("a {.S24\\}\n", "{.S24\\}"),
+        ] {
+            assert!(
+                strays(copy).iter().any(|s| s == found),
+                "{copy:?}: {:?}",
+                strays(copy)
+            );
+        }
+    }
+
+    #[test]
+    fn look_alikes_and_invisible_characters_still_read_as_tags() {
+        for copy in [
+            "a \u{ff5b}\u{ff0e}S31\u{ff5d}\n",
+            "a {.S\u{200b}31}\n",
+            "a {\u{2060}.S31}\n",
+            "\u{ff1a}\u{ff1a}\u{ff1a} S23\n",
+            "a {.\u{ff33}\u{ff13}\u{ff11}}\n",
+        ] {
+            assert_eq!(strays(copy).len(), 1, "{copy:?}");
+        }
+    }
+
+    #[test]
+    fn ordinary_prose_is_not_a_stray() {
+        for copy in [
+            "Apply the {.lead} style.\n",
+            "The colour {#1d70b8} is blue.\n",
+            "x[i]{j} and {a: S31}\n",
+            "Withheld under S31 and S24, as section 31 says.\n",
+            "Time 10:30: noted. A ratio 2::3.\n",
+            "::: note\ntext\n:::\n",
+            "{ S31 is the first word only when bare }\n",
+            "{{.S31\n",
+            "}.S31{\n",
+        ] {
+            assert_eq!(strays(copy), Vec::<String>::new(), "{copy:?}");
+        }
+    }
+
+    #[test]
+    fn code_and_escaped_braces_are_not_strays() {
+        for copy in [
+            "Write `[x]{.S31}` to withhold.\n",
+            "Write ``a ` {.S31}`` here.\n",
+            "```\n::: S31\n[x]{.S31}\n```\n",
+            "~~~~ text\n::: S31\n~~~\nstill code {.S31}\n~~~~\n",
+            "> ```\n> ::: S31\n> ```\n",
+            "Text.\n\n    ::: {.S31}\n    [x]{.S24}\n\nAfter.\n",
+            "An escaped \\{.S31} brace.\n",
+            "Escaped both ends \\{.S24\\} here.\n",
+            "- item\n\n  ```md\n  ::: S31\n  ```\n",
+        ] {
+            assert_eq!(strays(copy), Vec::<String>::new(), "{copy:?}");
+        }
+    }
+
+    #[test]
+    fn code_ends_where_its_block_ends() {
+        // A code span does not cross lines; a fence ends with its closing line or blockquote.
+        assert_eq!(strays("`a\n{.S31}`\n").len(), 1);
+        assert_eq!(strays("```\nx\n```\n{.S31}\n").len(), 1);
+        assert_eq!(strays("> ```\n> x\n\n::: S31\n").len(), 1);
+        // Four spaces right under a paragraph line continue the paragraph: not code.
+        assert_eq!(strays("Text\n    {.S31}\n").len(), 1);
+        assert_eq!(strays("Text `x` {.S31} `y`\n").len(), 1);
+        assert_eq!(strays("Text \\`{.S31}`\n").len(), 1);
+    }
+
+    #[test]
+    fn a_visible_tag_is_not_a_stray() {
+        let copy = "::: {.S23}\nx\n:::\n[a]{.S24}\n";
+        let visible = [0..11, 17..26];
+        assert!(reader().markdown(copy, &visible).strays.is_empty());
+        assert_eq!(reader().markdown(copy, &visible[..1]).strays.len(), 1);
+    }
+
+    #[test]
+    fn an_html_copy_may_show_only_what_its_markdown_excused() {
+        // `\{` and code render as braces in HTML: excused once each.
+        let md = "a \\{.S31} b `{.S31}`\n";
+        let html = "<p>a {.S31} b <code>{.S31}</code></p>\n";
+        assert!(html_strays(md, html).is_empty());
+        assert!(html_strays("\\{.S24\\}\n", "<p>{.S24}</p>\n").is_empty());
+        let planted = "<p>a {.S31} b <code>{.S31}</code> {.S31}</p>\n";
+        assert_eq!(html_strays(md, planted).len(), 1);
+        // Entities are decoded before reading; a fence in a paragraph is found too.
+        let entity = "<p>x</p>\n<p>&#123;.S24&#x7d; and &lbrace;.S24&rbrace;</p>\n";
+        let found = html_strays("x\n", entity);
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].at, 9..entity.len() - 1);
+        assert_eq!(html_strays("x\n", "<p>::: S23</p>").len(), 1);
+        assert!(html_strays("x\n", "<style>.S31 { color: red }</style>\n").is_empty());
+    }
+
+    #[test]
+    fn every_piece_of_a_copy_is_found_where_the_renderer_puts_it() {
+        use crate::parse::parse_paper;
+        use crate::redact::copy_for;
+        use crate::render::copy_markdown;
+        let rules = Rules::embedded().expect("the embedded rules load");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures");
+        let mut papers = 0;
+        for entry in std::fs::read_dir(dir).expect("fixtures/ is there") {
+            let text =
+                std::fs::read_to_string(entry.expect("a fixture").path()).expect("a fixture reads");
+            let paper = parse_paper(&text, &rules).expect("a fixture parses");
+            papers += 1;
+            for audience in &rules.audiences {
+                let copy = copy_for(&paper, &text, audience);
+                let md = copy_markdown(&copy, None);
+                let layout = Layout::of(&copy, &text, &md);
+                assert_eq!(layout.searched, 0, "{}", audience.name);
+                for &(at, from, len) in &layout.segments {
+                    assert_eq!(md[at..at + len], text[from..from + len]);
+                }
+                // The bytes of the markers map nowhere.
+                let mut markers = 0;
+                let mut at = copy.front_matter.to_yaml(&copy.marking).len();
+                for piece in &copy.pieces {
+                    match piece {
+                        Piece::Marker { label, placement } => {
+                            let len = marker_len(label, placement.as_ref());
+                            assert!(md[at..at + len].contains(&format!("**{label}**")));
+                            assert!((at..at + len).all(|k| layout.source_offset(k).is_none()));
+                            markers += 1;
+                            at += len;
+                        }
+                        Piece::Text(t) | Piece::HeadingAttrs(t) => at += t.len(),
+                        Piece::Open(p) | Piece::Close(p) => at += p.markdown.len(),
+                        Piece::HeadingStart(_) => {}
+                    }
+                }
+                if copy.source.is_none() {
+                    assert_eq!(at, md.len());
+                    assert!(markers > 0, "{}", audience.name);
+                }
+            }
+        }
+        assert!(papers >= 5);
+    }
+
+    #[test]
+    fn reading_is_linear_in_unmatched_braces_and_colons() {
+        let copy = format!("{}\n{}\n", "{".repeat(200_000), ":".repeat(200_000));
+        let started = std::time::Instant::now();
+        assert!(strays(&copy).is_empty());
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+}
