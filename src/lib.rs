@@ -24,5 +24,6 @@ pub mod rules;
 pub mod schedule;
 pub mod source;
 pub mod span;
+pub mod withheld;
 pub mod write;
 mod yaml;

@@ -13,6 +13,7 @@ mod leaks;
 mod paths;
 mod pdf;
 mod properties;
+mod release;
 mod streaming;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,206 @@
+//! A complete release: papers and titles withheld whole from front matter, each audience's
+//! index, the s17 refusal notice, and the assets a paper names.
+
+use std::fs;
+use std::path::Path;
+
+use super::{redact_in, tree};
+
+/// Every file under `dir` whose bytes or path hold `word` (case-insensitive).
+fn holding(dir: &Path, word: &str) -> Vec<String> {
+    let word = word.to_lowercase();
+    tree(dir)
+        .into_iter()
+        .filter(|(path, bytes)| {
+            path.to_lowercase().contains(&word)
+                || String::from_utf8_lossy(bytes)
+                    .to_lowercase()
+                    .contains(&word)
+        })
+        .map(|(path, _)| path)
+        .collect()
+}
+
+fn write(dir: &Path, relative: &str, text: &str) {
+    let path = dir.join(relative);
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+fn build(dir: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
+    redact_in(dir)
+        .args(["build", "-q", "papers", "--out", "out"])
+        .args(args)
+        .assert()
+}
+
+fn stderr(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
+
+const NCND_RULES: &str = "audiences:
+  - name: council
+    marking: source
+    withholds: []
+    highlight: true
+  - name: public
+    marking: OFFICIAL
+    notice: Released under the Freedom of Information Act 2000
+    withholds: all
+    combine: [[S23, S24]]
+    schedule: true
+";
+
+/// Rules whose public audience combines S23 and S24 (neither confirm nor deny).
+fn ncnd_rules(dir: &Path) {
+    write(
+        dir,
+        "rules/markings.yaml",
+        include_str!("../../rules/markings.yaml"),
+    );
+    write(
+        dir,
+        "rules/exemptions.yaml",
+        include_str!("../../rules/exemptions.yaml"),
+    );
+    write(dir, "rules/audiences.yaml", NCND_RULES);
+}
+
+#[test]
+fn withheld_title_reaches_no_public_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "papers/item-4.md",
+        "---\ntitle: Operation Zanzibarcanary briefing\nclassification: OFFICIAL-SENSITIVE\n\
+         date: 2024-05-01\ntitle_withhold: [S31]\npublic_title: Briefing on a law enforcement matter\n---\n\
+         Public text.\n",
+    );
+    build(dir.path(), &[]).success();
+    let council = fs::read_to_string(dir.path().join("out/council/item-4.html")).unwrap();
+    assert!(
+        council.contains("Zanzibarcanary"),
+        "the council reads the title"
+    );
+    let public = fs::read_to_string(dir.path().join("out/public/item-4.html")).unwrap();
+    assert!(
+        public.contains("Briefing on a law enforcement matter</title>"),
+        "{public}"
+    );
+    let leaks = holding(&dir.path().join("out/public"), "zanzibarcanary");
+    assert!(leaks.is_empty(), "withheld title in {leaks:?}");
+    let md = fs::read_to_string(dir.path().join("out/public/item-4.md")).unwrap();
+    assert!(
+        !md.contains("title_withhold") && !md.contains("S31"),
+        "{md}"
+    );
+    let audit = fs::read_to_string(dir.path().join("out/audit/item-4.json")).unwrap();
+    assert!(audit.contains("\"title_withhold\""), "{audit}");
+}
+
+#[test]
+fn a_name_repeating_a_withheld_title_word_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "papers/zanzibar-update.md",
+        "---\ntitle: Operation Zanzibar update\nclassification: OFFICIAL-SENSITIVE\n\
+         title_withhold: [S31]\npublic_title: An update\n---\nText.\n",
+    );
+    let assert = build(dir.path(), &[]).code(2);
+    let err = stderr(&assert);
+    assert!(err.contains("zanzibar-update.md:2:8"), "{err}");
+    assert!(err.contains("`zanzibar`"), "{err}");
+    assert!(!dir.path().join("out/public/zanzibar-update.md").exists());
+}
+
+#[test]
+fn bad_withholding_keys_are_errors_at_their_line() {
+    for (front, at, says) in [
+        (
+            "title_withhold: [S31]\n",
+            "p.md:4:",
+            "needs a `public_title`",
+        ),
+        (
+            "withhold: [S99]\n",
+            "p.md:4:",
+            "unknown exemption code `S99`",
+        ),
+        (
+            "title_withhold: [s31]\npublic_title: P\n",
+            "p.md:4:",
+            "did you mean `S31`",
+        ),
+        ("withhold: []\n", "p.md:4:", "names no exemption code"),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "papers/p.md",
+            &format!("---\ntitle: T\nclassification: OFFICIAL\n{front}---\nText.\n"),
+        );
+        let assert = build(dir.path(), &[]).code(2);
+        let err = stderr(&assert);
+        assert!(err.contains(at) && err.contains(says), "{front}: {err}");
+        assert!(!dir.path().join("out/public/p.md").exists());
+    }
+}
+
+#[test]
+fn a_wholly_withheld_paper_gives_a_notice_naming_its_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "papers/p.md",
+        "---\ntitle: Quokkacanary tasking\nclassification: SECRET\nwithhold: [S31, S24]\n\
+         withhold_reason: names the quokkacanary team\n---\nThe quokkacanary body.\n",
+    );
+    build(dir.path(), &[]).success();
+    let md = fs::read_to_string(dir.path().join("out/public/p.md")).unwrap();
+    assert!(md.contains("withheld in full"), "{md}");
+    assert!(md.contains("**S31 & S24**"), "{md}");
+    assert!(md.contains("title: \"Withheld paper\""), "{md}");
+    assert!(md.contains("| 24 | National security | 1 |"), "{md}");
+    let leaks = holding(&dir.path().join("out/public"), "quokkacanary");
+    assert!(leaks.is_empty(), "withheld paper in {leaks:?}");
+    let council = fs::read_to_string(dir.path().join("out/council/p.md")).unwrap();
+    assert!(council.contains("The quokkacanary body."));
+    let audit = fs::read_to_string(dir.path().join("out/audit/p.json")).unwrap();
+    assert!(audit.contains("\"gets\": \"notice\""), "{audit}");
+}
+
+/// Under neither-confirm-nor-deny, a paper withheld whole leaves no trace in that audience's
+/// folder: it is byte for byte the folder built without the paper.
+#[test]
+fn an_ncnd_withheld_paper_leaves_no_trace() {
+    let with = tempfile::tempdir().unwrap();
+    let without = tempfile::tempdir().unwrap();
+    for dir in [with.path(), without.path()] {
+        ncnd_rules(dir);
+        write(
+            dir,
+            "papers/a.md",
+            "---\ntitle: Open paper\nclassification: OFFICIAL\ndate: 2024-01-02\n---\n\
+             Text and [x]{.S31}.\n",
+        );
+    }
+    write(
+        with.path(),
+        "papers/b.md",
+        "---\ntitle: Wombatcanary liaison\nclassification: SECRET\ndate: 2024-01-01\n\
+         withhold: [S23]\n---\nWombatcanary.\n",
+    );
+    for dir in [with.path(), without.path()] {
+        redact_in(dir)
+            .args(["build", "-q", "papers", "--out", "out", "--rules", "rules"])
+            .args(["--request", "FOI-1", "--date", "2024-02-01"])
+            .assert()
+            .success();
+    }
+    assert_eq!(
+        tree(&with.path().join("out/public")),
+        tree(&without.path().join("out/public"))
+    );
+    assert!(with.path().join("out/council/b.md").is_file());
+}
