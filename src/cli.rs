@@ -19,12 +19,14 @@ use crate::check::{
 };
 use crate::deny::{DENY_FILE, DenyList};
 use crate::error::{Error, Exit};
+use crate::index::Listed;
 use crate::manifest::{self, Entry, Inputs, MANIFEST_FILE, Manifest};
 use crate::model::Paper;
 use crate::pdf::{PdfMeta, find_chromium};
 use crate::pipeline::{build_paper_into, build_paper_only, output_paths};
 use crate::records;
 use crate::redact::copy_for;
+use crate::release::{ReleaseInput, release_outputs};
 use crate::render::Templates;
 use crate::report;
 use crate::rules::Rules;
@@ -237,6 +239,8 @@ struct Outcome {
     unchanged: bool,
     /// What the manifest records for this paper, when its copies are in place.
     entry: Option<Entry>,
+    /// What the indexes and the release notice list of it, when its copies are in place.
+    listed: Option<Listed>,
 }
 
 impl Outcome {
@@ -376,6 +380,29 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
     if let Err(e) = saved {
         worst = worst.max(report(&e));
     }
+    // Each audience's index and the release notice list the papers whose copies are in place.
+    let listed: Vec<Listed> = outcomes.iter().filter_map(|o| o.listed.clone()).collect();
+    let release = ReleaseInput {
+        listed: &listed,
+        rules: &rules,
+        templates: &templates,
+        release: &options.release,
+        chromium: chromium.as_deref(),
+    };
+    let written_release = match release_outputs(&release) {
+        Ok(outputs) if listed.is_empty() => writer.remove_stale(
+            &outputs
+                .iter()
+                .map(|o| o.relative.clone())
+                .collect::<Vec<_>>(),
+        ),
+        // Not counted in the summary's files: it counts the papers' own.
+        Ok(outputs) => writer.write_paper(&outputs),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = written_release {
+        worst = worst.max(report(&e));
+    }
     if !common.quiet {
         let skipped = if unchanged > 0 {
             format!(" ({unchanged} unchanged, not rebuilt)")
@@ -435,6 +462,7 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         outcome.built = true;
         outcome.unchanged = true;
         outcome.entry = Some(entry.clone());
+        outcome.listed = unchanged_listed(&paper.name, &text, rules, &options.release);
         return outcome;
     }
     let mut staged = writer.stage();
@@ -525,7 +553,23 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         outputs,
     });
     outcome.redactions = built.paper.redactions.len();
+    outcome.listed = Some(Listed::of(&paper.name, &built.paper, rules));
     outcome
+}
+
+/// What the indexes and notice list of a paper not rebuilt: its front matter, and with a
+/// request (the notice names the exemptions relied on) the whole paper read again.
+fn unchanged_listed(name: &str, text: &str, rules: &Rules, release: &Release) -> Option<Listed> {
+    if release.request.is_some() {
+        let paper = crate::parse::parse_paper(text, rules).ok()?;
+        return Some(Listed::of(name, &paper, rules));
+    }
+    let split = crate::front_matter::split(text).ok()?;
+    Some(Listed {
+        name: name.to_string(),
+        front_matter: crate::front_matter::parse(text, split, rules).ok()?,
+        relied: Default::default(),
+    })
 }
 
 /// Prints each audience's staged HTML to PDF, into the same stage.

@@ -109,6 +109,9 @@ pub fn build_paper_into(
     release: &Release,
     sink: &mut dyn Sink,
 ) -> Result<Streamed, Error> {
+    if let Some(message) = crate::index::reserved(name) {
+        return Err(Error::path(path, message));
+    }
     let paper = parse_paper(text, rules).map_err(|d| source_error(path, text, d))?;
     if let Some(word) = paper.front_matter.withheld_title_word_in(name) {
         return Err(source_error(

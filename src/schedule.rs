@@ -158,6 +158,33 @@ pub fn whole_paper_labels<'a>(paper: &'a Paper, audience: &'a Audience) -> Vec<&
     labels
 }
 
+/// Every label `audience`'s copy of `paper` relies on, in section order: its markers' codes
+/// as the audience shows them, or the codes the whole paper is withheld under. Nothing for
+/// a paper withheld to neither confirm nor deny: that audience has no file of it.
+pub fn relied_labels(paper: &Paper, audience: &Audience, rules: &Rules) -> Vec<String> {
+    let fm = &paper.front_matter;
+    let mut passages: BTreeMap<String, usize> = BTreeMap::new();
+    if fm.denied_to(audience) {
+        return Vec::new();
+    } else if fm.withheld_from(audience) {
+        for label in whole_paper_labels(paper, audience) {
+            passages.insert(label.to_string(), 1);
+        }
+    } else {
+        for k in maximal_withheld(paper, audience) {
+            for code in marker_codes(paper, k) {
+                if audience.withholds.contains(code) {
+                    passages.insert(audience.label(code).to_string(), 1);
+                }
+            }
+        }
+    }
+    rows_for(passages, audience, rules)
+        .into_iter()
+        .map(|row| row.label)
+        .collect()
+}
+
 fn newline_of(paper: &Paper) -> &'static str {
     if paper.front_matter.newline.is_empty() {
         "\n"
@@ -301,7 +328,7 @@ pub fn append_markdown(out: &mut String, schedule: &Schedule) {
 }
 
 /// Escapes characters that Markdown would read as syntax (or raw HTML) in a table cell.
-fn escape_markdown(text: &str) -> String {
+pub(crate) fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(

@@ -279,6 +279,27 @@ pub fn load_templates(dir: Option<&Path>) -> Result<Templates, Error> {
     })
 }
 
+/// The index page template: `index.html` in the templates folder in use if it has one, else
+/// the embedded default (a folder made before indexes existed stays complete).
+pub fn load_index_template(templates: &Templates) -> Result<String, Error> {
+    use crate::index::{DEFAULT_INDEX_TEMPLATE, INDEX_TEMPLATE};
+    let Some(folder) = &templates.origin else {
+        return Ok(DEFAULT_INDEX_TEMPLATE.to_string());
+    };
+    let path = folder.join(INDEX_TEMPLATE);
+    match fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(DEFAULT_INDEX_TEMPLATE.to_string())
+        }
+        Ok(m) if m.file_type().is_symlink() => Err(Error::path(
+            &path,
+            "is a symlink; redact never follows symlinks",
+        )),
+        _ => fs::read_to_string(&path)
+            .map_err(|e| Error::path(&path, format!("cannot read: {}", io_message(&e)))),
+    }
+}
+
 /// Reads every named file of a rules or templates folder; a missing one is an error.
 fn read_folder<'n>(
     folder: &Path,

@@ -55,6 +55,12 @@ fn build_writes_every_audience_copy_of_every_paper() {
     }
     // What the build wrote, so the next one rebuilds only what changed (issue 7).
     expected.push(".redact-manifest.json".to_string());
+    // Each audience's index of its papers (issue 15).
+    for folder in ["council", "public"] {
+        for ext in ["html", "md"] {
+            expected.push(format!("{folder}/index.{ext}"));
+        }
+    }
     expected.sort();
     assert!(expected.len() >= 36, "at least six fixtures");
     assert_eq!(written, expected);

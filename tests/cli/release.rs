@@ -204,3 +204,91 @@ fn an_ncnd_withheld_paper_leaves_no_trace() {
     );
     assert!(with.path().join("out/council/b.md").is_file());
 }
+
+#[test]
+fn each_audience_has_an_index_sorted_by_date_then_reference() {
+    let dir = tempfile::tempdir().unwrap();
+    let paper = |title: &str, date: &str, reference: &str, extra: &str| {
+        format!(
+            "---\ntitle: \"{title}\"\nclassification: OFFICIAL-SENSITIVE\ndate: {date}\n\
+             reference: {reference}\nagenda_item: \"4\"\n{extra}---\nText [x]{{.S31}}.\n"
+        )
+    };
+    write(
+        dir.path(),
+        "papers/c.md",
+        &paper("Third <script>", "2024-03-01", "R1", ""),
+    );
+    write(
+        dir.path(),
+        "papers/b.md",
+        &paper("Second & co", "2024-01-01", "R2", ""),
+    );
+    write(
+        dir.path(),
+        "papers/a.md",
+        &paper("First", "2024-01-01", "R1", ""),
+    );
+    write(
+        dir.path(),
+        "papers/sub/d e.md",
+        &paper(
+            "Platypuscanary plan",
+            "2024-02-01",
+            "R3",
+            "title_withhold: [S31]\npublic_title: A plan\n",
+        ),
+    );
+    build(dir.path(), &[]).success();
+    let public = fs::read_to_string(dir.path().join("out/public/index.html")).unwrap();
+    let order: Vec<usize> = ["a.html", "b.html", "sub/d%20e.html", "c.html"]
+        .iter()
+        .map(|href| {
+            public
+                .find(&format!("href=\"{href}\""))
+                .unwrap_or_else(|| panic!("{href} in {public}"))
+        })
+        .collect();
+    assert!(order.windows(2).all(|w| w[0] < w[1]), "{public}");
+    assert!(public.contains("Third &lt;script&gt;") && !public.contains("<script>"));
+    assert!(public.contains(">A plan</a>") && !public.contains("Platypuscanary"));
+    assert!(public.contains("<p class=\"banner\">OFFICIAL</p>"));
+    let md = fs::read_to_string(dir.path().join("out/public/index.md")).unwrap();
+    assert!(
+        md.contains("| 2024-01-01 | R1 | 4 | [First](<a.md>) | OFFICIAL |"),
+        "{md}"
+    );
+    let council = fs::read_to_string(dir.path().join("out/council/index.html")).unwrap();
+    assert!(council.contains("Platypuscanary plan"));
+    assert!(council.contains("<p class=\"banner\">OFFICIAL-SENSITIVE</p>"));
+    // Every link in the index names a file that is there.
+    for href in ["a.html", "b.html", "sub/d e.html", "c.html"] {
+        assert!(dir.path().join("out/public").join(href).is_file(), "{href}");
+    }
+}
+
+#[test]
+fn papers_named_index_or_with_a_leading_underscore_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = "---\ntitle: T\nclassification: OFFICIAL\n---\nText.\n";
+    write(dir.path(), "papers/index.md", text);
+    write(dir.path(), "papers/_notices/x.md", text);
+    write(dir.path(), "papers/ok.md", text);
+    let assert = build(dir.path(), &[]).code(2);
+    let err = stderr(&assert);
+    assert!(
+        err.contains("index.md: error: a paper cannot be named `index`"),
+        "{err}"
+    );
+    assert!(
+        err.contains("x.md: error: a paper's name cannot have a part beginning with `_`"),
+        "{err}"
+    );
+    assert!(dir.path().join("out/public/ok.md").is_file());
+    assert!(!dir.path().join("out/public/_notices/x.md").exists());
+    let index = fs::read_to_string(dir.path().join("out/public/index.md")).unwrap();
+    assert!(
+        index.contains("(<ok.md>)") && index.lines().filter(|l| l.contains("](<")).count() == 1,
+        "{index}"
+    );
+}
