@@ -26,7 +26,7 @@ use crate::pdf::{PdfMeta, find_chromium};
 use crate::pipeline::{build_paper_into, build_paper_only, output_paths};
 use crate::records;
 use crate::redact::copy_for;
-use crate::release::{ReleaseInput, release_outputs};
+use crate::release::{ReleaseInput, check_request, release_outputs};
 use crate::render::Templates;
 use crate::report;
 use crate::rules::Rules;
@@ -281,6 +281,9 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         },
         false => None,
     };
+    if let Err(e) = check_request(&rules, &options.release) {
+        return report(&e);
+    }
     let writer = match Writer::new(&options.out) {
         Ok(w) => w,
         Err(e) => return report(&e),

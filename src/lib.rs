@@ -13,6 +13,7 @@ pub mod front_matter;
 pub mod index;
 pub mod manifest;
 pub mod model;
+pub mod notice;
 pub mod parse;
 pub mod pdf;
 pub mod pipeline;

@@ -249,14 +249,36 @@ pub fn load_rules(dir: Option<&Path>) -> Result<Rules, Error> {
         (RULE_FILES[1], files[1].1.clone()),
         (RULE_FILES[2], files[2].1.clone()),
     ];
-    Rules::from_files(&files, Origin::Folder(folder.clone())).map_err(|e| {
+    let mut rules = Rules::from_files(&files, Origin::Folder(folder.clone())).map_err(|e| {
         let text = files
             .iter()
             .find(|(n, _)| *n == e.file)
             .map(|(_, t)| t.as_str())
             .unwrap_or("");
         rules_error(Some(&folder), text, e)
-    })
+    })?;
+    // The notice's wording is optional in a folder: the embedded default stands in.
+    let notice = folder.join(crate::rules::NOTICE_FILE);
+    if fs::symlink_metadata(&notice).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Error::path(
+            &notice,
+            "is a symlink; redact never follows symlinks",
+        ));
+    }
+    match fs::read_to_string(&notice) {
+        Ok(text) => {
+            rules.notice = crate::rules::NoticeWording::parse(&text, &rules.exemptions)
+                .map_err(|d| Error::source(&notice, &text, d))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(Error::path(
+                &notice,
+                format!("cannot read: {}", io_message(&e)),
+            ));
+        }
+    }
+    Ok(rules)
 }
 
 /// Templates from `--templates DIR`, else `./templates` if present, else embedded.

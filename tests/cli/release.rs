@@ -292,3 +292,164 @@ fn papers_named_index_or_with_a_leading_underscore_are_errors() {
         "{index}"
     );
 }
+
+/// Rules from the project's files, with a notice whose public interest paragraphs are each
+/// marked with their code, so a test can tell which paragraph went where.
+fn marked_notice_rules(dir: &Path, audiences: &str, leave_out: &str) {
+    write(
+        dir,
+        "rules/markings.yaml",
+        include_str!("../../rules/markings.yaml"),
+    );
+    write(
+        dir,
+        "rules/exemptions.yaml",
+        include_str!("../../rules/exemptions.yaml"),
+    );
+    write(dir, "rules/audiences.yaml", audiences);
+    let default = include_str!("../../rules/notice.yaml");
+    let head = &default[..default.find("\npublic_interest:").unwrap()];
+    let mut notice = format!("{head}\npublic_interest:\n");
+    for code in [
+        "S22", "S22A", "S24", "S26", "S27", "S28", "S29", "S30", "S31", "S33", "S35", "S36", "S37",
+        "S38", "S39", "S42", "S43",
+    ] {
+        if code != leave_out {
+            notice.push_str(&format!("  {code}: \"PIPARA-{code} weighed.\"\n"));
+        }
+    }
+    write(dir, "rules/notice.yaml", &notice);
+}
+
+/// The section of a notice under `### heading`, up to the next heading.
+fn section<'a>(notice: &'a str, heading: &str) -> &'a str {
+    let start = notice
+        .find(&format!("### {heading}"))
+        .unwrap_or_else(|| panic!("no `{heading}` in {notice}"));
+    let rest = &notice[start + 4..];
+    &rest[..rest.find("\n#").unwrap_or(rest.len())]
+}
+
+#[test]
+fn the_refusal_notice_explains_every_exemption_relied_on_and_leaks_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    marked_notice_rules(dir.path(), include_str!("../../rules/audiences.yaml"), "");
+    write(
+        dir.path(),
+        "papers/a.md",
+        "---\ntitle: Open paper\nclassification: OFFICIAL-SENSITIVE\ndate: 2024-01-02\n---\n\
+         Text [emucanary body]{.S31 pit=\"emucanary pit\" reason=\"emucanary reason\"} and \
+         [more]{.S43 .S40}.\n\n::: {.S23 reason=\"emucanary div\"}\nDiv.\n:::\n",
+    );
+    write(
+        dir.path(),
+        "papers/b.md",
+        "---\ntitle: Emucanary title\nclassification: SECRET\ndate: 2024-01-03\n\
+         withhold: [S24]\nwithhold_reason: emucanary whole\npublic_title: A withheld paper\n---\n\
+         Emucanary.\n",
+    );
+    build(
+        dir.path(),
+        &[
+            "--rules",
+            "rules",
+            "--request",
+            "FOI/2024/7",
+            "--date",
+            "2024-02-01",
+        ],
+    )
+    .success();
+    let notice = fs::read_to_string(dir.path().join("out/public/_notices/FOI/2024/7.md")).unwrap();
+    let html = fs::read_to_string(dir.path().join("out/public/_notices/FOI/2024/7.html")).unwrap();
+    for qualified in [
+        ("S24", "24, National security"),
+        ("S31", "31, Law enforcement"),
+        ("S43", "43, Commercial interests"),
+    ] {
+        let text = section(
+            &notice,
+            &format!("{}: section {}", qualified.0, qualified.1),
+        );
+        assert!(text.contains("is a qualified exemption"), "{text}");
+        assert!(
+            text.contains(&format!("PIPARA-{} weighed.", qualified.0)),
+            "{text}"
+        );
+    }
+    for absolute in ["S23: section 23", "S40: section 40"] {
+        let text = section(&notice, absolute);
+        assert!(
+            text.contains("is an absolute exemption") && !text.contains("PIPARA"),
+            "{text}"
+        );
+    }
+    // Only what was relied on; the paper withheld whole is named by its public title.
+    assert!(!notice.contains("### S22"), "{notice}");
+    assert!(notice.contains("[Open paper](<../../../a.md>)"), "{notice}");
+    assert!(
+        notice.contains("[A withheld paper](<../../../b.md>)"),
+        "{notice}"
+    );
+    assert!(html.contains("href=\"../../../a.html\""), "{html}");
+    assert!(notice.contains("internal review") && notice.contains("Information Commissioner"));
+    assert!(notice.contains("FOI/2024/7") && notice.contains("2024-02-01"));
+    let leaks = holding(&dir.path().join("out/public"), "emucanary");
+    assert!(leaks.is_empty(), "{leaks:?}");
+}
+
+/// Combined codes are explained together, whichever occurred: the notice and the copies
+/// are the same bytes whether the passage was withheld under S23 or S24.
+#[test]
+fn the_notice_does_not_tell_combined_codes_apart() {
+    let mut trees = Vec::new();
+    for code in ["S23", "S24"] {
+        let dir = tempfile::tempdir().unwrap();
+        marked_notice_rules(dir.path(), NCND_RULES, "");
+        write(
+            dir.path(),
+            "papers/a.md",
+            &format!("---\ntitle: T\nclassification: OFFICIAL\n---\nText [x]{{.{code}}}.\n"),
+        );
+        build(dir.path(), &["--rules", "rules", "--request", "R1"]).success();
+        let notice = fs::read_to_string(dir.path().join("out/public/_notices/R1.md")).unwrap();
+        let text = section(&notice, "S23 / S24: section 23 / 24");
+        assert!(text.contains("neither confirm nor deny"), "{text}");
+        assert!(
+            text.contains("Section 23 (") && text.contains("absolute exemption"),
+            "{text}"
+        );
+        assert!(text.contains("PIPARA-S24 weighed."), "{text}");
+        trees.push(tree(&dir.path().join("out/public")));
+    }
+    assert_eq!(trees[0], trees[1]);
+}
+
+#[test]
+fn a_notice_that_cannot_be_written_stops_the_build_before_anything_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    marked_notice_rules(
+        dir.path(),
+        include_str!("../../rules/audiences.yaml"),
+        "S31",
+    );
+    write(
+        dir.path(),
+        "papers/a.md",
+        "---\ntitle: T\nclassification: OFFICIAL\n---\nText [x]{.S31}.\n",
+    );
+    let assert = build(dir.path(), &["--rules", "rules", "--request", "R1"]).code(2);
+    assert!(
+        stderr(&assert).contains("no `public_interest` paragraph"),
+        "{}",
+        stderr(&assert)
+    );
+    assert!(!dir.path().join("out/public/a.md").exists());
+    let assert = build(dir.path(), &["--request", "../R1"]).code(2);
+    assert!(
+        stderr(&assert).contains("cannot name the notice's file"),
+        "{}",
+        stderr(&assert)
+    );
+    assert!(!dir.path().join("out/public/a.md").exists());
+}
