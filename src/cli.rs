@@ -296,6 +296,7 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         pdf: options.pdf,
     };
     let bar = progress(papers.len(), common.quiet);
+    let files = paper_files(&papers);
     let run = Run {
         rules: &rules,
         templates: &templates,
@@ -304,6 +305,7 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         writer: &writer,
         previous: &previous,
         inputs,
+        paper_files: &files,
     };
     let outcomes: Vec<Outcome> = papers
         .par_iter()
@@ -347,7 +349,14 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         .collect();
     let found: Vec<String> = papers.iter().map(|p| p.name.clone()).collect();
     for (name, entry) in previous.gone(&folders, &found) {
-        match writer.remove_stale(&entry.outputs) {
+        // An asset a paper still built shares with the one gone stays.
+        let outputs: Vec<PathBuf> = entry
+            .outputs
+            .iter()
+            .filter(|o| !manifest.papers.values().any(|e| e.outputs.contains(o)))
+            .cloned()
+            .collect();
+        match writer.remove_stale(&outputs) {
             Ok(()) => {
                 if !common.quiet {
                     eprintln!(
@@ -431,6 +440,37 @@ struct Run<'a> {
     writer: &'a Writer,
     previous: &'a Manifest,
     inputs: Inputs<'a>,
+    /// Every paper of the build by its path in its input folder (`sub/x.md`): a link to one
+    /// is a link to its copy, not an asset.
+    paper_files: &'a std::collections::BTreeSet<PathBuf>,
+}
+
+/// Every paper of the build by its path in its input folder.
+fn paper_files(papers: &[PaperPath]) -> std::collections::BTreeSet<PathBuf> {
+    papers
+        .iter()
+        .map(|p| PathBuf::from(format!("{}.md", p.name)))
+        .collect()
+}
+
+/// Files an earlier build wrote for `name` that no other paper's entry lists: its assets
+/// besides its copies (an asset two papers share stays while either has it).
+fn previous_outputs(previous: &Manifest, name: &str, keep: &[PathBuf]) -> Vec<PathBuf> {
+    let Some(entry) = previous.papers.get(name) else {
+        return Vec::new();
+    };
+    entry
+        .outputs
+        .iter()
+        .filter(|o| !keep.contains(o))
+        .filter(|o| {
+            !previous
+                .papers
+                .iter()
+                .any(|(other, e)| other != name && e.outputs.contains(o))
+        })
+        .cloned()
+        .collect()
 }
 
 /// Builds, writes and records one paper; a failure removes its stale copies.
@@ -444,7 +484,9 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
     );
     let mut outcome = Outcome::default();
     let stale = |outcome: &mut Outcome| {
-        if let Err(e) = writer.remove_stale(&output_paths(&paper.name, rules)) {
+        let mut paths = output_paths(&paper.name, rules);
+        paths.extend(previous_outputs(run.previous, &paper.name, &[]));
+        if let Err(e) = writer.remove_stale(&paths) {
             outcome.error(&e);
         }
     };
@@ -461,6 +503,7 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         && let Some(entry) = run.previous.papers.get(&paper.name)
         && entry.key == key
         && manifest::outputs_present(&options.out, entry)
+        && assets_unchanged(entry)
     {
         outcome.built = true;
         outcome.unchanged = true;
@@ -498,6 +541,40 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         stale(&mut outcome);
         return outcome;
     }
+    let assets = match crate::assets::paper_assets(
+        &paper.path,
+        &paper.name,
+        &text,
+        &built.paper,
+        rules,
+        run.paper_files,
+    ) {
+        Ok(assets) => assets,
+        Err(e) => {
+            outcome.error(&e);
+            stale(&mut outcome);
+            return outcome;
+        }
+    };
+    for warning in &assets.warnings {
+        outcome.messages.push_str(warning);
+        outcome.messages.push('\n');
+    }
+    for asset in &assets.assets {
+        for audience in &asset.audiences {
+            let relative = Path::new(audience).join(&asset.relative);
+            let written = staged.open(&relative).and_then(|mut file| {
+                file.write_all(&asset.bytes)
+                    .and_then(|()| file.flush())
+                    .map_err(|e| Error::path(&relative, format!("cannot write: {e}")))
+            });
+            if let Err(e) = written {
+                outcome.error(&e);
+                stale(&mut outcome);
+                return outcome;
+            }
+        }
+    }
     let pdf_paths: Vec<PathBuf> = rules
         .audiences
         .iter()
@@ -529,6 +606,10 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         let _ = writer.remove_stale(&pdf_paths);
         return outcome;
     }
+    // Assets an earlier build of this paper copied that it no longer shows.
+    if let Err(e) = writer.remove_stale(&previous_outputs(run.previous, &paper.name, &outputs)) {
+        outcome.error(&e);
+    }
     if chromium.is_none() {
         // A PDF from an earlier build would no longer match the copies just written.
         if let Err(e) = writer.remove_stale(&pdf_paths) {
@@ -554,10 +635,27 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         source: paper.path.clone(),
         key,
         outputs,
+        assets: assets
+            .assets
+            .iter()
+            .map(|a| manifest::AssetKey {
+                source: a.source.clone(),
+                sha256: a.source_sha256.clone(),
+            })
+            .collect(),
     });
     outcome.redactions = built.paper.redactions.len();
     outcome.listed = Some(Listed::of(&paper.name, &built.paper, rules));
     outcome
+}
+
+/// Whether every asset the last build of a paper copied is still the file it was.
+fn assets_unchanged(entry: &Entry) -> bool {
+    use sha2::{Digest, Sha256};
+    entry.assets.iter().all(|a| {
+        std::fs::read(&a.source)
+            .is_ok_and(|bytes| crate::rules::hex(&Sha256::digest(&bytes)) == a.sha256)
+    })
 }
 
 /// What the indexes and notice list of a paper not rebuilt: its front matter, and with a

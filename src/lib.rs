@@ -3,6 +3,7 @@
 //!
 //! Data flows one way: source (read) → parse → model → redact → render → audit → write.
 
+pub mod assets;
 pub mod attr;
 pub mod audit;
 pub mod check;

@@ -98,6 +98,18 @@ pub struct Paper {
     /// HTML comments (notes to authors), removed from every copy but the council Markdown.
     pub comments: Vec<Span>,
     pub heading_attrs: Vec<HeadingAttrs>,
+    /// Every link and image in the body, in document order: the assets a paper names.
+    pub links: Vec<LinkRef>,
+}
+
+/// A link's or image's destination as the parser read it, and where it is in the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRef {
+    pub dest: String,
+    /// The whole link or image (`![alt](dest)`), for errors and to tell whether a withheld
+    /// passage covers it.
+    pub span: Span,
+    pub image: bool,
 }
 
 impl Paper {

@@ -81,6 +81,7 @@ pub fn parse_paper(text: &str, rules: &Rules) -> Result<Paper, Diagnostic> {
         redactions,
         comments: body.comments,
         heading_attrs,
+        links: body.link_refs,
     })
 }
 
@@ -128,6 +129,8 @@ struct Body {
     comments: Vec<Span>,
     blocks: Vec<Block>,
     links: BTreeMap<usize, (usize, bool)>,
+    /// Each link's and image's destination, for the assets a paper names.
+    link_refs: Vec<crate::model::LinkRef>,
     footnote_refs: Vec<Span>,
     fences: Vec<Fence>,
     /// Fenced code blocks, to refuse one left open.
@@ -234,6 +237,7 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
         comments: Vec::new(),
         blocks: Vec::new(),
         links: BTreeMap::new(),
+        link_refs: Vec::new(),
         footnote_refs: Vec::new(),
         fences: Vec::new(),
         fenced_code: Vec::new(),
@@ -278,9 +282,23 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
                     | Tag::DefinitionListTitle
                     | Tag::DefinitionListDefinition
                     | Tag::MetadataBlock(_) => Some(BlockKind::Other),
-                    Tag::Link { link_type, .. } | Tag::Image { link_type, .. } => {
+                    Tag::Link {
+                        link_type,
+                        dest_url,
+                        ..
+                    }
+                    | Tag::Image {
+                        link_type,
+                        dest_url,
+                        ..
+                    } => {
                         let auto = matches!(link_type, LinkType::Autolink | LinkType::Email);
                         out.links.insert(span.start, (span.end, auto));
+                        out.link_refs.push(crate::model::LinkRef {
+                            dest: dest_url.to_string(),
+                            span,
+                            image: matches!(tag, Tag::Image { .. }),
+                        });
                         inline_depth += 1;
                         None
                     }

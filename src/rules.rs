@@ -118,6 +118,36 @@ pub struct Rules {
     pub hash: String,
     /// The refusal notice's wording (`notice.yaml`).
     pub notice: NoticeWording,
+    /// Asset extensions copied as they are, with a warning (`assets.yaml`): types redact
+    /// cannot clean. Empty by default.
+    pub asset_extensions: BTreeSet<String>,
+}
+
+/// `assets.yaml`: optional in a rules folder.
+pub const ASSETS_FILE: &str = "assets.yaml";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssetsFile {
+    /// Extensions without the dot, e.g. `csv`.
+    copy_as_is: Vec<String>,
+}
+
+/// Reads `assets.yaml`: the extensions copied as they are, lower-cased.
+pub fn parse_asset_extensions(text: &str) -> Result<BTreeSet<String>, Diagnostic> {
+    let file: AssetsFile = from_yaml(text, 0)?;
+    let mut out = BTreeSet::new();
+    for ext in file.copy_as_is {
+        let ext = ext.trim_start_matches('.').to_ascii_lowercase();
+        if ext == "md" || ext.is_empty() {
+            return Err(Diagnostic::new(
+                find_span(text, &ext),
+                format!("`{ext}` cannot be copied as an asset"),
+            ));
+        }
+        out.insert(ext);
+    }
+    Ok(out)
 }
 
 /// The wording of the s17 refusal notice, from `notice.yaml`. Placeholders `{request}`,
@@ -458,6 +488,7 @@ impl Rules {
             })?;
         Ok(Rules {
             notice,
+            asset_extensions: BTreeSet::new(),
             markings: markings.markings,
             exemptions,
             presentational,

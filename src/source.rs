@@ -278,6 +278,20 @@ pub fn load_rules(dir: Option<&Path>) -> Result<Rules, Error> {
             ));
         }
     }
+    let assets = folder.join(crate::rules::ASSETS_FILE);
+    match fs::read_to_string(&assets) {
+        Ok(text) => {
+            rules.asset_extensions = crate::rules::parse_asset_extensions(&text)
+                .map_err(|d| Error::source(&assets, &text, d))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(Error::path(
+                &assets,
+                format!("cannot read: {}", io_message(&e)),
+            ));
+        }
+    }
     Ok(rules)
 }
 
