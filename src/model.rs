@@ -110,6 +110,8 @@ pub struct LinkRef {
     /// passage covers it.
     pub span: Span,
     pub image: bool,
+    /// An autolink or e-mail autolink (`<https://…>`, `<a@b.org>`): never a file.
+    pub auto: bool,
 }
 
 impl Paper {

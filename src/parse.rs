@@ -298,6 +298,7 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
                             dest: dest_url.to_string(),
                             span,
                             image: matches!(tag, Tag::Image { .. }),
+                            auto,
                         });
                         inline_depth += 1;
                         None

@@ -4,6 +4,7 @@
 
 mod accessibility;
 mod adversarial;
+mod assets;
 mod audit;
 mod build;
 mod check;
