@@ -756,10 +756,11 @@ fn check(common: &Common, format: Format, released: Option<&Path>) -> Exit {
         release: &release,
     };
     let bar = progress(papers.len(), common.quiet);
+    let files = paper_files(&papers);
     let results: Vec<(Outcome, Option<Checked>)> = papers
         .par_iter()
         .map(|paper| {
-            let result = check_one(paper, &rules, &templates, &options);
+            let result = check_one(paper, &rules, &templates, &options, &files);
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
@@ -834,6 +835,7 @@ fn check_one(
     rules: &Rules,
     templates: &Templates,
     options: &CheckOptions,
+    files: &std::collections::BTreeSet<PathBuf>,
 ) -> (Outcome, Option<Checked>) {
     let mut outcome = Outcome::default();
     let text = match read_paper(&paper.path) {
@@ -863,6 +865,19 @@ fn check_one(
     for line in built.warnings.iter().chain(&built.findings) {
         outcome.messages.push_str(line);
         outcome.messages.push('\n');
+    }
+    // An asset build would refuse fails check too (its metadata removal included).
+    match crate::assets::paper_assets(&paper.path, &paper.name, &text, &built.paper, rules, files) {
+        Ok(assets) => {
+            for warning in &assets.warnings {
+                outcome.messages.push_str(warning);
+                outcome.messages.push('\n');
+            }
+        }
+        Err(e) => {
+            outcome.error(&e);
+            return (outcome, None);
+        }
     }
     let outputs = if built.findings.is_empty() {
         public_outputs_from(&paper.name, built.outputs, rules)

@@ -272,3 +272,22 @@ fn incremental_builds_follow_assets() {
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+#[test]
+fn check_refuses_what_build_would() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "papers/p.md",
+        b"---\ntitle: T\nclassification: OFFICIAL\n---\n![c](img/gone.png)\n",
+    );
+    let assert = redact_in(dir.path())
+        .args(["check", "papers"])
+        .assert()
+        .code(2);
+    assert!(
+        stderr(&assert).contains("p.md:5:1: error: `img/gone.png` does not exist"),
+        "{}",
+        stderr(&assert)
+    );
+}
