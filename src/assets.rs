@@ -290,7 +290,37 @@ fn target(
     Ok(Target::File(relative))
 }
 
+/// The HTML copy's link for a link to another paper's Markdown (`sub/b.md#part` to
+/// `sub/b.html#part`); None for any other destination.
+pub fn html_link(dest: &str) -> Option<String> {
+    let remote = dest.contains("://") || dest.starts_with("//") || {
+        let scheme = dest.split(['/', '?', '#']).next().unwrap_or("");
+        scheme.contains(':')
+    };
+    let end = dest.find(['?', '#']).unwrap_or(dest.len());
+    let stem = dest[..end].strip_suffix(".md")?;
+    if remote || stem.is_empty() || stem.ends_with('/') {
+        return None;
+    }
+    Some(format!("{stem}.html{}", &dest[end..]))
+}
+
 type Cleaned = (Vec<u8>, Vec<(String, usize)>);
+
+#[cfg(test)]
+mod tests {
+    use super::html_link;
+
+    #[test]
+    fn only_local_markdown_links_become_html() {
+        assert_eq!(html_link("sub/b.md").as_deref(), Some("sub/b.html"));
+        assert_eq!(html_link("b.md#part").as_deref(), Some("b.html#part"));
+        assert_eq!(html_link("https://example.org/b.md"), None);
+        assert_eq!(html_link("mailto:a.md"), None);
+        assert_eq!(html_link("annex.pdf"), None);
+        assert_eq!(html_link("#b.md"), None);
+    }
+}
 
 /// `bytes` without metadata, for the types redact cleans (None for any other).
 pub fn clean(ext: &str, bytes: &[u8]) -> Option<Result<Cleaned, String>> {

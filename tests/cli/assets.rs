@@ -216,6 +216,11 @@ fn links_to_papers_of_the_build_and_listed_types_pass() {
         b"a,b\n1,2\n"
     );
     assert!(dir.path().join("out/public/sub/b.md").is_file());
+    // The HTML copy links to the other paper's HTML copy; the Markdown stays byte for byte.
+    let html = fs::read_to_string(dir.path().join("out/public/a.html")).unwrap();
+    assert!(html.contains("href=\"sub/b.html\""), "{html}");
+    let md = fs::read_to_string(dir.path().join("out/public/a.md")).unwrap();
+    assert!(md.contains("[b](sub/b.md)"), "{md}");
 }
 
 #[test]
