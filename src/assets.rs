@@ -307,21 +307,6 @@ pub fn html_link(dest: &str) -> Option<String> {
 
 type Cleaned = (Vec<u8>, Vec<(String, usize)>);
 
-#[cfg(test)]
-mod tests {
-    use super::html_link;
-
-    #[test]
-    fn only_local_markdown_links_become_html() {
-        assert_eq!(html_link("sub/b.md").as_deref(), Some("sub/b.html"));
-        assert_eq!(html_link("b.md#part").as_deref(), Some("b.html#part"));
-        assert_eq!(html_link("https://example.org/b.md"), None);
-        assert_eq!(html_link("mailto:a.md"), None);
-        assert_eq!(html_link("annex.pdf"), None);
-        assert_eq!(html_link("#b.md"), None);
-    }
-}
-
 /// `bytes` without metadata, for the types redact cleans (None for any other).
 pub fn clean(ext: &str, bytes: &[u8]) -> Option<Result<Cleaned, String>> {
     Some(match ext {
@@ -665,4 +650,19 @@ fn clean_svg(bytes: &[u8]) -> Result<Cleaned, String> {
         out.into_bytes(),
         vec![("SVG sanitised away".into(), removed)],
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::html_link;
+
+    #[test]
+    fn only_local_markdown_links_become_html() {
+        assert_eq!(html_link("sub/b.md").as_deref(), Some("sub/b.html"));
+        assert_eq!(html_link("b.md#part").as_deref(), Some("b.html#part"));
+        assert_eq!(html_link("https://example.org/b.md"), None);
+        assert_eq!(html_link("mailto:a.md"), None);
+        assert_eq!(html_link("annex.pdf"), None);
+        assert_eq!(html_link("#b.md"), None);
+    }
 }
