@@ -583,6 +583,18 @@ const SVG_TAGS: &[&str] = &[
     "radialgradient",
     "stop",
     "clippath",
+    // The parser gives SVG's mixed-case names as SVG spells them.
+    "linearGradient",
+    "radialGradient",
+    "clipPath",
+];
+/// Elements removed with everything inside them, not just their tags.
+const SVG_DROPPED: &[&str] = &[
+    "script",
+    "style",
+    "metadata",
+    "foreignObject",
+    "foreignobject",
 ];
 const SVG_ATTRIBUTES: &[&str] = &[
     "viewbox",
@@ -627,6 +639,9 @@ const SVG_ATTRIBUTES: &[&str] = &[
     "aria-label",
     "dx",
     "dy",
+    "viewBox",
+    "preserveAspectRatio",
+    "gradientUnits",
 ];
 
 fn clean_svg(bytes: &[u8]) -> Result<Cleaned, String> {
@@ -634,6 +649,7 @@ fn clean_svg(bytes: &[u8]) -> Result<Cleaned, String> {
     let cleaned = ammonia::Builder::empty()
         .add_tags(SVG_TAGS)
         .add_generic_attributes(SVG_ATTRIBUTES)
+        .add_clean_content_tags(SVG_DROPPED)
         .strip_comments(true)
         .clean(text)
         .to_string();
@@ -664,5 +680,49 @@ mod tests {
         assert_eq!(html_link("mailto:a.md"), None);
         assert_eq!(html_link("annex.pdf"), None);
         assert_eq!(html_link("#b.md"), None);
+    }
+
+    /// A 1x1 GIF with a comment, an XMP-style application extension and a loop count.
+    fn gif() -> Vec<u8> {
+        let mut g = b"GIF89a\x01\x00\x01\x00\x80\x00\x00".to_vec();
+        g.extend_from_slice(&[0, 0, 0, 255, 255, 255]);
+        g.extend_from_slice(b"\x21\xfe\x0cgifcanary123\x00");
+        g.extend_from_slice(b"\x21\xff\x0bXMP DataXMP\x05xmpcn\x00");
+        g.extend_from_slice(b"\x21\xff\x0bNETSCAPE2.0\x03\x01\x00\x00\x00");
+        g.extend_from_slice(b"\x2c\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02\x44\x01\x00");
+        g.push(0x3b);
+        g
+    }
+
+    #[test]
+    fn gif_loses_comments_and_metadata_but_keeps_its_image_and_loop() {
+        let source = gif();
+        let (out, removed) = super::clean_gif(&source).expect("cleans");
+        let has = |b: &[u8], n: &[u8]| b.windows(n.len()).any(|w| w == n);
+        assert!(!has(&out, b"gifcanary") && !has(&out, b"xmpcn"));
+        assert!(has(&out, b"NETSCAPE2.0"));
+        let image = &source[source.len() - 16..];
+        assert!(out.ends_with(image));
+        assert_eq!(removed.len(), 2);
+        assert!(
+            super::clean_gif(&source[..20]).is_err(),
+            "a cut GIF is refused"
+        );
+    }
+
+    #[test]
+    fn svg_keeps_drawing_and_loses_script_links_and_metadata() {
+        let svg = br#"<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10" onload="alert(1)"><metadata>svgcanary</metadata><script>svgscript()</script><a href="https://example.org"><rect width="5" height="5" fill="red"/></a><image href="file:///etc/passwd"/></svg>"#;
+        let (out, _) = super::clean_svg(svg).expect("cleans");
+        let out = String::from_utf8(out).expect("utf-8");
+        for gone in ["onload", "svgcanary", "script", "href", "passwd", "<a"] {
+            assert!(!out.contains(gone), "{gone}: {out}");
+        }
+        assert!(
+            out.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""),
+            "{out}"
+        );
+        assert!(out.contains("viewBox") || out.contains("viewbox"), "{out}");
+        assert!(out.contains("<rect"), "{out}");
     }
 }
