@@ -51,6 +51,46 @@ pub struct AuditInput<'a> {
     pub copies: &'a [CopyOutput<'a>],
 }
 
+/// What the audit records of a paper withheld whole, if it is.
+fn whole_record(paper: &Paper, rules: &Rules) -> Option<WholeRecord> {
+    let fm = &paper.front_matter;
+    if fm.withhold.is_empty() {
+        return None;
+    }
+    Some(WholeRecord {
+        codes: fm.withhold.iter().map(ToString::to_string).collect(),
+        reason: fm.withhold_reason.clone(),
+        public_title: fm.public_title.clone(),
+        audiences: rules
+            .audiences
+            .iter()
+            .filter(|a| fm.withheld_from(a))
+            .map(|a| WholeAudience {
+                audience: a.name.clone(),
+                gets: if fm.denied_to(a) { "nothing" } else { "notice" },
+            })
+            .collect(),
+    })
+}
+
+/// What the audit records of a withheld title, if it is.
+fn title_record(paper: &Paper, rules: &Rules) -> Option<TitleRecord> {
+    let fm = &paper.front_matter;
+    if fm.title_withhold.is_empty() {
+        return None;
+    }
+    Some(TitleRecord {
+        codes: fm.title_withhold.iter().map(ToString::to_string).collect(),
+        public_title: fm.public_title.clone(),
+        audiences: rules
+            .audiences
+            .iter()
+            .filter(|a| fm.title_withheld_from(a))
+            .map(|a| a.name.clone())
+            .collect(),
+    })
+}
+
 /// The audit of one paper, proved and ready to write: what the build must report, and the
 /// record its two files are written from (which borrows the paper and its copies).
 pub struct Prepared<'a> {
@@ -99,6 +139,36 @@ pub struct PaperRecord {
     pub title: String,
     pub classification: String,
     pub sha256: String,
+    /// Front matter `withhold`: the whole paper, and what each audience that withholds it got.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub withhold: Option<WholeRecord>,
+    /// Front matter `title_withhold`: the title, and the audiences shown the public one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title_withhold: Option<TitleRecord>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WholeRecord {
+    pub codes: Vec<String>,
+    pub reason: Option<String>,
+    pub public_title: Option<String>,
+    /// Each audience that withholds the paper: `notice` (a notice of withholding in its
+    /// place) or `nothing` (it combines a code to neither confirm nor deny).
+    pub audiences: Vec<WholeAudience>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct WholeAudience {
+    pub audience: String,
+    pub gets: &'static str,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TitleRecord {
+    pub codes: Vec<String>,
+    pub public_title: Option<String>,
+    /// Audiences that read `public_title` in place of the title.
+    pub audiences: Vec<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -533,6 +603,8 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
             title: paper.front_matter.title.clone(),
             classification: paper.front_matter.classification.clone(),
             sha256: hex(&Sha256::digest(text.as_bytes())),
+            withhold: whole_record(paper, rules),
+            title_withhold: title_record(paper, rules),
         },
         rules: match &rules.origin {
             Origin::Embedded => OriginRecord {
@@ -1568,7 +1640,12 @@ mod tests {
                             .map_err(|e| e.render())
                     };
                     let (fast, slow) = (build(&fast), build(&slow));
-                    assert!(fast.as_ref().is_ok_and(|o| o.len() == 6), "{fast:?}");
+                    // A paper withheld whole to neither confirm nor deny has no public file.
+                    let whole = text.contains("\nwithhold:");
+                    assert!(
+                        fast.as_ref().is_ok_and(|o| o.len() == 6 || whole),
+                        "{fast:?}"
+                    );
                     if let (Ok(f), Ok(s)) = (&fast, &slow) {
                         for (a, b) in f.iter().zip(s) {
                             let at = a.bytes.iter().zip(&b.bytes).position(|(x, y)| x != y);

@@ -19,12 +19,14 @@ use crate::check::{
 };
 use crate::deny::{DENY_FILE, DenyList};
 use crate::error::{Error, Exit};
+use crate::index::Listed;
 use crate::manifest::{self, Entry, Inputs, MANIFEST_FILE, MANIFEST_VERSION, Manifest, Why};
 use crate::model::Paper;
 use crate::pdf::{PdfMeta, find_chromium};
 use crate::pipeline::{AUDIT_FOLDER, build_paper_into, build_paper_only, output_paths};
 use crate::records;
 use crate::redact::copy_for;
+use crate::release::{ReleaseInput, check_request, release_outputs};
 use crate::render::Templates;
 use crate::report;
 use crate::rules::{DEFAULT_PEOPLE, PEOPLE_FILE, Rules};
@@ -486,6 +488,8 @@ struct Outcome {
     entry: Option<Entry>,
     /// What `messages` says, as results for a JSON or SARIF report.
     findings: Vec<Finding>,
+    /// What the indexes and the release notice list of it, when its copies are in place.
+    listed: Option<Listed>,
 }
 
 impl Outcome {
@@ -533,6 +537,9 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         },
         false => None,
     };
+    if let Err(e) = check_request(&rules, &options.release) {
+        return report(&e);
+    }
     let previous = read_manifest(&options.out).unwrap_or_default();
     // Everything this run may write or remove, checked for links before anything is written.
     let mut planned: Vec<PathBuf> = rules
@@ -548,6 +555,12 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
     for entry in previous.papers.values() {
         planned.extend(entry.outputs.iter().cloned());
     }
+    // The indexes and the release notice are written beside the copies.
+    for audience in &rules.audiences {
+        for file in ["index.md", "index.html", "_notices"] {
+            planned.push(Path::new(&audience.name).join(file));
+        }
+    }
     let writer = match Writer::checked(&options.out, planned.iter().map(PathBuf::as_path)) {
         Ok(w) => w,
         Err(e) => return report(&e),
@@ -562,6 +575,7 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         pdf: options.pdf,
     };
     let bar = progress(papers.len(), common.quiet);
+    let files = paper_files(&papers);
     let run = Run {
         rules: &rules,
         templates: &templates,
@@ -571,6 +585,7 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         previous: &previous,
         out_real: &out_real,
         inputs,
+        paper_files: &files,
     };
     let outcomes: Vec<Outcome> = papers
         .par_iter()
@@ -623,7 +638,12 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         .collect();
     let mut removed = Vec::new();
     for stale in previous.stale(&folders, &found) {
-        match writer.remove_stale(&stale.entry.outputs) {
+        // An asset a paper still built shares with the one gone stays.
+        let outputs: Vec<PathBuf> = (stale.entry.outputs.iter())
+            .filter(|o| !manifest.papers.values().any(|e| e.outputs.contains(o)))
+            .cloned()
+            .collect();
+        match writer.remove_stale(&outputs) {
             Ok(()) => {
                 removed.push(stale.name);
                 if !common.quiet {
@@ -661,6 +681,29 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         writer.write_paper(&[record])
     };
     if let Err(e) = saved {
+        worst = worst.max(report(&e));
+    }
+    // Each audience's index and the release notice list the papers whose copies are in place.
+    let listed: Vec<Listed> = outcomes.iter().filter_map(|o| o.listed.clone()).collect();
+    let release = ReleaseInput {
+        listed: &listed,
+        rules: &rules,
+        templates: &templates,
+        release: &options.release,
+        chromium: chromium.as_deref(),
+    };
+    let written_release = match release_outputs(&release) {
+        Ok(outputs) if listed.is_empty() => writer.remove_stale(
+            &outputs
+                .iter()
+                .map(|o| o.relative.clone())
+                .collect::<Vec<_>>(),
+        ),
+        // Not counted in the summary's files: it counts the papers' own.
+        Ok(outputs) => writer.write_paper(&outputs),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = written_release {
         worst = worst.max(report(&e));
     }
     if !common.quiet {
@@ -715,6 +758,37 @@ struct Run<'a> {
     /// The output folder, resolved: papers' origins are relative to it.
     out_real: &'a Path,
     inputs: Inputs<'a>,
+    /// Every paper of the build by its path in its input folder (`sub/x.md`): a link to one
+    /// is a link to its copy, not an asset.
+    paper_files: &'a std::collections::BTreeSet<PathBuf>,
+}
+
+/// Every paper of the build by its path in its input folder.
+fn paper_files(papers: &[PaperPath]) -> std::collections::BTreeSet<PathBuf> {
+    papers
+        .iter()
+        .map(|p| PathBuf::from(format!("{}.md", p.name)))
+        .collect()
+}
+
+/// Files an earlier build wrote for `name` that no other paper's entry lists: its assets
+/// besides its copies (an asset two papers share stays while either has it).
+fn previous_outputs(previous: &Manifest, name: &str, keep: &[PathBuf]) -> Vec<PathBuf> {
+    let Some(entry) = previous.papers.get(name) else {
+        return Vec::new();
+    };
+    entry
+        .outputs
+        .iter()
+        .filter(|o| !keep.contains(o))
+        .filter(|o| {
+            !previous
+                .papers
+                .iter()
+                .any(|(other, e)| other != name && e.outputs.contains(o))
+        })
+        .cloned()
+        .collect()
 }
 
 /// Builds, writes and records one paper; a failure removes its stale copies.
@@ -728,7 +802,9 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
     );
     let mut outcome = Outcome::default();
     let stale = |outcome: &mut Outcome| {
-        if let Err(e) = writer.remove_stale(&output_paths(&paper.name, rules)) {
+        let mut paths = output_paths(&paper.name, rules);
+        paths.extend(previous_outputs(run.previous, &paper.name, &[]));
+        if let Err(e) = writer.remove_stale(&paths) {
             outcome.error(&e);
         }
     };
@@ -746,6 +822,7 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         && let Some(entry) = run.previous.papers.get(&paper.name)
         && entry.key == key
         && entry.outputs.iter().all(|p| writer.holds(p))
+        && assets_unchanged(entry)
     {
         outcome.built = true;
         outcome.unchanged = true;
@@ -754,6 +831,7 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
             origin,
             ..entry.clone()
         });
+        outcome.listed = unchanged_listed(&paper.name, &text, rules, &options.release);
         return outcome;
     }
     let mut staged = writer.stage();
@@ -786,6 +864,40 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         stale(&mut outcome);
         return outcome;
     }
+    let assets = match crate::assets::paper_assets(
+        &paper.path,
+        &paper.name,
+        &text,
+        &built.paper,
+        rules,
+        run.paper_files,
+    ) {
+        Ok(assets) => assets,
+        Err(e) => {
+            outcome.error(&e);
+            stale(&mut outcome);
+            return outcome;
+        }
+    };
+    for warning in &assets.warnings {
+        outcome.messages.push_str(warning);
+        outcome.messages.push('\n');
+    }
+    for asset in &assets.assets {
+        for audience in &asset.audiences {
+            let relative = Path::new(audience).join(&asset.relative);
+            let written = staged.open(&relative).and_then(|mut file| {
+                file.write_all(&asset.bytes)
+                    .and_then(|()| file.flush())
+                    .map_err(|e| Error::path(&relative, format!("cannot write: {e}")))
+            });
+            if let Err(e) = written {
+                outcome.error(&e);
+                stale(&mut outcome);
+                return outcome;
+            }
+        }
+    }
     let pdf_paths = pdf_paths(&paper.name, rules);
     if let Some(chromium) = chromium
         && let Err(e) = pdfs(&built.paper, &mut staged, &text, rules, paper, chromium)
@@ -813,6 +925,10 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         let _ = writer.remove_stale(&pdf_paths);
         return outcome;
     }
+    // Assets an earlier build of this paper copied that it no longer shows.
+    if let Err(e) = writer.remove_stale(&previous_outputs(run.previous, &paper.name, &outputs)) {
+        outcome.error(&e);
+    }
     if chromium.is_none() {
         // A PDF from an earlier build would no longer match the copies just written.
         if let Err(e) = writer.remove_stale(&pdf_paths) {
@@ -839,8 +955,17 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         origin,
         key,
         outputs,
+        assets: assets
+            .assets
+            .iter()
+            .map(|a| manifest::AssetKey {
+                source: a.source.clone(),
+                sha256: a.source_sha256.clone(),
+            })
+            .collect(),
     });
     outcome.redactions = built.paper.redactions.len();
+    outcome.listed = Some(Listed::of(&paper.name, &built.paper, rules));
     outcome
 }
 
@@ -851,6 +976,30 @@ fn pdf_paths(name: &str, rules: &Rules) -> Vec<PathBuf> {
         .iter()
         .map(|a| Path::new(&a.name).join(format!("{name}.pdf")))
         .collect()
+}
+
+/// Whether every asset the last build of a paper copied is still the file it was.
+fn assets_unchanged(entry: &Entry) -> bool {
+    use sha2::{Digest, Sha256};
+    entry.assets.iter().all(|a| {
+        std::fs::read(&a.source)
+            .is_ok_and(|bytes| crate::rules::hex(&Sha256::digest(&bytes)) == a.sha256)
+    })
+}
+
+/// What the indexes and notice list of a paper not rebuilt: its front matter, and with a
+/// request (the notice names the exemptions relied on) the whole paper read again.
+fn unchanged_listed(name: &str, text: &str, rules: &Rules, release: &Release) -> Option<Listed> {
+    if release.request.is_some() {
+        let paper = crate::parse::parse_paper(text, rules).ok()?;
+        return Some(Listed::of(name, &paper, rules));
+    }
+    let split = crate::front_matter::split(text).ok()?;
+    Some(Listed {
+        name: name.to_string(),
+        front_matter: crate::front_matter::parse(text, split, rules).ok()?,
+        relied: Default::default(),
+    })
 }
 
 /// Prints each audience's staged HTML to PDF, into the same stage.
@@ -1027,10 +1176,11 @@ fn check(
         release: &release,
     };
     let bar = progress(papers.len(), common.quiet);
+    let files = paper_files(&papers);
     let results: Vec<(Outcome, Option<Checked>)> = papers
         .par_iter()
         .map(|paper| {
-            let result = check_one(paper, &rules, &templates, &options);
+            let result = check_one(paper, &rules, &templates, &options, &files);
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
@@ -1114,6 +1264,7 @@ fn check_one(
     rules: &Rules,
     templates: &Templates,
     options: &CheckOptions,
+    files: &std::collections::BTreeSet<PathBuf>,
 ) -> (Outcome, Option<Checked>) {
     let mut outcome = Outcome::default();
     let text = match read_paper(&paper.path) {
@@ -1149,6 +1300,19 @@ fn check_one(
             .map(|line| report::warning_finding(&paper.path, line))
             .chain((built.findings.iter()).map(|line| report::proof_finding(&paper.path, line))),
     );
+    // An asset build would refuse fails check too (its metadata removal included).
+    match crate::assets::paper_assets(&paper.path, &paper.name, &text, &built.paper, rules, files) {
+        Ok(assets) => {
+            for warning in &assets.warnings {
+                outcome.messages.push_str(warning);
+                outcome.messages.push('\n');
+            }
+        }
+        Err(e) => {
+            outcome.error(&e);
+            return (outcome, None);
+        }
+    }
     let outputs = if built.findings.is_empty() {
         public_outputs_from(&paper.name, built.outputs, rules)
     } else {

@@ -1,10 +1,15 @@
 //! YAML front matter: split it from the body, read its fixed set of keys strictly, and write
 //! it afresh for copies whose marking differs from the source (so YAML comments never travel).
+//!
+//! The withholding keys (`withhold`, `withhold_reason`, `title_withhold`, `public_title`) are
+//! read here and never written into a copy: an audience that withholds the title gets
+//! [`FrontMatter::for_audience`], whose title is the public one, so no later stage can reach
+//! the withheld title for it.
 
 use serde::{Deserialize, Serialize};
 
 use crate::error::Diagnostic;
-use crate::rules::Rules;
+use crate::rules::{Audience, ExemptionCode, Rules};
 use crate::span::Span;
 use crate::yaml::from_yaml;
 
@@ -23,7 +28,25 @@ pub struct FrontMatter {
     /// The paper's line ending, used when the front matter is written afresh.
     #[serde(skip)]
     pub newline: &'static str,
+    /// `withhold`: the whole paper is withheld from an audience that withholds any of these.
+    #[serde(skip)]
+    pub withhold: Vec<ExemptionCode>,
+    /// `withhold_reason`: internal, like a passage's `reason` (the audit only).
+    #[serde(skip)]
+    pub withhold_reason: Option<String>,
+    /// `title_withhold`: the title is withheld from an audience that withholds any of these.
+    #[serde(skip)]
+    pub title_withhold: Vec<ExemptionCode>,
+    #[serde(skip)]
+    pub public_title: Option<String>,
+    /// What an audience that withholds the title (or the paper) reads: the public title, no
+    /// withholding keys. Built once here so every stage shows the same.
+    #[serde(skip)]
+    pub public_view: Option<Box<FrontMatter>>,
 }
+
+/// The title a wholly withheld paper shows when it gives no `public_title`.
+pub const WITHHELD_TITLE: &str = "Withheld paper";
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -37,6 +60,27 @@ struct RawFrontMatter {
     agenda_item: Option<Scalar>,
     version: Option<Scalar>,
     status: Option<Scalar>,
+    withhold: Option<Codes>,
+    withhold_reason: Option<Scalar>,
+    title_withhold: Option<Codes>,
+    public_title: Option<Scalar>,
+}
+
+/// A list of exemption codes (`[S23, S24]`), or one (`S23`).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Codes {
+    List(Vec<String>),
+    One(String),
+}
+
+impl Codes {
+    fn into_vec(self) -> Vec<String> {
+        match self {
+            Codes::List(v) => v,
+            Codes::One(s) => vec![s],
+        }
+    }
 }
 
 /// A scalar read as text whatever YAML thinks it is (`date: 2023-07-12`, `version: 1.2`).
@@ -60,7 +104,7 @@ impl Scalar {
     }
 }
 
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 13] = [
     "title",
     "classification",
     "organisation",
@@ -70,6 +114,10 @@ const KEYS: [&str; 9] = [
     "agenda_item",
     "version",
     "status",
+    "withhold",
+    "withhold_reason",
+    "title_withhold",
+    "public_title",
 ];
 
 /// Where the front matter sits in the file.
@@ -158,7 +206,7 @@ pub fn parse(text: &str, split: Split, rules: &Rules) -> Result<FrontMatter, Dia
             )
             .hint(format!("give the paper's {key}; it is required"))),
             // `key:` with nothing after it reads as no value: point at its own line.
-            None => match key_span(text, split, key) {
+            None => match key_at(text, split, key) {
                 Some(at) => Err(Diagnostic::new(at, format!("`{key}` is empty"))
                     .hint(format!("give the paper's {key}; it is required"))),
                 None => Err(
@@ -168,7 +216,39 @@ pub fn parse(text: &str, split: Split, rules: &Rules) -> Result<FrontMatter, Dia
             },
         }
     };
-    let front = FrontMatter {
+    let withhold = codes_of(text, split, "withhold", raw.withhold, rules)?;
+    let title_withhold = codes_of(text, split, "title_withhold", raw.title_withhold, rules)?;
+    let withhold_reason = text_of(raw.withhold_reason);
+    let public_title = text_of(raw.public_title);
+    if public_title.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        return Err(Diagnostic::new(
+            value_span(text, split, "public_title"),
+            "`public_title` is empty",
+        )
+        .hint("give the title that audiences who withhold the real one see"));
+    }
+    if !title_withhold.is_empty() && public_title.is_none() {
+        return Err(Diagnostic::new(
+            value_span(text, split, "title_withhold"),
+            "`title_withhold` needs a `public_title`",
+        )
+        .hint("add `public_title:`, the title audiences that withhold this one see"));
+    }
+    if public_title.is_some() && title_withhold.is_empty() && withhold.is_empty() {
+        return Err(Diagnostic::new(
+            value_span(text, split, "public_title"),
+            "`public_title` is given but nothing is withheld",
+        )
+        .hint("add `title_withhold: [codes]` (or `withhold:`), or remove `public_title`"));
+    }
+    if withhold_reason.is_some() && withhold.is_empty() {
+        return Err(Diagnostic::new(
+            value_span(text, split, "withhold_reason"),
+            "`withhold_reason` is given but the paper is not withheld",
+        )
+        .hint("add `withhold: [codes]`, or remove `withhold_reason`"));
+    }
+    let mut front = FrontMatter {
         title: required(text_of(raw.title), "title")?,
         classification: required(text_of(raw.classification), "classification")?,
         organisation: text_of(raw.organisation),
@@ -179,6 +259,11 @@ pub fn parse(text: &str, split: Split, rules: &Rules) -> Result<FrontMatter, Dia
         version: text_of(raw.version),
         status: text_of(raw.status),
         newline: crate::parse::newline_of(text),
+        withhold,
+        withhold_reason,
+        title_withhold,
+        public_title,
+        public_view: None,
     };
     if !rules.markings.contains(&front.classification) {
         return Err(Diagnostic::new(
@@ -187,7 +272,12 @@ pub fn parse(text: &str, split: Split, rules: &Rules) -> Result<FrontMatter, Dia
         )
         .hint(format!("markings are: {}", rules.markings.join(", "))));
     }
-    for (key, value) in front.entries() {
+    let internal = [
+        ("withhold_reason", front.withhold_reason.as_deref()),
+        ("public_title", front.public_title.as_deref()),
+    ];
+    let internal = internal.into_iter().filter_map(|(k, v)| v.map(|v| (k, v)));
+    for (key, value) in front.entries().into_iter().chain(internal) {
         if looks_like_tag(value) {
             return Err(Diagnostic::new(
                 value_span(text, split, key),
@@ -196,10 +286,89 @@ pub fn parse(text: &str, split: Split, rules: &Rules) -> Result<FrontMatter, Dia
             .hint("front matter is public in every copy; move the sensitive words into the body"));
         }
     }
+    if !front.withhold.is_empty() || !front.title_withhold.is_empty() {
+        let mut public = front.clone();
+        public.title = front
+            .public_title
+            .clone()
+            .unwrap_or_else(|| WITHHELD_TITLE.to_string());
+        public.withhold.clear();
+        public.withhold_reason = None;
+        public.title_withhold.clear();
+        public.public_title = None;
+        front.public_view = Some(Box::new(public));
+    }
     Ok(front)
 }
 
+/// The codes of a withholding key, each known to the rules, or an error at the key's line.
+fn codes_of(
+    text: &str,
+    split: Split,
+    key: &str,
+    codes: Option<Codes>,
+    rules: &Rules,
+) -> Result<Vec<ExemptionCode>, Diagnostic> {
+    let Some(codes) = codes else {
+        return Ok(Vec::new());
+    };
+    let at = value_span(text, split, key);
+    let codes = codes.into_vec();
+    if codes.is_empty() {
+        return Err(
+            Diagnostic::new(at, format!("`{key}` names no exemption code"))
+                .hint(format!("give the codes, `{key}: [S31]`, or remove `{key}`")),
+        );
+    }
+    let mut out: Vec<ExemptionCode> = Vec::new();
+    for code in codes {
+        let Some(known) = rules.exemption(&code).map(|e| e.code.clone()) else {
+            let hint = match rules.suggest_code(&code) {
+                Some(near) => format!("did you mean `{near}`?"),
+                None => "codes are defined in rules/exemptions.yaml".to_string(),
+            };
+            return Err(
+                Diagnostic::new(at, format!("unknown exemption code `{code}` in `{key}`"))
+                    .hint(hint),
+            );
+        };
+        if !out.contains(&known) {
+            out.push(known);
+        }
+    }
+    Ok(out)
+}
+
 impl FrontMatter {
+    /// The front matter `audience` reads: the public view when it withholds the title or the
+    /// whole paper, else this one.
+    pub fn for_audience(&self, audience: &Audience) -> &FrontMatter {
+        match &self.public_view {
+            Some(public) if self.title_withheld_from(audience) => public,
+            _ => self,
+        }
+    }
+
+    /// Whether `audience` withholds the whole paper.
+    pub fn withheld_from(&self, audience: &Audience) -> bool {
+        audience.withholds_any(&self.withhold)
+    }
+
+    /// Whether `audience` may not read the title: it withholds the title or the whole paper.
+    pub fn title_withheld_from(&self, audience: &Audience) -> bool {
+        self.withheld_from(audience) || audience.withholds_any(&self.title_withhold)
+    }
+
+    /// Whether the whole paper is withheld from `audience` under a code it combines with
+    /// others to neither confirm nor deny: it then gets no file and no index entry at all.
+    pub fn denied_to(&self, audience: &Audience) -> bool {
+        self.withheld_from(audience)
+            && self
+                .withhold
+                .iter()
+                .any(|c| audience.withholds.contains(c) && audience.labels.contains_key(c))
+    }
+
     /// Present values in the fixed key order.
     pub fn entries(&self) -> Vec<(&'static str, &str)> {
         let optional = [
@@ -246,6 +415,51 @@ impl FrontMatter {
     }
 }
 
+/// Words too common in titles and file names to give a withheld title away.
+const COMMON_WORDS: &[&str] = &[
+    "about", "after", "annual", "before", "board", "council", "draft", "final", "from", "into",
+    "meeting", "minutes", "note", "paper", "report", "review", "than", "that", "their", "this",
+    "update", "with", "year",
+];
+
+impl FrontMatter {
+    /// A distinctive word of the withheld title that `name` repeats: the name is public in
+    /// every audience's folder, so it must not say what the title withholds. Words the public
+    /// title shows too are not withheld.
+    pub fn withheld_title_word_in(&self, name: &str) -> Option<String> {
+        if self.withhold.is_empty() && self.title_withhold.is_empty() {
+            return None;
+        }
+        let words = |text: &str| -> Vec<String> {
+            text.split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_lowercase)
+                .collect()
+        };
+        let shown = words(self.public_title.as_deref().unwrap_or(""));
+        let name_lower = name.to_lowercase();
+        let name_words = words(name);
+        words(&self.title).into_iter().find(|w| {
+            let distinctive = w.chars().count() >= 4
+                && !w.chars().all(|c| c.is_ascii_digit())
+                && !COMMON_WORDS.contains(&w.as_str())
+                && !shown.contains(w);
+            // A long word is found inside a name that runs words together, too.
+            distinctive
+                && (name_words.contains(w) || (w.chars().count() >= 5 && name_lower.contains(w)))
+        })
+    }
+}
+
+/// The span of `key`'s value in `text`'s front matter (its first line if it has none), to
+/// point an error about the paper's cover at the right line.
+pub fn key_span(text: &str, key: &str) -> Span {
+    match split(text) {
+        Ok(split) => value_span(text, split, key),
+        Err(_) => Span::new(0, 1.min(text.len())),
+    }
+}
+
 /// A span, attribute block or fence in a value: the value is public, so a tag there is a
 /// mistake that would publish what it meant to withhold.
 fn looks_like_tag(value: &str) -> bool {
@@ -278,7 +492,7 @@ fn value_span(text: &str, split: Split, key: &str) -> Span {
 }
 
 /// The span of `key` itself at the start of a line of the front matter, if it is there.
-fn key_span(text: &str, split: Split, key: &str) -> Option<Span> {
+fn key_at(text: &str, split: Split, key: &str) -> Option<Span> {
     let yaml = &text[split.yaml.start..split.yaml.end];
     let mut offset = 0;
     for line in yaml.split_inclusive(['\n', '\r']) {

@@ -3,6 +3,7 @@
 //!
 //! Data flows one way: source (read) → parse → model → redact → render → audit → write.
 
+pub mod assets;
 pub mod attr;
 pub mod audit;
 pub mod check;
@@ -11,14 +12,17 @@ pub mod deny;
 pub mod error;
 pub mod front_matter;
 pub mod html_policy;
+pub mod index;
 pub mod manifest;
 pub mod model;
+pub mod notice;
 pub mod parse;
 pub mod pdf;
 pub mod pipeline;
 pub mod proof;
 pub mod records;
 pub mod redact;
+pub mod release;
 pub mod render;
 pub mod report;
 pub mod reread;
@@ -28,5 +32,6 @@ pub mod serve;
 pub mod source;
 pub mod span;
 pub mod suggest;
+pub mod withheld;
 pub mod write;
 mod yaml;

@@ -43,6 +43,17 @@ pub struct Entry {
     pub key: String,
     /// Files written, relative to `--out`.
     pub outputs: Vec<PathBuf>,
+    /// The assets the paper's copies show, as they were: a changed one rebuilds the paper.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub assets: Vec<AssetKey>,
+}
+
+/// An asset's source file and its SHA-256 when it was copied.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssetKey {
+    pub source: PathBuf,
+    pub sha256: String,
 }
 
 /// Everything a paper's copies depend on besides its own text.

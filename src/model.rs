@@ -103,6 +103,8 @@ pub struct Paper {
     pub heading_attrs: Vec<HeadingAttrs>,
     /// Footnote and link reference definitions with their uses, in document order.
     pub references: Vec<Reference>,
+    /// Every link and image in the body, in document order: the assets a paper names.
+    pub links: Vec<LinkRef>,
 }
 
 /// A footnote (`[^note]: …`) or link reference definition (`[label]: url`) and where it is
@@ -128,6 +130,18 @@ impl Reference {
             format!("[{}]", self.label)
         }
     }
+}
+
+/// A link's or image's destination as the parser read it, and where it is in the source.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkRef {
+    pub dest: String,
+    /// The whole link or image (`![alt](dest)`), for errors and to tell whether a withheld
+    /// passage covers it.
+    pub span: Span,
+    pub image: bool,
+    /// An autolink or e-mail autolink (`<https://…>`, `<a@b.org>`): never a file.
+    pub auto: bool,
 }
 
 impl Paper {

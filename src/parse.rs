@@ -97,6 +97,7 @@ pub fn parse_paper(text: &str, rules: &Rules) -> Result<Paper, Diagnostic> {
         raw_html: body.html,
         heading_attrs,
         references: body.references,
+        links: body.link_refs,
     })
 }
 
@@ -149,6 +150,8 @@ struct Body {
     html_blocks: Vec<Span>,
     blocks: Vec<Block>,
     links: BTreeMap<usize, (usize, bool)>,
+    /// Each link's and image's destination, for the assets a paper names.
+    link_refs: Vec<crate::model::LinkRef>,
     footnote_refs: Vec<Span>,
     fences: Vec<Fence>,
     /// Fenced code blocks, to refuse one left open.
@@ -262,6 +265,7 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
         html_blocks: Vec::new(),
         blocks: Vec::new(),
         links: BTreeMap::new(),
+        link_refs: Vec::new(),
         footnote_refs: Vec::new(),
         fences: Vec::new(),
         fenced_code: Vec::new(),
@@ -349,9 +353,24 @@ fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
                     | Tag::DefinitionListTitle
                     | Tag::DefinitionListDefinition
                     | Tag::MetadataBlock(_) => Some(BlockKind::Other),
-                    Tag::Link { link_type, .. } | Tag::Image { link_type, .. } => {
+                    Tag::Link {
+                        link_type,
+                        dest_url,
+                        ..
+                    }
+                    | Tag::Image {
+                        link_type,
+                        dest_url,
+                        ..
+                    } => {
                         let auto = matches!(link_type, LinkType::Autolink | LinkType::Email);
                         out.links.insert(span.start, (span.end, auto));
+                        out.link_refs.push(crate::model::LinkRef {
+                            dest: dest_url.to_string(),
+                            span,
+                            image: matches!(tag, Tag::Image { .. }),
+                            auto,
+                        });
                         inline_depth += 1;
                         None
                     }

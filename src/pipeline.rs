@@ -7,7 +7,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use crate::audit::{AuditInput, CopyOutput, Verdict, prepare, verify};
-use crate::error::Error;
+use crate::error::{Diagnostic, Error};
+use crate::front_matter::key_span;
 use crate::html_policy;
 use crate::model::Paper;
 use crate::parse::parse_paper;
@@ -15,7 +16,7 @@ use crate::redact::copy_for;
 use crate::render::{PageSource, Templates, copy_markdown};
 use crate::reread::{Layout, Reader, Reading, stray_error};
 use crate::rules::Rules;
-use crate::schedule::{Release, schedule_for};
+use crate::schedule::{Release, schedule_for, whole_paper_schedule};
 use crate::source::source_error;
 use crate::write::{Memory, Output, Sink};
 
@@ -111,12 +112,35 @@ pub fn build_paper_into(
     release: &Release,
     sink: &mut dyn Sink,
 ) -> Result<Streamed, Error> {
+    if let Some(message) = crate::index::reserved(name) {
+        return Err(Error::path(path, message));
+    }
     let paper = parse_paper(text, rules).map_err(|d| source_error(path, text, d))?;
     // Raw HTML that could load or run something is refused before any copy is made.
     html_policy::check(&paper, text).map_err(|d| source_error(path, text, d))?;
     let reader = Reader::new(rules);
+    if let Some(word) = paper.front_matter.withheld_title_word_in(name) {
+        return Err(source_error(
+            path,
+            text,
+            Diagnostic::new(
+                key_span(text, "title"),
+                format!("the paper's name `{name}` repeats `{word}`, a word of its withheld title"),
+            )
+            .hint("file names are public in every audience's folder: rename the paper"),
+        ));
+    }
     let mut copies = Vec::with_capacity(rules.audiences.len());
     for audience in &rules.audiences {
+        if paper.front_matter.withheld_from(audience) {
+            // Neither confirm nor deny: no file at all. Otherwise a notice in its place.
+            if !paper.front_matter.denied_to(audience) {
+                emit_withheld_notice(
+                    sink, path, name, &paper, audience, rules, templates, release,
+                )?;
+            }
+            continue;
+        }
         let copy = copy_for(&paper, text, audience);
         let schedule = schedule_for(&paper, audience, rules, release);
         let md = copy_markdown(&copy, schedule.as_ref());
@@ -213,6 +237,41 @@ pub fn build_paper_into(
         warnings,
         paper,
     })
+}
+
+/// Writes `audience`'s notice that the whole paper is withheld, in place of its copies.
+#[allow(clippy::too_many_arguments)]
+fn emit_withheld_notice(
+    sink: &mut dyn Sink,
+    path: &Path,
+    name: &str,
+    paper: &Paper,
+    audience: &crate::rules::Audience,
+    rules: &Rules,
+    templates: &Templates,
+    release: &Release,
+) -> Result<(), Error> {
+    let body = crate::withheld::notice_body(paper, audience);
+    let copy = crate::withheld::notice_copy(paper, audience, &body);
+    let schedule = whole_paper_schedule(paper, audience, rules, release);
+    let md = copy_markdown(&copy, schedule.as_ref());
+    emit(
+        sink,
+        path,
+        Path::new(&audience.name).join(format!("{name}.md")),
+        &mut |w| {
+            w.write_all(md.as_bytes())
+                .map_err(|e| format!("cannot write: {e}"))
+        },
+    )?;
+    let html = Path::new(&audience.name).join(format!("{name}.html"));
+    if sink.wants(&html) {
+        let page = PageSource::new(&copy);
+        emit(sink, path, html, &mut |w| {
+            page.write(templates, schedule.as_ref(), w)
+        })?;
+    }
+    Ok(())
 }
 
 /// Renders one file into `sink` with `write`, unless the sink does not want it.

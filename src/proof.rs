@@ -154,7 +154,7 @@ pub fn declared_edits(
         };
         edits.push(Edit {
             span: Span::new(0, paper.body_start),
-            replacement: paper.front_matter.to_yaml(marking),
+            replacement: paper.front_matter.for_audience(audience).to_yaml(marking),
             cause: Cause::FrontMatter,
         });
         let withheld: Vec<Span> = maximal_withheld(paper, audience)

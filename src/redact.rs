@@ -214,7 +214,7 @@ pub fn copy_for<'a>(paper: &'a Paper, text: &'a str, audience: &'a Audience) -> 
     Copy {
         audience,
         marking,
-        front_matter: &paper.front_matter,
+        front_matter: paper.front_matter.for_audience(audience),
         source: audience.reads_source().then_some(text),
         pieces,
         markers,

@@ -556,6 +556,21 @@ fn write_body(
             })
         }
         Event::End(TagEnd::Heading(level)) => Event::End(TagEnd::Heading(shift(level))),
+        // A link to another paper of the build points at that paper's HTML copy (the build
+        // refuses a local `.md` that is not one).
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) => Event::Start(Tag::Link {
+            link_type,
+            dest_url: crate::assets::html_link(&dest_url)
+                .map(Into::into)
+                .unwrap_or(dest_url),
+            title,
+            id,
+        }),
         other => other,
     });
     // pulldown-cmark writes a few bytes at a time: buffer them where the calls are static.

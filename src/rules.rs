@@ -15,6 +15,11 @@ pub const MARKINGS_FILE: &str = "markings.yaml";
 pub const EXEMPTIONS_FILE: &str = "exemptions.yaml";
 pub const AUDIENCES_FILE: &str = "audiences.yaml";
 pub const RULE_FILES: [&str; 3] = [MARKINGS_FILE, EXEMPTIONS_FILE, AUDIENCES_FILE];
+/// The refusal notice's wording. Optional in a rules folder (one made before notices existed
+/// stays complete): without it the embedded default is used.
+pub const NOTICE_FILE: &str = "notice.yaml";
+/// The default notice wording, written from the ICO's guidance (cited in the file).
+pub const DEFAULT_NOTICE: &str = include_str!("../rules/notice.yaml");
 
 /// The default rules, compiled in so the binary works with no `rules/` folder.
 pub const DEFAULT_RULES: [(&str, &str); 3] = [
@@ -117,6 +122,91 @@ pub struct Rules {
     pub origin: Origin,
     /// SHA-256 over the three files, in a fixed order.
     pub hash: String,
+    /// The refusal notice's wording (`notice.yaml`).
+    pub notice: NoticeWording,
+    /// Asset extensions copied as they are, with a warning (`assets.yaml`): types redact
+    /// cannot clean. Empty by default.
+    pub asset_extensions: BTreeSet<String>,
+}
+
+/// `assets.yaml`: optional in a rules folder.
+pub const ASSETS_FILE: &str = "assets.yaml";
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AssetsFile {
+    /// Extensions without the dot, e.g. `csv`.
+    copy_as_is: Vec<String>,
+}
+
+/// Reads `assets.yaml`: the extensions copied as they are, lower-cased.
+pub fn parse_asset_extensions(text: &str) -> Result<BTreeSet<String>, Diagnostic> {
+    let file: AssetsFile = from_yaml(text, 0)?;
+    let mut out = BTreeSet::new();
+    for ext in file.copy_as_is {
+        let ext = ext.trim_start_matches('.').to_ascii_lowercase();
+        if ext == "md" || ext.is_empty() {
+            return Err(Diagnostic::new(
+                find_span(text, &ext),
+                format!("`{ext}` cannot be copied as an asset"),
+            ));
+        }
+        out.insert(ext);
+    }
+    Ok(out)
+}
+
+/// The wording of the s17 refusal notice, from `notice.yaml`. Placeholders `{request}`,
+/// `{date}`, `{section}`, `{title}`, `{label}` are filled in by notice.rs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeWording {
+    pub title: String,
+    pub intro: String,
+    pub date_line: String,
+    pub released_heading: String,
+    pub released_intro: String,
+    pub withheld_heading: String,
+    pub withheld_intro: String,
+    pub nothing_withheld: String,
+    pub exemptions_heading: String,
+    pub exemptions_intro: String,
+    pub absolute: String,
+    pub qualified: String,
+    pub ncnd: String,
+    pub rights_heading: String,
+    pub rights: Vec<String>,
+    /// The public interest test for each qualified exemption, by code.
+    #[serde(default)]
+    pub public_interest: BTreeMap<String, String>,
+}
+
+impl NoticeWording {
+    /// Reads `notice.yaml`, checking each public interest paragraph names a qualified code.
+    pub fn parse(text: &str, exemptions: &[Exemption]) -> Result<NoticeWording, Diagnostic> {
+        let wording: NoticeWording = from_yaml(text, 0)?;
+        for code in wording.public_interest.keys() {
+            let at = find_span(text, &format!("{code}:"));
+            match exemptions.iter().find(|e| e.code.as_str() == code) {
+                None => {
+                    return Err(Diagnostic::new(
+                        at,
+                        format!("`public_interest` names unknown exemption code `{code}`"),
+                    ));
+                }
+                Some(e) if e.test == Test::Absolute => {
+                    return Err(Diagnostic::new(
+                        at,
+                        format!(
+                            "exemption `{code}` is absolute: no public interest test applies, so it takes no paragraph"
+                        ),
+                    ));
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(wording)
+    }
 }
 
 /// A rules problem, located in one of the three files.
@@ -397,7 +487,14 @@ impl Rules {
             hasher.update(text.as_bytes());
             hasher.update([0]);
         }
+        let notice =
+            NoticeWording::parse(DEFAULT_NOTICE, &exemptions).map_err(|diagnostic| RulesError {
+                file: NOTICE_FILE,
+                diagnostic,
+            })?;
         Ok(Rules {
+            notice,
+            asset_extensions: BTreeSet::new(),
             markings: markings.markings,
             exemptions,
             presentational,

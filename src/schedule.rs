@@ -112,6 +112,93 @@ pub fn schedule_for(
             *passages.entry(label.to_string()).or_default() += 1;
         }
     }
+    Some(Schedule {
+        rows: rows_for(passages, audience, rules),
+        request: release.request.clone(),
+        date: release.date.clone(),
+        newline: newline_of(paper),
+    })
+}
+
+/// The schedule of a paper `audience` does not get at all: one row for each label of the
+/// codes it is withheld under, one passage each (the paper).
+pub fn whole_paper_schedule(
+    paper: &Paper,
+    audience: &Audience,
+    rules: &Rules,
+    release: &Release,
+) -> Option<Schedule> {
+    if !audience.schedule {
+        return None;
+    }
+    let passages: BTreeMap<String, usize> = whole_paper_labels(paper, audience)
+        .into_iter()
+        .map(|label| (label.to_string(), 1))
+        .collect();
+    Some(Schedule {
+        rows: rows_for(passages, audience, rules),
+        request: release.request.clone(),
+        date: release.date.clone(),
+        newline: newline_of(paper),
+    })
+}
+
+/// The labels of the codes a whole paper is withheld from `audience` under, in `withhold`
+/// order, each once, as the audience shows them.
+pub fn whole_paper_labels<'a>(paper: &'a Paper, audience: &'a Audience) -> Vec<&'a str> {
+    let mut labels: Vec<&str> = Vec::new();
+    for code in &paper.front_matter.withhold {
+        if audience.withholds.contains(code) {
+            let label = audience.label(code);
+            if !labels.contains(&label) {
+                labels.push(label);
+            }
+        }
+    }
+    labels
+}
+
+/// Every label `audience`'s copy of `paper` relies on, in section order: its markers' codes
+/// as the audience shows them, or the codes the whole paper is withheld under. Nothing for
+/// a paper withheld to neither confirm nor deny: that audience has no file of it.
+pub fn relied_labels(paper: &Paper, audience: &Audience, rules: &Rules) -> Vec<String> {
+    let fm = &paper.front_matter;
+    let mut passages: BTreeMap<String, usize> = BTreeMap::new();
+    if fm.denied_to(audience) {
+        return Vec::new();
+    } else if fm.withheld_from(audience) {
+        for label in whole_paper_labels(paper, audience) {
+            passages.insert(label.to_string(), 1);
+        }
+    } else {
+        for k in maximal_withheld(paper, audience) {
+            for code in marker_codes(paper, k) {
+                if audience.withholds.contains(code) {
+                    passages.insert(audience.label(code).to_string(), 1);
+                }
+            }
+        }
+    }
+    rows_for(passages, audience, rules)
+        .into_iter()
+        .map(|row| row.label)
+        .collect()
+}
+
+fn newline_of(paper: &Paper) -> &'static str {
+    if paper.front_matter.newline.is_empty() {
+        "\n"
+    } else {
+        paper.front_matter.newline
+    }
+}
+
+/// One row per label, in section order, each titled with every code shown under its label.
+pub fn rows_for(
+    passages: BTreeMap<String, usize>,
+    audience: &Audience,
+    rules: &Rules,
+) -> Vec<ScheduleRow> {
     let mut rows: Vec<(usize, ScheduleRow)> = passages
         .into_iter()
         .map(|(label, passages)| {
@@ -139,16 +226,7 @@ pub fn schedule_for(
         })
         .collect();
     rows.sort_by(|(a, x), (b, y)| a.cmp(b).then(x.label.cmp(&y.label)));
-    Some(Schedule {
-        rows: rows.into_iter().map(|(_, row)| row).collect(),
-        request: release.request.clone(),
-        date: release.date.clone(),
-        newline: if paper.front_matter.newline.is_empty() {
-            "\n"
-        } else {
-            paper.front_matter.newline
-        },
-    })
+    rows.into_iter().map(|(_, row)| row).collect()
 }
 
 const HEADING: &str = "Schedule of exemptions";
@@ -250,7 +328,7 @@ pub fn append_markdown(out: &mut String, schedule: &Schedule) {
 }
 
 /// Escapes characters that Markdown would read as syntax (or raw HTML) in a table cell.
-fn escape_markdown(text: &str) -> String {
+pub(crate) fn escape_markdown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if matches!(

@@ -268,14 +268,50 @@ pub fn load_rules(dir: Option<&Path>) -> Result<Rules, Error> {
         (RULE_FILES[1], files[1].1.clone()),
         (RULE_FILES[2], files[2].1.clone()),
     ];
-    Rules::from_files(&files, Origin::Folder(folder.clone())).map_err(|e| {
+    let mut rules = Rules::from_files(&files, Origin::Folder(folder.clone())).map_err(|e| {
         let text = files
             .iter()
             .find(|(n, _)| *n == e.file)
             .map(|(_, t)| t.as_str())
             .unwrap_or("");
         rules_error(Some(&folder), text, e)
-    })
+    })?;
+    // The notice's wording is optional in a folder: the embedded default stands in.
+    let notice = folder.join(crate::rules::NOTICE_FILE);
+    if fs::symlink_metadata(&notice).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(Error::path(
+            &notice,
+            "is a symlink; redact never follows symlinks",
+        ));
+    }
+    match fs::read_to_string(&notice) {
+        Ok(text) => {
+            rules.notice = crate::rules::NoticeWording::parse(&text, &rules.exemptions)
+                .map_err(|d| Error::source(&notice, &text, d))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(Error::path(
+                &notice,
+                format!("cannot read: {}", io_message(&e)),
+            ));
+        }
+    }
+    let assets = folder.join(crate::rules::ASSETS_FILE);
+    match fs::read_to_string(&assets) {
+        Ok(text) => {
+            rules.asset_extensions = crate::rules::parse_asset_extensions(&text)
+                .map_err(|d| Error::source(&assets, &text, d))?;
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            return Err(Error::path(
+                &assets,
+                format!("cannot read: {}", io_message(&e)),
+            ));
+        }
+    }
+    Ok(rules)
 }
 
 /// Templates from `--templates DIR`, else `./templates` if present, else embedded.
@@ -296,6 +332,27 @@ pub fn load_templates(dir: Option<&Path>) -> Result<Templates, Error> {
         path: folder,
         message,
     })
+}
+
+/// The index page template: `index.html` in the templates folder in use if it has one, else
+/// the embedded default (a folder made before indexes existed stays complete).
+pub fn load_index_template(templates: &Templates) -> Result<String, Error> {
+    use crate::index::{DEFAULT_INDEX_TEMPLATE, INDEX_TEMPLATE};
+    let Some(folder) = &templates.origin else {
+        return Ok(DEFAULT_INDEX_TEMPLATE.to_string());
+    };
+    let path = folder.join(INDEX_TEMPLATE);
+    match fs::symlink_metadata(&path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Ok(DEFAULT_INDEX_TEMPLATE.to_string())
+        }
+        Ok(m) if m.file_type().is_symlink() => Err(Error::path(
+            &path,
+            "is a symlink; redact never follows symlinks",
+        )),
+        _ => fs::read_to_string(&path)
+            .map_err(|e| Error::path(&path, format!("cannot read: {}", io_message(&e)))),
+    }
 }
 
 /// Reads every named file of a rules or templates folder; a missing one is an error.

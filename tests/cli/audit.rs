@@ -102,6 +102,9 @@ fn audit_is_written_for_each_paper_beside_the_copies_and_never_in_an_audience_fo
     let files: Vec<String> = tree(out.path()).into_iter().map(|(p, _)| p).collect();
     for entry in fs::read_dir(fixtures()).unwrap() {
         let stem = entry.unwrap().path();
+        if stem.extension().is_none_or(|e| e != "md") {
+            continue;
+        }
         let stem = stem.file_stem().unwrap().to_str().unwrap();
         for ext in ["json", "html"] {
             assert!(

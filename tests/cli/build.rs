@@ -55,6 +55,22 @@ fn build_writes_every_audience_copy_of_every_paper() {
     }
     // What the build wrote, so the next one rebuilds only what changed (issue 7).
     expected.push(".redact-manifest.json".to_string());
+    // Each audience's index of its papers, and the assets it is shown (issue 15): the
+    // council every one, the public the chart and annex outside withheld passages.
+    for folder in ["council", "public"] {
+        for ext in ["html", "md"] {
+            expected.push(format!("{folder}/index.{ext}"));
+        }
+        expected.push(format!("{folder}/img/estates-chart.png"));
+        expected.push(format!("{folder}/annex/estates-annex-a.pdf"));
+    }
+    for withheld in [
+        "img/custody-site-plan.png",
+        "img/dock-trial.jpg",
+        "img/sm-rocu-deployments.png",
+    ] {
+        expected.push(format!("council/{withheld}"));
+    }
     expected.sort();
     assert!(expected.len() >= 36, "at least six fixtures");
     assert_eq!(written, expected);

@@ -4,6 +4,7 @@
 
 mod accessibility;
 mod adversarial;
+mod assets;
 mod audit;
 mod build;
 mod check;
@@ -15,6 +16,7 @@ mod paths;
 mod pdf;
 mod properties;
 mod raw_html;
+mod release;
 mod reread;
 mod serve;
 mod streaming;

@@ -98,7 +98,7 @@ fn the_same_file_named_twice_is_built_once() {
         .assert()
         .success();
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
-    assert!(stderr.contains("built 7 of 7 papers"), "{stderr}");
+    assert!(stderr.contains("built 9 of 9 papers"), "{stderr}");
 }
 
 /// A render error on the third of five papers: the other four are fully rebuilt, the third
