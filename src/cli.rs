@@ -900,7 +900,7 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
     }
     let pdf_paths = pdf_paths(&paper.name, rules);
     if let Some(chromium) = chromium
-        && let Err(e) = pdfs(&built.paper, &mut staged, &text, rules, paper, chromium)
+        && let Err(e) = pdfs(&built.paper, &mut staged, &text, rules, paper, chromium, &assets)
     {
         outcome.error(&e);
         stale(&mut outcome);
@@ -1010,8 +1010,12 @@ fn pdfs(
     rules: &Rules,
     source: &PaperPath,
     chromium: &Path,
+    assets: &crate::assets::Assets,
 ) -> Result<(), Error> {
     let name = &source.name;
+    // The page sits at `<audience>/<name>.html`: its assets are named from its own folder.
+    let page_dir: Vec<&str> = name.split('/').collect();
+    let page_dir = &page_dir[..page_dir.len() - 1];
     let fail = |message| Error::Render {
         path: source.path.clone(),
         message,
@@ -1022,9 +1026,16 @@ fn pdfs(
             continue;
         };
         let copy = copy_for(paper, text, audience);
-        let pdf = crate::pdf::print(
+        let loads: Vec<crate::pdf::Asset> = (assets.for_audience(&audience.name).into_iter())
+            .map(|(relative, bytes)| crate::pdf::Asset {
+                path: page_relative(page_dir, relative),
+                bytes: bytes.to_vec(),
+            })
+            .collect();
+        let pdf = crate::pdf::print_with_assets(
             chromium,
             &String::from_utf8_lossy(&html),
+            &loads,
             &PdfMeta::for_copy(&copy),
         )
         .map_err(fail)?;
@@ -1035,6 +1046,19 @@ fn pdfs(
             .map_err(|e| fail(format!("cannot write {}: {e}", relative.display())))?;
     }
     Ok(())
+}
+
+/// `asset` (`/`-separated, inside an audience folder) as a page in `page_dir` names it.
+fn page_relative(page_dir: &[&str], asset: &str) -> String {
+    let parts: Vec<&str> = asset.split('/').collect();
+    let common = page_dir
+        .iter()
+        .zip(&parts)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let mut out: Vec<&str> = vec![".."; page_dir.len() - common];
+    out.extend(&parts[common..]);
+    out.join("/")
 }
 
 /// The deny-list: `deny.yaml` in the rules folder in use, else the embedded default.
@@ -1562,4 +1586,15 @@ fn write_file(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     file.flush().map_err(fail)?;
     file.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn assets_are_named_from_the_pages_folder() {
+        assert_eq!(super::page_relative(&[], "img/c.png"), "img/c.png");
+        assert_eq!(super::page_relative(&["sub"], "sub/img/c.png"), "img/c.png");
+        assert_eq!(super::page_relative(&["sub"], "img/c.png"), "../img/c.png");
+        assert_eq!(super::page_relative(&["a", "b"], "a/c/d.png"), "../c/d.png");
+    }
 }

@@ -212,6 +212,7 @@ mod stale_tests {
             origin: PathBuf::from(origin),
             key: String::new(),
             outputs: Vec::new(),
+            assets: Vec::new(),
         }
     }
 

@@ -911,7 +911,8 @@ mod tests {
                             markers += 1;
                             at += len;
                         }
-                        Piece::Text(t) | Piece::HeadingAttrs(t) => at += t.len(),
+                        Piece::Text(t) => at += t.len(),
+                        Piece::HeadingAttrs(t) => at += t.len(),
                         Piece::Open(p) | Piece::Close(p) => at += p.markdown.len(),
                         Piece::HeadingStart(_) => {}
                     }
