@@ -1106,7 +1106,13 @@ impl<'w> Known<'w> {
     /// Marks the withheld words and runs that some pieces of published text hold, read as
     /// they are and with `strip` (each reading one stream of words).
     fn mark_published(&self, text: &str, pieces: &[Span], strip: Strip) {
-        self.look_up_two_ways(text, pieces, strip, |_, _| {}, |_, _, p, _| Known::publish(p));
+        self.look_up_two_ways(
+            text,
+            pieces,
+            strip,
+            |_, _| {},
+            |_, _, p, _| Known::publish(p),
+        );
     }
 
     /// Marks the withheld words and runs that `text` holds, read as it is and with `strip`.

@@ -305,9 +305,9 @@ fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
         &stages.d,
         &stages.folded,
     ]
-        .iter()
-        .map(|v| v.capacity())
-        .sum::<usize>();
+    .iter()
+    .map(|v| v.capacity())
+    .sum::<usize>();
     if scratch.word.capacity() + chars * size_of::<NChar>() <= KEEP_BYTES {
         SCRATCH.with(|pool| pool.borrow_mut().push(scratch));
     }

@@ -34,9 +34,9 @@ pub(crate) const BREAK: char = '\u{FFFC}';
 /// HTML elements a browser lays out inline: dropping their tags joins what is on either
 /// side, as the reader sees it (`PC<span>4321</span>` reads `PC4321`).
 const INLINE_ELEMENTS: [&str; 28] = [
-    "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "del", "dfn", "em", "font", "i",
-    "ins", "kbd", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time",
-    "u", "var", "wbr",
+    "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "del", "dfn", "em", "font", "i", "ins",
+    "kbd", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var",
+    "wbr",
 ];
 
 /// Where the bytes of one string came from in another, piece by piece.
@@ -100,7 +100,9 @@ impl SourceMap {
     /// The source of `range` of the mapped string, piece by piece: what [`Visible`] records
     /// when it keeps a piece of the read Markdown as it is.
     fn pieces(&self, range: Span) -> impl Iterator<Item = (Span, Span, bool)> + '_ {
-        let first = self.segments.partition_point(|s| s.at + s.len <= range.start);
+        let first = self
+            .segments
+            .partition_point(|s| s.at + s.len <= range.start);
         self.segments[first..]
             .iter()
             .take_while(move |s| s.at < range.end)
@@ -108,10 +110,7 @@ impl SourceMap {
                 let from = range.start.max(s.at);
                 let to = range.end.min(s.at + s.len);
                 let source = if s.exact {
-                    Span::new(
-                        s.source.start + (from - s.at),
-                        s.source.start + (to - s.at),
-                    )
+                    Span::new(s.source.start + (from - s.at), s.source.start + (to - s.at))
                 } else {
                     s.source
                 };
@@ -297,7 +296,16 @@ fn read_markdown(md: &Assembled) -> Visible {
     // Link targets, titles and attribute values: read after the body, each on its own.
     let mut fields: Vec<(String, Span)> = Vec::new();
     let mut html_block: Option<HtmlReader> = None;
-    for (event, range) in Parser::new_ext(&md.markdown, markdown_options()).into_offset_iter() {
+    let events = Parser::new_ext(&md.markdown, markdown_options()).into_offset_iter();
+    // A link reference definition is no event, but its target and title are in the copy.
+    for (_, def) in events.reference_definitions().iter() {
+        let source = md.map.source(Span::new(def.span.start, def.span.end));
+        fields.push((def.dest.to_string(), source));
+        if let Some(title) = &def.title {
+            fields.push((title.to_string(), source));
+        }
+    }
+    for (event, range) in events {
         let range = Span::new(range.start, range.end);
         let source = md.map.source(range);
         match event {
@@ -498,7 +506,9 @@ mod tests {
 
     #[test]
     fn blocks_separate_words_and_attributes_are_read_apart() {
-        let v = read("<div>one</div><div>two</div>\n\n[link](https://example.org/kestrel \"title words\")\n");
+        let v = read(
+            "<div>one</div><div>two</div>\n\n[link](https://example.org/kestrel \"title words\")\n",
+        );
         let stretches: Vec<String> = v.stretches().into_iter().map(|w| w.stream).collect();
         assert_eq!(
             stretches,

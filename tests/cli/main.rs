@@ -7,6 +7,7 @@ mod adversarial;
 mod audit;
 mod build;
 mod check;
+mod check_visible;
 mod commands;
 mod errors;
 mod leaks;
