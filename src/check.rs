@@ -17,14 +17,17 @@
 //!   link target, image alt or source, heading id, footnote or reference definition, HTML
 //!   comment, attribute, front matter or page head is reported as a hidden channel, named.
 //! - **Deny-list** (`deny/<id>`): a term or regex of `rules/deny.yaml` in text the copy
-//!   publishes, located in the source.
+//!   publishes, as a reader sees it (visible.rs: `CH<!-- x -->IS 1234`, `C**HIS** 1234` and
+//!   `PC<span>4321</span>` read as they display), located in the source.
 //! - **References** (`reference/only-withheld`): a published footnote or link reference
 //!   definition that only withheld text refers to.
 //! - **Consistency** (`consistency/shared-run`, `consistency/deny-term`): a run of
 //!   `min_words` or more words withheld in one place and published in another, in the same
-//!   paper or another paper of the run; runs made mostly of common words are ignored. The
-//!   cross-paper index holds hashes of word shingles, not text. A deny-listed term withheld
-//!   in one place and published (by allowlist) in another is a finding too.
+//!   paper or another paper of the run, both read as a reader sees them; runs made mostly of
+//!   common words are ignored. A short withheld passage (up to three words with a distinctive
+//!   one: a surname, a code word) whose words are published together elsewhere is one too.
+//!   The cross-paper index holds hashes of word shingles, not text. A deny-listed term
+//!   withheld in one place and published (by allowlist) in another is a finding too.
 //!
 //! Allowlist entries then suppress matching findings, and an entry for a checked paper that
 //! suppresses nothing is an `allowlist/unused` finding. Release records (records.rs) add
