@@ -187,3 +187,37 @@ fn ordinary_prose_with_markup_is_clean() {
     let checked = check(&[("a.md", a)]);
     assert_eq!(checked.status, Some(0), "{}", checked.stdout);
 }
+
+#[test]
+fn incident_review_reports_every_split_term_and_shared_passage() {
+    // tests/check/visible/: one realistic paper holding each way of splitting at once.
+    let out = crate::redact()
+        .args(["check", "tests/check/visible"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let found: Vec<(String, String)> = stdout
+        .lines()
+        .filter_map(|l| {
+            let (place, rest) = l.split_once(": error[")?;
+            let rule = rest.split(']').next()?;
+            let line = place.split(':').nth(1)?;
+            Some((line.to_string(), rule.to_string()))
+        })
+        .collect();
+    let expected: Vec<(String, String)> = [
+        ("15", "deny/chis-reference"),
+        ("16", "deny/chis-reference"),
+        ("17", "deny/collar-number"),
+        ("18", "deny/chis-reference"),
+        ("19", "deny/chis-reference"),
+        ("20", "deny/chis-reference"),
+        ("26", "consistency/shared-run"),
+        ("26", "consistency/shared-run"),
+    ]
+    .iter()
+    .map(|(l, r)| (l.to_string(), r.to_string()))
+    .collect();
+    assert_eq!(found, expected, "{stdout}");
+}
