@@ -41,7 +41,7 @@ fn assert_deny_finding(line: &str, rule: &str) {
     let checked = check(&[("p.md", &body)]);
     assert_eq!(checked.status, Some(1), "{}", checked.stdout);
     assert!(
-        checked.stdout.contains(&format!("papers/p.md:6:")),
+        checked.stdout.contains("papers/p.md:6:"),
         "{}",
         checked.stdout
     );
