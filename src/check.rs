@@ -293,10 +293,8 @@ struct Withheld {
     attrs: Vec<Span>,
     /// Words of `content`, in order, as one stream.
     words: Words,
-    /// `content` as a reader of a copy that shows it sees it.
-    visible: Visible,
-    /// Words of `visible`, in order, as one stream: what the deny-list and the consistency
-    /// scans compare.
+    /// Words of `content` as a reader of a copy that shows it sees it, in order, as one
+    /// stream: what the deny-list and the consistency scans compare.
     visible_words: Words,
 }
 
@@ -391,15 +389,15 @@ pub fn check_papers(
         .collect();
     // Each paper's withheld passages first, so the short ones of every paper are known
     // when each paper's published text is read.
-    let withheld: Vec<Vec<(Vec<usize>, Vec<Withheld>)>> = papers
+    let withheld: Vec<Vec<WithheldView>> = papers
         .par_iter()
         .map(|paper| {
             audiences
                 .iter()
                 .map(|a| {
                     let maximal = maximal_withheld(paper.input.paper, a.audience);
-                    let withheld = withheld_passages(paper.input, &maximal);
-                    (maximal, withheld)
+                    let (withheld, visible) = withheld_passages(paper.input, &maximal);
+                    (maximal, withheld, visible)
                 })
                 .collect()
         })
@@ -600,8 +598,9 @@ fn enclosed<T>(
     items[range].iter().filter(move |t| span.encloses(of(t)))
 }
 
-/// A paper's withheld passages for an audience: the maximal withheld redactions.
-fn withheld_passages(input: &CheckInput, maximal: &[usize]) -> Vec<Withheld> {
+/// A paper's withheld passages for an audience: the maximal withheld redactions, and all of
+/// them as a reader of a copy that shows them sees them.
+fn withheld_passages(input: &CheckInput, maximal: &[usize]) -> (Vec<Withheld>, Visible) {
     let paper = input.paper;
     let text = input.text;
     let redactions_sorted = paper.redactions.is_sorted_by_key(|r| r.span.start);
@@ -621,18 +620,20 @@ fn withheld_passages(input: &CheckInput, maximal: &[usize]) -> Vec<Withheld> {
         }
         let content = subtract(span, &tags);
         let words = words_of_pieces(text, &content, Strip::None);
-        let visible = visible::passage(text, &content);
-        let visible_words = visible.words();
         withheld.push(Withheld {
             redaction: k,
             content,
             attrs,
             words,
-            visible,
-            visible_words,
+            visible_words: Words::default(),
         });
     }
-    withheld
+    let contents: Vec<&[Span]> = withheld.iter().map(|w| w.content.as_slice()).collect();
+    let (visible, words) = visible::passages(text, &contents);
+    for (passage, words) in withheld.iter_mut().zip(words) {
+        passage.visible_words = words;
+    }
+    (withheld, visible)
 }
 
 /// What a paper publishes for an audience, as stretches of source: between two withheld
@@ -703,9 +704,13 @@ fn view(input: &CheckInput, audience: &Audience) -> View {
     let maximal = maximal_withheld(input.paper, audience);
     View {
         public: published(input, &maximal).1,
-        withheld: withheld_passages(input, &maximal),
+        withheld: withheld_passages(input, &maximal).0,
     }
 }
+
+/// A paper's withheld passages for one audience: the redactions, the passages, and how a
+/// reader of a copy that shows them sees them.
+type WithheldView = (Vec<usize>, Vec<Withheld>, Visible);
 
 /// What the scans across papers know before any paper is scanned: the short withheld
 /// passages of every paper, to look for in what every paper publishes.
@@ -725,7 +730,7 @@ fn scan_view<'a>(
     input_index: usize,
     paper: &Checked,
     public: &PublicAudience<'a>,
-    (maximal, withheld): (Vec<usize>, Vec<Withheld>),
+    (maximal, withheld, withheld_visible): WithheldView,
     across: &Across,
     seen: &mut HashSet<(usize, Span)>,
 ) -> ViewScan<'a> {
@@ -773,11 +778,9 @@ fn scan_view<'a>(
         }
     }
     let mut deny_withheld = Vec::new();
-    for passage in &withheld {
-        let words = std::slice::from_ref(&passage.visible_words);
-        for hit in deny_matches(text, &passage.visible, &[], words, deny, terms) {
-            deny_withheld.push(((audience.name.clone(), hit.rule, hit.key), hit.span));
-        }
+    let words = withheld.iter().map(|p| &p.visible_words);
+    for hit in deny_matches(text, &withheld_visible, &[], words, deny, terms) {
+        deny_withheld.push(((audience.name.clone(), hit.rule, hit.key), hit.span));
     }
     let withheld_runs = withheld
         .iter()
@@ -1816,17 +1819,13 @@ struct ShortPassages {
 }
 
 impl ShortPassages {
-    fn new(
-        audiences: &[PublicAudience],
-        withheld: &[Vec<(Vec<usize>, Vec<Withheld>)>],
-        min_words: usize,
-    ) -> Self {
+    fn new(audiences: &[PublicAudience], withheld: &[Vec<WithheldView>], min_words: usize) -> Self {
         let mut short = ShortPassages {
             hashes: WordSet::default(),
             first_words: WordFilter::default(),
         };
         for views in withheld {
-            for (audience, (_, passages)) in audiences.iter().zip(views) {
+            for (audience, (_, passages, _)) in audiences.iter().zip(views) {
                 for passage in passages {
                     if let Some(run) = short_run(&passage.visible_words, min_words) {
                         short.hashes.insert(run_hash(&audience.audience.name, run));
@@ -1958,11 +1957,11 @@ struct DenyHit {
 /// Deny-list matches in what a reader sees: `visible` text (regexes, stretch by stretch
 /// between its breaks), some `pieces` of the source read as they are (regexes), and `words`
 /// (terms, each stream on its own), all located in the source `text`.
-fn deny_matches(
+fn deny_matches<'w>(
     text: &str,
     visible: &Visible,
     pieces: &[Span],
-    words: &[Words],
+    words: impl IntoIterator<Item = &'w Words>,
     deny: &DenyList,
     terms: &Terms,
 ) -> Vec<DenyHit> {
@@ -2322,6 +2321,32 @@ mod tests {
             Some("a.md")
         );
         assert!(f.message.contains("9 words"), "{}", f.message);
+    }
+
+    #[test]
+    fn a_run_broken_by_a_withheld_passage_is_not_shared() {
+        // The copy reads "the Larkhill source S31 handling desk": the five words never
+        // stand together in it.
+        let a = format!("{HEAD}Intro.\n\n[The Larkhill source handling desk moved.]{{.S31}}\n");
+        let b = format!("{HEAD}The Larkhill source [Ravenscar]{{.S31}} handling desk moved.\n");
+        assert_eq!(
+            run(&[("a.md", &a), ("b.md", &b)], &DenyList::empty()),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn short_withheld_passage_published_elsewhere_is_a_finding() {
+        let a = format!("{HEAD}Led by [Ravenscar]{{.S40}}.\n\nMr Ravenscar spoke.\n");
+        let findings = run(&[("a.md", &a)], &DenyList::empty());
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].rule, "consistency/shared-run");
+        assert_eq!(findings[0].location.line, 7);
+        let related = findings[0]
+            .related
+            .as_ref()
+            .expect("names the withheld place");
+        assert_eq!((related.location.line, related.location.column), (5, 9));
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! (NFKC, zero-width characters, look-alikes, case) is left to [`super::text`], which reads
 //! the visible text as it reads any text.
 //!
-//! Each withheld passage becomes a break that no run of words crosses. Nothing here decides
+//! No run of words crosses a withheld passage or runs from one field into another. Nothing here decides
 //! what is withheld or matches anything.
 
 use std::cell::RefCell;
@@ -126,8 +126,11 @@ pub(crate) struct Visible {
     /// end in a line break, and each withheld passage is a [`BREAK`].
     pub(crate) text: String,
     map: SourceMap,
-    /// Where each [`BREAK`] is in `text`, in order.
+    /// Where each [`BREAK`] before a field is in `text`, in order.
     breaks: Vec<usize>,
+    /// Where each withheld passage starts in the source, in order: no run of words crosses
+    /// one. Kept as source offsets, so a `U+FFFC` the source itself holds cuts nothing.
+    cuts: Vec<usize>,
 }
 
 impl Visible {
@@ -136,43 +139,34 @@ impl Visible {
         self.map.source(span)
     }
 
-    /// The words of the visible text, normalised, one stream per stretch between breaks,
-    /// each word traced to its source bytes.
+    /// The words of the visible text, normalised, one stream per stretch between withheld
+    /// passages and fields, each word traced to its source bytes.
     pub(crate) fn stretches(&self) -> Vec<Words> {
-        let mut out = vec![Words::default()];
+        let mut out: Vec<Words> = Vec::new();
         let mut next_break = 0;
+        let mut stretch = (usize::MAX, usize::MAX);
         text::for_each_word(
             &self.text,
             Span::new(0, self.text.len()),
             Strip::None,
             |word, span| {
-                let mut crossed = false;
                 while self.breaks.get(next_break).is_some_and(|&b| b < span.start) {
                     next_break += 1;
-                    crossed = true;
                 }
-                if crossed && out.last().is_some_and(|w| w.len() > 0) {
-                    out.push(Words::default());
+                let source = self.map.source(span);
+                let cut = self.cuts.partition_point(|&c| c < source.start);
+                if (next_break, cut) != stretch {
+                    stretch = (next_break, cut);
+                    out.push(Words::with_capacity(
+                        self.text.len().saturating_sub(span.start) / 4,
+                    ));
                 }
                 if let Some(words) = out.last_mut() {
-                    words.push_word(word, self.map.source(span));
+                    words.push_word(word, source);
                 }
             },
         );
-        out.retain(|w| w.len() > 0);
         out
-    }
-
-    /// All the words as one stream (breaks and all).
-    pub(crate) fn words(&self) -> Words {
-        let mut words = Words::default();
-        text::for_each_word(
-            &self.text,
-            Span::new(0, self.text.len()),
-            Strip::None,
-            |word, span| words.push_word(word, self.map.source(span)),
-        );
-        words
     }
 
     fn push_break(&mut self, source: Span) {
@@ -264,27 +258,70 @@ pub(crate) fn public_body(text: &str, paper: &Paper, maximal: &[usize]) -> Visib
         }
         md.push_source(text, Span::new(at, stretch.end.max(at)));
     };
+    let mut cuts = Vec::with_capacity(maximal.len());
     for &k in maximal {
         let r = &paper.redactions[k];
         if r.span.start >= from {
             push_stretch(&mut md, Span::new(from, r.span.start));
             md.push_marker(r.placement.as_ref(), r.span);
+            cuts.push(r.span.start);
         }
         from = from.max(r.span.end);
     }
     push_stretch(&mut md, Span::new(from, text.len()));
-    read_markdown(&md)
+    let mut visible = read_markdown(&md);
+    visible.cuts = cuts;
+    visible
 }
 
-/// One withheld passage as a reader of the copy that shows it sees it: `content` is its
-/// source without its tags.
-pub(crate) fn passage(text: &str, content: &[Span]) -> Visible {
-    let bytes: usize = content.iter().map(|s| s.len()).sum();
-    let mut md = Assembled::new(bytes);
-    for &piece in content {
-        md.push_source(text, piece);
+/// Withheld passages as a reader of a copy that shows them sees them (`contents`: each one's
+/// source without its tags, in document order, none overlapping), read in one pass with a
+/// blank line and a break between two, and the words of each.
+pub(crate) fn passages(text: &str, contents: &[&[Span]]) -> (Visible, Vec<Words>) {
+    let bytes: usize = contents
+        .iter()
+        .flat_map(|c| c.iter())
+        .map(|s| s.len())
+        .sum();
+    let mut md = Assembled::new(bytes + contents.len() * 8);
+    let mut bounds = Vec::with_capacity(contents.len());
+    for content in contents {
+        let (Some(first), Some(last)) = (content.first(), content.last()) else {
+            // Kept in order, so the search below still works.
+            let at = bounds.last().map_or(0, |b: &Span| b.end);
+            bounds.push(Span::empty(at));
+            continue;
+        };
+        if !md.markdown.is_empty() {
+            // Ends any block the passage before left open, as the end of a file would.
+            md.push_made("\n\n\u{FFFC}\n\n", Span::empty(first.start));
+        }
+        for &piece in *content {
+            md.push_source(text, piece);
+        }
+        bounds.push(Span::new(first.start, last.end));
     }
-    read_markdown(&md)
+    let visible = read_markdown(&md);
+    // Each word goes to the passage its source bytes are in.
+    let mut words: Vec<Words> = bounds
+        .iter()
+        .map(|b| Words::with_capacity(b.len()))
+        .collect();
+    text::for_each_word(
+        &visible.text,
+        Span::new(0, visible.text.len()),
+        Strip::None,
+        |word, span| {
+            let source = visible.map.source(span);
+            let k = bounds.partition_point(|b| b.end <= source.start);
+            if let Some(passage) = words.get_mut(k)
+                && bounds[k].start <= source.start
+            {
+                passage.push_word(word, source);
+            }
+        },
+    );
+    (visible, words)
 }
 
 /// Reads Markdown as pulldown-cmark does for the copy, raw HTML through html5ever.
@@ -316,7 +353,8 @@ fn read_markdown(md: &Assembled) -> Visible {
                     continue;
                 }
                 let raw = &md.markdown[range.start..range.end];
-                match raw.find(&*t) {
+                let found = if raw == &*t { Some(0) } else { raw.find(&*t) };
+                match found {
                     // As written: trace each byte (or a code span's content) to its own.
                     Some(offset) => {
                         let kept = Span::new(range.start + offset, range.start + offset + t.len());
@@ -486,11 +524,14 @@ mod tests {
     use super::*;
 
     fn read(md: &str) -> Visible {
-        passage(md, &[Span::new(0, md.len())])
+        passages(md, &[&[Span::new(0, md.len())]]).0
     }
 
     fn stream(md: &str) -> String {
-        read(md).words().stream
+        passages(md, &[&[Span::new(0, md.len())]])
+            .1
+            .remove(0)
+            .stream
     }
 
     #[test]
@@ -517,10 +558,21 @@ mod tests {
     }
 
     #[test]
+    fn passages_are_read_apart_and_each_keeps_its_own_words() {
+        // A U+FFFC in the source itself neither splits a passage nor shifts the next one.
+        let text = "alpha *beta*\u{FFFC} gamma|<b>delta</b> epsilon";
+        let bar = text.find('|').unwrap();
+        let first = [Span::new(0, bar)];
+        let second = [Span::new(bar + 1, text.len())];
+        let (_, words) = passages(text, &[&first, &[], &second]);
+        let streams: Vec<&str> = words.iter().map(|w| w.stream.as_str()).collect();
+        assert_eq!(streams, vec!["alpha beta gamma", "", "delta epsilon"]);
+    }
+
+    #[test]
     fn each_word_is_traced_to_its_source_bytes() {
         let md = "Call C**HIS** 1234 and PC&#32;4321.";
-        let v = read(md);
-        let words = v.words();
+        let words = passages(md, &[&[Span::new(0, md.len())]]).1.remove(0);
         let at = |i: usize| {
             let s = words.source(i, 1);
             &md[s.start..s.end]
