@@ -71,18 +71,38 @@ impl SourceMap {
 
     /// The source bytes that `span` of the mapped string came from.
     pub(crate) fn source(&self, span: Span) -> Span {
+        let first = self
+            .segments
+            .partition_point(|s| s.at + s.len <= span.start);
+        self.source_from(span, first)
+    }
+
+    /// [`SourceMap::source`] for spans asked in order: `hint` is where the last one started,
+    /// so the next is found by a short walk rather than a search.
+    fn source_after(&self, span: Span, hint: &mut usize) -> Span {
+        let segments = &self.segments;
+        while *hint + 1 < segments.len() && segments[*hint].at + segments[*hint].len <= span.start {
+            *hint += 1;
+        }
+        self.source_from(span, *hint)
+    }
+
+    fn source_from(&self, span: Span, first: usize) -> Span {
         let segments = &self.segments;
         if segments.is_empty() {
             return Span::empty(0);
         }
-        let first = segments
-            .partition_point(|s| s.at + s.len <= span.start)
-            .min(segments.len() - 1);
+        let first = first.min(segments.len() - 1);
         let end = span.end.max(span.start + 1);
-        let final_ = segments
-            .partition_point(|s| s.at < end)
-            .saturating_sub(1)
-            .max(first);
+        // Most spans lie in one piece: look one ahead before searching.
+        let final_ = if segments.get(first + 1).is_none_or(|s| s.at >= end) {
+            first
+        } else {
+            segments
+                .partition_point(|s| s.at < end)
+                .saturating_sub(1)
+                .max(first)
+        };
         let (a, b) = (&segments[first], &segments[final_]);
         let start = if a.exact && span.start >= a.at {
             a.source.start + (span.start - a.at).min(a.len)
@@ -145,6 +165,7 @@ impl Visible {
         let mut out: Vec<Words> = Vec::new();
         let mut next_break = 0;
         let mut stretch = (usize::MAX, usize::MAX);
+        let mut hint = 0;
         text::for_each_word(
             &self.text,
             Span::new(0, self.text.len()),
@@ -153,13 +174,11 @@ impl Visible {
                 while self.breaks.get(next_break).is_some_and(|&b| b < span.start) {
                     next_break += 1;
                 }
-                let source = self.map.source(span);
+                let source = self.map.source_after(span, &mut hint);
                 let cut = self.cuts.partition_point(|&c| c < source.start);
                 if (next_break, cut) != stretch {
                     stretch = (next_break, cut);
-                    out.push(Words::with_capacity(
-                        self.text.len().saturating_sub(span.start) / 4,
-                    ));
+                    out.push(Words::default());
                 }
                 if let Some(words) = out.last_mut() {
                     words.push_word(word, source);
@@ -307,12 +326,13 @@ pub(crate) fn passages(text: &str, contents: &[&[Span]]) -> (Visible, Vec<Words>
         .iter()
         .map(|b| Words::with_capacity(b.len()))
         .collect();
+    let mut hint = 0;
     text::for_each_word(
         &visible.text,
         Span::new(0, visible.text.len()),
         Strip::None,
         |word, span| {
-            let source = visible.map.source(span);
+            let source = visible.map.source_after(span, &mut hint);
             let k = bounds.partition_point(|b| b.end <= source.start);
             if let Some(passage) = words.get_mut(k)
                 && bounds[k].start <= source.start
