@@ -17,12 +17,15 @@
 //!   link target, image alt or source, heading id, footnote or reference definition, HTML
 //!   comment, attribute, front matter or page head is reported as a hidden channel, named.
 //! - **Deny-list** (`deny/<id>`): a term or regex of `rules/deny.yaml` in text the copy
-//!   publishes, located in the source.
+//!   publishes, as a reader sees it (visible.rs: `CH<!-- x -->IS 1234`, `C**HIS** 1234` and
+//!   `PC<span>4321</span>` read as they display), located in the source.
 //! - **Consistency** (`consistency/shared-run`, `consistency/deny-term`): a run of
 //!   `min_words` or more words withheld in one place and published in another, in the same
-//!   paper or another paper of the run; runs made mostly of common words are ignored. The
-//!   cross-paper index holds hashes of word shingles, not text. A deny-listed term withheld
-//!   in one place and published (by allowlist) in another is a finding too.
+//!   paper or another paper of the run, both read as a reader sees them; runs made mostly of
+//!   common words are ignored. A short withheld passage (up to three words with a distinctive
+//!   one: a surname, a code word) whose words are published together elsewhere is one too.
+//!   The cross-paper index holds hashes of word shingles, not text. A deny-listed term
+//!   withheld in one place and published (by allowlist) in another is a finding too.
 //!
 //! Allowlist entries then suppress matching findings, and an entry for a checked paper that
 //! suppresses nothing is an `allowlist/unused` finding. Release records (records.rs) add
@@ -31,6 +34,7 @@
 pub(crate) mod channel;
 pub(crate) mod hash;
 pub(crate) mod text;
+pub(crate) mod visible;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::path::Path;
@@ -51,6 +55,7 @@ use crate::write::Output;
 use channel::Channels;
 use hash::{HashFilter, WordFilter, WordMap, WordSet, run_hash};
 use text::{Reading, Strip, Words};
+use visible::Visible;
 
 /// How serious a finding is. Every finding fails `check` (exit 1); the level tells a reader
 /// (and SARIF consumers) what kind of problem it is.
@@ -284,6 +289,9 @@ struct Withheld {
     attrs: Vec<Span>,
     /// Words of `content`, in order, as one stream.
     words: Words,
+    /// Words of `content` as a reader of a copy that shows it sees it, in order, as one
+    /// stream: what the deny-list and the consistency scans compare.
+    visible_words: Words,
 }
 
 /// Per-input facts every scan needs.
@@ -314,6 +322,11 @@ struct ViewScan<'a> {
     published_runs: Vec<Vec<u64>>,
     /// [`run_hash`] of each run of `min_words` withheld words, per passage.
     withheld_runs: Vec<Vec<u64>>,
+    /// Where a short withheld passage of any paper may be published: (stretch, first word,
+    /// words, [`run_hash`]).
+    short_published: Vec<(usize, usize, usize, u64)>,
+    /// This paper's short withheld passages: (passage, [`run_hash`] of its words).
+    short_withheld: Vec<(usize, u64)>,
 }
 
 /// A public audience, with what the scans of every paper need of it.
@@ -369,16 +382,39 @@ pub fn check_papers(
     let audiences: Vec<PublicAudience> = public_audiences(rules)
         .map(|audience| PublicAudience::new(audience, rules))
         .collect();
+    // Each paper's withheld passages first, so the short ones of every paper are known
+    // when each paper's published text is read.
+    let withheld: Vec<Vec<WithheldView>> = papers
+        .par_iter()
+        .map(|paper| {
+            audiences
+                .iter()
+                .map(|a| {
+                    let maximal = maximal_withheld(paper.input.paper, a.audience);
+                    let (withheld, visible) = withheld_passages(paper.input, &maximal);
+                    (maximal, withheld, visible)
+                })
+                .collect()
+        })
+        .collect();
+    let short = ShortPassages::new(&audiences, &withheld, deny.min_words);
+    let across = Across {
+        rules,
+        deny,
+        terms: &terms,
+        options,
+        short: &short,
+    };
     let scans: Vec<ViewScan> = papers
         .par_iter()
+        .zip(withheld)
         .enumerate()
-        .flat_map_iter(|(i, paper)| {
+        .flat_map_iter(|(i, (paper, views))| {
             let mut seen = HashSet::new();
             audiences
                 .iter()
-                .map(|audience| {
-                    scan_view(i, paper, audience, rules, deny, &terms, options, &mut seen)
-                })
+                .zip(views)
+                .map(|(audience, view)| scan_view(i, paper, audience, view, &across, &mut seen))
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -389,6 +425,7 @@ pub fn check_papers(
     }
     let mut candidates = Vec::new();
     candidates.extend(shared_runs(&papers, &scans, deny.min_words));
+    candidates.extend(shared_short_passages(&papers, &scans));
     let (deny_findings, pending) = deny_hits(&papers, &scans);
     candidates.extend(deny_findings);
 
@@ -553,8 +590,9 @@ fn enclosed<T>(
     items[range].iter().filter(move |t| span.encloses(of(t)))
 }
 
-/// A paper's withheld passages for an audience: the maximal withheld redactions.
-fn withheld_passages(input: &CheckInput, maximal: &[usize]) -> Vec<Withheld> {
+/// A paper's withheld passages for an audience: the maximal withheld redactions, and all of
+/// them as a reader of a copy that shows them sees them.
+fn withheld_passages(input: &CheckInput, maximal: &[usize]) -> (Vec<Withheld>, Visible) {
     let paper = input.paper;
     let text = input.text;
     let redactions_sorted = paper.redactions.is_sorted_by_key(|r| r.span.start);
@@ -579,9 +617,15 @@ fn withheld_passages(input: &CheckInput, maximal: &[usize]) -> Vec<Withheld> {
             content,
             attrs,
             words,
+            visible_words: Words::default(),
         });
     }
-    withheld
+    let contents: Vec<&[Span]> = withheld.iter().map(|w| w.content.as_slice()).collect();
+    let (visible, words) = visible::passages(text, &contents);
+    for (passage, words) in withheld.iter_mut().zip(words) {
+        passage.visible_words = words;
+    }
+    (withheld, visible)
 }
 
 /// What a paper publishes for an audience, as stretches of source: between two withheld
@@ -628,10 +672,22 @@ fn words_of_pieces(text: &str, pieces: &[Span], strip: Strip) -> Words {
     words
 }
 
+/// What a paper publishes for an audience, as a reader sees it: the body's visible text, and
+/// the words of each published stretch (the body between withheld passages, then each of its
+/// link targets, titles and attribute values, then each front matter value).
+fn published(input: &CheckInput, maximal: &[usize]) -> (Visible, Vec<Words>) {
+    let body = visible::public_body(input.text, input.paper, maximal);
+    let mut stretches = body.stretches();
+    for span in front_matter_values(input.text, input.paper) {
+        stretches.push(words_of_pieces(input.text, &[span], Strip::None));
+    }
+    (body, stretches)
+}
+
 /// A paper's words as one audience sees them, worked out again for the few papers whose runs
 /// may be shared with another.
 struct View {
-    /// Words of each published stretch, as [`public_stretches`] lists them.
+    /// Words of each published stretch, as [`published`] lists them.
     public: Vec<Words>,
     withheld: Vec<Withheld>,
 }
@@ -639,74 +695,88 @@ struct View {
 fn view(input: &CheckInput, audience: &Audience) -> View {
     let maximal = maximal_withheld(input.paper, audience);
     View {
-        public: public_stretches(input, &maximal)
-            .iter()
-            .map(|pieces| words_of_pieces(input.text, pieces, Strip::None))
-            .collect(),
-        withheld: withheld_passages(input, &maximal),
+        public: published(input, &maximal).1,
+        withheld: withheld_passages(input, &maximal).0,
     }
 }
 
-/// Scans one paper for one public audience: everything that needs only this paper. `seen`
-/// holds the deny-list hits already reported for this paper (under another audience).
-#[allow(clippy::too_many_arguments)]
+/// A paper's withheld passages for one audience: the redactions, the passages, and how a
+/// reader of a copy that shows them sees them.
+type WithheldView = (Vec<usize>, Vec<Withheld>, Visible);
+
+/// What the scans across papers know before any paper is scanned: the short withheld
+/// passages of every paper, to look for in what every paper publishes.
+struct Across<'a> {
+    rules: &'a Rules,
+    deny: &'a DenyList,
+    terms: &'a Terms,
+    options: &'a CheckOptions<'a>,
+    short: &'a ShortPassages,
+}
+
+/// Scans one paper for one public audience, whose withheld passages are `withheld` (the
+/// redactions `maximal`): everything that needs only this paper, and the short passages of
+/// any paper it publishes. `seen` holds the deny-list hits already reported for this paper
+/// (under another audience).
 fn scan_view<'a>(
     input_index: usize,
     paper: &Checked,
     public: &PublicAudience<'a>,
-    rules: &Rules,
-    deny: &DenyList,
-    terms: &Terms,
-    options: &CheckOptions,
+    (maximal, withheld, withheld_visible): WithheldView,
+    across: &Across,
     seen: &mut HashSet<(usize, Span)>,
 ) -> ViewScan<'a> {
+    let Across {
+        rules,
+        deny,
+        terms,
+        options,
+        short,
+    } = *across;
     let audience = public.audience;
     let input = paper.input;
     let text = input.text;
     let min_words = deny.min_words;
-    let maximal = maximal_withheld(input.paper, audience);
-    let withheld = withheld_passages(input, &maximal);
     let output = input
         .outputs
         .iter()
         .find(|o| o.audience == audience.name)
         .filter(|_| !withheld.is_empty());
     let known = output.map(|_| Known::new(text, &withheld, min_words));
-    // Each published stretch on its own (in parallel in a large paper): its run hashes and
-    // deny-list hits, and the withheld words and runs it publishes.
-    let stretch = |pieces: &Vec<Span>| {
-        let words = match &known {
-            Some(known) => known.mark_published_pieces(text, pieces, Strip::Markdown),
-            None => words_of_pieces(text, pieces, Strip::None),
-        };
-        let hits = deny_matches(text, pieces, &words, deny, terms);
-        (run_hashes(&audience.name, &words, min_words), hits)
-    };
-    let stretches = public_stretches(input, &maximal);
-    let scanned: Vec<(Vec<u64>, Vec<DenyHit>)> = if text.len() > PARALLEL_BYTES {
-        stretches.par_iter().map(stretch).collect()
-    } else {
-        stretches.iter().map(stretch).collect()
-    };
-    let mut published_runs = Vec::with_capacity(scanned.len());
+    // The withheld words and runs the source's published stretches hold, as written and
+    // with markup stripped (in parallel in a large paper): an honest copy holds them too.
+    if let Some(known) = &known {
+        let stretches = public_stretches(input, &maximal);
+        let mark = |pieces: &Vec<Span>| known.mark_published(text, pieces, Strip::Markdown);
+        if text.len() > PARALLEL_BYTES {
+            stretches.par_iter().for_each(mark);
+        } else {
+            stretches.iter().for_each(mark);
+        }
+    }
+    // What the copy shows, as a reader sees it: its run hashes and deny-list hits, and the
+    // short withheld passages it publishes.
+    let (body, stretches) = published(input, &maximal);
+    let published_runs: Vec<Vec<u64>> = stretches
+        .iter()
+        .map(|words| run_hashes(&audience.name, words, min_words))
+        .collect();
+    let short_published = short.published(&audience.name, &stretches);
     let mut deny_published = Vec::new();
-    for (runs, hits) in scanned {
-        published_runs.push(runs);
-        for hit in hits {
-            if seen.insert((hit.rule, hit.span)) {
-                deny_published.push(published_deny_finding(paper, audience, deny, hit));
-            }
+    let fm_values = front_matter_values(text, input.paper);
+    for hit in deny_matches(text, &body, &fm_values, &stretches, deny, terms) {
+        if seen.insert((hit.rule, hit.span)) {
+            deny_published.push(published_deny_finding(paper, audience, deny, hit));
         }
     }
     let mut deny_withheld = Vec::new();
-    for passage in &withheld {
-        for hit in deny_matches(text, &passage.content, &passage.words, deny, terms) {
-            deny_withheld.push(((audience.name.clone(), hit.rule, hit.key), hit.span));
-        }
+    let words = withheld.iter().map(|p| &p.visible_words);
+    for hit in deny_matches(text, &withheld_visible, &[], words, deny, terms) {
+        deny_withheld.push(((audience.name.clone(), hit.rule, hit.key), hit.span));
     }
     let withheld_runs = withheld
         .iter()
-        .map(|passage| run_hashes(&audience.name, &passage.words, min_words))
+        .map(|passage| run_hashes(&audience.name, &passage.visible_words, min_words))
         .collect();
     let leaks = match (output, known) {
         (Some(output), Some(known)) => {
@@ -714,6 +784,14 @@ fn scan_view<'a>(
         }
         _ => Vec::new(),
     };
+    let short_withheld = withheld
+        .iter()
+        .enumerate()
+        .filter_map(|(p, passage)| {
+            let run = short_run(&passage.visible_words, min_words)?;
+            Some((p, run_hash(&audience.name, run)))
+        })
+        .collect();
     ViewScan {
         input: input_index,
         audience,
@@ -722,6 +800,8 @@ fn scan_view<'a>(
         deny_withheld,
         published_runs,
         withheld_runs,
+        short_published,
+        short_withheld,
     }
 }
 
@@ -1021,19 +1101,15 @@ impl<'w> Known<'w> {
     }
 
     /// Marks the withheld words and runs that some pieces of published text hold, read as
-    /// they are and with `strip` (each reading one stream of words), and returns the words
-    /// of the first reading.
-    fn mark_published_pieces(&self, text: &str, pieces: &[Span], strip: Strip) -> Words {
-        let bytes: usize = pieces.iter().map(|p| p.end.saturating_sub(p.start)).sum();
-        let mut words = Words::with_capacity(bytes);
+    /// they are and with `strip` (each reading one stream of words).
+    fn mark_published(&self, text: &str, pieces: &[Span], strip: Strip) {
         self.look_up_two_ways(
             text,
             pieces,
             strip,
-            |word, source| words.push_word(word, source),
+            |_, _| {},
             |_, _, p, _| Known::publish(p),
         );
-        words
     }
 
     /// Marks the withheld words and runs that `text` holds, read as it is and with `strip`.
@@ -1506,7 +1582,7 @@ fn shared_runs(papers: &[Checked], scans: &[ViewScan], min_words: usize) -> Vec<
         let run = views[&v].public[s].run(j, min_words);
         for &(w, p, i) in occurrences.get(&h).into_iter().flatten() {
             if scans[w].audience.name != scans[v].audience.name
-                || views[&w].withheld[p].words.run(i, min_words) != run
+                || views[&w].withheld[p].visible_words.run(i, min_words) != run
             {
                 continue;
             }
@@ -1534,7 +1610,7 @@ fn shared_runs(papers: &[Checked], scans: &[ViewScan], min_words: usize) -> Vec<
         }
         for (first_i, last_i, first_j) in groups {
             let n = last_i - first_i + min_words;
-            let withheld_words = &views[&w].withheld[p].words;
+            let withheld_words = &views[&w].withheld[p].visible_words;
             let content = (first_i..first_i + n)
                 .filter(|&k| !stop.contains(withheld_words.word(k)))
                 .count();
@@ -1584,6 +1660,164 @@ fn shared_runs(papers: &[Checked], scans: &[ViewScan], min_words: usize) -> Vec<
     out
 }
 
+/// The words of a short withheld passage (a surname, a code word), if it is one: fewer words
+/// than a shared run needs, up to [`SHORT_WORDS`], and at least one of them distinctive (not
+/// a common word, with a letter, [`SHORT_DISTINCTIVE_CHARS`] long), so a withheld figure or
+/// "the report" is not one.
+fn short_run(words: &Words, min_words: usize) -> Option<&str> {
+    let n = words.len();
+    if n == 0 || n > SHORT_WORDS || n >= min_words {
+        return None;
+    }
+    (0..n)
+        .map(|i| words.word(i))
+        .any(|w| {
+            w.chars().count() >= SHORT_DISTINCTIVE_CHARS
+                && w.chars().any(char::is_alphabetic)
+                && !STOPWORDS.contains(&w)
+        })
+        .then(|| words.run(0, n))
+}
+
+/// The most words a short withheld passage has.
+const SHORT_WORDS: usize = 3;
+/// The shortest distinctive word of a short withheld passage.
+const SHORT_DISTINCTIVE_CHARS: usize = 3;
+
+/// The short withheld passages of every paper ([`short_run`]), by the hash of their words
+/// in an audience's copies, to find where any paper publishes one.
+struct ShortPassages {
+    hashes: WordSet<u64>,
+    /// Every first word of one: most published words are not, and are passed over here.
+    first_words: WordFilter,
+}
+
+impl ShortPassages {
+    fn new(audiences: &[PublicAudience], withheld: &[Vec<WithheldView>], min_words: usize) -> Self {
+        let mut short = ShortPassages {
+            hashes: WordSet::default(),
+            first_words: WordFilter::default(),
+        };
+        for views in withheld {
+            for (audience, (_, passages, _)) in audiences.iter().zip(views) {
+                for passage in passages {
+                    if let Some(run) = short_run(&passage.visible_words, min_words) {
+                        short.hashes.insert(run_hash(&audience.audience.name, run));
+                        short.first_words.insert(passage.visible_words.word(0));
+                    }
+                }
+            }
+        }
+        short
+    }
+
+    /// Where `stretches` (an audience's published words) may hold a short withheld passage:
+    /// (stretch, first word, words, hash).
+    fn published(&self, audience: &str, stretches: &[Words]) -> Vec<(usize, usize, usize, u64)> {
+        let mut out = Vec::new();
+        if self.hashes.is_empty() {
+            return out;
+        }
+        for (s, words) in stretches.iter().enumerate() {
+            for j in 0..words.len() {
+                if !self.first_words.may_contain(words.word(j)) {
+                    continue;
+                }
+                for n in 1..=SHORT_WORDS.min(words.len() - j) {
+                    let h = run_hash(audience, words.run(j, n));
+                    if self.hashes.contains(&h) {
+                        out.push((s, j, n, h));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Short withheld passages published elsewhere, in the same paper or another.
+fn shared_short_passages(papers: &[Checked], scans: &[ViewScan]) -> Vec<(Finding, usize)> {
+    // hash → (view, passage) of each short withheld passage with it, in run order.
+    let mut withheld: WordMap<u64, Vec<(usize, usize)>> = WordMap::default();
+    for (w, scan) in scans.iter().enumerate() {
+        for &(p, h) in &scan.short_withheld {
+            withheld.entry(h).or_default().push((w, p));
+        }
+    }
+    let candidates: Vec<(usize, usize, usize, usize, u64)> = scans
+        .iter()
+        .enumerate()
+        .flat_map(|(v, scan)| {
+            scan.short_published
+                .iter()
+                .map(move |&(s, j, n, h)| (v, s, j, n, h))
+        })
+        .filter(|c| withheld.contains_key(&c.4))
+        .collect();
+    if candidates.is_empty() {
+        return Vec::new();
+    }
+    let mut involved: Vec<usize> = candidates
+        .iter()
+        .map(|c| c.0)
+        .chain(withheld.values().flatten().map(|o| o.0))
+        .collect();
+    involved.sort_unstable();
+    involved.dedup();
+    let views: HashMap<usize, View> = involved
+        .into_par_iter()
+        .map(|v| (v, view(papers[scans[v].input].input, scans[v].audience)))
+        .collect();
+    let mut out = Vec::new();
+    for (v, s, j, n, h) in candidates {
+        let published_words = &views[&v].public[s];
+        let run = published_words.run(j, n);
+        let Some(&(w, p)) = withheld[&h].iter().find(|&&(w, p)| {
+            scans[w].audience.name == scans[v].audience.name
+                && views[&w].withheld[p].visible_words.stream == run
+        }) else {
+            continue;
+        };
+        let public = &papers[scans[v].input];
+        let withheld_paper = &papers[scans[w].input];
+        let passage = &views[&w].withheld[p];
+        let redaction = &withheld_paper.input.paper.redactions[passage.redaction];
+        let codes = redaction
+            .codes
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(" & ");
+        let mut f = Finding::at(
+            "consistency/shared-run",
+            Level::Error,
+            &public.path,
+            public.input.text,
+            public.index(),
+            published_words.source(j, n),
+            format!(
+                "`{run}` is published in the {} copy, but withheld under {codes} elsewhere",
+                scans[v].audience.name,
+            ),
+        );
+        f.related = Some(Related {
+            location: Location::of(
+                &withheld_paper.path,
+                withheld_paper.input.text,
+                withheld_paper.index(),
+                passage.visible_words.source(0, passage.visible_words.len()),
+            ),
+            message: format!("withheld under {codes}"),
+        });
+        f.help = Some(
+            "the same words should get the same decision: withhold them here too, or publish them there"
+                .into(),
+        );
+        out.push((f, scans[v].input));
+    }
+    out
+}
+
 // ---------------------------------------------------------------------------------------
 // Deny-list
 
@@ -1594,29 +1828,34 @@ struct DenyHit {
     key: String,
 }
 
-/// Deny-list matches in some pieces of a paper's source, whose words are `words`.
-fn deny_matches(
+/// Deny-list matches in what a reader sees: `visible` text (regexes, stretch by stretch
+/// between its breaks), some `pieces` of the source read as they are (regexes), and `words`
+/// (terms, each stream on its own), all located in the source `text`.
+fn deny_matches<'w>(
     text: &str,
+    visible: &Visible,
     pieces: &[Span],
-    words: &Words,
+    words: impl IntoIterator<Item = &'w Words>,
     deny: &DenyList,
     terms: &Terms,
 ) -> Vec<DenyHit> {
     let mut out = Vec::new();
     if let Some((automaton, rules)) = terms {
-        for m in automaton.find_overlapping_iter(&words.stream) {
-            let (Some(first), Some(last)) = (
-                words.word_starting_at(m.start()),
-                words.word_ending_at(m.end()),
-            ) else {
-                continue;
-            };
-            let rule = rules[m.pattern().as_usize()];
-            out.push(DenyHit {
-                rule,
-                span: words.source(first, last - first + 1),
-                key: words.run(first, last - first + 1).to_string(),
-            });
+        for words in words {
+            for m in automaton.find_overlapping_iter(&words.stream) {
+                let (Some(first), Some(last)) = (
+                    words.word_starting_at(m.start()),
+                    words.word_ending_at(m.end()),
+                ) else {
+                    continue;
+                };
+                let rule = rules[m.pattern().as_usize()];
+                out.push(DenyHit {
+                    rule,
+                    span: words.source(first, last - first + 1),
+                    key: words.run(first, last - first + 1).to_string(),
+                });
+            }
         }
     }
     if !deny
@@ -1626,30 +1865,47 @@ fn deny_matches(
     {
         return out;
     }
-    for piece in pieces {
-        let raw = &text[piece.start..piece.end.min(text.len())];
-        // ASCII with no `&` or `%` decodes to itself (ignorables and compatibility forms are
-        // all non-ASCII), so the regexes can read the source as it is.
-        if raw.bytes().all(|b| b.is_ascii() && b != b'&' && b != b'%') {
-            for (r, m) in regex_matches(deny, raw) {
-                out.push(DenyHit {
-                    rule: r,
-                    span: Span::new(piece.start + m.start(), piece.start + m.end()),
-                    key: text::words_of(m.as_str()),
-                });
-            }
-            continue;
-        }
-        let decoded = text::decoded_string(text, *piece);
-        for (r, m) in regex_matches(deny, &decoded.string) {
+    let mut at = 0;
+    for stretch in visible.text.split(visible::BREAK) {
+        let span = Span::new(at, at + stretch.len());
+        at = span.end + visible::BREAK.len_utf8();
+        regex_hits(&visible.text, span, |m| visible.source(m), deny, &mut out);
+    }
+    for &piece in pieces {
+        regex_hits(text, piece, |m| m, deny, &mut out);
+    }
+    out
+}
+
+/// Each match of each deny-list regex in `text[span]`, decoded, located by `source`.
+fn regex_hits(
+    text: &str,
+    span: Span,
+    source: impl Fn(Span) -> Span,
+    deny: &DenyList,
+    out: &mut Vec<DenyHit>,
+) {
+    let raw = &text[span.start..span.end.min(text.len())];
+    // ASCII with no `&` or `%` decodes to itself (ignorables, compatibility forms and
+    // look-alikes are all non-ASCII), so the regexes can read it as it is.
+    if raw.bytes().all(|b| b.is_ascii() && b != b'&' && b != b'%') {
+        for (r, m) in regex_matches(deny, raw) {
             out.push(DenyHit {
                 rule: r,
-                span: decoded.source(m.range()),
+                span: source(Span::new(span.start + m.start(), span.start + m.end())),
                 key: text::words_of(m.as_str()),
             });
         }
+        return;
     }
-    out
+    let decoded = text::decoded_string(text, span);
+    for (r, m) in regex_matches(deny, &decoded.string) {
+        out.push(DenyHit {
+            rule: r,
+            span: source(decoded.source(m.range())),
+            key: text::words_of(m.as_str()),
+        });
+    }
 }
 
 /// Each non-empty match of each deny-list regex in `text`, with its rule, rule by rule.
@@ -1917,6 +2173,32 @@ mod tests {
             Some("a.md")
         );
         assert!(f.message.contains("9 words"), "{}", f.message);
+    }
+
+    #[test]
+    fn a_run_broken_by_a_withheld_passage_is_not_shared() {
+        // The copy reads "the Larkhill source S31 handling desk": the five words never
+        // stand together in it.
+        let a = format!("{HEAD}Intro.\n\n[The Larkhill source handling desk moved.]{{.S31}}\n");
+        let b = format!("{HEAD}The Larkhill source [Ravenscar]{{.S31}} handling desk moved.\n");
+        assert_eq!(
+            run(&[("a.md", &a), ("b.md", &b)], &DenyList::empty()),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn short_withheld_passage_published_elsewhere_is_a_finding() {
+        let a = format!("{HEAD}Led by [Ravenscar]{{.S40}}.\n\nMr Ravenscar spoke.\n");
+        let findings = run(&[("a.md", &a)], &DenyList::empty());
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].rule, "consistency/shared-run");
+        assert_eq!(findings[0].location.line, 7);
+        let related = findings[0]
+            .related
+            .as_ref()
+            .expect("names the withheld place");
+        assert_eq!((related.location.line, related.location.column), (5, 9));
     }
 
     #[test]

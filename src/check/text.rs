@@ -8,10 +8,12 @@
 //! references (`&#107;estrel`), percent-encoding (`%4Bestrel`), compatibility forms (`ｋｅｓｔｒｅｌ`,
 //! ligatures), zero-width and other default-ignorable characters (`kes\u{200b}trel`) and case.
 //! The stripped views also drop inline markup inside a word (`Kes**trel**`,
-//! `Kes<b>trel</b>`). Nothing here knows about redactions: it only turns text into words.
+//! `Kes<b>trel</b>`), and look-alikes of ASCII letters (`Кеstrel` in Cyrillic) read as the
+//! letters they look like. Nothing here knows about redactions: it only turns text into words.
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::{canonical_combining_class, is_combining_mark};
+use unicode_security::confusable_detection::skeleton;
 
 use crate::span::Span;
 
@@ -199,6 +201,7 @@ struct Stages {
     a: Vec<NChar>,
     b: Vec<NChar>,
     c: Vec<NChar>,
+    d: Vec<NChar>,
     folded: Vec<NChar>,
 }
 
@@ -232,7 +235,8 @@ impl Stages {
         }
         if !chars.iter().all(|n| n.c.is_ascii()) {
             nfkc(chars, &mut self.c);
-            chars = &self.c;
+            fold_look_alikes(&self.c, &mut self.d);
+            chars = &self.d;
         }
         if fold_case {
             fold(chars, &mut self.folded);
@@ -293,10 +297,17 @@ fn with_scratch<R>(f: impl FnOnce(&mut Scratch) -> R) -> R {
     scratch.word.clear();
     let result = f(&mut scratch);
     let stages = &scratch.stages;
-    let chars = [&stages.raw, &stages.a, &stages.b, &stages.c, &stages.folded]
-        .iter()
-        .map(|v| v.capacity())
-        .sum::<usize>();
+    let chars = [
+        &stages.raw,
+        &stages.a,
+        &stages.b,
+        &stages.c,
+        &stages.d,
+        &stages.folded,
+    ]
+    .iter()
+    .map(|v| v.capacity())
+    .sum::<usize>();
     if scratch.word.capacity() + chars * size_of::<NChar>() <= KEEP_BYTES {
         SCRATCH.with(|pool| pool.borrow_mut().push(scratch));
     }
@@ -472,6 +483,43 @@ fn nfkc(chars: &[NChar], out: &mut Vec<NChar>) {
         }
         i = j;
     }
+}
+
+/// Folds each character that looks like ASCII to the ASCII it looks like, into `out`: the
+/// skeleton of UTS #39 (Cyrillic `С` and Greek `Ο` read as `C` and `O`), so a look-alike
+/// cannot hide a word. Only folds into ASCII, and a letter or digit only into letters and
+/// digits, a sign only into signs: an accented letter (whose skeleton keeps its accent)
+/// stays itself, and `×` does not become a letter that would join two words.
+fn fold_look_alikes(chars: &[NChar], out: &mut Vec<NChar>) {
+    out.clear();
+    for &n in chars {
+        match ascii_look_alike(n.c) {
+            Some((bytes, len)) => out.extend(bytes[..len].iter().map(|&b| NChar {
+                c: char::from(b),
+                ..n
+            })),
+            None => out.push(n),
+        }
+    }
+}
+
+/// The ASCII skeleton of a non-ASCII character, if it has one of the same kind.
+fn ascii_look_alike(c: char) -> Option<([u8; 4], usize)> {
+    if c.is_ascii() {
+        return None;
+    }
+    let mut buf = [0; 4];
+    let mut bytes = [0u8; 4];
+    let mut len = 0;
+    for p in skeleton(c.encode_utf8(&mut buf)) {
+        if !p.is_ascii() || len == bytes.len() {
+            return None;
+        }
+        bytes[len] = p as u8;
+        len += 1;
+    }
+    let word = bytes[..len].iter().all(u8::is_ascii_alphanumeric);
+    (len > 0 && word == is_word_char(c)).then_some((bytes, len))
 }
 
 /// Drops default-ignorable characters and folds case, into `out`.

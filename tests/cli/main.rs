@@ -8,6 +8,7 @@ mod assets;
 mod audit;
 mod build;
 mod check;
+mod check_visible;
 mod commands;
 mod docs;
 mod errors;

@@ -1,0 +1,604 @@
+//! What a reader of a copy sees: a paper's published text (or one withheld passage) reduced
+//! to its visible text, each byte traced back to the source bytes it came from, so a match
+//! in what readers read is reported where the author can fix it.
+//!
+//! The Markdown is read by pulldown-cmark, as the copy is rendered, and raw HTML in it by
+//! html5ever's tokenizer, as a browser reads it: emphasis, links and inline elements
+//! (`<span>`, `<b>`) vanish without joining or splitting words, comments vanish as the copy
+//! removes them (`CH<!-- x -->IS` reads `CHIS`), block elements and `<br>` separate words,
+//! and character references are decoded. Link targets and titles, image sources, heading ids
+//! and every HTML attribute value are read as separate stretches after the body. Normalising
+//! (NFKC, zero-width characters, look-alikes, case) is left to [`super::text`], which reads
+//! the visible text as it reads any text.
+//!
+//! No run of words crosses a withheld passage or runs from one field into another. Nothing here decides
+//! what is withheld or matches anything.
+
+use std::cell::RefCell;
+
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::{
+    BufferQueue, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
+};
+use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+
+use super::text::{self, Strip, Words};
+use crate::model::{BlockPlacement, Paper};
+use crate::parse::markdown_options;
+use crate::span::Span;
+
+/// Stands in the read Markdown for a withheld passage, and in the visible text for a break
+/// no run of words crosses: not a word character, not ignorable, and left as it is by NFKC.
+pub(crate) const BREAK: char = '\u{FFFC}';
+
+/// HTML elements a browser lays out inline: dropping their tags joins what is on either
+/// side, as the reader sees it (`PC<span>4321</span>` reads `PC4321`).
+const INLINE_ELEMENTS: [&str; 28] = [
+    "a", "abbr", "b", "bdi", "bdo", "cite", "code", "data", "del", "dfn", "em", "font", "i", "ins",
+    "kbd", "mark", "q", "s", "samp", "small", "span", "strong", "sub", "sup", "time", "u", "var",
+    "wbr",
+];
+
+/// Where the bytes of one string came from in another, piece by piece.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct SourceMap {
+    segments: Vec<Segment>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Segment {
+    /// Where the piece starts in the mapped string, and its length.
+    at: usize,
+    len: usize,
+    /// The bytes it came from.
+    source: Span,
+    /// The piece is those bytes as they are, so each byte maps to one; otherwise every byte
+    /// of it maps to all of `source` (a decoded entity, an attribute value).
+    exact: bool,
+}
+
+impl SourceMap {
+    fn push(&mut self, at: usize, len: usize, source: Span, exact: bool) {
+        if len > 0 {
+            self.segments.push(Segment {
+                at,
+                len,
+                source,
+                exact,
+            });
+        }
+    }
+
+    /// The source bytes that `span` of the mapped string came from.
+    pub(crate) fn source(&self, span: Span) -> Span {
+        let first = self
+            .segments
+            .partition_point(|s| s.at + s.len <= span.start);
+        self.source_from(span, first)
+    }
+
+    /// [`SourceMap::source`] for spans asked in order: `hint` is where the last one started,
+    /// so the next is found by a short walk rather than a search.
+    fn source_after(&self, span: Span, hint: &mut usize) -> Span {
+        let segments = &self.segments;
+        while *hint + 1 < segments.len() && segments[*hint].at + segments[*hint].len <= span.start {
+            *hint += 1;
+        }
+        self.source_from(span, *hint)
+    }
+
+    fn source_from(&self, span: Span, first: usize) -> Span {
+        let segments = &self.segments;
+        if segments.is_empty() {
+            return Span::empty(0);
+        }
+        let first = first.min(segments.len() - 1);
+        let end = span.end.max(span.start + 1);
+        // Most spans lie in one piece: look one ahead before searching.
+        let final_ = if segments.get(first + 1).is_none_or(|s| s.at >= end) {
+            first
+        } else {
+            segments
+                .partition_point(|s| s.at < end)
+                .saturating_sub(1)
+                .max(first)
+        };
+        let (a, b) = (&segments[first], &segments[final_]);
+        let start = if a.exact && span.start >= a.at {
+            a.source.start + (span.start - a.at).min(a.len)
+        } else {
+            a.source.start
+        };
+        let end = if b.exact && end <= b.at + b.len && span.end >= b.at {
+            b.source.start + (span.end - b.at)
+        } else {
+            b.source.end
+        };
+        Span::new(start, end.max(start))
+    }
+
+    /// The source of `range` of the mapped string, piece by piece: what [`Visible`] records
+    /// when it keeps a piece of the read Markdown as it is.
+    fn pieces(&self, range: Span) -> impl Iterator<Item = (Span, Span, bool)> + '_ {
+        let first = self
+            .segments
+            .partition_point(|s| s.at + s.len <= range.start);
+        self.segments[first..]
+            .iter()
+            .take_while(move |s| s.at < range.end)
+            .map(move |s| {
+                let from = range.start.max(s.at);
+                let to = range.end.min(s.at + s.len);
+                let source = if s.exact {
+                    Span::new(s.source.start + (from - s.at), s.source.start + (to - s.at))
+                } else {
+                    s.source
+                };
+                (Span::new(from, to), source, s.exact)
+            })
+    }
+}
+
+/// Visible text, with where each byte came from in the source.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Visible {
+    /// What a reader sees, case and characters as written (normalising comes later); blocks
+    /// end in a line break, and each withheld passage is a [`BREAK`].
+    pub(crate) text: String,
+    map: SourceMap,
+    /// Where each [`BREAK`] before a field is in `text`, in order.
+    breaks: Vec<usize>,
+    /// Where each withheld passage starts in the source, in order: no run of words crosses
+    /// one. Kept as source offsets, so a `U+FFFC` the source itself holds cuts nothing.
+    cuts: Vec<usize>,
+}
+
+impl Visible {
+    /// The source bytes that `span` of [`Visible::text`] came from.
+    pub(crate) fn source(&self, span: Span) -> Span {
+        self.map.source(span)
+    }
+
+    /// The words of the visible text, normalised, one stream per stretch between withheld
+    /// passages and fields, each word traced to its source bytes.
+    pub(crate) fn stretches(&self) -> Vec<Words> {
+        let mut out: Vec<Words> = Vec::new();
+        let mut next_break = 0;
+        let mut stretch = (usize::MAX, usize::MAX);
+        let mut hint = 0;
+        text::for_each_word(
+            &self.text,
+            Span::new(0, self.text.len()),
+            Strip::None,
+            |word, span| {
+                while self.breaks.get(next_break).is_some_and(|&b| b < span.start) {
+                    next_break += 1;
+                }
+                let source = self.map.source_after(span, &mut hint);
+                let cut = self.cuts.partition_point(|&c| c < source.start);
+                if (next_break, cut) != stretch {
+                    stretch = (next_break, cut);
+                    out.push(Words::default());
+                }
+                if let Some(words) = out.last_mut() {
+                    words.push_word(word, source);
+                }
+            },
+        );
+        out
+    }
+
+    fn push_break(&mut self, source: Span) {
+        self.breaks.push(self.text.len());
+        self.push(BREAK.encode_utf8(&mut [0; 4]), source, false);
+    }
+
+    fn push(&mut self, s: &str, source: Span, exact: bool) {
+        self.map.push(self.text.len(), s.len(), source, exact);
+        self.text.push_str(s);
+    }
+
+    /// A separator between words that leaves a run of words whole.
+    fn push_space(&mut self, source: Span) {
+        if !self.text.ends_with([' ', '\n']) {
+            self.push(" ", source, false);
+        }
+    }
+
+    fn push_line(&mut self, source: Span) {
+        if !self.text.is_empty() && !self.text.ends_with('\n') {
+            self.push("\n", source, false);
+        }
+    }
+}
+
+/// Markdown put together from pieces of a source, with where each byte came from.
+struct Assembled {
+    markdown: String,
+    map: SourceMap,
+}
+
+impl Assembled {
+    fn new(capacity: usize) -> Self {
+        Assembled {
+            markdown: String::with_capacity(capacity),
+            map: SourceMap::default(),
+        }
+    }
+
+    fn push_source(&mut self, text: &str, span: Span) {
+        let end = span.end.min(text.len());
+        if span.start < end {
+            self.map
+                .push(self.markdown.len(), end - span.start, span, true);
+            self.markdown.push_str(&text[span.start..end]);
+        }
+    }
+
+    fn push_made(&mut self, s: &str, source: Span) {
+        self.map.push(self.markdown.len(), s.len(), source, false);
+        self.markdown.push_str(s);
+    }
+
+    /// A withheld passage, placed as the copy places its marker.
+    fn push_marker(&mut self, placement: Option<&BlockPlacement>, source: Span) {
+        let marker = BREAK.encode_utf8(&mut [0; 4]).to_string();
+        match placement {
+            None => self.push_made(&marker, source),
+            Some(p) => {
+                if p.blank_before {
+                    self.push_made(&format!("{}{}", p.newline, p.prefix), source);
+                }
+                self.push_made(&marker, source);
+                if p.blank_after {
+                    self.push_made(&format!("{}{}", p.newline, p.prefix.trim_end()), source);
+                }
+            }
+        }
+    }
+}
+
+/// What one audience's copy shows of a paper's body, as a reader sees it. `maximal` lists
+/// the redactions withheld from it, outermost only, in document order: each becomes a break
+/// where the copy has its marker. Comments are left out, as every copy leaves them out.
+pub(crate) fn public_body(text: &str, paper: &Paper, maximal: &[usize]) -> Visible {
+    let mut md = Assembled::new(text.len().saturating_sub(paper.body_start));
+    let comments = &paper.comments;
+    let mut from = paper.body_start;
+    let push_stretch = |md: &mut Assembled, stretch: Span| {
+        let first = comments.partition_point(|c| c.end <= stretch.start);
+        let mut at = stretch.start;
+        for c in comments[first..]
+            .iter()
+            .take_while(|c| c.start < stretch.end)
+        {
+            md.push_source(text, Span::new(at, c.start.max(at)));
+            at = at.max(c.end);
+        }
+        md.push_source(text, Span::new(at, stretch.end.max(at)));
+    };
+    let mut cuts = Vec::with_capacity(maximal.len());
+    for &k in maximal {
+        let r = &paper.redactions[k];
+        if r.span.start >= from {
+            push_stretch(&mut md, Span::new(from, r.span.start));
+            md.push_marker(r.placement.as_ref(), r.span);
+            cuts.push(r.span.start);
+        }
+        from = from.max(r.span.end);
+    }
+    push_stretch(&mut md, Span::new(from, text.len()));
+    let mut visible = read_markdown(&md);
+    visible.cuts = cuts;
+    visible
+}
+
+/// Withheld passages as a reader of a copy that shows them sees them (`contents`: each one's
+/// source without its tags, in document order, none overlapping), read in one pass with a
+/// blank line and a break between two, and the words of each.
+pub(crate) fn passages(text: &str, contents: &[&[Span]]) -> (Visible, Vec<Words>) {
+    let bytes: usize = contents
+        .iter()
+        .flat_map(|c| c.iter())
+        .map(|s| s.len())
+        .sum();
+    let mut md = Assembled::new(bytes + contents.len() * 8);
+    let mut bounds = Vec::with_capacity(contents.len());
+    for content in contents {
+        let (Some(first), Some(last)) = (content.first(), content.last()) else {
+            // Kept in order, so the search below still works.
+            let at = bounds.last().map_or(0, |b: &Span| b.end);
+            bounds.push(Span::empty(at));
+            continue;
+        };
+        if !md.markdown.is_empty() {
+            // Ends any block the passage before left open, as the end of a file would.
+            md.push_made("\n\n\u{FFFC}\n\n", Span::empty(first.start));
+        }
+        for &piece in *content {
+            md.push_source(text, piece);
+        }
+        bounds.push(Span::new(first.start, last.end));
+    }
+    let visible = read_markdown(&md);
+    // Each word goes to the passage its source bytes are in.
+    let mut words: Vec<Words> = bounds
+        .iter()
+        .map(|b| Words::with_capacity(b.len()))
+        .collect();
+    let mut hint = 0;
+    text::for_each_word(
+        &visible.text,
+        Span::new(0, visible.text.len()),
+        Strip::None,
+        |word, span| {
+            let source = visible.map.source_after(span, &mut hint);
+            let k = bounds.partition_point(|b| b.end <= source.start);
+            if let Some(passage) = words.get_mut(k)
+                && bounds[k].start <= source.start
+            {
+                passage.push_word(word, source);
+            }
+        },
+    );
+    (visible, words)
+}
+
+/// Reads Markdown as pulldown-cmark does for the copy, raw HTML through html5ever.
+fn read_markdown(md: &Assembled) -> Visible {
+    let mut out = Visible {
+        text: String::with_capacity(md.markdown.len()),
+        ..Visible::default()
+    };
+    // Link targets, titles and attribute values: read after the body, each on its own.
+    let mut fields: Vec<(String, Span)> = Vec::new();
+    let mut html_block: Option<HtmlReader> = None;
+    let events = Parser::new_ext(&md.markdown, markdown_options()).into_offset_iter();
+    // A link reference definition is no event, but its target and title are in the copy.
+    for (_, def) in events.reference_definitions().iter() {
+        let source = md.map.source(Span::new(def.span.start, def.span.end));
+        fields.push((def.dest.to_string(), source));
+        if let Some(title) = &def.title {
+            fields.push((title.to_string(), source));
+        }
+    }
+    for (event, range) in events {
+        let range = Span::new(range.start, range.end);
+        let source = md.map.source(range);
+        match event {
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(reader) = html_block.as_mut() {
+                    // Text pulldown-cmark finds inside an HTML block is still HTML.
+                    reader.feed(&t, source, &mut out, &mut fields);
+                    continue;
+                }
+                let raw = &md.markdown[range.start..range.end];
+                let found = if raw == &*t { Some(0) } else { raw.find(&*t) };
+                match found {
+                    // As written: trace each byte (or a code span's content) to its own.
+                    Some(offset) => {
+                        let kept = Span::new(range.start + offset, range.start + offset + t.len());
+                        for (piece, source, exact) in md.map.pieces(kept) {
+                            out.push(&md.markdown[piece.start..piece.end], source, exact);
+                        }
+                    }
+                    // Decoded (an entity, an escape): the whole event's bytes.
+                    None => out.push(&t, source, false),
+                }
+            }
+            Event::InlineHtml(h) => {
+                let mut reader = HtmlReader::new();
+                reader.feed(&h, source, &mut out, &mut fields);
+                reader.finish(source, &mut out, &mut fields);
+            }
+            // Not enabled by [`markdown_options`]; read as text if it ever is.
+            Event::InlineMath(h) | Event::DisplayMath(h) => out.push(&h, source, false),
+            Event::Html(h) => match html_block.as_mut() {
+                Some(reader) => reader.feed(&h, source, &mut out, &mut fields),
+                None => {
+                    let mut reader = HtmlReader::new();
+                    reader.feed(&h, source, &mut out, &mut fields);
+                    reader.finish(source, &mut out, &mut fields);
+                }
+            },
+            Event::Start(Tag::HtmlBlock) => {
+                out.push_line(source);
+                html_block = Some(HtmlReader::new());
+            }
+            Event::End(TagEnd::HtmlBlock) => {
+                if let Some(mut reader) = html_block.take() {
+                    reader.finish(source, &mut out, &mut fields);
+                }
+                out.push_line(source);
+            }
+            Event::Start(Tag::Link {
+                dest_url, title, ..
+            }) => {
+                fields.push((dest_url.to_string(), source));
+                fields.push((title.to_string(), source));
+            }
+            Event::Start(Tag::Image {
+                dest_url, title, ..
+            }) => {
+                out.push_space(source);
+                fields.push((dest_url.to_string(), source));
+                fields.push((title.to_string(), source));
+            }
+            Event::End(TagEnd::Image) => out.push_space(source),
+            Event::Start(Tag::Heading { id, attrs, .. }) => {
+                out.push_line(source);
+                if let Some(id) = id {
+                    fields.push((id.to_string(), source));
+                }
+                for (_, value) in attrs {
+                    if let Some(value) = value {
+                        fields.push((value.to_string(), source));
+                    }
+                }
+            }
+            Event::Start(
+                Tag::Emphasis
+                | Tag::Strong
+                | Tag::Strikethrough
+                | Tag::Superscript
+                | Tag::Subscript,
+            )
+            | Event::End(
+                TagEnd::Emphasis
+                | TagEnd::Strong
+                | TagEnd::Strikethrough
+                | TagEnd::Superscript
+                | TagEnd::Subscript
+                | TagEnd::Link,
+            ) => {}
+            Event::Start(_) | Event::End(_) | Event::Rule => out.push_line(source),
+            Event::SoftBreak | Event::HardBreak | Event::FootnoteReference(_) => {
+                out.push_space(source)
+            }
+            Event::TaskListMarker(_) => out.push_space(source),
+        }
+    }
+    if let Some(mut reader) = html_block.take() {
+        reader.finish(Span::empty(0), &mut out, &mut fields);
+    }
+    for (field, source) in fields {
+        if !field.trim().is_empty() {
+            out.push_break(source);
+            out.push(&field, source, false);
+        }
+    }
+    out
+}
+
+/// html5ever's tokenizer, fed the pieces of one HTML fragment (an HTML block line by line,
+/// or one inline tag), with each token traced to the piece that completed it.
+struct HtmlReader {
+    tokenizer: Tokenizer<TokenList>,
+    queue: BufferQueue,
+}
+
+#[derive(Default)]
+struct TokenList(RefCell<Vec<Token>>);
+
+impl TokenSink for TokenList {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        self.0.borrow_mut().push(token);
+        TokenSinkResult::Continue
+    }
+}
+
+impl HtmlReader {
+    fn new() -> Self {
+        HtmlReader {
+            tokenizer: Tokenizer::new(TokenList::default(), TokenizerOpts::default()),
+            queue: BufferQueue::default(),
+        }
+    }
+
+    fn feed(&mut self, html: &str, source: Span, out: &mut Visible, fields: &mut Fields) {
+        self.queue.push_back(StrTendril::from_slice(html));
+        let _ = self.tokenizer.feed(&self.queue);
+        self.drain(source, out, fields);
+    }
+
+    fn finish(&mut self, source: Span, out: &mut Visible, fields: &mut Fields) {
+        self.tokenizer.end();
+        self.drain(source, out, fields);
+    }
+
+    fn drain(&mut self, source: Span, out: &mut Visible, fields: &mut Fields) {
+        let tokens = std::mem::take(&mut *self.tokenizer.sink.0.borrow_mut());
+        for token in tokens {
+            match token {
+                Token::CharacterTokens(t) => out.push(&t, source, false),
+                Token::TagToken(tag) => {
+                    let name: &str = &tag.name;
+                    if matches!(name, "br" | "img") {
+                        out.push_space(source);
+                    } else if !INLINE_ELEMENTS.contains(&name) {
+                        out.push_line(source);
+                    }
+                    if tag.kind == TagKind::StartTag {
+                        for attr in tag.attrs {
+                            fields.push((String::from(&*attr.value), source));
+                        }
+                    }
+                }
+                // Removed from the copy without a trace, so what was either side of it joins.
+                Token::CommentToken(_) => {}
+                Token::DoctypeToken(_)
+                | Token::NullCharacterToken
+                | Token::EOFToken
+                | Token::ParseError(_) => {}
+            }
+        }
+    }
+}
+
+type Fields = Vec<(String, Span)>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(md: &str) -> Visible {
+        passages(md, &[&[Span::new(0, md.len())]]).0
+    }
+
+    fn stream(md: &str) -> String {
+        passages(md, &[&[Span::new(0, md.len())]])
+            .1
+            .remove(0)
+            .stream
+    }
+
+    #[test]
+    fn inline_markup_and_comments_vanish_without_joining_words() {
+        assert_eq!(stream("C**HIS** 1234"), "chis 1234");
+        assert_eq!(stream("PC<span>4321</span>"), "pc4321");
+        assert_eq!(stream("CH<!-- x -->IS 1234"), "chis 1234");
+        assert_eq!(stream("one <span>two</span> three"), "one two three");
+        assert_eq!(stream("one<br>two"), "one two");
+        assert_eq!(stream("CH&#73;S 1234"), "chis 1234");
+        assert_eq!(stream("\u{421}HIS 1234"), "chis 1234");
+    }
+
+    #[test]
+    fn blocks_separate_words_and_attributes_are_read_apart() {
+        let v = read(
+            "<div>one</div><div>two</div>\n\n[link](https://example.org/kestrel \"title words\")\n",
+        );
+        let stretches: Vec<String> = v.stretches().into_iter().map(|w| w.stream).collect();
+        assert_eq!(
+            stretches,
+            vec!["one two link", "https example org kestrel", "title words"]
+        );
+    }
+
+    #[test]
+    fn passages_are_read_apart_and_each_keeps_its_own_words() {
+        // A U+FFFC in the source itself neither splits a passage nor shifts the next one.
+        let text = "alpha *beta*\u{FFFC} gamma|<b>delta</b> epsilon";
+        let bar = text.find('|').unwrap();
+        let first = [Span::new(0, bar)];
+        let second = [Span::new(bar + 1, text.len())];
+        let (_, words) = passages(text, &[&first, &[], &second]);
+        let streams: Vec<&str> = words.iter().map(|w| w.stream.as_str()).collect();
+        assert_eq!(streams, vec!["alpha beta gamma", "", "delta epsilon"]);
+    }
+
+    #[test]
+    fn each_word_is_traced_to_its_source_bytes() {
+        let md = "Call C**HIS** 1234 and PC&#32;4321.";
+        let words = passages(md, &[&[Span::new(0, md.len())]]).1.remove(0);
+        let at = |i: usize| {
+            let s = words.source(i, 1);
+            &md[s.start..s.end]
+        };
+        assert_eq!(words.word(1), "chis");
+        assert_eq!(at(1), "C**HIS");
+        assert_eq!(at(2), "1234");
+    }
+}
