@@ -1151,14 +1151,17 @@ fn check(
     let started = Instant::now();
     // Whatever stops a path or the run, as results too: code scanning then shows why a job
     // failed, not an empty report.
+    // The text report leaves it on stderr, where it is drawn already.
     let stopped = |error: &Error| {
         let exit = report(error);
-        print_report(
-            format,
-            &[report::error_finding(error)],
-            &[],
-            &DenyList::empty(),
-        );
+        if format != Format::Text {
+            print_report(
+                format,
+                &[],
+                &[report::error_finding(error)],
+                &DenyList::empty(),
+            );
+        }
         exit
     };
     let Setup {

@@ -237,7 +237,7 @@ fn incremental_builds_follow_assets() {
             .success()
     };
     run();
-    assert!(summary(&run()).contains("1 unchanged"));
+    assert!(summary(&run()).contains("1 paper unchanged"));
     // A changed image rebuilds the paper, and its new bytes are copied.
     write(
         dir.path(),
