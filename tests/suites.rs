@@ -373,6 +373,7 @@ fn spec_examples_render_as_pulldown_cmark_renders_them() {
     let mut problems = Vec::new();
     let mut counts = BTreeMap::<&str, usize>::new();
     let mut seen = BTreeSet::new();
+    let to_html = regex::Regex::new(r#"(href="[^"]*)\.md""#).unwrap();
     for file in SPEC_FILES {
         for example in spec_examples(file) {
             seen.insert(example.name.clone());
@@ -428,7 +429,6 @@ fn spec_examples_render_as_pulldown_cmark_renders_them() {
                     "{name}: should be refused ({why}) or render as pulldown-cmark does: {t}"
                 )),
                 (Some(Exception::LinkToPaper(why)), trouble) => {
-                    let to_html = regex::Regex::new(r#"(href="[^"]*)\.md""#).unwrap();
                     let wanted = to_html.replace_all(&expected, "${1}.html\"");
                     match &outcome {
                         Outcome::Built(files)
