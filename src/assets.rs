@@ -158,9 +158,17 @@ pub fn paper_assets(
             .filter(|a| !paper.front_matter.withheld_from(a))
             .filter(|a| {
                 let spans = &withheld[a.name.as_str()];
+                let withheld = |span: Span| spans.iter().any(|s| s.encloses(span));
+                // A reference image whose definition is withheld shows as plain text.
+                let definition_withheld = |l: &LinkRef| {
+                    paper
+                        .references
+                        .iter()
+                        .any(|r| !r.footnote && r.uses.contains(&l.span.start) && withheld(r.span))
+                };
                 links
                     .iter()
-                    .any(|l| !spans.iter().any(|s| s.encloses(l.span)))
+                    .any(|l| !withheld(l.span) && !definition_withheld(l))
             })
             .map(|a| a.name.clone())
             .collect();
@@ -241,8 +249,15 @@ fn target(
             && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
     });
-    // Remote links and images are left as they are and never fetched. (A remote image
-    // breaks a copy's wholeness; refusing it waits on the test corpora that use them.)
+    // A copy must be whole on its own, in print too: an image it loads from elsewhere would
+    // be fetched by every reader (and the printer), so only a local file may be shown.
+    if link.image && (scheme || dest.starts_with("//")) {
+        return Err((
+            format!("remote image `{dest}`"),
+            "a copy must be whole on its own: save the image beside the paper and name it by a relative path (redact never fetches)",
+        ));
+    }
+    // Remote links are left as they are and never fetched.
     if scheme || dest.starts_with("//") || link.auto {
         return Ok(Target::Leave);
     }
