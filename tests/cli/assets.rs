@@ -126,6 +126,8 @@ fn bad_asset_references_are_errors_at_the_reference() {
         ("![c](/etc/x.png)", "absolute path"),
         ("[other](other.md)", "not a paper of this build"),
         ("[data](data.xyz)", "not a type redact can clean"),
+        ("![c](https://example.org/c.png)", "remote image"),
+        ("![c](//example.org/c.png)", "remote image"),
     ] {
         let dir = tempfile::tempdir().unwrap();
         write(
@@ -295,4 +297,24 @@ fn check_refuses_what_build_would() {
         "{}",
         stderr(&assert)
     );
+}
+
+#[test]
+fn a_reference_image_whose_definition_is_withheld_is_not_copied() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "papers/p.md",
+        b"---\ntitle: T\nclassification: OFFICIAL-SENSITIVE\n---\n\
+A picture ![pic][echo] stays.\n\n::: S24\n[echo]: img/secret.png\n:::\n",
+    );
+    write(
+        dir.path(),
+        "papers/img/secret.png",
+        &fixture_asset("img/estates-chart.png"),
+    );
+    build(dir.path(), &[]).success();
+    assert!(dir.path().join("out/council/img/secret.png").exists());
+    // The public copy shows the reference as plain text, so the image has no place there.
+    assert!(!dir.path().join("out/public/img/secret.png").exists());
 }
