@@ -158,17 +158,7 @@ pub fn paper_assets(
             .filter(|a| !paper.front_matter.withheld_from(a))
             .filter(|a| {
                 let spans = &withheld[a.name.as_str()];
-                let withheld = |span: Span| spans.iter().any(|s| s.encloses(span));
-                // A reference image whose definition is withheld shows as plain text.
-                let definition_withheld = |l: &LinkRef| {
-                    paper
-                        .references
-                        .iter()
-                        .any(|r| !r.footnote && r.uses.contains(&l.span.start) && withheld(r.span))
-                };
-                links
-                    .iter()
-                    .any(|l| !withheld(l.span) && !definition_withheld(l))
+                links.iter().any(|l| link_shown(paper, spans, l))
             })
             .map(|a| a.name.clone())
             .collect();
@@ -234,6 +224,28 @@ pub fn paper_assets(
         });
     }
     Ok(out)
+}
+
+/// Whether a copy that withholds `withheld` (spans of the paper) shows `link`.
+pub fn link_shown(paper: &Paper, withheld: &[Span], link: &LinkRef) -> bool {
+    let hidden = |span: Span| withheld.iter().any(|s| s.encloses(span));
+    // A reference image whose definition is withheld shows as plain text.
+    let definition_hidden = paper
+        .references
+        .iter()
+        .any(|r| !r.footnote && r.uses.contains(&link.span.start) && hidden(r.span));
+    !hidden(link.span) && !definition_hidden
+}
+
+/// The local file `link` of the paper called `name` names, relative to its input folder;
+/// None for anything that is not an asset (a remote link, another paper, a bad reference).
+pub fn linked_file(link: &LinkRef, name: &str) -> Option<PathBuf> {
+    let mut folder: PathBuf = name.split('/').collect();
+    folder.pop();
+    match target(link, &folder, &BTreeSet::new()) {
+        Ok(Target::File(relative)) => Some(relative),
+        _ => None,
+    }
 }
 
 /// What `link` points at, relative to the input folder, or an error and its hint.

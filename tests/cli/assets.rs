@@ -318,3 +318,40 @@ A picture ![pic][echo] stays.\n\n::: S24\n[echo]: img/secret.png\n:::\n",
     // The public copy shows the reference as plain text, so the image has no place there.
     assert!(!dir.path().join("out/public/img/secret.png").exists());
 }
+
+#[test]
+fn an_asset_withheld_in_one_paper_and_shown_in_another_is_a_check_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "papers/a.md",
+        b"---\ntitle: A\nclassification: OFFICIAL-SENSITIVE\n---\n\nIntro.\n\n::: S31\n![Plan](img/plan.png)\n:::\n",
+    );
+    write(
+        dir.path(),
+        "papers/b.md",
+        b"---\ntitle: B\nclassification: OFFICIAL\n---\n\nThe plan: ![Plan](img/plan.png)\n",
+    );
+    write(
+        dir.path(),
+        "papers/img/plan.png",
+        &fixture_asset("img/estates-chart.png"),
+    );
+    let assert = redact_in(dir.path()).args(["check", "papers"]).assert();
+    let out = String::from_utf8_lossy(&assert.get_output().stdout).into_owned() + &stderr(&assert);
+    assert_ne!(assert.get_output().status.code(), Some(0), "{out}");
+    // Named at the place that shows it, with the place that withholds it.
+    assert!(out.contains("consistency/asset"), "{out}");
+    assert!(out.contains("b.md:6:11"), "{out}");
+    assert!(out.contains("a.md:9:1"), "{out}");
+
+    // The same image withheld in both is no finding.
+    write(
+        dir.path(),
+        "papers/b.md",
+        b"---\ntitle: B\nclassification: OFFICIAL-SENSITIVE\n---\n\n[The plan: ![Plan](img/plan.png)]{.S31}\n",
+    );
+    let assert = redact_in(dir.path()).args(["check", "papers"]).assert();
+    let out = String::from_utf8_lossy(&assert.get_output().stdout).into_owned() + &stderr(&assert);
+    assert!(!out.contains("consistency/asset"), "{out}");
+}
