@@ -158,9 +158,7 @@ pub fn paper_assets(
             .filter(|a| !paper.front_matter.withheld_from(a))
             .filter(|a| {
                 let spans = &withheld[a.name.as_str()];
-                links
-                    .iter()
-                    .any(|l| !spans.iter().any(|s| s.encloses(l.span)))
+                links.iter().any(|l| link_shown(paper, spans, l))
             })
             .map(|a| a.name.clone())
             .collect();
@@ -228,6 +226,28 @@ pub fn paper_assets(
     Ok(out)
 }
 
+/// Whether a copy that withholds `withheld` (spans of the paper) shows `link`.
+pub fn link_shown(paper: &Paper, withheld: &[Span], link: &LinkRef) -> bool {
+    let hidden = |span: Span| withheld.iter().any(|s| s.encloses(span));
+    // A reference image whose definition is withheld shows as plain text.
+    let definition_hidden = paper
+        .references
+        .iter()
+        .any(|r| !r.footnote && r.uses.contains(&link.span.start) && hidden(r.span));
+    !hidden(link.span) && !definition_hidden
+}
+
+/// The local file `link` of the paper called `name` names, relative to its input folder;
+/// None for anything that is not an asset (a remote link, another paper, a bad reference).
+pub fn linked_file(link: &LinkRef, name: &str) -> Option<PathBuf> {
+    let mut folder: PathBuf = name.split('/').collect();
+    folder.pop();
+    match target(link, &folder, &BTreeSet::new()) {
+        Ok(Target::File(relative)) => Some(relative),
+        _ => None,
+    }
+}
+
 /// What `link` points at, relative to the input folder, or an error and its hint.
 fn target(
     link: &LinkRef,
@@ -241,8 +261,15 @@ fn target(
             && s.chars()
                 .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
     });
-    // Remote links and images are left as they are and never fetched. (A remote image
-    // breaks a copy's wholeness; refusing it waits on the test corpora that use them.)
+    // A copy must be whole on its own, in print too: an image it loads from elsewhere would
+    // be fetched by every reader (and the printer), so only a local file may be shown.
+    if link.image && (scheme || dest.starts_with("//")) {
+        return Err((
+            format!("remote image `{dest}`"),
+            "a copy must be whole on its own: save the image beside the paper and name it by a relative path (redact never fetches)",
+        ));
+    }
+    // Remote links are left as they are and never fetched.
     if scheme || dest.starts_with("//") || link.auto {
         return Ok(Target::Leave);
     }

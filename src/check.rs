@@ -19,13 +19,14 @@
 //! - **Deny-list** (`deny/<id>`): a term or regex of `rules/deny.yaml` in text the copy
 //!   publishes, as a reader sees it (visible.rs: `CH<!-- x -->IS 1234`, `C**HIS** 1234` and
 //!   `PC<span>4321</span>` read as they display), located in the source.
-//! - **Consistency** (`consistency/shared-run`, `consistency/deny-term`): a run of
-//!   `min_words` or more words withheld in one place and published in another, in the same
-//!   paper or another paper of the run, both read as a reader sees them; runs made mostly of
+//! - **Consistency** (`consistency/shared-run`, `consistency/deny-term`, `consistency/asset`):
+//!   a run of `min_words` or more words withheld in one place and published in another, in the
+//!   same paper or another paper of the run, both read as a reader sees them; runs made mostly of
 //!   common words are ignored. A short withheld passage (up to three words with a distinctive
 //!   one: a surname, a code word) whose words are published together elsewhere is one too.
 //!   The cross-paper index holds hashes of word shingles, not text. A deny-listed term
-//!   withheld in one place and published (by allowlist) in another is a finding too.
+//!   withheld in one place and published (by allowlist) in another is a finding too, and so
+//!   is an image or annex one paper withholds from an audience and another shows it.
 //!
 //! Allowlist entries then suppress matching findings, and an entry for a checked paper that
 //! suppresses nothing is an `allowlist/unused` finding. Release records (records.rs) add
@@ -466,10 +467,90 @@ pub fn check_papers(
         }
     }
     findings.extend(unused_allowances(deny, &papers, &used));
+    findings.extend(asset_consistency(&papers, &audiences));
     sort_findings(&mut findings);
     // A few small pieces per stretch of every paper: let them go in parallel too.
     scans.into_par_iter().for_each(drop);
     findings
+}
+
+/// `consistency/asset`: a file (image or annex) one paper of the run withholds from an
+/// audience and another shows it, so the copy of the one gives away what the other withholds.
+fn asset_consistency(papers: &[Checked], audiences: &[PublicAudience]) -> Vec<Finding> {
+    // Each file: the papers that show it and those that only withhold it (paper, link).
+    type Places = (Vec<(usize, usize)>, Vec<(usize, usize)>);
+    let mut out = Vec::new();
+    for audience in audiences.iter().map(|a| a.audience) {
+        let mut files: BTreeMap<std::path::PathBuf, Places> = BTreeMap::new();
+        for (i, checked) in papers.iter().enumerate() {
+            let (input, paper) = (checked.input, checked.input.paper);
+            let whole = paper.front_matter.withheld_from(audience);
+            let spans: Vec<Span> = maximal_withheld(paper, audience)
+                .into_iter()
+                .map(|k| paper.redactions[k].span)
+                .collect();
+            let root = crate::assets::input_root(input.path, input.name);
+            let mut mine: BTreeMap<std::path::PathBuf, (Option<usize>, Option<usize>)> =
+                BTreeMap::new();
+            for (l, link) in paper.links.iter().enumerate() {
+                let Some(relative) = crate::assets::linked_file(link, input.name) else {
+                    continue;
+                };
+                let file = root.join(relative);
+                let key = std::fs::canonicalize(&file).unwrap_or(file);
+                let entry = mine.entry(key).or_default();
+                if !whole && crate::assets::link_shown(paper, &spans, link) {
+                    entry.0.get_or_insert(l);
+                } else {
+                    entry.1.get_or_insert(l);
+                }
+            }
+            for (key, place) in mine {
+                let (shown, withheld) = files.entry(key).or_default();
+                match place {
+                    (Some(l), _) => shown.push((i, l)),
+                    (None, Some(l)) => withheld.push((i, l)),
+                    (None, None) => {}
+                }
+            }
+        }
+        for (shown, withheld) in files.values() {
+            let Some(&(wi, wl)) = withheld.first() else {
+                continue;
+            };
+            let there = &papers[wi];
+            let link = &there.input.paper.links[wl];
+            let withheld_at = Location::of(&there.path, there.input.text, there.index(), link.span);
+            for &(si, sl) in shown {
+                let here = &papers[si];
+                let link = &here.input.paper.links[sl];
+                let mut f = Finding::at(
+                    "consistency/asset",
+                    Level::Error,
+                    &here.path,
+                    here.input.text,
+                    here.index(),
+                    link.span,
+                    format!(
+                        "`{}` is shown in the {} copy, but withheld from it by {}",
+                        link.dest.trim(),
+                        audience.name,
+                        there.path,
+                    ),
+                );
+                f.related = Some(Related {
+                    location: withheld_at.clone(),
+                    message: format!("withheld from the {} copy here", audience.name),
+                });
+                f.help = Some(
+                    "the same file should get the same decision: withhold it here too, or show it there"
+                        .into(),
+                );
+                out.push(f);
+            }
+        }
+    }
+    out
 }
 
 fn display_path(path: &Path) -> String {

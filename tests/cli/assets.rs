@@ -126,6 +126,8 @@ fn bad_asset_references_are_errors_at_the_reference() {
         ("![c](/etc/x.png)", "absolute path"),
         ("[other](other.md)", "not a paper of this build"),
         ("[data](data.xyz)", "not a type redact can clean"),
+        ("![c](https://example.org/c.png)", "remote image"),
+        ("![c](//example.org/c.png)", "remote image"),
     ] {
         let dir = tempfile::tempdir().unwrap();
         write(
@@ -295,4 +297,61 @@ fn check_refuses_what_build_would() {
         "{}",
         stderr(&assert)
     );
+}
+
+#[test]
+fn a_reference_image_whose_definition_is_withheld_is_not_copied() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "papers/p.md",
+        b"---\ntitle: T\nclassification: OFFICIAL-SENSITIVE\n---\n\
+A picture ![pic][echo] stays.\n\n::: S24\n[echo]: img/secret.png\n:::\n",
+    );
+    write(
+        dir.path(),
+        "papers/img/secret.png",
+        &fixture_asset("img/estates-chart.png"),
+    );
+    build(dir.path(), &[]).success();
+    assert!(dir.path().join("out/council/img/secret.png").exists());
+    // The public copy shows the reference as plain text, so the image has no place there.
+    assert!(!dir.path().join("out/public/img/secret.png").exists());
+}
+
+#[test]
+fn an_asset_withheld_in_one_paper_and_shown_in_another_is_a_check_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "papers/a.md",
+        b"---\ntitle: A\nclassification: OFFICIAL-SENSITIVE\n---\n\nIntro.\n\n::: S31\n![Plan](img/plan.png)\n:::\n",
+    );
+    write(
+        dir.path(),
+        "papers/b.md",
+        b"---\ntitle: B\nclassification: OFFICIAL\n---\n\nThe plan: ![Plan](img/plan.png)\n",
+    );
+    write(
+        dir.path(),
+        "papers/img/plan.png",
+        &fixture_asset("img/estates-chart.png"),
+    );
+    let assert = redact_in(dir.path()).args(["check", "papers"]).assert();
+    let out = String::from_utf8_lossy(&assert.get_output().stdout).into_owned() + &stderr(&assert);
+    assert_ne!(assert.get_output().status.code(), Some(0), "{out}");
+    // Named at the place that shows it, with the place that withholds it.
+    assert!(out.contains("consistency/asset"), "{out}");
+    assert!(out.contains("b.md:6:11"), "{out}");
+    assert!(out.contains("a.md:9:1"), "{out}");
+
+    // The same image withheld in both is no finding.
+    write(
+        dir.path(),
+        "papers/b.md",
+        b"---\ntitle: B\nclassification: OFFICIAL-SENSITIVE\n---\n\n[The plan: ![Plan](img/plan.png)]{.S31}\n",
+    );
+    let assert = redact_in(dir.path()).args(["check", "papers"]).assert();
+    let out = String::from_utf8_lossy(&assert.get_output().stdout).into_owned() + &stderr(&assert);
+    assert!(!out.contains("consistency/asset"), "{out}");
 }

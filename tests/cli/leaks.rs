@@ -480,9 +480,17 @@ The end.
 /// Builds one paper from `body` (front matter added) with the embedded defaults; returns the
 /// folder, the exit code and the public Markdown and HTML (empty if not written).
 fn build_one(body: &str) -> (TempDir, Option<i32>, String, String) {
+    build_one_with(body, &[])
+}
+
+/// As `build_one`, with files (images) beside the paper.
+fn build_one_with(body: &str, files: &[(&str, &[u8])]) -> (TempDir, Option<i32>, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let source = format!("---\ntitle: One\nclassification: OFFICIAL-SENSITIVE\n---\n\n{body}");
     std::fs::write(dir.path().join("one.md"), source).unwrap();
+    for (name, bytes) in files {
+        std::fs::write(dir.path().join(name), bytes).unwrap();
+    }
     let output = redact_in(dir.path())
         .args(["build", "one.md", "--out", "out"])
         .output()
@@ -524,8 +532,9 @@ fn withheld_block_in_list_item_keeps_the_list_as_written() {
 fn attributes_after_collapsed_reference_link_withhold_the_whole_link() {
     let body = "A link [CANARYCOLLAPSEDLINK][]{.S24} and an image ![CANARYCOLLAPSEDIMAGE][]{.S31}.\n\n\
                 [CANARYCOLLAPSEDLINK]: https://example.org/a\n\
-                [CANARYCOLLAPSEDIMAGE]: https://example.org/b.png\n";
-    let (_dir, code, md, html) = build_one(body);
+                [CANARYCOLLAPSEDIMAGE]: b.png\n";
+    let png = std::fs::read(super::fixtures().join("img/estates-chart.png")).unwrap();
+    let (_dir, code, md, html) = build_one_with(body, &[("b.png", &png)]);
     assert_eq!(code, Some(0));
     // The definitions are public text (outside any redaction); the link and image are not.
     let body = body_of(&md);

@@ -1143,3 +1143,95 @@ fn content_security_policy_blocks_a_remote_load_a_template_plants() {
         "the Content-Security-Policy let a remote image load: {seen:?}"
     );
 }
+
+/// A solid-colour PNG, `size` pixels square.
+fn solid_png(rgb: [u8; 3], size: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut out, size, size);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        let mut writer = encoder.write_header().unwrap();
+        writer
+            .write_image_data(&rgb.repeat((size * size) as usize))
+            .unwrap();
+    }
+    out
+}
+
+/// How many pixels of the PDF's pages, rendered in colour at 72 dpi, are (nearly) `rgb`.
+fn pixels_of_colour(pdf: &Path, rgb: [u8; 3]) -> usize {
+    let dir = TempDir::new().unwrap();
+    let prefix = dir.path().join("page");
+    run(
+        "pdftoppm",
+        &[
+            "-r".as_ref(),
+            "72".as_ref(),
+            pdf.as_os_str(),
+            prefix.as_os_str(),
+        ],
+    );
+    let mut count = 0;
+    for entry in std::fs::read_dir(dir.path()).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        // A binary PPM: `P6`, width, height, 255, then RGB triples.
+        let mut fields = Vec::new();
+        let mut at = 0;
+        while fields.len() < 4 {
+            while bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            let start = at;
+            while !bytes[at].is_ascii_whitespace() {
+                at += 1;
+            }
+            fields.push(String::from_utf8_lossy(&bytes[start..at]).into_owned());
+        }
+        assert_eq!((fields[0].as_str(), fields[3].as_str()), ("P6", "255"));
+        count += bytes[at + 1..]
+            .chunks_exact(3)
+            .filter(|p| p.iter().zip(rgb).all(|(&a, b)| a.abs_diff(b) < 8))
+            .count();
+    }
+    count
+}
+
+#[test]
+fn the_pdf_shows_the_images_its_audience_may_see() {
+    let Some(_tools) = tools() else { return };
+    const CHART: [u8; 3] = [230, 20, 200];
+    const PLAN: [u8; 3] = [20, 200, 90];
+    let dir = TempDir::new().unwrap();
+    let papers = dir.path().join("papers");
+    std::fs::create_dir_all(papers.join("img")).unwrap();
+    std::fs::write(
+        papers.join("p.md"),
+        "---\ntitle: Estates\nclassification: OFFICIAL-SENSITIVE\n---\n\n\
+         The chart:\n\n![Chart](img/chart.png)\n\n\
+         ::: S31\nThe plan:\n\n![Plan](img/plan.png)\n:::\n",
+    )
+    .unwrap();
+    std::fs::write(papers.join("img/chart.png"), solid_png(CHART, 120)).unwrap();
+    std::fs::write(papers.join("img/plan.png"), solid_png(PLAN, 120)).unwrap();
+    crate::redact_in(dir.path())
+        .args(["build", "-q", "papers", "--out", "out", "--pdf"])
+        .assert()
+        .success();
+    let public = dir.path().join("out/public/p.pdf");
+    let council = dir.path().join("out/council/p.pdf");
+    // 120 px at 96 px per inch print as 90 pt: about 8,100 pixels at 72 dpi.
+    let area = 90 * 90 / 2;
+    assert!(
+        pixels_of_colour(&public, CHART) > area,
+        "the public PDF does not show the chart"
+    );
+    assert_eq!(
+        pixels_of_colour(&public, PLAN),
+        0,
+        "the withheld plan reached the public PDF"
+    );
+    // The council sees both: the count above is not blind to the plan's colour.
+    assert!(pixels_of_colour(&council, PLAN) > area);
+    assert!(pixels_of_colour(&council, CHART) > area);
+}

@@ -453,3 +453,54 @@ fn a_notice_that_cannot_be_written_stops_the_build_before_anything_is_written() 
     );
     assert!(!dir.path().join("out/public/a.md").exists());
 }
+
+/// The notice is printed with `--pdf`, and its PDF, read back as text, holds no canary.
+#[test]
+fn the_notice_pdf_is_printed_and_holds_no_canary() {
+    if redact::pdf::find_chromium(None).is_err() {
+        assert!(std::env::var_os("CI").is_none(), "CI installs chromium");
+        eprintln!("skipped: chromium not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "papers/a.md",
+        "---\ntitle: Open paper\nclassification: OFFICIAL-SENSITIVE\ndate: 2024-01-02\n---\n\
+         Text [kiwicanary body]{.S31 pit=\"kiwicanary pit\" reason=\"kiwicanary reason\"}.\n",
+    );
+    write(
+        dir.path(),
+        "papers/b.md",
+        "---\ntitle: Kiwicanary title\nclassification: SECRET\ndate: 2024-01-03\n\
+         withhold: [S24]\nwithhold_reason: kiwicanary whole\npublic_title: A withheld paper\n---\n\
+         Kiwicanary.\n",
+    );
+    build(
+        dir.path(),
+        &["--request", "FOI-9", "--date", "2024-02-01", "--pdf"],
+    )
+    .success();
+    let pdf = dir.path().join("out/public/_notices/FOI-9.pdf");
+    assert!(fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    let text = match std::process::Command::new("pdftotext")
+        .arg(&pdf)
+        .arg("-")
+        .output()
+    {
+        Ok(out) => String::from_utf8_lossy(&out.stdout).into_owned(),
+        Err(_) => {
+            eprintln!("skipped: pdftotext not installed (apt-get install poppler-utils)");
+            return;
+        }
+    };
+    // The printed notice is the notice: its request, its exemption, the requester's rights.
+    assert!(
+        text.contains("FOI-9") && text.contains("Information Commissioner"),
+        "{text}"
+    );
+    assert!(text.contains("Law enforcement"), "{text}");
+    assert!(!text.to_lowercase().contains("kiwicanary"), "{text}");
+    let leaks = holding(&dir.path().join("out/public"), "kiwicanary");
+    assert!(leaks.is_empty(), "{leaks:?}");
+}
