@@ -900,7 +900,15 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
     }
     let pdf_paths = pdf_paths(&paper.name, rules);
     if let Some(chromium) = chromium
-        && let Err(e) = pdfs(&built.paper, &mut staged, &text, rules, paper, chromium, &assets)
+        && let Err(e) = pdfs(
+            &built.paper,
+            &mut staged,
+            &text,
+            rules,
+            paper,
+            chromium,
+            &assets,
+        )
     {
         outcome.error(&e);
         stale(&mut outcome);
