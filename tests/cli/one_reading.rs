@@ -193,10 +193,11 @@ fn without_heading_ids(html: &str) -> String {
         out.push_str(head);
         rest = tail;
         let level = head.as_bytes()[at + 2];
-        if (b'1'..=b'6').contains(&level) && rest.starts_with(" id=\"") {
-            if let Some(end) = rest[5..].find('"') {
-                rest = &rest[5 + end + 1..];
-            }
+        if (b'1'..=b'6').contains(&level)
+            && rest.starts_with(" id=\"")
+            && let Some(end) = rest[5..].find('"')
+        {
+            rest = &rest[5 + end + 1..];
         }
     }
     out.push_str(rest);
