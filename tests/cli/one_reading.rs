@@ -340,7 +340,7 @@ fn papers() -> Vec<PathBuf> {
 }
 
 #[test]
-fn every_untagged_paper_renders_as_its_source_with_comments_cut() {
+fn every_paper_renders_as_its_source_with_comments_cut() {
     let rules = Rules::embedded().unwrap();
     let templates = body_templates();
     let (mut same, mut skipped) = (0, 0);
