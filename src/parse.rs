@@ -534,7 +534,7 @@ fn merge(spans: impl IntoIterator<Item = Span>) -> Vec<Span> {
     out
 }
 
-/// An inline code span, inline HTML, HTML comment or HTML block that runs across a fence
+/// An inline code span, link, inline HTML, HTML comment or HTML block that runs across a fence
 /// line, read as CommonMark reads the source: an error at its opening, since the author may
 /// have meant either.
 fn crossing_fence(text: &str, body_start: usize, body: &Body) -> Result<(), Diagnostic> {
@@ -568,7 +568,14 @@ fn crossing_fence(text: &str, body_start: usize, body: &Body) -> Result<(), Diag
                 .map(|k| spans[k])
                 .filter(|s| s.contains(colon))
         };
-        let Some(span) = [holding(&inline), holding(&body.html_blocks)]
+        // Links nest images, so any link holding the colon counts, not only the last one.
+        let link = body
+            .links
+            .range(..colon)
+            .filter(|&(&start, &(end, _))| colon < end && !on_fence_line(start))
+            .map(|(&start, &(end, _))| Span::new(start, end))
+            .min_by_key(|s| s.start);
+        let Some(span) = [holding(&inline), holding(&body.html_blocks), link]
             .into_iter()
             .flatten()
             .min_by_key(|s| s.start)
@@ -580,6 +587,8 @@ fn crossing_fence(text: &str, body_start: usize, body: &Body) -> Result<(), Diag
             "an inline code span"
         } else if opening.starts_with("<!--") {
             "an HTML comment"
+        } else if body.links.get(&span.start).is_some_and(|l| l.0 == span.end) {
+            "a link"
         } else if body.html_blocks.contains(&span) {
             "an HTML block"
         } else {
@@ -594,7 +603,7 @@ fn crossing_fence(text: &str, body_start: usize, body: &Body) -> Result<(), Diag
             "the fence line is at {}",
             line_col_label(text, colon)
         ))
-        .hint("a fence line always ends what is before it: close the code or HTML before it, or leave a blank line between them"));
+        .hint("a fence line always ends what is before it: close the code, link or HTML before it, or leave a blank line between them"));
     }
     Ok(())
 }
@@ -768,7 +777,8 @@ fn own_block_fences(text: &str, body_start: usize) -> Option<Vec<Fence>> {
             if is_blank(line) || line_starts.binary_search(&(body_start + start)).is_ok() {
                 return true;
             }
-            if line.contains('<') || !code_spans_close(line) {
+            // A link (`[`) or HTML there could run across the fence: read it unmasked.
+            if line.contains(['<', '[']) || !code_spans_close(line) {
                 return false;
             }
             end = body_start + start;

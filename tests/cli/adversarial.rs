@@ -1607,6 +1607,8 @@ malformed_at! {
     // text, or withheld the wrong text, when read as plain CommonMark.
     code_span_across_a_fence_line_is_refused_at_its_backtick:
         "code-span-across-fence-line.md" => "6:19", says: "runs across a fence line";
+    link_across_a_fence_line_is_refused_at_its_bracket:
+        "link-across-fence-line.md" => "6:5", says: "a link runs across a fence line";
     html_block_just_before_a_closing_fence_is_refused_at_its_opening:
         "html-block-before-closing-fence.md" => "8:1", says: "runs across a fence line";
     closing_fence_shorter_than_its_opening_is_refused_at_that_fence:

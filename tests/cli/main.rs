@@ -13,6 +13,7 @@ mod commands;
 mod docs;
 mod errors;
 mod leaks;
+mod one_reading;
 mod paths;
 mod pdf;
 mod properties;
