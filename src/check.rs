@@ -51,7 +51,7 @@ use crate::redact::{Passage as OpenPassage, Piece, copy_for};
 use crate::render::{Templates, html_page_with_schedule, markdown_with_schedule};
 use crate::rules::{Audience, Rules};
 use crate::schedule::{Release, maximal_withheld, schedule_for};
-use crate::span::{LineIndex, Span};
+use crate::span::{LineIndex, Span, subtract};
 use crate::write::Output;
 use channel::Channels;
 use hash::{HashFilter, WordFilter, WordMap, WordSet, run_hash};
@@ -553,7 +553,7 @@ fn asset_consistency(papers: &[Checked], audiences: &[PublicAudience]) -> Vec<Fi
     out
 }
 
-fn display_path(path: &Path) -> String {
+pub(crate) fn display_path(path: &Path) -> String {
     path.to_string_lossy().replace('\\', "/")
 }
 
@@ -600,28 +600,6 @@ fn unused_allowances(deny: &DenyList, papers: &[Checked], used: &[bool]) -> Vec<
             f
         })
         .collect()
-}
-
-/// `span` without the parts covered by `holes`.
-fn subtract(span: Span, holes: &[Span]) -> Vec<Span> {
-    let mut holes: Vec<Span> = holes
-        .iter()
-        .filter(|h| h.end > span.start && h.start < span.end && !h.is_empty())
-        .copied()
-        .collect();
-    holes.sort();
-    let mut out = Vec::new();
-    let mut at = span.start;
-    for h in holes {
-        if h.start > at {
-            out.push(Span::new(at, h.start));
-        }
-        at = at.max(h.end);
-    }
-    if at < span.end {
-        out.push(Span::new(at, span.end));
-    }
-    out
 }
 
 /// The span of each front matter value in the source (YAML comments left out: they never

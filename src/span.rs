@@ -110,6 +110,28 @@ impl LineIndex {
     }
 }
 
+/// `span` without the parts covered by `holes`.
+pub fn subtract(span: Span, holes: &[Span]) -> Vec<Span> {
+    let mut holes: Vec<Span> = holes
+        .iter()
+        .filter(|h| h.end > span.start && h.start < span.end && !h.is_empty())
+        .copied()
+        .collect();
+    holes.sort();
+    let mut out = Vec::new();
+    let mut at = span.start;
+    for h in holes {
+        if h.start > at {
+            out.push(Span::new(at, h.start));
+        }
+        at = at.max(h.end);
+    }
+    if at < span.end {
+        out.push(Span::new(at, span.end));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

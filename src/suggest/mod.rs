@@ -20,11 +20,11 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde_saphyr::Spanned;
 
-use crate::check::{CheckInput, Finding, Level, Location};
+use crate::check::{CheckInput, Finding, Level, Location, display_path};
 use crate::model::Paper;
 use crate::rules::{Audience, Rules};
 use crate::schedule::maximal_withheld;
-use crate::span::{LineIndex, Span};
+use crate::span::{LineIndex, Span, subtract};
 pub use baseline::{Acknowledgement, Baseline};
 pub use people::People;
 pub use recognise::{Hit, Recognisers};
@@ -345,32 +345,6 @@ pub fn finding(path: &str, text: &str, index: &LineIndex, s: &Suggestion) -> Fin
         fingerprint: None,
         diff: None,
     }
-}
-
-fn display_path(path: &Path) -> String {
-    path.to_string_lossy().replace('\\', "/")
-}
-
-/// `span` without the parts covered by `holes`.
-fn subtract(span: Span, holes: &[Span]) -> Vec<Span> {
-    let mut holes: Vec<Span> = holes
-        .iter()
-        .filter(|h| h.end > span.start && h.start < span.end && !h.is_empty())
-        .copied()
-        .collect();
-    holes.sort();
-    let mut out = Vec::new();
-    let mut at = span.start;
-    for h in holes {
-        if h.start > at {
-            out.push(Span::new(at, h.start));
-        }
-        at = at.max(h.end);
-    }
-    if at < span.end {
-        out.push(Span::new(at, span.end));
-    }
-    out
 }
 
 /// The body as `audience` reads it, as stretches of source: outside what is withheld from it,
