@@ -604,16 +604,19 @@ fn unused_allowances(deny: &DenyList, papers: &[Checked], used: &[bool]) -> Vec<
 
 /// The span of each front matter value in the source (YAML comments left out: they never
 /// travel to a copy).
-fn front_matter_values(text: &str, paper: &Paper) -> Vec<Span> {
+pub(crate) fn front_matter_values(text: &str, paper: &Paper) -> Vec<Span> {
     let block = paper.front_matter_span;
     let mut out = Vec::new();
     let mut offset = block.start;
-    for line in text[block.start..block.end].split_inclusive(['\n', '\r']) {
-        let body = line.trim_end_matches(['\n', '\r']);
-        if let Some(colon) = body.find(':') {
-            let key = body[..colon].trim();
+    let Some(body) = text.get(block.start..block.end) else {
+        return out;
+    };
+    for line in body.split_inclusive(['\n', '\r']) {
+        let content = line.trim_end_matches(['\n', '\r']);
+        if let Some(colon) = content.find(':') {
+            let key = content[..colon].trim();
             if paper.front_matter.entries().iter().any(|(k, _)| *k == key) {
-                let value = &body[colon + 1..];
+                let value = &content[colon + 1..];
                 let value = match value.find(" #") {
                     Some(hash) => &value[..hash],
                     None => value,

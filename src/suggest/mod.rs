@@ -20,7 +20,7 @@ use std::path::Path;
 use rayon::prelude::*;
 use serde_saphyr::Spanned;
 
-use crate::check::{CheckInput, Finding, Level, Location, display_path};
+use crate::check::{CheckInput, Finding, Level, Location, display_path, front_matter_values};
 use crate::model::Paper;
 use crate::rules::{Audience, Rules};
 use crate::schedule::maximal_withheld;
@@ -360,36 +360,6 @@ pub fn published_body(text: &str, paper: &Paper, audience: &Audience) -> Vec<Spa
     }
     holes.extend(paper.heading_attrs.iter().map(|h| h.span));
     subtract(Span::new(paper.body_start, text.len()), &holes)
-}
-
-/// The span of each front matter value (YAML comments left out).
-pub fn front_matter_values(text: &str, paper: &Paper) -> Vec<Span> {
-    let block = paper.front_matter_span;
-    let mut out = Vec::new();
-    let mut offset = block.start;
-    let Some(body) = text.get(block.start..block.end) else {
-        return out;
-    };
-    for line in body.split_inclusive(['\n', '\r']) {
-        let content = line.trim_end_matches(['\n', '\r']);
-        if let Some(colon) = content.find(':') {
-            let key = content[..colon].trim();
-            if paper.front_matter.entries().iter().any(|(k, _)| *k == key) {
-                let value = &content[colon + 1..];
-                let value = match value.find(" #") {
-                    Some(hash) => &value[..hash],
-                    None => value,
-                };
-                let start = offset + colon + 1 + (value.len() - value.trim_start().len());
-                let end = offset + colon + 1 + value.trim_end().len();
-                if end > start {
-                    out.push(Span::new(start, end));
-                }
-            }
-        }
-        offset += line.len();
-    }
-    out
 }
 
 /// Where a YAML value sits in its file, one byte wide if the parser lost it.
