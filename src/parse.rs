@@ -1687,8 +1687,21 @@ impl<'a> Collector<'a> {
         let separator = |c: char| {
             c.is_whitespace() || matches!(c, '.' | '#' | ',' | '=' | '"' | '\'' | '[' | ']')
         };
-        let is_code = |w: &str| self.rules.exemption(w).is_some() || code_like(w);
-        inner.split(separator).any(is_code) || key_like(inner)
+        inner
+            .split(separator)
+            .any(|w| self.code_spelled(w).is_some())
+            || key_like(inner)
+    }
+
+    /// The exemption code `word` names, in any case (`s31` is a mis-cased `S31`), as the rules
+    /// spell it. A word shaped like a code that the rules do not define (`s3`, `S99`) names
+    /// none: in loose braces it is prose.
+    fn code_spelled(&self, word: &str) -> Option<&str> {
+        self.rules
+            .exemptions
+            .iter()
+            .map(|e| e.code.as_str())
+            .find(|code| code.eq_ignore_ascii_case(word))
     }
 
     /// A `{` that no span, link or heading took: an error if it names a code or a key.
@@ -1715,13 +1728,13 @@ impl<'a> Collector<'a> {
         };
         if first.is_some_and(|c| c.is_ascii_alphanumeric()) && !key_like(inner) {
             let word = inner.split_whitespace().next().unwrap_or("");
-            if self.rules.exemption(word).is_some() || code_like(word) {
+            if let Some(code) = self.code_spelled(word) {
                 return Err(Diagnostic::new(
                     Span::new(at, (inner_end + 1).min(text.len())),
                     format!("class `{word}` is missing its dot"),
                 )
                 .hint(format!(
-                    "write `{{.{word}}}` after the `[text]` it withholds"
+                    "write `{{.{code}}}` after the `[text]` it withholds"
                 )));
             }
         }
@@ -1989,6 +2002,24 @@ mod tests {
         let rules = Rules::embedded().expect("embedded rules");
         let text = format!("---\ntitle: T\nclassification: OFFICIAL\n---\n{body}");
         parse_paper(&text, &rules)
+    }
+
+    /// Loose braces holding a code-shaped word the rules do not define are prose; a mis-cased
+    /// real code is still a tag missing its dot, and the hint spells it as the rules do.
+    #[test]
+    fn loose_braces_name_a_code_only_when_the_rules_define_it() {
+        assert!(parse("Store it in {s3 bucket}, not {S99}.\n").is_ok());
+        let error = parse("Withheld {s31} here.\n").expect_err("a mis-cased code");
+        assert!(
+            error.message.contains("missing its dot"),
+            "{}",
+            error.message
+        );
+        assert!(
+            error.hint.as_deref().is_some_and(|h| h.contains("{.S31}")),
+            "{:?}",
+            error.hint
+        );
     }
 
     /// A multi-byte character just before the line break above a fence once split a slice.
