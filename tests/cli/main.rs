@@ -12,6 +12,7 @@ mod check_visible;
 mod commands;
 mod docs;
 mod errors;
+mod identical;
 mod leaks;
 mod one_reading;
 mod paths;
