@@ -99,7 +99,12 @@ fn fixtures_release_line(out: &Path) -> String {
 fn every_paper_builds_to_the_recorded_bytes() {
     let papers = papers();
     assert!(papers.len() > 400, "found only {} papers", papers.len());
-    let dir = tempfile::tempdir().unwrap();
+    // Inside the project, so the manifest's path from each output folder back to its paper
+    // (`../../fixtures/…`) is the same wherever the project is checked out.
+    let dir = tempfile::Builder::new()
+        .prefix(".identical-")
+        .tempdir_in(project_root())
+        .unwrap();
     let outs: Vec<PathBuf> = (0..2).map(|i| dir.path().join(format!("t{i}"))).collect();
     // Two threads: the builds are separate processes, each with its own output folder.
     let halves: Vec<Vec<(usize, String)>> = std::thread::scope(|scope| {
