@@ -4,6 +4,9 @@
 //! block that would run across a fence line is an error at its opening: the author may have
 //! meant either reading, and guessing could publish the div.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use super::body::Body;
 use super::text::{is_blank, line_end_of, prefix_len};
 use crate::attr::{AttrBlock, parse_attr_block};
@@ -53,6 +56,8 @@ pub(super) fn crossing_fence(text: &str, body_start: usize, body: &Body) -> Resu
         .filter(|s| !on_fence_line(s.start))
         .collect();
     inline.sort();
+    let mut links = body.links.iter().peekable();
+    let mut open_links: BinaryHeap<Reverse<(usize, usize)>> = BinaryHeap::new();
     for &(start, end) in &fence_like {
         let line = &text[start..end];
         let colon = start + prefix_len(line);
@@ -63,13 +68,27 @@ pub(super) fn crossing_fence(text: &str, body_start: usize, body: &Body) -> Resu
                 .map(|k| spans[k])
                 .filter(|s| s.contains(colon))
         };
-        // Links nest images, so any link holding the colon counts, not only the last one.
-        let link = body
-            .links
-            .range(..colon)
-            .filter(|&(&start, &(end, _))| colon < end && !on_fence_line(start))
-            .map(|(&start, &(end, _))| Span::new(start, end))
-            .min_by_key(|s| s.start);
+        // Links nest images, so any link holding the colon counts, not only the last one:
+        // the earliest-starting one still open. Colons come in order, so a link that ends
+        // before one never holds a later one and leaves the heap for good (looking through
+        // every earlier link at each fence was quadratic).
+        while let Some(&(&link_start, &(link_end, _))) = links.peek()
+            && link_start < colon
+        {
+            if !on_fence_line(link_start) {
+                open_links.push(Reverse((link_start, link_end)));
+            }
+            links.next();
+        }
+        while open_links
+            .peek()
+            .is_some_and(|Reverse((_, end))| *end <= colon)
+        {
+            open_links.pop();
+        }
+        let link = open_links
+            .peek()
+            .map(|&Reverse((start, end))| Span::new(start, end));
         let Some(span) = [holding(&inline), holding(&body.html_blocks), link]
             .into_iter()
             .flatten()
@@ -144,8 +163,9 @@ pub(super) fn mask(text: &str, body_start: usize, fences: &[Fence]) -> Result<St
 
 /// Every fence-like line, if none can sit inside code or HTML that masking it would break:
 /// each follows a blank line, another fence-like line or the start of the body, or the lines
-/// of its paragraph before it hold no backtick and no `<` (so no code span, inline HTML or
-/// comment can run across it). None otherwise, or if one does not parse.
+/// of its paragraph before it hold no `<` and close every code span and link they open (so
+/// no code span, link, inline HTML or comment can run across it). None otherwise, or if one
+/// does not parse.
 pub(super) fn own_block_fences(text: &str, body_start: usize) -> Option<Vec<Fence>> {
     let all = fences(text, body_start, &[], &[]).ok()?;
     if all.is_empty() {
@@ -164,12 +184,18 @@ pub(super) fn own_block_fences(text: &str, body_start: usize) -> Option<Vec<Fenc
                 .unwrap_or(before);
             let start = before.rfind(['\n', '\r']).map_or(0, |n| n + 1);
             let line = &before[start..];
-            if is_blank(line) || line_starts.binary_search(&(body_start + start)).is_ok() {
+            if is_blank(line) {
                 return true;
             }
-            // A link (`[`) or HTML there could run across the fence: read it unmasked.
-            if line.contains(['<', '[']) || !code_spans_close(line) {
+            // HTML there, or a code span or link left open, could run across the fence: read
+            // it unmasked. A fence line before it ends the walk, but unmasked it is text of the
+            // same paragraph, and a backtick or bracket on it pairs with one further on.
+            let closes = code_spans(line).is_some_and(|code| links_close(line, &code));
+            if line.contains('<') || !closes {
                 return false;
+            }
+            if line_starts.binary_search(&(body_start + start)).is_ok() {
+                return true;
             }
             end = body_start + start;
         }
@@ -178,12 +204,13 @@ pub(super) fn own_block_fences(text: &str, body_start: usize) -> Option<Vec<Fenc
     all.iter().all(safe).then_some(all)
 }
 
-/// Whether every backtick run in `line` is closed by a later run of the same length on it,
-/// as CommonMark pairs code spans, so none can open here and close on a later line. A
-/// backslash before a backtick (an escape, or literal inside code) gives up: false.
-pub(super) fn code_spans_close(line: &str) -> bool {
+/// The code spans of `line` (from the opening backtick run to the end of the closing one),
+/// if every backtick run in it is closed by a later run of the same length on it, as
+/// CommonMark pairs code spans, so none can open here and close on a later line. A backslash
+/// before a backtick (an escape, or literal inside code) gives up: None.
+fn code_spans(line: &str) -> Option<Vec<(usize, usize)>> {
     if line.contains("\\`") {
-        return false;
+        return None;
     }
     let bytes = line.as_bytes();
     let run_end = |mut i: usize| {
@@ -192,6 +219,7 @@ pub(super) fn code_spans_close(line: &str) -> bool {
         }
         i
     };
+    let mut spans = Vec::new();
     let mut i = 0;
     while let Some(found) = bytes[i..].iter().position(|&b| b == b'`') {
         let start = i + found;
@@ -207,12 +235,66 @@ pub(super) fn code_spans_close(line: &str) -> bool {
             }
             j = e;
         };
-        match closed {
-            Some(after) => i = after,
-            None => return false,
-        }
+        let after = closed?;
+        spans.push((start, after));
+        i = after;
     }
-    true
+    Some(spans)
+}
+
+/// Whether no link can open on `line` and close on a later one: outside its code spans
+/// (which bind tighter than brackets), every `[` is closed later on the line, and every `](`
+/// destination closes on it holding no quote (a title may run on), bracket, backtick or `<`.
+/// A backslash gives up (an escaped bracket counts for nothing): false. Only the brackets
+/// are read here; `<` and unclosed code spans are refused by the caller.
+fn links_close(line: &str, code: &[(usize, usize)]) -> bool {
+    if !line.contains('[') {
+        return true;
+    }
+    if line.contains('\\') {
+        return false;
+    }
+    let bytes = line.as_bytes();
+    let mut next_code = code.iter().peekable();
+    let mut depth = 0usize;
+    let mut i = 0;
+    while i < bytes.len() {
+        if let Some(&&(start, end)) = next_code.peek()
+            && i >= start
+        {
+            i = end;
+            next_code.next();
+            continue;
+        }
+        match bytes[i] {
+            b'[' => depth += 1,
+            b']' => {
+                depth = depth.saturating_sub(1);
+                if bytes.get(i + 1) == Some(&b'(') {
+                    let mut parens = 0usize;
+                    let mut j = i + 1;
+                    loop {
+                        match bytes.get(j) {
+                            None | Some(b'"' | b'\'' | b'[' | b']' | b'`' | b'<') => return false,
+                            Some(b'(') => parens += 1,
+                            Some(b')') => {
+                                parens -= 1;
+                                if parens == 0 {
+                                    break;
+                                }
+                            }
+                            _ => {}
+                        }
+                        j += 1;
+                    }
+                    i = j;
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    depth == 0
 }
 
 /// Every fence line outside code and comments. A fence inside raw HTML is an error.

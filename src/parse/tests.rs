@@ -108,6 +108,24 @@ fn masked_start_settles_where_the_source_start_does() {
         ),
         ("indented".into(), "text\n:::\n    ::: {.S31}\n".into()),
         ("quote".into(), "> text\n> ::: {.S31}\n> x\n> :::\n".into()),
+        ("link across".into(), "Para [a](u) [b\n:::\nc](v)\n".into()),
+        (
+            "bracket in code".into(),
+            "Para [a `]` b\n:::\nc](v)\n".into(),
+        ),
+        ("title across".into(), "Para [a](u \"t\n:::\n\")\n".into()),
+        (
+            "image in link".into(),
+            "Para ![x [a](b]c)\n:::\nd](e)\n".into(),
+        ),
+        (
+            "closed links".into(),
+            "Para [a](u) and [b]{.S31} `[`\n::: {.S31}\nwithheld [c](v)\n:::\n".into(),
+        ),
+        (
+            "backtick on a fence line".into(),
+            "::: {.S31 reason=\"`\"}\n`x` y\n::: {.S31 reason=\"`\"}\n".into(),
+        ),
         (
             "comment".into(),
             "<!--\n\n:::\n\n-->\n\n::: {.S31}\nx\n:::\n".into(),
@@ -160,6 +178,8 @@ proptest::proptest! {
             "`x` y", "``a ` b``", "\\`", "<span title=\"", "\">x</span>", "", "```", "~~~",
             "> q", "> :::", "> ::: {.S23}", "- item", "  ::: {.S31}", "    code",
             "<!--", "-->", "para", "## Head {.S31}", "---",
+                "[a", "b](u)", "[x](y \"t", "z\")", "[l][", "r]", "[ok](u) [k]{.S31}",
+                "`[` a]", "![i [j](k]l)", "[a](u) [b", "c] d", "::: {.S31 reason=\"[\"}",
         ]), 0..24)
     ) {
         let text = lines.join("\n");
