@@ -79,7 +79,7 @@ impl Body {
         // change what is code or HTML around it, so start from all of them masked: one pass,
         // and the same fences the first way would settle on.
         if let Some(guess) = own_block_fences(text, body_start).filter(|_| guess) {
-            masked = Some(mask(text, body_start, &guess)?);
+            masked = Some(mask(text, &guess));
             previous = Some(guess.iter().map(|f| f.colon).collect());
             rounds += 1;
         }
@@ -100,7 +100,7 @@ impl Body {
                 unclosed_comment(text, body_start, &body)?;
                 return Ok(body);
             }
-            masked = Some(mask(text, body_start, &body.fences)?);
+            masked = Some(mask(text, &body.fences));
             previous = Some(positions);
         }
         let at = previous

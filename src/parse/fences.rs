@@ -145,20 +145,20 @@ pub(super) fn fence_lines(text: &str, from: usize) -> impl Iterator<Item = (usiz
 }
 
 /// The source with each fence line's colons and attributes masked as a thematic break of
-/// the same length, so pulldown-cmark ends a paragraph there as a fence does.
-pub(super) fn mask(text: &str, body_start: usize, fences: &[Fence]) -> Result<String, Diagnostic> {
-    let mut bytes = text.as_bytes().to_vec();
+/// the same length, so pulldown-cmark ends a paragraph there as a fence does. `fences` are in
+/// line order; the text between them is copied as it is, never re-checked as UTF-8.
+pub(super) fn mask(text: &str, fences: &[Fence]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
     for fence in fences {
-        for (k, b) in bytes[fence.colon..fence.end].iter_mut().enumerate() {
-            *b = if k < 3 { b'*' } else { b' ' };
-        }
+        out.push_str(&text[at..fence.colon]);
+        let width = fence.end - fence.colon;
+        out.push_str(&"***"[..width.min(3)]);
+        out.extend(std::iter::repeat_n(' ', width.saturating_sub(3)));
+        at = fence.end;
     }
-    String::from_utf8(bytes).map_err(|_| {
-        Diagnostic::new(
-            Span::new(body_start, body_start),
-            "internal: mask broke UTF-8",
-        )
-    })
+    out.push_str(&text[at..]);
+    out
 }
 
 /// Every fence-like line, if none can sit inside code or HTML that masking it would break:

@@ -58,13 +58,9 @@ impl Collector<'_> {
                 continue;
             }
             // Only these bytes start or end anything here: jump to the next one.
-            let special = |b: &u8| matches!(b, b'\\' | b'[' | b']' | b'{');
-            if !special(&bytes[i]) {
+            if !special(bytes[i]) {
                 let limit = skip.get(next_skip).map_or(bytes.len(), |s| s.start);
-                i = bytes[i..limit]
-                    .iter()
-                    .position(special)
-                    .map_or(limit, |n| i + n);
+                i = next_special(&bytes[i..limit]).map_or(limit, |n| i + n);
                 continue;
             }
             match bytes[i] {
@@ -247,4 +243,37 @@ impl Collector<'_> {
         }
         Ok(())
     }
+}
+
+/// The bytes that start or end a span, or escape one of them.
+pub(super) fn special(b: u8) -> bool {
+    matches!(b, b'\\' | b'[' | b']' | b'{')
+}
+
+/// Where the first [`special`] byte of `bytes` is. Most of a paper is prose with none, so it
+/// is read eight bytes at a time (a byte equal to `b` leaves a zero byte in `x ^ b`, which
+/// `(y - 0x01…) & !y & 0x80…` detects), and only a word holding one is read byte by byte.
+pub(super) fn next_special(bytes: &[u8]) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let holds = |x: u64, b: u8| {
+        let y = x ^ (ONES * u64::from(b));
+        y.wrapping_sub(ONES) & !y & HIGH
+    };
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        if holds(x, b'\\') | holds(x, b'[') | holds(x, b']') | holds(x, b'{') != 0 {
+            return chunk.iter().position(|&b| special(b)).map(|n| at + n);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| special(b))
+        .map(|n| at + n)
 }

@@ -165,6 +165,18 @@ fn masked_start_settles_where_the_source_start_does() {
 }
 
 proptest::proptest! {
+    /// The word-at-a-time search finds the same first span byte as reading byte by byte.
+    #[test]
+    fn next_special_finds_the_first_span_byte(
+        bytes in proptest::collection::vec(proptest::sample::select(
+            b"ab \\[]{}Z\x80\xff\x5a\x5e\x7b\x7d".to_vec()), 0..40)
+    ) {
+        let naive = bytes.iter().position(|&b| super::spans::special(b));
+        proptest::prop_assert_eq!(super::spans::next_special(&bytes), naive);
+    }
+}
+
+proptest::proptest! {
     #![proptest_config(proptest::prelude::ProptestConfig {
         cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
         ..proptest::prelude::ProptestConfig::default()
