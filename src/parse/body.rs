@@ -8,7 +8,7 @@
 //! text.
 
 use super::comments::unclosed_comment;
-use super::fences::{Fence, crossing_fence, fences, mask, own_block_fences};
+use super::fences::{Fence, crossing_fence, fences, fences_outside, mask, own_block_fences};
 use super::scan::scan;
 use super::text::merge;
 use crate::error::Diagnostic;
@@ -78,9 +78,13 @@ impl Body {
         // block of its own (after a blank line or another fence line), masking it cannot
         // change what is code or HTML around it, so start from all of them masked: one pass,
         // and the same fences the first way would settle on.
-        if let Some(guess) = own_block_fences(text, body_start).filter(|_| guess) {
-            masked = Some(mask(text, &guess));
-            previous = Some(guess.iter().map(|f| f.colon).collect());
+        let all = fences(text, body_start, &[], &[]).ok();
+        if guess
+            && let Some(all) = &all
+            && own_block_fences(text, body_start, all)
+        {
+            masked = Some(mask(text, all));
+            previous = Some(all.iter().map(|f| f.colon).collect());
             rounds += 1;
         }
         for _ in 0..rounds {
@@ -90,7 +94,10 @@ impl Body {
             // HTML (masked ones read as thematic breaks, which nothing inline crosses).
             crossing_fence(source, body_start, &body)?;
             let excluded = merge(body.code.iter().chain(&body.comments).copied());
-            body.fences = fences(text, body_start, &excluded, &body.html)?;
+            body.fences = match &all {
+                Some(all) => fences_outside(all, &excluded, &body.html)?,
+                None => fences(text, body_start, &excluded, &body.html)?,
+            };
             let positions: Vec<usize> = body.fences.iter().map(|f| f.colon).collect();
             let settled = match &previous {
                 Some(p) => *p == positions,

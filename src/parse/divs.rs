@@ -4,7 +4,7 @@
 //! author's div and the tool's disagreeing about what is withheld.
 
 use super::MAX_DEPTH;
-use super::attributes::tagged;
+use super::attributes::{Tagged, tagged};
 use super::collector::{Collector, Found};
 use super::fences::{Fence, FenceKind};
 use super::too_deep;
@@ -26,21 +26,26 @@ impl Collector<'_> {
         let body = self.body;
         let mut stack: Vec<(usize, Option<usize>)> = Vec::new();
         let mut extents: Vec<(usize, DivExtent)> = Vec::new();
+        let mut tags: Vec<Option<Tagged>> = Vec::new();
+        tags.resize_with(body.fences.len(), || None);
         for (k, fence) in body.fences.iter().enumerate() {
             let container = body.container(fence.colon);
             match &fence.kind {
                 FenceKind::Open { attrs, bare } => {
                     // Check the tag first: `::: word` meant as a closing fence is an unknown
                     // class at the word, not a div that is never closed.
-                    let items = match (attrs, bare) {
-                        (Some(block), _) => block.items.clone(),
-                        (None, Some((word, span))) => vec![(
-                            AttrItem::Class(word.clone()),
-                            Span::new(span.start.saturating_sub(1), span.end),
-                        )],
-                        (None, None) => Vec::new(),
-                    };
-                    tagged(self.rules, &items)?;
+                    // Kept for the div's redaction below, so each tag is read once.
+                    tags[k] = Some(match (attrs, bare) {
+                        (Some(block), _) => tagged(self.rules, &block.items)?,
+                        (None, Some((word, span))) => tagged(
+                            self.rules,
+                            &[(
+                                AttrItem::Class(word.clone()),
+                                Span::new(span.start.saturating_sub(1), span.end),
+                            )],
+                        )?,
+                        (None, None) => tagged(self.rules, &[])?,
+                    });
                     if stack.len() >= MAX_DEPTH {
                         return Err(too_deep(Span::new(fence.colon, fence.end)));
                     }
@@ -113,18 +118,14 @@ impl Collector<'_> {
             let FenceKind::Open { attrs, bare } = &fence.kind else {
                 continue;
             };
-            let (items, attr_span) = match (attrs, bare) {
-                (Some(block), _) => (block.items.clone(), block.span),
-                (None, Some((word, span))) => (
-                    vec![(
-                        AttrItem::Class(word.clone()),
-                        Span::new(span.start.saturating_sub(1), span.end),
-                    )],
-                    *span,
-                ),
+            let attr_span = match (attrs, bare) {
+                (Some(block), _) => block.span,
+                (None, Some((_, span))) => *span,
                 (None, None) => continue,
             };
-            let tagged = tagged(self.rules, &items)?;
+            let Some(tagged) = tags[open].take() else {
+                continue;
+            };
             self.check_tag(&tagged, attr_span, "div")?;
             self.note_id(&tagged.id)?;
             // Fences are in line order: find the closing one by its line, not by a scan.

@@ -165,11 +165,10 @@ pub(super) fn mask(text: &str, fences: &[Fence]) -> String {
 /// each follows a blank line, another fence-like line or the start of the body, or the lines
 /// of its paragraph before it hold no `<` and close every code span and link they open (so
 /// no code span, link, inline HTML or comment can run across it). None otherwise, or if one
-/// does not parse.
-pub(super) fn own_block_fences(text: &str, body_start: usize) -> Option<Vec<Fence>> {
-    let all = fences(text, body_start, &[], &[]).ok()?;
+/// does not parse. `all` is every fence-like line, read with nothing excluded.
+pub(super) fn own_block_fences(text: &str, body_start: usize, all: &[Fence]) -> bool {
     if all.is_empty() {
-        return None;
+        return false;
     }
     let line_starts: Vec<usize> = all.iter().map(|f| f.line_start).collect();
     let safe = |f: &Fence| {
@@ -201,7 +200,7 @@ pub(super) fn own_block_fences(text: &str, body_start: usize) -> Option<Vec<Fenc
         }
         true
     };
-    all.iter().all(safe).then_some(all)
+    all.iter().all(safe)
 }
 
 /// The code spans of `line` (from the opening backtick run to the end of the closing one),
@@ -297,6 +296,32 @@ fn links_close(line: &str, code: &[(usize, usize)]) -> bool {
     depth == 0
 }
 
+fn inside_html(colon: usize, end: usize) -> Diagnostic {
+    Diagnostic::new(Span::new(colon, end), "fenced div inside raw HTML")
+        .hint("leave a blank line between the HTML block and the fence")
+}
+
+/// [`fences`], when every fence-like line is known to parse (`all`, read with nothing
+/// excluded): the same fences and the same error, without reading each attribute block
+/// again in every round.
+pub(super) fn fences_outside(
+    all: &[Fence],
+    excluded: &[Span],
+    html: &[Span],
+) -> Result<Vec<Fence>, Diagnostic> {
+    let mut out = Vec::with_capacity(all.len());
+    for fence in all {
+        if Body::in_any(excluded, fence.colon) {
+            continue;
+        }
+        if Body::in_any(html, fence.colon) {
+            return Err(inside_html(fence.colon, fence.end));
+        }
+        out.push(fence.clone());
+    }
+    Ok(out)
+}
+
 /// Every fence line outside code and comments. A fence inside raw HTML is an error.
 pub(super) fn fences(
     text: &str,
@@ -316,10 +341,7 @@ pub(super) fn fences(
             continue;
         }
         if Body::in_any(html, colon) {
-            return Err(
-                Diagnostic::new(Span::new(colon, end), "fenced div inside raw HTML")
-                    .hint("leave a blank line between the HTML block and the fence"),
-            );
+            return Err(inside_html(colon, end));
         }
         let mut i = colon;
         let bytes = text.as_bytes();
