@@ -20,7 +20,6 @@ use sha2::{Digest, Sha256};
 use crate::error::{Diagnostic, Error};
 use crate::model::{LinkRef, Paper};
 use crate::rules::{Rules, hex};
-use crate::schedule::maximal_withheld;
 use crate::span::Span;
 
 /// One asset, cleaned, and the audiences that get it.
@@ -111,13 +110,7 @@ pub fn paper_assets(
     let withheld: BTreeMap<&str, Vec<Span>> = rules
         .audiences
         .iter()
-        .map(|a| {
-            let spans = maximal_withheld(paper, a)
-                .into_iter()
-                .map(|k| paper.redactions[k].span)
-                .collect();
-            (a.name.as_str(), spans)
-        })
+        .map(|a| (a.name.as_str(), paper.withheld_spans(a)))
         .collect();
     let mut out = Assets::default();
     for (relative, links) in found {

@@ -19,10 +19,9 @@ use tera::Context;
 
 use crate::model::{Form, Paper};
 use crate::proof::{Applied, Cause, Lines, Proof, Prover};
-use crate::redact::marker_label;
 use crate::render::{AUDIT_TEMPLATE, PageOut, Templates, escape_css_string};
 use crate::rules::{Audience, Marking, Origin, Rules, Test, hex};
-use crate::schedule::{Release, Schedule, ScheduleRow, withheld_within};
+use crate::schedule::{Release, Schedule, ScheduleRow};
 use crate::span::{LineIndex, Span};
 
 mod page;
@@ -474,7 +473,7 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
     let within: Vec<Vec<Option<usize>>> = input
         .copies
         .iter()
-        .map(|c| withheld_within(paper, c.audience))
+        .map(|c| paper.outermost_withheld(c.audience))
         .collect();
 
     // Each marker's label once: every redaction nested in a withheld one shows the same, and
@@ -485,7 +484,7 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
         .zip(&within)
         .map(|(c, w)| {
             (0..w.len())
-                .map(|k| (w[k] == Some(k)).then(|| marker_label(paper, k, c.audience)))
+                .map(|k| (w[k] == Some(k)).then(|| paper.marker_text(k, c.audience)))
                 .collect()
         })
         .collect();
@@ -692,7 +691,7 @@ pub fn verify(input: &AuditInput) -> Verdict {
     let within: Vec<Vec<Option<usize>>> = input
         .copies
         .iter()
-        .map(|c| withheld_within(input.paper, c.audience))
+        .map(|c| input.paper.outermost_withheld(c.audience))
         .collect();
     let (_, findings) = prove_copies(input);
     let columns = std::cell::OnceCell::new();

@@ -50,7 +50,7 @@ use crate::model::{BlockPlacement, Form, Paper};
 use crate::redact::{Passage as OpenPassage, Piece, copy_for};
 use crate::render::{Templates, html_page_with_schedule, markdown_with_schedule};
 use crate::rules::{Audience, Rules};
-use crate::schedule::{Release, maximal_withheld, schedule_for};
+use crate::schedule::{Release, schedule_for};
 use crate::span::{LineIndex, Span, subtract};
 use crate::write::Output;
 use channel::Channels;
@@ -391,7 +391,7 @@ pub fn check_papers(
             audiences
                 .iter()
                 .map(|a| {
-                    let maximal = maximal_withheld(paper.input.paper, a.audience);
+                    let maximal = paper.input.paper.maximal_withheld(a.audience);
                     let (withheld, visible) = withheld_passages(paper.input, &maximal);
                     (maximal, withheld, visible)
                 })
@@ -485,10 +485,7 @@ fn asset_consistency(papers: &[Checked], audiences: &[PublicAudience]) -> Vec<Fi
         for (i, checked) in papers.iter().enumerate() {
             let (input, paper) = (checked.input, checked.input.paper);
             let whole = paper.front_matter.withheld_from(audience);
-            let spans: Vec<Span> = maximal_withheld(paper, audience)
-                .into_iter()
-                .map(|k| paper.redactions[k].span)
-                .collect();
+            let spans: Vec<Span> = paper.withheld_spans(audience);
             let root = crate::assets::input_root(input.path, input.name);
             let mut mine: BTreeMap<std::path::PathBuf, (Option<usize>, Option<usize>)> =
                 BTreeMap::new();
@@ -755,7 +752,7 @@ struct View {
 }
 
 fn view(input: &CheckInput, audience: &Audience) -> View {
-    let maximal = maximal_withheld(input.paper, audience);
+    let maximal = input.paper.maximal_withheld(audience);
     View {
         public: published(input, &maximal).1,
         withheld: withheld_passages(input, &maximal).0,

@@ -1,8 +1,12 @@
-//! The parsed paper: its front matter and every redaction with the byte spans that locate it.
-//! Built by parse.rs, read by redact.rs and the audit; it holds no rendering decisions.
+//! The parsed paper: its front matter and every redaction with the byte spans that locate it,
+//! and the answers to what the later stages ask of it: which redactions an audience withholds
+//! and which of those are outermost (each becomes one marker), which codes a marker names,
+//! and what lies within a withheld passage (nested redactions, comments, references used only
+//! there). Built by parse.rs; the copies, the proof, the schedule and the audit ask it rather
+//! than work these out again, so they cannot disagree. It holds no rendering decisions.
 
 use crate::front_matter::FrontMatter;
-use crate::rules::ExemptionCode;
+use crate::rules::{Audience, ExemptionCode};
 use crate::span::Span;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -60,6 +64,12 @@ pub struct Redaction {
 impl Redaction {
     pub fn is_exempt(&self) -> bool {
         !self.codes.is_empty()
+    }
+
+    /// Whether `audience` withholds this passage under its own codes (not only through an
+    /// enclosing one): any one of its codes withheld is enough.
+    pub fn withheld_from(&self, audience: &Audience) -> bool {
+        self.is_exempt() && audience.withholds_any(&self.codes)
     }
 
     /// What lies between the tags.
@@ -145,6 +155,63 @@ pub struct LinkRef {
 }
 
 impl Paper {
+    /// For each redaction, the index of the outermost redaction withheld from `audience` that
+    /// covers it (itself included), if any. One that maps to itself is outermost: a marker.
+    pub fn outermost_withheld(&self, audience: &Audience) -> Vec<Option<usize>> {
+        let mut out: Vec<Option<usize>> = Vec::with_capacity(self.redactions.len());
+        for (k, r) in self.redactions.iter().enumerate() {
+            // Parents come before their children, so the parent's answer is already known.
+            let inherited = r.parent.and_then(|p| out.get(p).copied().flatten());
+            out.push(inherited.or_else(|| r.withheld_from(audience).then_some(k)));
+        }
+        out
+    }
+
+    /// Indices of the outermost redactions withheld from `audience`, in document order: each
+    /// becomes one marker. Their spans are disjoint.
+    pub fn maximal_withheld(&self, audience: &Audience) -> Vec<usize> {
+        self.outermost_withheld(audience)
+            .into_iter()
+            .enumerate()
+            .filter_map(|(k, w)| (w == Some(k)).then_some(k))
+            .collect()
+    }
+
+    /// The spans of [`Paper::maximal_withheld`], in document order and disjoint.
+    pub fn withheld_spans(&self, audience: &Audience) -> Vec<Span> {
+        self.maximal_withheld(audience)
+            .into_iter()
+            .map(|k| self.redactions[k].span)
+            .collect()
+    }
+
+    /// The codes the marker of redaction `index` names: its own, then those nested in it, in
+    /// tag order, each once.
+    pub fn marker_codes(&self, index: usize) -> Vec<&ExemptionCode> {
+        let mut codes: Vec<&ExemptionCode> = Vec::new();
+        let own = self.redactions[index].codes.iter();
+        let nested = self.descendants(index).flat_map(|r| r.codes.iter());
+        for code in own.chain(nested) {
+            if !codes.contains(&code) {
+                codes.push(code);
+            }
+        }
+        codes
+    }
+
+    /// The marker text for redaction `index` withheld from `audience`: its marker codes as
+    /// the audience labels them, each label once, joined by ` & ` (`S31 & S24`).
+    pub fn marker_text(&self, index: usize, audience: &Audience) -> String {
+        let mut labels: Vec<&str> = Vec::new();
+        for code in self.marker_codes(index) {
+            let label = audience.label(code);
+            if !labels.contains(&label) {
+                labels.push(label);
+            }
+        }
+        labels.join(" & ")
+    }
+
     /// The definitions withheld along with `withheld` (an audience's maximal withheld
     /// redactions, in document order), each with the redactions among them that use it. A
     /// definition goes when it is used, every use lies in a withheld passage, and it does not
@@ -185,4 +252,12 @@ impl Paper {
             .iter()
             .take_while(move |r| span.encloses(r.span))
     }
+}
+
+/// Whether `span` lies inside one of `withheld` (disjoint and in document order, as
+/// [`Paper::withheld_spans`] gives them): only the last one starting at or before it can
+/// hold it.
+pub fn within(withheld: &[Span], span: Span) -> bool {
+    let before = withheld.partition_point(|w| w.start <= span.start);
+    before > 0 && withheld[before - 1].encloses(span)
 }

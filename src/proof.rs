@@ -22,7 +22,7 @@ use similar::{Algorithm, DiffOp, capture_diff_slices};
 
 use crate::model::Paper;
 use crate::rules::{Audience, Marking};
-use crate::schedule::{Schedule, marker_codes, maximal_withheld};
+use crate::schedule::Schedule;
 use crate::span::{LineIndex, Span};
 
 /// Why a part of the copy differs from the source. Numbers count from 1, as in the audit.
@@ -124,19 +124,6 @@ impl Proof {
     }
 }
 
-/// The marker text for a withheld redaction, as the contract defines it: its codes, then
-/// those nested in it, in tag order, each once, as the audience labels them, joined by ` & `.
-pub fn marker_text(paper: &Paper, index: usize, audience: &Audience) -> String {
-    let mut labels: Vec<&str> = Vec::new();
-    for code in marker_codes(paper, index) {
-        let label = audience.label(code);
-        if !labels.contains(&label) {
-            labels.push(label);
-        }
-    }
-    labels.join(" & ")
-}
-
 /// The declared changes from the source to `audience`'s Markdown, in source order.
 pub fn declared_edits(
     paper: &Paper,
@@ -157,14 +144,11 @@ pub fn declared_edits(
             replacement: paper.front_matter.for_audience(audience).to_yaml(marking),
             cause: Cause::FrontMatter,
         });
-        let withheld: Vec<Span> = maximal_withheld(paper, audience)
-            .into_iter()
-            .map(|k| paper.redactions[k].span)
-            .collect();
+        let withheld: Vec<Span> = paper.withheld_spans(audience);
         let mut body = Vec::new();
-        for k in maximal_withheld(paper, audience) {
+        for k in paper.maximal_withheld(audience) {
             let r = &paper.redactions[k];
-            let marker = marker_text(paper, k, audience);
+            let marker = paper.marker_text(k, audience);
             let bold = format!("**{marker}**");
             let replacement = match &r.placement {
                 // A block marker stays its own paragraph in its container.
@@ -192,7 +176,7 @@ pub fn declared_edits(
                 },
             });
         }
-        let maximal = maximal_withheld(paper, audience);
+        let maximal = paper.maximal_withheld(audience);
         let mut references: Vec<Span> = Vec::new();
         for (n, _) in paper.withheld_references(&maximal) {
             let reference = &paper.references[n];
@@ -205,12 +189,7 @@ pub fn declared_edits(
                 },
             });
         }
-        // Maximal withheld passages are disjoint and in order: the only one that can enclose a
-        // span starts last before it.
-        let inside_withheld = |span: Span| {
-            let before = withheld.partition_point(|w| w.start <= span.start);
-            before > 0 && withheld[before - 1].encloses(span)
-        };
+        let inside_withheld = |span: Span| crate::model::within(&withheld, span);
         for r in &paper.redactions {
             // Only the codes may stay: a reason, pit, id or class makes the tag an edit.
             let extra =

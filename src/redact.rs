@@ -9,7 +9,6 @@ use std::borrow::Cow;
 use crate::front_matter::FrontMatter;
 use crate::model::{BlockPlacement, Form, Paper, Redaction};
 use crate::rules::{Audience, ExemptionCode, Marking};
-use crate::schedule::maximal_withheld;
 use crate::span::Span;
 
 /// A passage the audience sees, tagged in the source: how to open or close it.
@@ -83,27 +82,6 @@ impl Action {
     }
 }
 
-/// The marker label for a withheld redaction: its codes, then those of redactions nested in
-/// it, in tag order, each once, as the audience shows them.
-pub fn marker_label(paper: &Paper, index: usize, audience: &Audience) -> String {
-    let mut codes: Vec<&ExemptionCode> = Vec::new();
-    let own = paper.redactions[index].codes.iter();
-    let nested = paper.descendants(index).flat_map(|r| r.codes.iter());
-    for code in own.chain(nested) {
-        if !codes.contains(&code) {
-            codes.push(code);
-        }
-    }
-    let mut labels: Vec<&str> = Vec::new();
-    for code in codes {
-        let label = audience.label(code);
-        if !labels.contains(&label) {
-            labels.push(label);
-        }
-    }
-    labels.join(" & ")
-}
-
 /// Builds `audience`'s copy of `paper`, whose source is `text`.
 pub fn copy_for<'a>(paper: &'a Paper, text: &'a str, audience: &'a Audience) -> Copy<'a> {
     let marking = match &audience.marking {
@@ -115,12 +93,12 @@ pub fn copy_for<'a>(paper: &'a Paper, text: &'a str, audience: &'a Audience) -> 
         cuts.push((*comment, Action::Drop));
     }
     // A definition only withheld text uses goes with that text, without a marker of its own.
-    let withheld = maximal_withheld(paper, audience);
+    let withheld = paper.maximal_withheld(audience);
     for (n, _) in paper.withheld_references(&withheld) {
         cuts.push((paper.references[n].span, Action::Drop));
     }
     for (k, r) in paper.redactions.iter().enumerate() {
-        if r.is_exempt() && audience.withholds_any(&r.codes) {
+        if r.withheld_from(audience) {
             cuts.push((r.span, Action::Marker(k)));
         } else {
             cuts.push((r.open, Action::Open(k)));
@@ -193,7 +171,7 @@ pub fn copy_for<'a>(paper: &'a Paper, text: &'a str, audience: &'a Audience) -> 
             Action::Marker(k) => {
                 markers += 1;
                 pieces.push(Piece::Marker {
-                    label: marker_label(paper, k, audience),
+                    label: paper.marker_text(k, audience),
                     placement: paper.redactions[k].placement.clone(),
                 });
             }

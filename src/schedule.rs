@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::model::Paper;
 use crate::render::escape_html;
-use crate::rules::{Audience, ExemptionCode, Rules};
+use crate::rules::{Audience, Rules};
 
 /// What identifies a release: the FOI request it answers and the date it goes out. Both are
 /// optional; without them no date appears anywhere, so builds stay byte-identical.
@@ -45,47 +45,6 @@ pub struct Schedule {
     pub newline: &'static str,
 }
 
-/// Whether `audience` withholds redaction `index` itself (not through an enclosing one).
-pub fn withholds(paper: &Paper, index: usize, audience: &Audience) -> bool {
-    let r = &paper.redactions[index];
-    r.is_exempt() && audience.withholds_any(&r.codes)
-}
-
-/// For each redaction, the index of the outermost withheld redaction that covers it (itself
-/// included), if any. A maximal withheld redaction is one that maps to itself.
-pub fn withheld_within(paper: &Paper, audience: &Audience) -> Vec<Option<usize>> {
-    let mut out: Vec<Option<usize>> = Vec::with_capacity(paper.redactions.len());
-    for (k, r) in paper.redactions.iter().enumerate() {
-        // Parents come before their children, so the parent's answer is already known.
-        let inherited = r.parent.and_then(|p| out.get(p).copied().flatten());
-        out.push(inherited.or_else(|| withholds(paper, k, audience).then_some(k)));
-    }
-    out
-}
-
-/// Indices of the maximal withheld redactions: each becomes one marker.
-pub fn maximal_withheld(paper: &Paper, audience: &Audience) -> Vec<usize> {
-    withheld_within(paper, audience)
-        .into_iter()
-        .enumerate()
-        .filter_map(|(k, w)| (w == Some(k)).then_some(k))
-        .collect()
-}
-
-/// The codes a marker names: the redaction's own, then those nested in it, in tag order,
-/// each once.
-pub fn marker_codes(paper: &Paper, index: usize) -> Vec<&ExemptionCode> {
-    let mut codes: Vec<&ExemptionCode> = Vec::new();
-    let own = paper.redactions[index].codes.iter();
-    let nested = paper.descendants(index).flat_map(|r| r.codes.iter());
-    for code in own.chain(nested) {
-        if !codes.contains(&code) {
-            codes.push(code);
-        }
-    }
-    codes
-}
-
 /// The schedule for `audience`'s copy, or None if the audience has none.
 pub fn schedule_for(
     paper: &Paper,
@@ -97,9 +56,9 @@ pub fn schedule_for(
         return None;
     }
     let mut passages: BTreeMap<String, usize> = BTreeMap::new();
-    for k in maximal_withheld(paper, audience) {
+    for k in paper.maximal_withheld(audience) {
         let mut labels: Vec<&str> = Vec::new();
-        for code in marker_codes(paper, k) {
+        for code in paper.marker_codes(k) {
             if !audience.withholds.contains(code) {
                 continue;
             }
@@ -171,8 +130,8 @@ pub fn relied_labels(paper: &Paper, audience: &Audience, rules: &Rules) -> Vec<S
             passages.insert(label.to_string(), 1);
         }
     } else {
-        for k in maximal_withheld(paper, audience) {
-            for code in marker_codes(paper, k) {
+        for k in paper.maximal_withheld(audience) {
+            for code in paper.marker_codes(k) {
                 if audience.withholds.contains(code) {
                     passages.insert(audience.label(code).to_string(), 1);
                 }

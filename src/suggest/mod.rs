@@ -23,7 +23,6 @@ use serde_saphyr::Spanned;
 use crate::check::{CheckInput, Finding, Level, Location, display_path, front_matter_values};
 use crate::model::Paper;
 use crate::rules::{Audience, Rules};
-use crate::schedule::maximal_withheld;
 use crate::span::{LineIndex, Span, subtract};
 pub use baseline::{Acknowledgement, Baseline};
 pub use people::People;
@@ -350,10 +349,7 @@ pub fn finding(path: &str, text: &str, index: &LineIndex, s: &Suggestion) -> Fin
 /// The body as `audience` reads it, as stretches of source: outside what is withheld from it,
 /// without comments, tags or heading attribute blocks.
 pub fn published_body(text: &str, paper: &Paper, audience: &Audience) -> Vec<Span> {
-    let mut holes: Vec<Span> = maximal_withheld(paper, audience)
-        .into_iter()
-        .map(|k| paper.redactions[k].span)
-        .collect();
+    let mut holes: Vec<Span> = paper.withheld_spans(audience);
     holes.extend(paper.comments.iter().copied());
     for r in &paper.redactions {
         holes.extend([r.open, r.close, r.attrs]);

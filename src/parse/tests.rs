@@ -1,0 +1,204 @@
+//! The parser's own tests: cases the CLI tests cannot reach (two starts of the fence
+//! settling compared directly) or where timing matters.
+
+use super::body::Body;
+use super::parse_paper;
+use crate::error::Diagnostic;
+use crate::model::Paper;
+use crate::rules::Rules;
+use crate::span::Span;
+
+fn parse(body: &str) -> Result<Paper, Diagnostic> {
+    let rules = Rules::embedded().expect("embedded rules");
+    let text = format!("---\ntitle: T\nclassification: OFFICIAL\n---\n{body}");
+    parse_paper(&text, &rules)
+}
+
+/// Loose braces holding a code-shaped word the rules do not define are prose; a mis-cased
+/// real code is still a tag missing its dot, and the hint spells it as the rules do.
+#[test]
+fn loose_braces_name_a_code_only_when_the_rules_define_it() {
+    assert!(parse("Store it in {s3 bucket}, not {S99}.\n").is_ok());
+    let error = parse("Withheld {s31} here.\n").expect_err("a mis-cased code");
+    assert!(
+        error.message.contains("missing its dot"),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.hint.as_deref().is_some_and(|h| h.contains("{.S31}")),
+        "{:?}",
+        error.hint
+    );
+}
+
+/// A multi-byte character just before the line break above a fence once split a slice.
+#[test]
+fn fence_after_a_line_ending_in_a_multibyte_character_parses() {
+    for body in [
+        "abc\u{200b}\n::: S31\nx\n:::\n",
+        "é\r\n::: S31\r\nx\r\n:::\r\n",
+    ] {
+        let paper = parse(body).expect("valid paper");
+        assert_eq!(paper.redactions.len(), 1);
+        assert!(
+            paper.redactions[0]
+                .placement
+                .as_ref()
+                .is_some_and(|p| p.blank_before)
+        );
+    }
+}
+
+/// A long run of `{` on one line is read once, not once per `{`, and a near miss at its
+/// end is still found, at the same place.
+#[test]
+fn near_miss_after_a_long_line_of_braces_is_found_in_linear_time() {
+    let braces = "{".repeat(200_000);
+    let started = std::time::Instant::now();
+    assert!(parse(&format!("x {braces} y\n")).is_ok());
+    assert!(parse(&format!("[a]: /u{braces}\n")).is_ok());
+    assert!(parse(&format!("x {}\n", "{ ".repeat(100_000))).is_ok());
+    let error = parse(&format!("x {braces}S31}} y\n"))
+        .err()
+        .map(|d| (d.span, d.message));
+    let at = "---\ntitle: T\nclassification: OFFICIAL\n---\nx ".len() + braces.len() - 1;
+    assert_eq!(
+        error,
+        Some((
+            Span::new(at, at + 5),
+            "class `S31` is missing its dot".to_string()
+        ))
+    );
+    assert!(started.elapsed().as_secs() < 10, "{:?}", started.elapsed());
+}
+
+#[test]
+fn heading_section_stops_at_same_level_heading_in_its_container() {
+    let body = "## A {.S31}\n\ntext\n\n### deeper\n\n> ## quoted\n\n## B\n\nkept\n";
+    let paper = parse(body).expect("valid paper");
+    let r = &paper.redactions[0];
+    let text = format!("---\ntitle: T\nclassification: OFFICIAL\n---\n{body}");
+    assert!(text[r.span.start..r.span.end].ends_with("> ## quoted"));
+}
+
+/// Starting from every fence line masked settles on the same fences, code and HTML as
+/// starting from the source, on every paper the tests hold and on papers made to tell
+/// them apart.
+#[test]
+fn masked_start_settles_where_the_source_start_does() {
+    let mut papers: Vec<(String, String)> = vec![
+        ("span across".into(), "Para `code\n:::\nmore` end\n".into()),
+        (
+            "html across".into(),
+            "Para <span title=\"\n:::\n\">x</span>\n".into(),
+        ),
+        (
+            "escaped".into(),
+            "Para \\`x\n::: {.S31}\nwithheld\n:::\n".into(),
+        ),
+        ("double".into(), "Para `` ` `` `\n:::\nmore` end\n".into()),
+        (
+            "closed".into(),
+            "Para `a` and ``b``\n::: {.S31}\nwithheld `c`\n:::\n".into(),
+        ),
+        (
+            "in code".into(),
+            "```\n\n:::\n\n```\n\n::: {.S31}\nx\n:::\n".into(),
+        ),
+        ("indented".into(), "text\n:::\n    ::: {.S31}\n".into()),
+        ("quote".into(), "> text\n> ::: {.S31}\n> x\n> :::\n".into()),
+        ("link across".into(), "Para [a](u) [b\n:::\nc](v)\n".into()),
+        (
+            "bracket in code".into(),
+            "Para [a `]` b\n:::\nc](v)\n".into(),
+        ),
+        ("title across".into(), "Para [a](u \"t\n:::\n\")\n".into()),
+        (
+            "image in link".into(),
+            "Para ![x [a](b]c)\n:::\nd](e)\n".into(),
+        ),
+        (
+            "closed links".into(),
+            "Para [a](u) and [b]{.S31} `[`\n::: {.S31}\nwithheld [c](v)\n:::\n".into(),
+        ),
+        (
+            "backtick on a fence line".into(),
+            "::: {.S31 reason=\"`\"}\n`x` y\n::: {.S31 reason=\"`\"}\n".into(),
+        ),
+        (
+            "comment".into(),
+            "<!--\n\n:::\n\n-->\n\n::: {.S31}\nx\n:::\n".into(),
+        ),
+    ];
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in [
+        "fixtures",
+        "tests/adversarial",
+        "tests/leaks",
+        "tests/invalid",
+        "tests/check",
+    ] {
+        for entry in walkdir::WalkDir::new(root.join(dir)).sort_by_file_name() {
+            let entry = entry.expect("walk");
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "md")
+                && let Ok(text) = std::fs::read_to_string(path)
+            {
+                papers.push((path.display().to_string(), text));
+            }
+        }
+    }
+    assert!(papers.len() > 100, "{} papers", papers.len());
+    let outcome = |text: &str, guess: bool| match Body::analyse_from(text, 0, guess) {
+        Ok(b) => Ok((
+            b.fences.iter().map(|f| f.colon).collect::<Vec<_>>(),
+            b.code,
+            b.html,
+            b.blocks.len(),
+        )),
+        Err(d) => Err(format!("{d:?}")),
+    };
+    for (name, text) in &papers {
+        assert_eq!(outcome(text, true), outcome(text, false), "{name}");
+    }
+}
+
+proptest::proptest! {
+    /// The word-at-a-time search finds the same first span byte as reading byte by byte.
+    #[test]
+    fn next_special_finds_the_first_span_byte(
+        bytes in proptest::collection::vec(proptest::sample::select(
+            b"ab \\[]{}Z\x80\xff\x5a\x5e\x7b\x7d".to_vec()), 0..40)
+    ) {
+        let naive = bytes.iter().position(|&b| super::spans::special(b));
+        proptest::prop_assert_eq!(super::spans::next_special(&bytes), naive);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(256),
+        ..proptest::prelude::ProptestConfig::default()
+    })]
+    /// Papers made of fence lines, code spans and fences, HTML and containers in any
+    /// order: both starts settle on the same fences.
+    #[test]
+    fn masked_start_settles_alike_on_generated_papers(
+        lines in proptest::collection::vec(proptest::sample::select(vec![
+            ":::", "::: {.S31}", "::: S24", "::: {.S31 reason=\"`\"}", "text `a", "b` c",
+            "`x` y", "``a ` b``", "\\`", "<span title=\"", "\">x</span>", "", "```", "~~~",
+            "> q", "> :::", "> ::: {.S23}", "- item", "  ::: {.S31}", "    code",
+            "<!--", "-->", "para", "## Head {.S31}", "---",
+                "[a", "b](u)", "[x](y \"t", "z\")", "[l][", "r]", "[ok](u) [k]{.S31}",
+                "`[` a]", "![i [j](k]l)", "[a](u) [b", "c] d", "::: {.S31 reason=\"[\"}",
+        ]), 0..24)
+    ) {
+        let text = lines.join("\n");
+        let outcome = |guess: bool| match Body::analyse_from(&text, 0, guess) {
+            Ok(b) => Ok((b.fences.iter().map(|f| f.colon).collect::<Vec<_>>(), b.code, b.html)),
+            Err(d) => Err(format!("{d:?}")),
+        };
+        proptest::prop_assert_eq!(outcome(true), outcome(false), "{}", text);
+    }
+}
