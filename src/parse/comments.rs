@@ -312,7 +312,7 @@ fn inline_cut(text: &str, comments: &[Span], c: Span) -> Result<CommentCut, Diag
 /// Whether `at` follows an ATX heading's opening `#`s (and nothing but indentation before).
 fn atx_opening(text: &str, at: usize) -> bool {
     let line = &text[line_start(text, at)..at];
-    let rest = line.trim_start_matches(|c: char| c == ' ' || c == '\t' || c == '>');
+    let rest = line.trim_start_matches([' ', '\t', '>']);
     !rest.is_empty() && rest.len() <= 6 && rest.bytes().all(|b| b == b'#')
 }
 
@@ -410,8 +410,7 @@ fn opening_cut(text: &str, body: &Body, block: Span, c: Span) -> Result<CommentC
     let blank_after = after.is_none_or(|n| blank_line(text, n));
     let column = c.start - line_start(text, c.start);
     let indented_at = |start: usize| {
-        text[start..line_end(text, start)]
-            .as_bytes()
+        text.as_bytes()[start..line_end(text, start)]
             .get(column)
             .is_some_and(|&b| is_space(b))
     };
