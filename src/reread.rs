@@ -212,22 +212,33 @@ impl Reader {
         let close = (open + 1..chars.len().min(open + 1 + MAX_TAG_CHARS))
             .find(|&k| matches!(chars.c(k), '{' | '}'))
             .filter(|&k| chars.c(k) == '}')?;
-        // A backslash before punctuation is an escape: `{.S24\}` renders as `{.S24}`.
-        let mut content = String::new();
-        for k in open + 1..close {
-            let c = chars.c(k);
-            let next = if k + 1 < close { chars.c(k + 1) } else { '}' };
-            if !(c == '\\' && next.is_ascii_punctuation()) {
-                content.push(c);
+        // A backslash before punctuation is an escape: `{.S24\}` renders as `{.S24}`. An
+        // ASCII group without one is read where it lies.
+        let owned: String;
+        let content: &str = match chars {
+            Normal::Ascii(b) if !b[open + 1..close].contains(&b'\\') => {
+                std::str::from_utf8(&b[open + 1..close]).unwrap_or_default()
             }
-        }
+            _ => {
+                let mut content = String::new();
+                for k in open + 1..close {
+                    let c = chars.c(k);
+                    let next = if k + 1 < close { chars.c(k + 1) } else { '}' };
+                    if !(c == '\\' && next.is_ascii_punctuation()) {
+                        content.push(c);
+                    }
+                }
+                owned = content;
+                &owned
+            }
+        };
         let mut codes = Vec::new();
         for (k, token) in content.split_whitespace().enumerate() {
             let named = if let Some(class) = token.strip_prefix('.') {
                 self.code(class)
             } else if let Some(value) = token.strip_prefix("class=") {
                 self.code(value.trim_matches(['"', '\'']))
-            } else if k == 0 && rest_attribute_like(&content) {
+            } else if k == 0 && rest_attribute_like(content) {
                 // `{S31}`, `{S31 #r1}`: a class without its dot still reads as a tag.
                 self.code(token)
             } else {
