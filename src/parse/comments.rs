@@ -428,7 +428,7 @@ fn opening_cut(text: &str, body: &Body, block: Span, c: Span) -> Result<CommentC
                 .bytes()
                 .take(column + 1)
                 .position(|b| !is_space(b) && b != b'>')
-                .is_some_and(|k| k >= column)
+                .is_none_or(|k| k >= column)
                 || list_marker(text, n).is_some()
         });
         if continues_item {
@@ -438,6 +438,32 @@ fn opening_cut(text: &str, body: &Body, block: Span, c: Span) -> Result<CommentC
             )
             .hint("put a blank line before and after the comment, or move it to the end of a line of text"));
         }
+    }
+    // In a list item, a blank line between this block and the item's only other block is what
+    // makes the list loose: without a block here the list would read tight. The stand-in is a
+    // block of its own and keeps it loose.
+    let in_item = parent.filter(|&p| {
+        body.blocks[p].kind == BlockKind::Container
+            && list_marker(text, body.blocks[p].span.start).is_some()
+    });
+    let at_item_start =
+        in_item.is_some_and(|p| line_start(text, c.start) <= body.blocks[p].span.start);
+    let loosens = in_item.is_some()
+        && ((blank_before && previous.is_some() && next.is_none())
+            || (blank_after && next.is_some() && previous.is_none()));
+    if loosens {
+        // Not where the line before or after would read as part of it.
+        if (blank_before || at_item_start) && blank_after && !uses_stand_in(text) {
+            return Ok(CommentCut {
+                span: c,
+                replacement: STAND_IN,
+            });
+        }
+        return Err(Diagnostic::new(
+            at,
+            "removing this comment would change whether its list reads loose or tight",
+        )
+        .hint("put a blank line before and after the comment, or move it to the end of a line of text"));
     }
     let (Some(previous), Some(next)) = (previous, next) else {
         return Ok(plain);

@@ -441,6 +441,7 @@ const COMMENT_REFUSALS: &[&str] = &[
     "text after a comment that starts a line is read as raw HTML",
     "removing this comment would join what comes before it to what follows",
     "removing this comment would leave a blank line that makes its list loose",
+    "removing this comment would change whether its list reads loose or tight",
     "removing this comment would undo the line break before it",
     // Not a cut: a `<!--` that an HTML block's blank line cuts off is left open (DESIGN.md).
     "HTML comment is never closed",
@@ -524,7 +525,8 @@ fn comments_are_cut_with_what_keeps_the_rest_as_it_reads() {
 /// Where no cut can keep the reading, the paper is refused at the comment (exit 2, no copy):
 /// text after a comment that opens a line is raw HTML and would become Markdown (spec #177);
 /// a comment that ends a list with no blank line around it cannot leave a stand-in there; a
-/// comment between two blocks of a tight list item would leave it loose.
+/// comment between two blocks of a tight list item would leave it loose, and one that is all
+/// that keeps a list loose cannot be stood in for with text straight after it.
 #[test]
 fn comments_no_cut_can_remove_are_refused_where_they_are() {
     let expected = [
@@ -534,6 +536,7 @@ fn comments_no_cut_can_remove_are_refused_where_they_are() {
             "8:1",
             "would join what comes before it",
         ),
+        ("comment-loosens-item.md", "8:3", "loose or tight"),
         ("text-after-opening-comment.md", "8:1", "read as raw HTML"),
     ];
     let papers = crate::tree(&comments_dir("refused"));
