@@ -95,7 +95,8 @@ pub fn check(paper: &Paper, text: &str) -> Result<(), Diagnostic> {
     // span's place in `joined` back to the source.
     let mut joined = String::new();
     let mut pieces: Vec<(usize, Span)> = Vec::with_capacity(paper.raw_html.len());
-    for span in paper.raw_html.iter().filter(|s| !in_tag_attrs(s)) {
+    let raw = paper.raw_html.iter().filter(|s| !in_tag_attrs(s));
+    for span in raw.filter(|s| !comments_only(paper, text, **s)) {
         pieces.push((joined.len(), *span));
         joined.push_str(&text[span.start..span.end]);
         joined.push_str(END);
@@ -170,6 +171,35 @@ pub fn check(paper: &Paper, text: &str) -> Result<(), Diagnostic> {
     };
     let span = Span::new(source(start), source(end).max(source(start)));
     Err(problem.diagnostic(span))
+}
+
+/// Whether `span` holds nothing but whitespace and comments that an HTML reader ends where
+/// CommonMark does. Such a span holds no element and cannot leave a tag open, so reading it
+/// would find nothing: most papers' only raw HTML is notes to authors, and they skip the
+/// tokenizer. A browser also ends a comment at `--!>`, which CommonMark does not (what follows
+/// would be live HTML to a reader of the council Markdown): a comment holding one is read.
+fn comments_only(paper: &Paper, text: &str, span: Span) -> bool {
+    let bytes = text.as_bytes();
+    let mut at = span.start;
+    loop {
+        while at < span.end && bytes[at].is_ascii_whitespace() {
+            at += 1;
+        }
+        if at >= span.end {
+            return true;
+        }
+        let k = paper.comments.partition_point(|c| c.start < at);
+        match paper.comments.get(k) {
+            Some(c)
+                if c.start == at
+                    && c.end <= span.end
+                    && memchr::memmem::find(&bytes[c.start..c.end], b"--!>").is_none() =>
+            {
+                at = c.end;
+            }
+            _ => return false,
+        }
+    }
 }
 
 /// What is wrong with an allowed attribute's `value` (entities decoded; `raw` as written).

@@ -107,6 +107,8 @@ pub struct Paper {
     pub redactions: Vec<Redaction>,
     /// HTML comments (notes to authors), removed from every copy but the council Markdown.
     pub comments: Vec<Span>,
+    /// How each comment (same order) leaves a copy so that nothing else changes.
+    pub comment_cuts: Vec<CommentCut>,
     /// Every raw HTML span, HTML blocks and inline HTML alike (comments included), sorted
     /// and merged where they touch.
     pub raw_html: Vec<Span>,
@@ -115,6 +117,15 @@ pub struct Paper {
     pub references: Vec<Reference>,
     /// Every link and image in the body, in document order: the assets a paper names.
     pub links: Vec<LinkRef>,
+}
+
+/// How one HTML comment leaves a copy: the bytes cut (the comment, and where needed the
+/// whitespace or line around it) and what stands in their place, chosen so that the copy reads
+/// as the source does with the comment gone (no hard break, paragraph, list or code made).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CommentCut {
+    pub span: Span,
+    pub replacement: &'static str,
 }
 
 /// A footnote (`[^note]: …`) or link reference definition (`[label]: url`) and where it is

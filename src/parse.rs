@@ -89,6 +89,7 @@ pub fn parse_paper(text: &str, rules: &Rules) -> Result<Paper, Diagnostic> {
         front_matter_span: split.block,
         body_start,
         redactions,
+        comment_cuts: comments::cuts(text, &body)?,
         comments: body.comments,
         raw_html: body.html,
         heading_attrs,

@@ -213,7 +213,7 @@ pub fn declared_edits(
                 },
             });
         }
-        for (n, comment) in paper.comments.iter().enumerate() {
+        for (n, (comment, cut)) in paper.comments.iter().zip(&paper.comment_cuts).enumerate() {
             // A comment inside a withheld passage goes with it.
             if inside_withheld(*comment) {
                 continue;
@@ -221,9 +221,11 @@ pub fn declared_edits(
             if references.iter().any(|r| r.encloses(*comment)) {
                 continue;
             }
+            // The cut the parser declared: the comment, with the space or line it takes along
+            // and what stands in their place, so that nothing else in the copy changes.
             body.push(Edit {
-                span: *comment,
-                replacement: String::new(),
+                span: cut.span,
+                replacement: cut.replacement.to_string(),
                 cause: Cause::Comment { comment: n + 1 },
             });
         }

@@ -61,6 +61,8 @@ pub struct Copy<'a> {
 
 enum Action {
     Drop,
+    /// A comment's cut: what stands in its place (often nothing).
+    Replace(&'static str),
     Marker(usize),
     Open(usize),
     Close(usize),
@@ -75,7 +77,7 @@ impl Action {
     fn rank(&self) -> u8 {
         match self {
             Action::Close(_) => 0,
-            Action::Marker(_) | Action::Open(_) | Action::Drop => 1,
+            Action::Marker(_) | Action::Open(_) | Action::Drop | Action::Replace(_) => 1,
             Action::HeadingStart(_) => 2,
             Action::HeadingAttrs(_) => 3,
         }
@@ -89,8 +91,9 @@ pub fn copy_for<'a>(paper: &'a Paper, text: &'a str, audience: &'a Audience) -> 
         Marking::Fixed(m) => m.clone(),
     };
     let mut cuts: Vec<(Span, Action)> = Vec::new();
-    for comment in &paper.comments {
-        cuts.push((*comment, Action::Drop));
+    // A comment goes with what the parser found it must take along, so nothing else changes.
+    for cut in &paper.comment_cuts {
+        cuts.push((cut.span, Action::Replace(cut.replacement)));
     }
     // A definition only withheld text uses goes with that text, without a marker of its own.
     let withheld = paper.maximal_withheld(audience);
@@ -168,6 +171,11 @@ pub fn copy_for<'a>(paper: &'a Paper, text: &'a str, audience: &'a Audience) -> 
         }
         match action {
             Action::Drop => {}
+            Action::Replace(text) => {
+                if !text.is_empty() {
+                    pieces.push(Piece::Text(text));
+                }
+            }
             Action::Marker(k) => {
                 markers += 1;
                 pieces.push(Piece::Marker {

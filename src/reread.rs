@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::ops::Range;
 
+use aho_corasick::AhoCorasick;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::Diagnostic;
@@ -85,6 +86,10 @@ impl Reading {
 pub struct Reader {
     /// Every exemption code, upper case.
     codes: Vec<String>,
+    /// Finds any code in any ASCII case, when every code is ASCII letters and digits (the
+    /// defaults are): a line whose characters NFKC leaves alone and in which it finds no code
+    /// holds no stray, since a stray is a token equal to a code (see [`Reader::may_name_code`]).
+    any_code: Option<AhoCorasick>,
 }
 
 impl Reader {
@@ -96,7 +101,35 @@ impl Reader {
         let mut codes: Vec<String> = codes.into_iter().map(str::to_uppercase).collect();
         codes.sort();
         codes.dedup();
-        Reader { codes }
+        let plain = !codes.is_empty()
+            && codes
+                .iter()
+                .all(|c| !c.is_empty() && c.bytes().all(|b| b.is_ascii_alphanumeric()));
+        let any_code = plain
+            .then(|| {
+                AhoCorasick::builder()
+                    .ascii_case_insensitive(true)
+                    .build(&codes)
+                    .ok()
+            })
+            .flatten();
+        Reader { codes, any_code }
+    }
+
+    /// Whether `line` could hold text naming a code once read: false only when no character of
+    /// it changes under NFKC or is invisible (so the reader sees its characters as written) and
+    /// no code occurs in it in any ASCII case. A tag or fence is found only where one of its
+    /// tokens equals a code ([`Reader::code`]), so it would contain that code as written (an
+    /// escape's backslash is dropped only before punctuation, which no code holds). Full-width,
+    /// compatibility and zero-width forms fail the first test and are read in full.
+    fn may_name_code(&self, line: &str) -> bool {
+        let Some(any_code) = &self.any_code else {
+            return true;
+        };
+        if !line.is_ascii() && !line.chars().all(stable) {
+            return true;
+        }
+        any_code.is_match(line)
     }
 
     /// The code `word` names, in any case (codes are ASCII; the text is already NFKC).
@@ -114,7 +147,7 @@ impl Reader {
         let mut blocks = CodeBlocks::default();
         for (number, (start, line)) in lines(copy).enumerate() {
             let code_block = blocks.is_code(line);
-            if !may_hold_stray(line) {
+            if !may_hold_stray(line) || !self.may_name_code(line) {
                 continue;
             }
             let spans = code_spans(line);
@@ -179,22 +212,33 @@ impl Reader {
         let close = (open + 1..chars.len().min(open + 1 + MAX_TAG_CHARS))
             .find(|&k| matches!(chars.c(k), '{' | '}'))
             .filter(|&k| chars.c(k) == '}')?;
-        // A backslash before punctuation is an escape: `{.S24\}` renders as `{.S24}`.
-        let mut content = String::new();
-        for k in open + 1..close {
-            let c = chars.c(k);
-            let next = if k + 1 < close { chars.c(k + 1) } else { '}' };
-            if !(c == '\\' && next.is_ascii_punctuation()) {
-                content.push(c);
+        // A backslash before punctuation is an escape: `{.S24\}` renders as `{.S24}`. An
+        // ASCII group without one is read where it lies.
+        let owned: String;
+        let content: &str = match chars {
+            Normal::Ascii(b) if !b[open + 1..close].contains(&b'\\') => {
+                std::str::from_utf8(&b[open + 1..close]).unwrap_or_default()
             }
-        }
+            _ => {
+                let mut content = String::new();
+                for k in open + 1..close {
+                    let c = chars.c(k);
+                    let next = if k + 1 < close { chars.c(k + 1) } else { '}' };
+                    if !(c == '\\' && next.is_ascii_punctuation()) {
+                        content.push(c);
+                    }
+                }
+                owned = content;
+                &owned
+            }
+        };
         let mut codes = Vec::new();
         for (k, token) in content.split_whitespace().enumerate() {
             let named = if let Some(class) = token.strip_prefix('.') {
                 self.code(class)
             } else if let Some(value) = token.strip_prefix("class=") {
                 self.code(value.trim_matches(['"', '\'']))
-            } else if k == 0 && rest_attribute_like(&content) {
+            } else if k == 0 && rest_attribute_like(content) {
                 // `{S31}`, `{S31 #r1}`: a class without its dot still reads as a tag.
                 self.code(token)
             } else {
@@ -261,13 +305,23 @@ pub struct HtmlReader<'w> {
 
 impl HtmlReader<'_> {
     fn read_line(&mut self, line: &[u8], start: usize) {
+        self.lines += 1;
+        // Bytes first: most lines of a page are ASCII with no brace, no entity and no run of
+        // colons, and nothing in them can read as a tag (no UTF-8 check, no copy).
+        if line.is_ascii()
+            && memchr::memchr2(b'{', b'&', line).is_none()
+            && memchr::memmem::find(line, b":::").is_none()
+        {
+            return;
+        }
         let line = String::from_utf8_lossy(line);
         if !may_hold_stray(&line) && !line.contains('&') {
-            self.lines += 1;
             return;
         }
         let decoded = html_escape::decode_html_entities(&line);
-        self.lines += 1;
+        if !self.reader.may_name_code(&decoded) {
+            return;
+        }
         for mut stray in self.reader.strays_in_line(&decoded, 0, self.lines) {
             // Entities were decoded: the line, not the byte, locates it in the page.
             stray.at = start..start + line.len();
@@ -291,18 +345,25 @@ impl HtmlReader<'_> {
 impl Write for HtmlReader<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let n = self.out.write(buf)?;
-        self.pending.extend_from_slice(&buf[..n]);
-        if let Some(last) = self.pending.iter().rposition(|&b| b == b'\n') {
-            let pending = std::mem::take(&mut self.pending);
-            let mut start = 0;
-            for k in line_feeds(&pending[..=last]) {
-                self.read_line(&pending[start..k], self.offset + start);
-                start = k + 1;
+        let buf = &buf[..n];
+        // Whole lines are read where they lie in `buf`; only a line cut by the end of a write
+        // is held (in `pending`, whose first byte is at `offset` in the page).
+        let mut start = 0;
+        for k in memchr::memchr_iter(b'\n', buf) {
+            let held = self.pending.len();
+            if held == 0 {
+                self.read_line(&buf[start..k], self.offset);
+            } else {
+                let mut line = std::mem::take(&mut self.pending);
+                line.extend_from_slice(&buf[start..k]);
+                self.read_line(&line, self.offset);
+                line.clear();
+                self.pending = line;
             }
-            self.offset += last + 1;
-            self.pending = pending;
-            self.pending.drain(..=last);
+            self.offset += held + (k - start) + 1;
+            start = k + 1;
         }
+        self.pending.extend_from_slice(&buf[start..]);
         Ok(n)
     }
 
@@ -325,15 +386,6 @@ fn rest_attribute_like(content: &str) -> bool {
         .split_whitespace()
         .skip(1)
         .all(|t| t.starts_with('.') || t.starts_with('#') || t.contains('='))
-}
-
-/// Where each line feed in `bytes` is.
-fn line_feeds(bytes: &[u8]) -> impl Iterator<Item = usize> + '_ {
-    bytes
-        .iter()
-        .enumerate()
-        .filter(|(_, b)| **b == b'\n')
-        .map(|(k, _)| k)
 }
 
 /// Upper case codes, sorted, each once.
@@ -383,6 +435,14 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
         }
         Some((start, &text[start..end]))
     })
+}
+
+/// Whether the reader sees `c` as written: NFKC leaves it alone and it is not invisible.
+fn stable(c: char) -> bool {
+    c.is_ascii()
+        || (!invisible(c)
+            && unicode_normalization::is_nfkc_quick(std::iter::once(c))
+                == unicode_normalization::IsNormalized::Yes)
 }
 
 /// Characters a reader does not see: a tag with one inside still reads as a tag.
@@ -759,15 +819,54 @@ mod tests {
     fn html_strays(markdown: &str, html: &str) -> Vec<Stray> {
         let r = reader();
         let reading = r.markdown(markdown, &[]);
-        let mut sink = Vec::new();
-        let mut page = r.html(&mut sink, &reading);
-        // Written in small pieces, as pulldown-cmark writes.
-        for chunk in html.as_bytes().chunks(3) {
-            page.write_all(chunk).unwrap_or_default();
+        let mut found = Vec::new();
+        // Written in small pieces, as pulldown-cmark writes, and whole, as a buffer flushes:
+        // lines cut between writes and lines read in place must read alike.
+        for size in [3, html.len().max(1)] {
+            let mut sink = Vec::new();
+            let mut page = r.html(&mut sink, &reading);
+            for chunk in html.as_bytes().chunks(size) {
+                page.write_all(chunk).unwrap_or_default();
+            }
+            let strays = page.finish();
+            assert_eq!(sink, html.as_bytes(), "every byte is passed on");
+            if size == 3 {
+                found = strays;
+            } else {
+                assert_eq!(strays, found, "written whole or in pieces");
+            }
         }
-        let found = page.finish();
-        assert_eq!(sink, html.as_bytes(), "every byte is passed on");
         found
+    }
+
+    #[test]
+    fn the_fast_paths_read_whatever_nfkc_or_an_entity_makes_a_tag() {
+        // A line is skipped unread only when its characters are as the reader sees them and
+        // no code is written in it: a compatibility form, a zero-width character or a
+        // full-width letter hides the code from a byte search, so those lines are read whole.
+        for copy in [
+            "a {.S\u{b3}\u{b9}}\n",
+            "a {.S3\u{200b}1}\n",
+            "a {.\u{ff33}31}\n",
+            "\u{a3}2m and \u{ff5b}.S31\u{ff5d}\n",
+            "\u{a3}2m and {.s31}\n",
+            "::\u{200b}: S31\n",
+        ] {
+            assert_eq!(strays(copy).len(), 1, "{copy:?}");
+        }
+        // In HTML the test comes after the entities are decoded.
+        for html in [
+            "<p>{.&#x53;31}</p>\n",
+            "<p>&#xFF5B;.S31&#xFF5D;</p>\n",
+            "<p>{.S&#179;&#185;}</p>\n",
+            "<p>&#58;&#58;&#58; S23</p>\n",
+        ] {
+            assert_eq!(html_strays("x\n", html).len(), 1, "{html:?}");
+        }
+        // And codes that are not plain ASCII words turn the shortcut off rather than misread.
+        let odd = Reader::for_codes(["S-31"]);
+        assert!(odd.any_code.is_none());
+        assert_eq!(odd.markdown("a {.S-31}\n", &[]).strays.len(), 1);
     }
 
     #[test]

@@ -596,6 +596,14 @@ fn check_public_body(source: &str, public: &str) -> Result<(), String> {
     let (_, public_body) =
         split_front_matter(public).ok_or("the public copy has no front matter")?;
     let public_body = without_schedule(public_body, source_body);
+    // A comment between text and a line's end takes the space before it along and leaves it
+    // as `&#32;` (or `&#9;`), which the line would otherwise lose: read it back as the space.
+    let public_body = if source_body.contains("&#") {
+        public_body.to_string()
+    } else {
+        public_body.replace("&#32;", " ").replace("&#9;", "\t")
+    };
+    let public_body = public_body.as_str();
     let source_body = without_withheld_definitions(&without_comments(source_body));
     let (pieces, markers) = split_at_markers(public_body);
     let mut aligner = Aligner {

@@ -139,3 +139,36 @@ fn raw_html_that_displays_text_and_tables_builds() {
     assert!(public.contains("<td style=\"text-align: right\">£1,200</td>"));
     assert!(!public.contains("CANARYRAWALLOWED"));
 }
+
+/// Raw HTML that is only notes to authors skips the allowlist's reader, as a comment holds no
+/// element. A browser ends a comment at `--!>` too, where CommonMark reads on to `-->`: what
+/// follows it would be live HTML to a reader of the council Markdown, so such a comment is
+/// read and the `<script>` after it refused, as before the shortcut.
+#[test]
+fn a_comment_a_browser_ends_early_is_still_read_by_the_allowlist() {
+    let dir = TempDir::new().unwrap();
+    let paper = "---\ntitle: Notes\nclassification: OFFICIAL-SENSITIVE\n---\n\n\
+                 Text.\n\n<!-- a note --!> <script>alert(1)</script> -->\n\n<!-- a plain note -->\n";
+    std::fs::write(dir.path().join("notes.md"), paper).unwrap();
+    let output = redact_in(dir.path())
+        .args(["build", "notes.md", "--out", "out"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with("notes.md:8:18: error: `<script>` is not allowed"),
+        "{stderr}"
+    );
+    assert!(!dir.path().join("out/public/notes.md").exists());
+
+    // Without the `--!>`, the same text is one comment to both readers: a note, not HTML.
+    let plain = paper.replace("--!>", "--");
+    std::fs::write(dir.path().join("notes.md"), plain).unwrap();
+    let output = redact_in(dir.path())
+        .args(["build", "notes.md", "--out", "out"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+}
