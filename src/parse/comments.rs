@@ -272,6 +272,30 @@ fn inline_cut(text: &str, comments: &[Span], c: Span) -> Result<CommentCut, Diag
         span: c,
         replacement: "",
     };
+    // The characters the cut brings together, past any comments that abut this one.
+    let mut from = c.start;
+    while let Some(p) = comment_ending_at(comments, from).filter(|p| p.start < from) {
+        from = p.start;
+    }
+    let mut to = c.end;
+    while let Some(n) = comment_starting_at(comments, to).filter(|n| n.end > to) {
+        to = n.end;
+    }
+    if from > 0
+        && let Some(&next) = bytes.get(to)
+        && joins(bytes[from - 1], next)
+    {
+        return Err(Diagnostic::new(
+            Span::new(c.start, c.start + 4),
+            format!(
+                "removing this comment would join `{}` and `{}`, which could make Markdown or \
+                 HTML the source does not have",
+                text[..from].chars().next_back().unwrap_or_default(),
+                text[to..].chars().next().unwrap_or_default()
+            ),
+        )
+        .hint("put a space between the comment and the text on one side of it"));
+    }
     Ok(match (before, after) {
         (Side::Text, Side::Line | Side::Edge) => match prev {
             Some(b) => CommentCut {
@@ -308,6 +332,18 @@ fn inline_cut(text: &str, comments: &[Span], c: Span) -> Result<CommentCut, Diag
         }
         _ => plain,
     })
+}
+
+/// Whether a comment cut from between `before` and `after`, with no space on either side,
+/// could let them form syntax the source does not have: a link (`]` `(`), an image, an escape,
+/// an entity (`&amp` `;`), raw HTML or an autolink (`<` `b>`), an attribute block, a longer
+/// backtick run, a delimiter run whose flanking changes, a thematic break (`-` `--`). Any ASCII
+/// punctuation but the few that start nothing counts: a space beside the comment costs the
+/// author nothing, and a cut that made new syntax would publish what nobody wrote.
+fn joins(before: u8, after: u8) -> bool {
+    let blank = |b: u8| is_space(b) || is_eol(b);
+    let syntax = |b: u8| b.is_ascii_punctuation() && !matches!(b, b',' | b'?' | b'"' | b'\'');
+    !blank(before) && !blank(after) && (syntax(before) || syntax(after))
 }
 
 /// Whether `at` follows an ATX heading's opening `#`s (and nothing but indentation before).

@@ -531,11 +531,14 @@ fn comments_are_cut_with_what_keeps_the_rest_as_it_reads() {
 fn comments_no_cut_can_remove_are_refused_where_they_are() {
     let expected = [
         ("comment-in-tight-item.md", "7:3", "makes its list loose"),
+        ("comment-joins-a-break.md", "7:2", "would join `-` and `-`"),
+        ("comment-joins-a-link.md", "8:27", "would join `]` and `(`"),
         (
             "comment-joins-lists.md",
             "8:1",
             "would join what comes before it",
         ),
+        ("comment-joins-raw-html.md", "8:7", "would join `<` and `s`"),
         ("comment-loosens-item.md", "8:3", "loose or tight"),
         ("text-after-opening-comment.md", "8:1", "read as raw HTML"),
     ];
