@@ -4,6 +4,7 @@
 //! Papers are built in parallel (rayon); every message is collected per paper and printed in
 //! the walk's sorted order, so what a run prints does not depend on thread timing.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -576,6 +577,7 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
     };
     let bar = progress(papers.len(), common.quiet);
     let files = paper_files(&papers);
+    let listed_before = listed_by(&previous);
     let run = Run {
         rules: &rules,
         templates: &templates,
@@ -583,6 +585,7 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         chromium: chromium.as_deref(),
         writer: &writer,
         previous: &previous,
+        listed_before: &listed_before,
         out_real: &out_real,
         inputs,
         paper_files: &files,
@@ -637,10 +640,18 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         .map(|f| manifest::origin(f, &out_real))
         .collect();
     let mut removed = Vec::new();
-    for stale in previous.stale(&folders, &found) {
+    let stale = previous.stale(&folders, &found);
+    // Every file the papers built now list, once, rather than a scan per stale file.
+    let kept: HashSet<&Path> = match stale.is_empty() {
+        true => HashSet::new(),
+        false => (manifest.papers.values())
+            .flat_map(|e| e.outputs.iter().map(PathBuf::as_path))
+            .collect(),
+    };
+    for stale in stale {
         // An asset a paper still built shares with the one gone stays.
         let outputs: Vec<PathBuf> = (stale.entry.outputs.iter())
-            .filter(|o| !manifest.papers.values().any(|e| e.outputs.contains(o)))
+            .filter(|o| !kept.contains(o.as_path()))
             .cloned()
             .collect();
         match writer.remove_stale(&outputs) {
@@ -663,9 +674,11 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
             Err(e) => worst = worst.max(report(&e)),
         }
     }
+    drop(kept);
     // Keep what earlier builds recorded for papers this run did not touch.
+    let found_names: HashSet<&str> = found.iter().map(|(n, _)| *n).collect();
     for (name, entry) in &previous.papers {
-        let touched = found.iter().any(|(n, _)| n == name) || removed.contains(&name.as_str());
+        let touched = found_names.contains(name.as_str()) || removed.contains(&name.as_str());
         if !touched {
             manifest.papers.insert(name.clone(), entry.clone());
         }
@@ -755,6 +768,8 @@ struct Run<'a> {
     chromium: Option<&'a Path>,
     writer: &'a Writer,
     previous: &'a Manifest,
+    /// How many papers of the last build list each file (see [`listed_by`]).
+    listed_before: &'a HashMap<&'a Path, usize>,
     /// The output folder, resolved: papers' origins are relative to it.
     out_real: &'a Path,
     inputs: Inputs<'a>,
@@ -771,9 +786,28 @@ fn paper_files(papers: &[PaperPath]) -> std::collections::BTreeSet<PathBuf> {
         .collect()
 }
 
+/// How many papers of `previous` list each file: counted once a run, so that finding what a
+/// paper shares with the others costs the same in a build of ten papers or ten thousand.
+fn listed_by(previous: &Manifest) -> HashMap<&Path, usize> {
+    let mut count: HashMap<&Path, usize> = HashMap::new();
+    for entry in previous.papers.values() {
+        let own: HashSet<&Path> = entry.outputs.iter().map(PathBuf::as_path).collect();
+        for output in own {
+            *count.entry(output).or_default() += 1;
+        }
+    }
+    count
+}
+
 /// Files an earlier build wrote for `name` that no other paper's entry lists: its assets
-/// besides its copies (an asset two papers share stays while either has it).
-fn previous_outputs(previous: &Manifest, name: &str, keep: &[PathBuf]) -> Vec<PathBuf> {
+/// besides its copies (an asset two papers share stays while either has it). `listed` is
+/// [`listed_by`] of `previous`.
+fn previous_outputs(
+    previous: &Manifest,
+    listed: &HashMap<&Path, usize>,
+    name: &str,
+    keep: &[PathBuf],
+) -> Vec<PathBuf> {
     let Some(entry) = previous.papers.get(name) else {
         return Vec::new();
     };
@@ -781,12 +815,8 @@ fn previous_outputs(previous: &Manifest, name: &str, keep: &[PathBuf]) -> Vec<Pa
         .outputs
         .iter()
         .filter(|o| !keep.contains(o))
-        .filter(|o| {
-            !previous
-                .papers
-                .iter()
-                .any(|(other, e)| other != name && e.outputs.contains(o))
-        })
+        // This paper's entry lists it once; any more is another paper's.
+        .filter(|o| listed.get(o.as_path()).is_none_or(|&n| n <= 1))
         .cloned()
         .collect()
 }
@@ -803,7 +833,12 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
     let mut outcome = Outcome::default();
     let stale = |outcome: &mut Outcome| {
         let mut paths = output_paths(&paper.name, rules);
-        paths.extend(previous_outputs(run.previous, &paper.name, &[]));
+        paths.extend(previous_outputs(
+            run.previous,
+            run.listed_before,
+            &paper.name,
+            &[],
+        ));
         if let Err(e) = writer.remove_stale(&paths) {
             outcome.error(&e);
         }
@@ -934,7 +969,12 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         return outcome;
     }
     // Assets an earlier build of this paper copied that it no longer shows.
-    if let Err(e) = writer.remove_stale(&previous_outputs(run.previous, &paper.name, &outputs)) {
+    if let Err(e) = writer.remove_stale(&previous_outputs(
+        run.previous,
+        run.listed_before,
+        &paper.name,
+        &outputs,
+    )) {
         outcome.error(&e);
     }
     if chromium.is_none() {
