@@ -15,8 +15,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::check::{
-    CheckInput, CheckOptions, Finding, Level, PublicOutput, check_papers, public_audiences,
-    public_outputs, public_outputs_from, public_paths, sort_findings,
+    CheckInput, CheckOptions, CopiesScanned, Finding, Level, check_scanned, public_audiences,
+    public_outputs, public_outputs_from, public_paths, scan_copies, sort_findings,
 };
 use crate::deny::{DENY_FILE, DenyList};
 use crate::error::{Error, Exit};
@@ -1145,12 +1145,13 @@ fn print_report(format: Format, findings: &[Finding], reported: &[Finding], deny
     print!("{output}");
 }
 
-/// One paper, built in memory for `check`.
+/// One paper, built in memory for `check`: its copies were scanned for leaks as it was built
+/// and let go, so a run holds no paper's copies beyond its own turn.
 struct Checked {
     paper: PaperPath,
     text: String,
     parsed: Paper,
-    outputs: Vec<PublicOutput>,
+    scanned: Option<CopiesScanned>,
 }
 
 /// The rules folder in use, if any: `--rules`, else `./rules` if present.
@@ -1255,7 +1256,7 @@ fn check(
     let results: Vec<(Outcome, Option<Checked>)> = papers
         .par_iter()
         .map(|paper| {
-            let result = check_one(paper, &rules, &templates, &options, &files);
+            let result = check_one(paper, &rules, &templates, &deny, &options, &files);
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
@@ -1276,6 +1277,9 @@ fn check(
         reported.extend(outcome.findings);
         checked.extend(paper);
     }
+    let scanned: Vec<CopiesScanned> = (checked.iter_mut())
+        .filter_map(|c| c.scanned.take())
+        .collect();
     let inputs: Vec<CheckInput> = checked
         .iter()
         .map(|c| CheckInput {
@@ -1283,10 +1287,10 @@ fn check(
             name: &c.paper.name,
             text: &c.text,
             paper: &c.parsed,
-            outputs: &c.outputs,
+            outputs: &[],
         })
         .collect();
-    let mut findings = check_papers(&inputs, &rules, &deny, &options);
+    let mut findings = check_scanned(&inputs, scanned, &rules, &deny);
     findings.extend(suggester.findings(&inputs, &rules));
     if let Some(dir) = released {
         for c in &checked {
@@ -1338,6 +1342,7 @@ fn check_one(
     paper: &PaperPath,
     rules: &Rules,
     templates: &Templates,
+    deny: &DenyList,
     options: &CheckOptions,
     files: &std::collections::BTreeSet<PathBuf>,
 ) -> (Outcome, Option<Checked>) {
@@ -1404,11 +1409,20 @@ fn check_one(
             }
         }
     };
+    let input = CheckInput {
+        path: &paper.path,
+        name: &paper.name,
+        text: &text,
+        paper: &built.paper,
+        outputs: &outputs,
+    };
+    let scanned = scan_copies(&input, rules, deny, options);
+    drop(outputs);
     let checked = Checked {
         paper: paper.clone(),
         text,
         parsed: built.paper,
-        outputs,
+        scanned: Some(scanned),
     };
     (outcome, Some(checked))
 }
