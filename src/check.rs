@@ -404,10 +404,17 @@ pub fn scan_copies(
         .map(|audience| {
             let public = PublicAudience::new(audience, rules);
             let maximal = maximal_withheld(input.paper, audience);
-            let (withheld, visible) = withheld_passages(input, &maximal);
+            let (mut withheld, visible) = withheld_passages(input, &maximal);
             leaks.extend(leak_scan(
                 &paper, &public, &maximal, &withheld, rules, deny, options,
             ));
+            // The scans across papers read each passage only as a reader sees it; the rest
+            // is worked out again for the few papers that need it (see `view`).
+            for passage in &mut withheld {
+                passage.words = Words::default();
+                passage.content = Vec::new();
+                passage.attrs = Vec::new();
+            }
             (maximal, withheld, visible)
         })
         .collect();
