@@ -491,6 +491,10 @@ struct Outcome {
     findings: Vec<Finding>,
     /// What the indexes and the release notice list of it, when its copies are in place.
     listed: Option<Listed>,
+    /// Files an earlier build copied for this paper that it no longer shows: removed once
+    /// every paper is built, unless another paper of this build wrote them (an image that
+    /// moved from one paper to another stays, whichever paper finished first).
+    old_assets: Vec<PathBuf>,
 }
 
 impl Outcome {
@@ -612,6 +616,23 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         if let Some(entry) = &outcome.entry {
             manifest.papers.insert(paper.name.clone(), entry.clone());
         }
+    }
+    let mut outcomes = outcomes;
+    {
+        let written_now: HashSet<&Path> = (manifest.papers.values())
+            .flat_map(|e| e.outputs.iter().map(PathBuf::as_path))
+            .collect();
+        for outcome in &mut outcomes {
+            let old: Vec<PathBuf> = std::mem::take(&mut outcome.old_assets)
+                .into_iter()
+                .filter(|o| !written_now.contains(o.as_path()))
+                .collect();
+            if let Err(e) = writer.remove_stale(&old) {
+                outcome.error(&e);
+            }
+        }
+    }
+    for outcome in &outcomes {
         unchanged += usize::from(outcome.unchanged);
         if !(common.quiet && outcome.exit.is_none()) {
             eprint!("{}", outcome.messages);
@@ -832,16 +853,10 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
     );
     let mut outcome = Outcome::default();
     let stale = |outcome: &mut Outcome| {
-        let mut paths = output_paths(&paper.name, rules);
-        paths.extend(previous_outputs(
-            run.previous,
-            run.listed_before,
-            &paper.name,
-            &[],
-        ));
-        if let Err(e) = writer.remove_stale(&paths) {
+        if let Err(e) = writer.remove_stale(&output_paths(&paper.name, rules)) {
             outcome.error(&e);
         }
+        outcome.old_assets = previous_outputs(run.previous, run.listed_before, &paper.name, &[]);
     };
     let text = match read_paper(&paper.path) {
         Ok(text) => text,
@@ -969,14 +984,7 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         return outcome;
     }
     // Assets an earlier build of this paper copied that it no longer shows.
-    if let Err(e) = writer.remove_stale(&previous_outputs(
-        run.previous,
-        run.listed_before,
-        &paper.name,
-        &outputs,
-    )) {
-        outcome.error(&e);
-    }
+    outcome.old_assets = previous_outputs(run.previous, run.listed_before, &paper.name, &outputs);
     if chromium.is_none() {
         // A PDF from an earlier build would no longer match the copies just written.
         if let Err(e) = writer.remove_stale(&pdf_paths) {
