@@ -107,6 +107,10 @@ pub fn paper_assets(
             Target::File(relative) => found.entry(relative).or_default().push(link),
         }
     }
+    // Most papers name no local file: nothing below touches the file system or the model.
+    if found.is_empty() {
+        return Ok(Assets::default());
+    }
     let withheld: BTreeMap<&str, Vec<Span>> = rules
         .audiences
         .iter()

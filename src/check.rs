@@ -314,7 +314,6 @@ impl Checked<'_> {
 struct ViewScan<'a> {
     input: usize,
     audience: &'a Audience,
-    leaks: Vec<Finding>,
     /// Deny-list hits in published text, each with the key that pairs it with a withheld use.
     deny_published: Vec<(Finding, DenyKey)>,
     /// Deny-list hits in withheld text, in document order.
@@ -371,6 +370,65 @@ pub fn check_papers(
     deny: &DenyList,
     options: &CheckOptions,
 ) -> Vec<Finding> {
+    let scanned = inputs
+        .par_iter()
+        .map(|input| scan_copies(input, rules, deny, options))
+        .collect();
+    check_scanned(inputs, scanned, rules, deny)
+}
+
+/// One paper's copies scanned for leaks (see [`scan_copies`]), and its withheld passages for
+/// each public audience, which the scans across papers read again.
+pub struct CopiesScanned {
+    /// One for each of [`public_audiences`], in order.
+    views: Vec<WithheldView>,
+    leaks: Vec<Finding>,
+}
+
+/// Scans one paper's copies (`input.outputs`) for leaks: the only scan that reads the copies,
+/// so a caller can do it as each paper is built and let the copies go before the next, rather
+/// than hold every paper's copies for [`check_scanned`].
+pub fn scan_copies(
+    input: &CheckInput,
+    rules: &Rules,
+    deny: &DenyList,
+    options: &CheckOptions,
+) -> CopiesScanned {
+    let paper = Checked {
+        input,
+        path: display_path(input.path),
+        index: std::sync::OnceLock::new(),
+    };
+    let mut leaks = Vec::new();
+    let views = public_audiences(rules)
+        .map(|audience| {
+            let public = PublicAudience::new(audience, rules);
+            let maximal = input.paper.maximal_withheld(audience);
+            let (mut withheld, visible) = withheld_passages(input, &maximal);
+            leaks.extend(leak_scan(
+                &paper, &public, &maximal, &withheld, rules, deny, options,
+            ));
+            // The scans across papers read each passage only as a reader sees it; the rest
+            // is worked out again for the few papers that need it (see `view`).
+            for passage in &mut withheld {
+                passage.words = Words::default();
+                passage.content = Vec::new();
+                passage.attrs = Vec::new();
+            }
+            (maximal, withheld, visible)
+        })
+        .collect();
+    CopiesScanned { views, leaks }
+}
+
+/// Every scan but the leak scan, over papers whose copies [`scan_copies`] read (`scanned`,
+/// one for each of `inputs`, in order); the copies in `inputs` are not read again.
+pub fn check_scanned(
+    inputs: &[CheckInput],
+    scanned: Vec<CopiesScanned>,
+    rules: &Rules,
+    deny: &DenyList,
+) -> Vec<Finding> {
     let papers: Vec<Checked> = inputs
         .par_iter()
         .map(|input| Checked {
@@ -383,27 +441,20 @@ pub fn check_papers(
     let audiences: Vec<PublicAudience> = public_audiences(rules)
         .map(|audience| PublicAudience::new(audience, rules))
         .collect();
-    // Each paper's withheld passages first, so the short ones of every paper are known
-    // when each paper's published text is read.
-    let withheld: Vec<Vec<WithheldView>> = papers
-        .par_iter()
-        .map(|paper| {
-            audiences
-                .iter()
-                .map(|a| {
-                    let maximal = paper.input.paper.maximal_withheld(a.audience);
-                    let (withheld, visible) = withheld_passages(paper.input, &maximal);
-                    (maximal, withheld, visible)
-                })
-                .collect()
+    // Each paper's withheld passages were read first, so the short ones of every paper are
+    // known when each paper's published text is read.
+    let mut findings = Vec::new();
+    let withheld: Vec<Vec<WithheldView>> = scanned
+        .into_iter()
+        .map(|scanned| {
+            findings.extend(scanned.leaks);
+            scanned.views
         })
         .collect();
     let short = ShortPassages::new(&audiences, &withheld, deny.min_words);
     let across = Across {
-        rules,
         deny,
         terms: &terms,
-        options,
         short: &short,
     };
     let scans: Vec<ViewScan> = papers
@@ -420,10 +471,6 @@ pub fn check_papers(
         })
         .collect();
 
-    let mut findings = Vec::new();
-    for scan in &scans {
-        findings.extend(scan.leaks.iter().cloned());
-    }
     let mut candidates = Vec::new();
     candidates.extend(shared_runs(&papers, &scans, deny.min_words));
     candidates.extend(shared_short_passages(&papers, &scans));
@@ -766,10 +813,8 @@ type WithheldView = (Vec<usize>, Vec<Withheld>, Visible);
 /// What the scans across papers know before any paper is scanned: the short withheld
 /// passages of every paper, to look for in what every paper publishes.
 struct Across<'a> {
-    rules: &'a Rules,
     deny: &'a DenyList,
     terms: &'a Terms,
-    options: &'a CheckOptions<'a>,
     short: &'a ShortPassages,
 }
 
@@ -785,34 +830,11 @@ fn scan_view<'a>(
     across: &Across,
     seen: &mut HashSet<(usize, Span)>,
 ) -> ViewScan<'a> {
-    let Across {
-        rules,
-        deny,
-        terms,
-        options,
-        short,
-    } = *across;
+    let Across { deny, terms, short } = *across;
     let audience = public.audience;
     let input = paper.input;
     let text = input.text;
     let min_words = deny.min_words;
-    let output = input
-        .outputs
-        .iter()
-        .find(|o| o.audience == audience.name)
-        .filter(|_| !withheld.is_empty());
-    let known = output.map(|_| Known::new(text, &withheld, min_words));
-    // The withheld words and runs the source's published stretches hold, as written and
-    // with markup stripped (in parallel in a large paper): an honest copy holds them too.
-    if let Some(known) = &known {
-        let stretches = public_stretches(input, &maximal);
-        let mark = |pieces: &Vec<Span>| known.mark_published(text, pieces, Strip::Markdown);
-        if text.len() > PARALLEL_BYTES {
-            stretches.par_iter().for_each(mark);
-        } else {
-            stretches.iter().for_each(mark);
-        }
-    }
     // What the copy shows, as a reader sees it: its run hashes and deny-list hits, and the
     // short withheld passages it publishes.
     let (body, stretches) = published(input, &maximal);
@@ -837,12 +859,6 @@ fn scan_view<'a>(
         .iter()
         .map(|passage| run_hashes(&audience.name, &passage.visible_words, min_words))
         .collect();
-    let leaks = match (output, known) {
-        (Some(output), Some(known)) => {
-            leaks(paper, public, output, &withheld, known, rules, options)
-        }
-        _ => Vec::new(),
-    };
     let short_withheld = withheld
         .iter()
         .enumerate()
@@ -854,7 +870,6 @@ fn scan_view<'a>(
     ViewScan {
         input: input_index,
         audience,
-        leaks,
         deny_published,
         deny_withheld,
         published_runs,
@@ -862,6 +877,38 @@ fn scan_view<'a>(
         short_published,
         short_withheld,
     }
+}
+
+/// The leak scan of one paper's copy for one public audience, whose withheld passages are
+/// `withheld` (the redactions `maximal`); nothing when the paper has no such copy.
+fn leak_scan(
+    paper: &Checked,
+    public: &PublicAudience,
+    maximal: &[usize],
+    withheld: &[Withheld],
+    rules: &Rules,
+    deny: &DenyList,
+    options: &CheckOptions,
+) -> Vec<Finding> {
+    let input = paper.input;
+    let text = input.text;
+    let Some(output) = (input.outputs.iter())
+        .find(|o| o.audience == public.audience.name)
+        .filter(|_| !withheld.is_empty())
+    else {
+        return Vec::new();
+    };
+    let known = Known::new(text, withheld, deny.min_words);
+    // The withheld words and runs the source's published stretches hold, as written and
+    // with markup stripped (in parallel in a large paper): an honest copy holds them too.
+    let stretches = public_stretches(input, maximal);
+    let mark = |pieces: &Vec<Span>| known.mark_published(text, pieces, Strip::Markdown);
+    if text.len() > PARALLEL_BYTES {
+        stretches.par_iter().for_each(mark);
+    } else {
+        stretches.iter().for_each(mark);
+    }
+    leaks(paper, public, output, withheld, known, rules, options)
 }
 
 /// [`run_hash`] of each run of `min_words` words.

@@ -4,6 +4,7 @@
 //! Papers are built in parallel (rayon); every message is collected per paper and printed in
 //! the walk's sorted order, so what a run prints does not depend on thread timing.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,8 +15,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
 use crate::check::{
-    CheckInput, CheckOptions, Finding, Level, PublicOutput, check_papers, public_audiences,
-    public_outputs, public_outputs_from, public_paths, sort_findings,
+    CheckInput, CheckOptions, CopiesScanned, Finding, Level, check_scanned, public_audiences,
+    public_outputs, public_outputs_from, public_paths, scan_copies, sort_findings,
 };
 use crate::deny::{DENY_FILE, DenyList};
 use crate::error::{Error, Exit};
@@ -490,6 +491,10 @@ struct Outcome {
     findings: Vec<Finding>,
     /// What the indexes and the release notice list of it, when its copies are in place.
     listed: Option<Listed>,
+    /// Files an earlier build copied for this paper that it no longer shows: removed once
+    /// every paper is built, unless another paper of this build wrote them (an image that
+    /// moved from one paper to another stays, whichever paper finished first).
+    old_assets: Vec<PathBuf>,
 }
 
 impl Outcome {
@@ -576,6 +581,7 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
     };
     let bar = progress(papers.len(), common.quiet);
     let files = paper_files(&papers);
+    let listed_before = listed_by(&previous);
     let run = Run {
         rules: &rules,
         templates: &templates,
@@ -583,6 +589,7 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         chromium: chromium.as_deref(),
         writer: &writer,
         previous: &previous,
+        listed_before: &listed_before,
         out_real: &out_real,
         inputs,
         paper_files: &files,
@@ -609,6 +616,23 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         if let Some(entry) = &outcome.entry {
             manifest.papers.insert(paper.name.clone(), entry.clone());
         }
+    }
+    let mut outcomes = outcomes;
+    {
+        let written_now: HashSet<&Path> = (manifest.papers.values())
+            .flat_map(|e| e.outputs.iter().map(PathBuf::as_path))
+            .collect();
+        for outcome in &mut outcomes {
+            let old: Vec<PathBuf> = std::mem::take(&mut outcome.old_assets)
+                .into_iter()
+                .filter(|o| !written_now.contains(o.as_path()))
+                .collect();
+            if let Err(e) = writer.remove_stale(&old) {
+                outcome.error(&e);
+            }
+        }
+    }
+    for outcome in &outcomes {
         unchanged += usize::from(outcome.unchanged);
         if !(common.quiet && outcome.exit.is_none()) {
             eprint!("{}", outcome.messages);
@@ -637,10 +661,18 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
         .map(|f| manifest::origin(f, &out_real))
         .collect();
     let mut removed = Vec::new();
-    for stale in previous.stale(&folders, &found) {
+    let stale = previous.stale(&folders, &found);
+    // Every file the papers built now list, once, rather than a scan per stale file.
+    let kept: HashSet<&Path> = match stale.is_empty() {
+        true => HashSet::new(),
+        false => (manifest.papers.values())
+            .flat_map(|e| e.outputs.iter().map(PathBuf::as_path))
+            .collect(),
+    };
+    for stale in stale {
         // An asset a paper still built shares with the one gone stays.
         let outputs: Vec<PathBuf> = (stale.entry.outputs.iter())
-            .filter(|o| !manifest.papers.values().any(|e| e.outputs.contains(o)))
+            .filter(|o| !kept.contains(o.as_path()))
             .cloned()
             .collect();
         match writer.remove_stale(&outputs) {
@@ -663,9 +695,11 @@ fn build(common: &Common, options: &BuildOptions) -> Exit {
             Err(e) => worst = worst.max(report(&e)),
         }
     }
+    drop(kept);
     // Keep what earlier builds recorded for papers this run did not touch.
+    let found_names: HashSet<&str> = found.iter().map(|(n, _)| *n).collect();
     for (name, entry) in &previous.papers {
-        let touched = found.iter().any(|(n, _)| n == name) || removed.contains(&name.as_str());
+        let touched = found_names.contains(name.as_str()) || removed.contains(&name.as_str());
         if !touched {
             manifest.papers.insert(name.clone(), entry.clone());
         }
@@ -755,6 +789,8 @@ struct Run<'a> {
     chromium: Option<&'a Path>,
     writer: &'a Writer,
     previous: &'a Manifest,
+    /// How many papers of the last build list each file (see [`listed_by`]).
+    listed_before: &'a HashMap<&'a Path, usize>,
     /// The output folder, resolved: papers' origins are relative to it.
     out_real: &'a Path,
     inputs: Inputs<'a>,
@@ -771,9 +807,28 @@ fn paper_files(papers: &[PaperPath]) -> std::collections::BTreeSet<PathBuf> {
         .collect()
 }
 
+/// How many papers of `previous` list each file: counted once a run, so that finding what a
+/// paper shares with the others costs the same in a build of ten papers or ten thousand.
+fn listed_by(previous: &Manifest) -> HashMap<&Path, usize> {
+    let mut count: HashMap<&Path, usize> = HashMap::new();
+    for entry in previous.papers.values() {
+        let own: HashSet<&Path> = entry.outputs.iter().map(PathBuf::as_path).collect();
+        for output in own {
+            *count.entry(output).or_default() += 1;
+        }
+    }
+    count
+}
+
 /// Files an earlier build wrote for `name` that no other paper's entry lists: its assets
-/// besides its copies (an asset two papers share stays while either has it).
-fn previous_outputs(previous: &Manifest, name: &str, keep: &[PathBuf]) -> Vec<PathBuf> {
+/// besides its copies (an asset two papers share stays while either has it). `listed` is
+/// [`listed_by`] of `previous`.
+fn previous_outputs(
+    previous: &Manifest,
+    listed: &HashMap<&Path, usize>,
+    name: &str,
+    keep: &[PathBuf],
+) -> Vec<PathBuf> {
     let Some(entry) = previous.papers.get(name) else {
         return Vec::new();
     };
@@ -781,12 +836,8 @@ fn previous_outputs(previous: &Manifest, name: &str, keep: &[PathBuf]) -> Vec<Pa
         .outputs
         .iter()
         .filter(|o| !keep.contains(o))
-        .filter(|o| {
-            !previous
-                .papers
-                .iter()
-                .any(|(other, e)| other != name && e.outputs.contains(o))
-        })
+        // This paper's entry lists it once; any more is another paper's.
+        .filter(|o| listed.get(o.as_path()).is_none_or(|&n| n <= 1))
         .cloned()
         .collect()
 }
@@ -802,11 +853,10 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
     );
     let mut outcome = Outcome::default();
     let stale = |outcome: &mut Outcome| {
-        let mut paths = output_paths(&paper.name, rules);
-        paths.extend(previous_outputs(run.previous, &paper.name, &[]));
-        if let Err(e) = writer.remove_stale(&paths) {
+        if let Err(e) = writer.remove_stale(&output_paths(&paper.name, rules)) {
             outcome.error(&e);
         }
+        outcome.old_assets = previous_outputs(run.previous, run.listed_before, &paper.name, &[]);
     };
     let text = match read_paper(&paper.path) {
         Ok(text) => text,
@@ -934,9 +984,7 @@ fn build_one(paper: &PaperPath, run: &Run) -> Outcome {
         return outcome;
     }
     // Assets an earlier build of this paper copied that it no longer shows.
-    if let Err(e) = writer.remove_stale(&previous_outputs(run.previous, &paper.name, &outputs)) {
-        outcome.error(&e);
-    }
+    outcome.old_assets = previous_outputs(run.previous, run.listed_before, &paper.name, &outputs);
     if chromium.is_none() {
         // A PDF from an earlier build would no longer match the copies just written.
         if let Err(e) = writer.remove_stale(&pdf_paths) {
@@ -1105,12 +1153,13 @@ fn print_report(format: Format, findings: &[Finding], reported: &[Finding], deny
     print!("{output}");
 }
 
-/// One paper, built in memory for `check`.
+/// One paper, built in memory for `check`: its copies were scanned for leaks as it was built
+/// and let go, so a run holds no paper's copies beyond its own turn.
 struct Checked {
     paper: PaperPath,
     text: String,
     parsed: Paper,
-    outputs: Vec<PublicOutput>,
+    scanned: Option<CopiesScanned>,
 }
 
 /// The rules folder in use, if any: `--rules`, else `./rules` if present.
@@ -1215,7 +1264,7 @@ fn check(
     let results: Vec<(Outcome, Option<Checked>)> = papers
         .par_iter()
         .map(|paper| {
-            let result = check_one(paper, &rules, &templates, &options, &files);
+            let result = check_one(paper, &rules, &templates, &deny, &options, &files);
             if let Some(bar) = &bar {
                 bar.inc(1);
             }
@@ -1236,6 +1285,9 @@ fn check(
         reported.extend(outcome.findings);
         checked.extend(paper);
     }
+    let scanned: Vec<CopiesScanned> = (checked.iter_mut())
+        .filter_map(|c| c.scanned.take())
+        .collect();
     let inputs: Vec<CheckInput> = checked
         .iter()
         .map(|c| CheckInput {
@@ -1243,10 +1295,10 @@ fn check(
             name: &c.paper.name,
             text: &c.text,
             paper: &c.parsed,
-            outputs: &c.outputs,
+            outputs: &[],
         })
         .collect();
-    let mut findings = check_papers(&inputs, &rules, &deny, &options);
+    let mut findings = check_scanned(&inputs, scanned, &rules, &deny);
     findings.extend(suggester.findings(&inputs, &rules));
     if let Some(dir) = released {
         for c in &checked {
@@ -1298,6 +1350,7 @@ fn check_one(
     paper: &PaperPath,
     rules: &Rules,
     templates: &Templates,
+    deny: &DenyList,
     options: &CheckOptions,
     files: &std::collections::BTreeSet<PathBuf>,
 ) -> (Outcome, Option<Checked>) {
@@ -1364,11 +1417,20 @@ fn check_one(
             }
         }
     };
+    let input = CheckInput {
+        path: &paper.path,
+        name: &paper.name,
+        text: &text,
+        paper: &built.paper,
+        outputs: &outputs,
+    };
+    let scanned = scan_copies(&input, rules, deny, options);
+    drop(outputs);
     let checked = Checked {
         paper: paper.clone(),
         text,
         parsed: built.paper,
-        outputs,
+        scanned: Some(scanned),
     };
     (outcome, Some(checked))
 }

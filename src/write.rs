@@ -3,12 +3,18 @@
 //! removed. No path ever leaves the output folder, and nothing is written, renamed or removed
 //! through a symlink under it: every folder below `--out` is opened one name at a time without
 //! following links (cap-std), and a link found where a folder or a copy goes is an error.
+//!
+//! Each folder is opened once a run and its handle kept, so a file costs its own creation and
+//! rename and no more: files are made relative to the folder's handle, which names the folder
+//! that was checked even if a link takes its name later.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, RwLock};
 
 use cap_fs_ext::DirExt;
 use cap_std::ambient_authority;
@@ -124,7 +130,10 @@ impl Drop for Staged<'_> {
 pub struct Writer {
     /// The output folder as given, for messages.
     out_path: PathBuf,
-    out: Dir,
+    out: Arc<Dir>,
+    /// Folders under the output folder opened so far, by path relative to it: each is opened
+    /// (without following a link) once a run, however many files go into it.
+    folders: RwLock<HashMap<PathBuf, Arc<Dir>>>,
     staging_name: String,
     staging: Dir,
     /// The next staged file's name.
@@ -164,27 +173,30 @@ impl Writer {
                 return Err(e);
             }
         };
-        let found = refuse_links(&dir, out, planned).and_then(|()| staging_in(&dir, out));
-        let (staging_name, staging) = match found {
+        let (staging_name, staging) = match staging_in(&dir, out) {
             Ok(staging) => staging,
             Err(e) => {
                 remove_empty(&created);
                 return Err(e);
             }
         };
-        Ok(Writer {
+        let writer = Writer {
             out_path: out.to_path_buf(),
-            out: dir,
+            out: Arc::new(dir),
+            folders: RwLock::default(),
             staging_name,
             staging,
             next: AtomicUsize::new(0),
             created,
-        })
+        };
+        // Dropped on failure: the staging folder and the folders made for it go.
+        writer.refuse_links(planned)?;
+        Ok(writer)
     }
 
     /// `relative`'s folders and file name, refusing anything that could leave the output
     /// folder.
-    fn split(relative: &Path) -> Result<(Vec<&std::ffi::OsStr>, &std::ffi::OsStr), Error> {
+    fn split(relative: &Path) -> Result<(Vec<&OsStr>, &OsStr), Error> {
         let mut parts = Vec::new();
         for c in relative.components() {
             match c {
@@ -212,49 +224,94 @@ impl Writer {
     }
 
     /// The folder `folders` names under the output folder, each opened without following a
-    /// link; missing ones are made if `make`, else `None`.
-    fn folder(&self, folders: &[&std::ffi::OsStr], make: bool) -> Result<Option<Dir>, Error> {
-        let mut at = PathBuf::new();
-        let mut dir: Option<Dir> = None;
-        for name in folders {
-            at.push(name);
-            let parent = dir.as_ref().unwrap_or(&self.out);
-            let opened = match parent.open_dir_nofollow(name) {
-                Err(e) if not_found(&e) && make => match parent.create_dir(name) {
-                    Ok(()) => parent.open_dir_nofollow(name),
-                    // Another paper made it meanwhile.
-                    Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                        parent.open_dir_nofollow(name)
-                    }
-                    Err(e) => Err(e),
-                },
-                other => other,
-            };
-            match opened {
-                Ok(d) => dir = Some(d),
-                Err(e) if not_found(&e) && !make => return Ok(None),
-                Err(e) => {
-                    if parent
-                        .symlink_metadata(name)
-                        .is_ok_and(|m| m.file_type().is_symlink())
-                    {
-                        return Err(link_error(&self.shown(&at)));
-                    }
-                    return Err(Error::path(
-                        self.shown(&at),
-                        format!("cannot open folder: {e}"),
-                    ));
+    /// link, once a run; missing ones are made if `make`, else `None`.
+    fn folder(&self, folders: &[&OsStr], make: bool) -> Result<Option<Arc<Dir>>, Error> {
+        let Some((name, parents)) = folders.split_last() else {
+            return Ok(Some(Arc::clone(&self.out)));
+        };
+        let at: PathBuf = folders.iter().collect();
+        if let Some(dir) = self.cached(&at) {
+            return Ok(Some(dir));
+        }
+        let Some(parent) = self.folder(parents, make)? else {
+            return Ok(None);
+        };
+        let opened = match parent.open_dir_nofollow(name) {
+            Err(e) if not_found(&e) && make => match parent.create_dir(name) {
+                Ok(()) => parent.open_dir_nofollow(name),
+                // Another paper made it meanwhile.
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    parent.open_dir_nofollow(name)
                 }
+                Err(e) => Err(e),
+            },
+            other => other,
+        };
+        match opened {
+            Ok(dir) => {
+                let mut folders = self.folders.write().unwrap_or_else(|e| e.into_inner());
+                // Two papers may open it at once: both keep the first handle.
+                Ok(Some(Arc::clone(folders.entry(at).or_insert(Arc::new(dir)))))
+            }
+            Err(e) if not_found(&e) && !make => Ok(None),
+            Err(e) => {
+                if parent
+                    .symlink_metadata(name)
+                    .is_ok_and(|m| m.file_type().is_symlink())
+                {
+                    return Err(link_error(&self.shown(&at)));
+                }
+                Err(Error::path(
+                    self.shown(&at),
+                    format!("cannot open folder: {e}"),
+                ))
             }
         }
-        match dir {
-            Some(dir) => Ok(Some(dir)),
-            None => self
-                .out
-                .try_clone()
-                .map(Some)
-                .map_err(|e| Error::path(&self.out_path, format!("cannot open: {e}"))),
+    }
+
+    /// The folder at `at` if this run opened it already.
+    fn cached(&self, at: &Path) -> Option<Arc<Dir>> {
+        let folders = self.folders.read().unwrap_or_else(|e| e.into_inner());
+        folders.get(at).cloned()
+    }
+
+    /// Refuses a symlink at any folder or file on the way to each of `planned`, before
+    /// anything is written. Each folder is opened once and read once, however many of the
+    /// planned files it holds; nothing below a missing one is looked at.
+    fn refuse_links<'p>(&self, planned: impl IntoIterator<Item = &'p Path>) -> Result<(), Error> {
+        let mut by_folder: BTreeMap<Vec<&OsStr>, Vec<&OsStr>> = BTreeMap::new();
+        for relative in planned {
+            let (folders, name) = Writer::split(relative)?;
+            by_folder.entry(folders).or_default().push(name);
         }
+        for (folders, names) in by_folder {
+            // A folder that is a link is an error here; one missing, or a file where a folder
+            // would go, holds nothing yet (writing there fails later, on its own).
+            let dir = match self.folder(&folders, false) {
+                Ok(Some(dir)) => dir,
+                Ok(None) => continue,
+                Err(e) if self.is_link(&folders) => return Err(e),
+                Err(_) => continue,
+            };
+            let links = symlinks_in(&dir);
+            if let Some(name) = names.iter().find(|n| links.contains(**n)) {
+                let at: PathBuf = folders.iter().chain([name]).collect();
+                return Err(link_error(&self.shown(&at)));
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether some folder on the way to `folders` is a symlink.
+    fn is_link(&self, folders: &[&OsStr]) -> bool {
+        let at: PathBuf = folders.iter().collect();
+        let mut prefix = PathBuf::new();
+        at.components().any(|part| {
+            prefix.push(part);
+            self.out
+                .symlink_metadata(&prefix)
+                .is_ok_and(|m| m.file_type().is_symlink())
+        })
     }
 
     /// A new, empty set of staged files for one paper.
@@ -365,33 +422,16 @@ fn remove_empty(folders: &[PathBuf]) {
     }
 }
 
-/// Refuses a symlink at any folder or file on the way to each of `planned`; each path
-/// prefix is looked at once, and nothing beyond a missing one.
-fn refuse_links<'p>(
-    out: &Dir,
-    shown: &Path,
-    planned: impl IntoIterator<Item = &'p Path>,
-) -> Result<(), Error> {
-    let mut seen: HashSet<PathBuf> = HashSet::new();
-    for relative in planned {
-        let (folders, name) = Writer::split(relative)?;
-        let mut at = PathBuf::new();
-        for part in folders.iter().chain([&name]) {
-            at.push(part);
-            if seen.contains(&at) {
-                continue;
-            }
-            match out.symlink_metadata(&at) {
-                Ok(m) if m.file_type().is_symlink() => return Err(link_error(&shown.join(&at))),
-                Ok(_) => {
-                    seen.insert(at.clone());
-                }
-                // Nothing is there yet, so nothing below it either.
-                Err(_) => break,
-            }
-        }
-    }
-    Ok(())
+/// The names of the symlinks directly in `dir`, read once.
+fn symlinks_in(dir: &Dir) -> HashSet<OsString> {
+    let Ok(entries) = dir.entries() else {
+        return HashSet::new();
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_symlink()))
+        .map(|e| e.file_name())
+        .collect()
 }
 
 /// Makes a staging folder with a name no earlier run could have left a link under.

@@ -269,3 +269,42 @@ fn reason_and_pit_reach_no_copy_but_the_councils() {
     let audit = fs::read_to_string(out.join("audit/p.json")).unwrap();
     assert!(audit.contains("CANARYTAGPITSPAN"), "{audit}");
 }
+
+/// An image two papers show stays while either still shows it, and goes with the last, and an
+/// image that moves from one paper to another stays whichever paper is built first: the files
+/// each paper wrote are counted once a build rather than searched for in every other paper's
+/// record (which grew with the square of the papers), and a paper's old images are removed
+/// only once every paper is built.
+#[test]
+fn an_image_stays_while_any_paper_shows_it_whichever_is_built_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let papers = dir.path().join("papers");
+    fs::create_dir_all(papers.join("img")).unwrap();
+    let png = fs::read(super::project_root().join("fixtures/img/sm-rocu-deployments.png")).unwrap();
+    fs::write(papers.join("img/c.png"), png).unwrap();
+    let paper = |title: &str, chart: bool| {
+        let body = if chart {
+            "![Chart](img/c.png)"
+        } else {
+            "No chart."
+        };
+        format!(
+            "---\ntitle: {title}\nclassification: OFFICIAL-SENSITIVE\n---\n\n{body}\n\nText and [a secret]{{.S31}}.\n"
+        )
+    };
+    let build = |a: bool, b: bool| {
+        fs::write(papers.join("a.md"), paper("Paper A", a)).unwrap();
+        fs::write(papers.join("b.md"), paper("Paper B", b)).unwrap();
+        super::redact_in(dir.path())
+            // One at a time, `a` before `b`: the order in which `b`'s old image would go
+            // after `a` copied it again.
+            .args(["build", "-q", "--jobs", "1", "papers", "--out", "out"])
+            .assert()
+            .success();
+        ["public", "council"].map(|a| dir.path().join("out").join(a).join("img/c.png").exists())
+    };
+    assert_eq!(build(true, true), [true, true]);
+    assert_eq!(build(false, true), [true, true], "b still shows it");
+    assert_eq!(build(true, false), [true, true], "a shows it again");
+    assert_eq!(build(false, false), [false, false], "neither shows it");
+}

@@ -383,6 +383,82 @@ fn a_link_under_out_is_refused_before_anything_is_written() {
     }
 }
 
+/// The writer opens each folder once a run and reads each planned folder's entries once, not
+/// each path: a link one level down (a paper's subfolder under an audience folder), or at one
+/// copy among many in a folder, is still exit 2 before any copy of any paper is written.
+#[cfg(unix)]
+#[test]
+fn a_link_among_many_copies_or_below_an_audience_folder_is_refused_before_anything_is_written() {
+    use std::os::unix::fs::symlink;
+    let paper = |n: u32, k: u32| {
+        format!(
+            "---\ntitle: Deep {n} {k}\nclassification: OFFICIAL-SENSITIVE\n---\n\
+             Public text and [CANARYDEEPLINK]{{.S31}}.\n"
+        )
+    };
+    type Plant = fn(&Path, &Path);
+    let cases: [(&str, Plant, &str); 2] = [
+        (
+            "subfolder of the public folder",
+            |out, elsewhere| {
+                fs::remove_dir_all(out.join("public/sub")).unwrap();
+                symlink(elsewhere, out.join("public/sub")).unwrap();
+            },
+            "out/public/sub",
+        ),
+        (
+            "one public copy of many",
+            |out, elsewhere| {
+                fs::remove_file(out.join("public/sub/p7.html")).unwrap();
+                symlink(elsewhere.join("p7.html"), out.join("public/sub/p7.html")).unwrap();
+            },
+            "out/public/sub/p7.html",
+        ),
+    ];
+    for (what, plant, named) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let papers = dir.path().join("papers");
+        fs::create_dir_all(papers.join("sub")).unwrap();
+        let write = |n: u32| {
+            for k in 0..12 {
+                fs::write(papers.join(format!("sub/p{k}.md")), paper(n, k)).unwrap();
+                fs::write(papers.join(format!("top{k}.md")), paper(n, k)).unwrap();
+            }
+        };
+        write(1);
+        let out = dir.path().join("out");
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir_all(&elsewhere).unwrap();
+        redact_in(dir.path())
+            .args(["build", "-q", "papers", "--out", "out"])
+            .assert()
+            .success();
+        // Every paper changed, so the build would write every copy again.
+        write(2);
+        plant(&out, &elsewhere);
+        let before = listing(dir.path());
+        let assert = redact_in(dir.path())
+            .args(["build", "papers", "--out", "out"])
+            .assert()
+            .code(2);
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        assert!(
+            stderr.contains(&format!("{named}: error: is a symlink")),
+            "{what}: {stderr}"
+        );
+        assert_eq!(listing(dir.path()), before, "{what}: nothing written");
+        let leaked: Vec<String> = listing(dir.path())
+            .into_iter()
+            .filter(|(p, bytes)| {
+                p.starts_with("elsewhere")
+                    && String::from_utf8_lossy(bytes).contains("CANARYDEEPLINK")
+            })
+            .map(|(p, _)| p)
+            .collect();
+        assert!(leaked.is_empty(), "{what}: canary in {leaked:?}");
+    }
+}
+
 /// `papers`, `./papers`, an absolute path and a linked parent name the same papers: a paper
 /// removed between builds has every copy removed, however the folder was spelled before.
 #[cfg(unix)]
