@@ -1681,7 +1681,7 @@ mod tests {
             .collect();
         papers.push(
             "---\ntitle: T\nclassification: OFFICIAL\n---\nab[cd]{.S31}ef x[,,y]{.S24} z[..]{.S31}\
-             q é[ü]{.S31}ß -[-]{.S31} k<!-- c -->[m]{.S31}\n"
+             q é[ü]{.S31}ß -[-]{.S31} k<!-- c -->m[n]{.S31}\n"
                 .to_string(),
         );
         for text in &papers {
