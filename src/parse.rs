@@ -20,7 +20,9 @@
 //!    between them;
 //! 7. raw HTML ([`raw_html`]): no tag or exemption code inside it;
 //! 8. ids unique, then nesting ([`collector`]): the redactions in document order, each with
-//!    its parent.
+//!    its parent;
+//! 9. comment cuts ([`cuts`]): how each comment leaves a copy so that nothing else changes,
+//!    or the error where no cut can.
 //!
 //! Each attribute block is read by [`attributes`]; line and prefix arithmetic is in [`text`].
 
@@ -36,6 +38,7 @@ mod attributes;
 mod body;
 mod collector;
 mod comments;
+mod cuts;
 mod divs;
 mod fences;
 mod near_miss;
@@ -89,7 +92,7 @@ pub fn parse_paper(text: &str, rules: &Rules) -> Result<Paper, Diagnostic> {
         front_matter_span: split.block,
         body_start,
         redactions,
-        comment_cuts: comments::cuts(text, &body)?,
+        comment_cuts: cuts::cuts(text, &body)?,
         comments: body.comments,
         raw_html: body.html,
         heading_attrs,
