@@ -35,6 +35,7 @@
 //!                  each phase's figure is its fastest round
 //!   --suggest      time `check` with and without its suggestions of personal data, in
 //!                  rounds on one thread and on all cores, print the time ratio and stop
+//!   --templates DIR  render with the templates in DIR, as `--templates DIR` does
 //!   --write DIR    write the corpus and the large paper into DIR as `.md` files and stop
 //!                  (to build them with the binary, or compare two builds' outputs)
 
@@ -55,6 +56,7 @@ use redact::render::{PageSource, Templates, copy_markdown};
 use redact::reread::{Layout, Reader};
 use redact::rules::Rules;
 use redact::schedule::{Release, schedule_for};
+use redact::source::load_templates;
 use redact::suggest::Suggester;
 use redact::write::Writer;
 
@@ -937,7 +939,11 @@ fn main() {
     let big_mb = arg("--big-mb", 20);
     let rules = Rules::embedded().expect("rules");
     let deny = DenyList::embedded().expect("deny-list");
-    let templates = Templates::embedded().expect("templates");
+    let templates = match args.iter().position(|a| a == "--templates") {
+        Some(i) => load_templates(args.get(i + 1).map(Path::new))
+            .unwrap_or_else(|e| panic!("{}", e.render())),
+        None => Templates::embedded().expect("templates"),
+    };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let one = pool(1);
     let all = pool(cores);
