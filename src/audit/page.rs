@@ -2,8 +2,12 @@
 //! audit template) only prints them, and tera renders every byte of the page. What a loop of
 //! the template would work out for each row (a heading with its codes joined, a location, the
 //! schedule in one line, which hunk opens or closes a copy's table) is worked out here, once,
-//! so tera builds few values per row and its loops only print. Every value is text, escaped
-//! by the template's autoescape; nothing here writes HTML.
+//! so tera builds few values per row and its loops only print. The parts of a row that were
+//! loops of their own (an entry's codes, public interest lines, nested links, audiences rows,
+//! context `<pre>`s and copies, a hunk's row) are written here as HTML, in fields named
+//! `…_html` that the template prints `safe`: every value in them is escaped here exactly as
+//! the template's autoescape escapes it, so the page is the bytes those loops wrote. Every
+//! other value is text, escaped by the template.
 
 use std::borrow::Cow;
 
@@ -116,31 +120,51 @@ pub(super) fn audience_rows<'a>(record: &'a AuditRecord) -> Vec<AudienceRow<'a>>
         .collect()
 }
 
-#[derive(Serialize)]
-struct CodeLine<'a> {
-    code: &'a str,
-    /// `section 31, Law enforcement (qualified)`.
-    exemption: String,
+/// Appends `text` escaped as tera's autoescape escapes a printed value (`&`, `<`, `>`, `"`
+/// and `'`, the last as `&#39;`), so a fragment written here is the bytes the template's own
+/// loop wrote.
+fn push_escaped(out: &mut String, text: &str) {
+    let mut done = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&text[done..at]);
+        out.push_str(entity);
+        done = at + 1;
+    }
+    out.push_str(&text[done..]);
 }
 
-#[derive(Serialize)]
-struct PitLine<'a> {
-    /// A line break before it: the code is not the redaction's first.
-    br: bool,
-    code: &'a str,
-    /// The summary, marked when it is the rules' default; null when none is given.
-    pit: Option<String>,
+/// Appends a number as tera prints it.
+fn push_number(out: &mut String, n: usize) {
+    use std::fmt::Write;
+    let _ = write!(out, "{n}");
 }
 
-#[derive(Serialize)]
-struct AudienceLine<'a> {
-    audience: &'a str,
-    withheld: bool,
-    within: Option<usize>,
-    marker: Option<String>,
+/// The runs of a `<pre>` of context: a withheld passage marked, a marker boxed, text left
+/// out in a note, plain text as it is; every run escaped.
+fn segments_html(out: &mut String, segments: &[Segment]) {
+    for s in segments {
+        let (open, close) = match s.kind {
+            "withheld" => ("<mark class=\"withheld\">", "</mark>"),
+            "marker" => ("<span class=\"marker\">", "</span>"),
+            "note" => ("<em class=\"note\">", "</em>"),
+            _ => ("", ""),
+        };
+        out.push_str(open);
+        push_escaped(out, &s.text);
+        out.push_str(close);
+    }
 }
 
-/// One redaction's section of the page.
+/// One redaction's section of the page. The `_html` fields are HTML, every value in them
+/// escaped here; the others are text, escaped by the template.
 #[derive(Serialize)]
 pub(super) struct EntryRow<'a> {
     number: usize,
@@ -149,16 +173,21 @@ pub(super) struct EntryRow<'a> {
     form: &'static str,
     /// `4:7 to 4:30 (bytes 120–143)`.
     location: String,
-    codes: Vec<CodeLine<'a>>,
+    /// Each code linked to its row of the exemptions table, with its exemption; one a line.
+    codes_html: String,
     reason: &'a str,
-    /// One per qualified code; empty when every code is absolute.
-    pits: Vec<PitLine<'a>>,
+    /// One line per qualified code: its public interest summary.
+    pits_html: String,
     words: usize,
     parent: Option<usize>,
-    nested: Vec<usize>,
-    audiences: Vec<AudienceLine<'a>>,
-    council: Vec<Segment<'a>>,
-    forms: Vec<CopyForm<'a>>,
+    /// Links to the redactions inside this one; empty when none.
+    nested_html: String,
+    /// A row of the audiences table per audience.
+    audiences_html: String,
+    /// The council Markdown around the passage, for its `<pre>`.
+    council_html: String,
+    /// A `<div class="form">` per copy that withholds the passage.
+    forms_html: String,
 }
 
 pub(super) fn entry_row<'a>(
@@ -174,24 +203,97 @@ pub(super) fn entry_row<'a>(
         heading.push_str(if n == 0 { ": " } else { " & " });
         heading.push_str(c.code);
     }
-    let pits = r
-        .codes
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.test == Test::Qualified)
-        .map(|(n, c)| PitLine {
-            // The template's `loop.first` counted every code, qualified or not.
-            br: n > 0,
-            code: c.code,
-            pit: given(&c.pit).map(|pit| {
+    let mut codes_html = String::new();
+    for (n, c) in r.codes.iter().enumerate() {
+        if n > 0 {
+            codes_html.push_str("<br>");
+        }
+        codes_html.push_str("<a href=\"#code-");
+        push_escaped(&mut codes_html, c.code);
+        codes_html.push_str("\">");
+        push_escaped(&mut codes_html, c.code);
+        codes_html.push_str("</a>: ");
+        push_escaped(
+            &mut codes_html,
+            &format!("section {}, {} ({})", c.section, c.title, test_name(c.test)),
+        );
+    }
+    if r.codes.is_empty() {
+        codes_html.push_str("none (presentational)");
+    }
+    let mut pits_html = String::new();
+    for (n, c) in r.codes.iter().enumerate() {
+        if c.test != Test::Qualified {
+            continue;
+        }
+        // A line break before every code but the redaction's first, qualified or not.
+        if n > 0 {
+            pits_html.push_str("<br>");
+        }
+        push_escaped(&mut pits_html, c.code);
+        pits_html.push_str(": ");
+        match given(&c.pit) {
+            Some(pit) => {
+                push_escaped(&mut pits_html, pit);
                 if c.pit_source == Some("rules") {
-                    format!("{pit} (default from the rules)")
-                } else {
-                    pit.to_string()
+                    pits_html.push_str(" (default from the rules)");
                 }
-            }),
-        })
-        .collect();
+            }
+            None => pits_html.push_str("<strong>no summary given</strong>"),
+        }
+    }
+    if pits_html.is_empty() {
+        pits_html.push_str("does not apply: every exemption relied on is absolute");
+    }
+    let mut nested_html = String::new();
+    for (n, &nested) in r.nested.iter().enumerate() {
+        if n > 0 {
+            nested_html.push_str(", ");
+        }
+        nested_html.push_str("<a href=\"#redaction-");
+        push_number(&mut nested_html, nested);
+        nested_html.push_str("\">redaction ");
+        push_number(&mut nested_html, nested);
+        nested_html.push_str("</a>");
+    }
+    let mut audiences_html = String::new();
+    for a in &r.audiences {
+        audiences_html.push_str("\n<tr><td>");
+        push_escaped(&mut audiences_html, a.audience);
+        audiences_html.push_str("</td><td>");
+        if a.withheld {
+            audiences_html.push_str("yes");
+            if let Some(within) = a.within.filter(|&w| w != 0) {
+                audiences_html.push_str(" (inside <a href=\"#redaction-");
+                push_number(&mut audiences_html, within);
+                audiences_html.push_str("\">redaction ");
+                push_number(&mut audiences_html, within);
+                audiences_html.push_str("</a>)");
+            }
+        } else {
+            audiences_html.push_str("no");
+        }
+        audiences_html.push_str("</td><td>");
+        match a.marker.as_deref().filter(|m| !m.is_empty()) {
+            Some(marker) => {
+                audiences_html.push_str("<span class=\"marker\">");
+                push_escaped(&mut audiences_html, marker);
+                audiences_html.push_str("</span>");
+            }
+            None => audiences_html.push_str("the passage"),
+        }
+        audiences_html.push_str("</td></tr>");
+    }
+    let mut council_html = String::new();
+    segments_html(&mut council_html, &council);
+    let mut forms_html = String::new();
+    for f in &forms {
+        forms_html.push_str("\n<div class=\"form\">\n<h4>");
+        push_escaped(&mut forms_html, f.audience);
+        forms_html.push_str(" Markdown</h4>\n<pre>");
+        segments_html(&mut forms_html, &f.segments);
+        forms_html.push_str("</pre>\n</div>");
+    }
     EntryRow {
         number: r.number,
         heading,
@@ -200,31 +302,15 @@ pub(super) fn entry_row<'a>(
             "{} to {} (bytes {}–{})",
             r.start, r.end, r.bytes.start, r.bytes.end
         ),
-        codes: r
-            .codes
-            .iter()
-            .map(|c| CodeLine {
-                code: c.code,
-                exemption: format!("section {}, {} ({})", c.section, c.title, test_name(c.test)),
-            })
-            .collect(),
+        codes_html,
         reason: given(&r.reason).unwrap_or("none given"),
-        pits,
+        pits_html,
         words: r.words,
         parent: r.parent.filter(|&p| p != 0),
-        nested: r.nested,
-        audiences: r
-            .audiences
-            .into_iter()
-            .map(|a| AudienceLine {
-                audience: a.audience,
-                withheld: a.withheld,
-                within: a.within.filter(|&w| w != 0),
-                marker: a.marker.filter(|m| !m.is_empty()),
-            })
-            .collect(),
-        council,
-        forms,
+        nested_html,
+        audiences_html,
+        council_html,
+        forms_html,
     }
 }
 
@@ -279,21 +365,13 @@ pub(super) fn proof_rows<'a>(record: &'a AuditRecord) -> Vec<ProofRow<'a>> {
         .collect()
 }
 
-/// What explains a hunk: text, then a link to a redaction if it names one.
-#[derive(Serialize)]
-struct CauseLine<'a> {
-    text: Cow<'a, str>,
-    redaction: Option<usize>,
-}
-
 /// A row of a copy's line diff; the first of a copy opens its table, the last closes it.
 #[derive(Serialize)]
 pub(super) struct HunkRow<'a> {
     /// The copy's audience, on the copy's first hunk.
     table: Option<&'a str>,
-    council_lines: String,
-    copy_lines: String,
-    explained_by: Vec<CauseLine<'a>>,
+    /// The row's `<tr>`: its lines and what explains it, every value escaped here.
+    row_html: String,
     last: bool,
 }
 
@@ -313,29 +391,38 @@ pub(super) fn hunk_rows<'a>(record: &'a AuditRecord, index: &[(usize, usize)]) -
         .map(|&(p, h)| {
             let proof = &record.proof[p];
             let hunk = &proof.hunks[h];
+            let mut row_html = String::from("<tr><td>");
+            push_escaped(&mut row_html, &lines_label(&hunk.council));
+            row_html.push_str("</td><td>");
+            push_escaped(&mut row_html, &lines_label(&hunk.copy));
+            row_html.push_str("</td><td>");
+            for (n, cause) in hunk.explained_by.iter().enumerate() {
+                if n > 0 {
+                    row_html.push_str(", ");
+                }
+                let (text, redaction): (Cow<str>, _) = match cause {
+                    Cause::Marker { redaction, .. } => ("".into(), Some(*redaction)),
+                    Cause::Tag { redaction } => ("tag of ".into(), Some(*redaction)),
+                    Cause::Comment { comment } => (format!("comment {comment}").into(), None),
+                    Cause::Reference { reference } => {
+                        (format!("definition {reference}").into(), None)
+                    }
+                    Cause::FrontMatter => ("front matter".into(), None),
+                    Cause::Schedule => ("schedule".into(), None),
+                };
+                push_escaped(&mut row_html, &text);
+                if let Some(redaction) = redaction.filter(|&r| r != 0) {
+                    row_html.push_str("<a href=\"#redaction-");
+                    push_number(&mut row_html, redaction);
+                    row_html.push_str("\">redaction ");
+                    push_number(&mut row_html, redaction);
+                    row_html.push_str("</a>");
+                }
+            }
+            row_html.push_str("</td></tr>");
             HunkRow {
                 table: (h == 0).then_some(proof.audience.as_str()),
-                council_lines: lines_label(&hunk.council),
-                copy_lines: lines_label(&hunk.copy),
-                explained_by: hunk
-                    .explained_by
-                    .iter()
-                    .map(|cause| {
-                        let (text, redaction): (Cow<str>, _) = match cause {
-                            Cause::Marker { redaction, .. } => ("".into(), Some(*redaction)),
-                            Cause::Tag { redaction } => ("tag of ".into(), Some(*redaction)),
-                            Cause::Comment { comment } => {
-                                (format!("comment {comment}").into(), None)
-                            }
-                            Cause::Reference { reference } => {
-                                (format!("definition {reference}").into(), None)
-                            }
-                            Cause::FrontMatter => ("front matter".into(), None),
-                            Cause::Schedule => ("schedule".into(), None),
-                        };
-                        CauseLine { text, redaction }
-                    })
-                    .collect(),
+                row_html,
                 last: h + 1 == proof.hunks.len(),
             }
         })
