@@ -131,6 +131,8 @@ impl Templates {
             let frame = self.render(AUDIT_FRAME_TEMPLATE, &frame_context)?;
             if let Some(places) = loop_places(&frame, &self.audit_loops, lists) {
                 let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+                // One context for every chunk: each chunk's rows replace the last's.
+                let mut chunk = frame_context.clone();
                 let mut at = 0;
                 for ((list_name, template), place) in self.audit_loops.iter().zip(places) {
                     let Some(place) = place else { continue };
@@ -140,12 +142,13 @@ impl Templates {
                         continue;
                     };
                     for start in (0..list.len).step_by(AUDIT_CHUNK) {
-                        let mut chunk = frame_context.clone();
                         (list.insert)(start..(start + AUDIT_CHUNK).min(list.len), &mut chunk);
                         self.tera
                             .render_to(template, &chunk, &mut out)
                             .map_err(|e| error_message(&e))?;
                     }
+                    // As the frame had it, for the loops after this one.
+                    chunk.insert(list.name, &(list.len > 0));
                 }
                 out.write_all(&frame.as_bytes()[at..]).map_err(fail)?;
                 return out.flush().map_err(fail);
