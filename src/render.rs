@@ -205,12 +205,18 @@ fn loop_places(
     loops: &[(&'static str, String)],
     lists: &[AuditList],
 ) -> Option<Vec<Option<usize>>> {
+    // Every sentinel in the frame, found in one pass.
+    let prefix = "<!--redact:loop:";
+    let found: Vec<usize> = frame.match_indices(prefix).map(|(at, _)| at).collect();
     let mut places = Vec::with_capacity(loops.len());
     let mut after = 0;
     for (list, _) in loops {
         let sentinel = loop_sentinel(list);
-        let mut found = frame.match_indices(&sentinel).map(|(at, _)| at);
-        match (found.next(), found.next()) {
+        let mut mine = found
+            .iter()
+            .copied()
+            .filter(|&at| frame[at..].starts_with(&sentinel));
+        match (mine.next(), mine.next()) {
             (Some(at), None) if at >= after => {
                 after = at + sentinel.len();
                 places.push(Some(at));
