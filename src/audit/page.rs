@@ -288,8 +288,7 @@ pub(super) fn entry_row<'a>(
     let room = |segments: &[Segment]| segments.iter().map(|s| s.text.len() + 32).sum::<usize>();
     let mut council_html = String::with_capacity(room(&council));
     segments_html(&mut council_html, &council);
-    let mut forms_html =
-        String::with_capacity(forms.iter().map(|f| room(&f.segments) + 64).sum());
+    let mut forms_html = String::with_capacity(forms.iter().map(|f| room(&f.segments) + 64).sum());
     for f in &forms {
         forms_html.push_str("\n<div class=\"form\">\n<h4>");
         push_escaped(&mut forms_html, f.audience);
