@@ -4,7 +4,8 @@
 //! ~400 bytes in all three forms, and one large paper), then reports in one run the throughput
 //! of raw pulldown-cmark parse + HTML render of the same papers (the floor no pipeline that
 //! parses and renders can beat), of the full `build` in memory and to disk, on one thread and
-//! on all cores, each as a ratio of the raw figure; the cost per byte at several corpus sizes
+//! on all cores, each as a ratio of the raw figure and of the floor (below, "× floor": time
+//! against the floor's, same threads); the cost per byte at several corpus sizes
 //! and on the large paper; and the peak memory of each phase (VmHWM from /proc/self/status,
 //! reset before each phase where Linux allows it; the corpus itself is held in memory
 //! throughout, so it is in every figure). The phases run in rounds, each phase once a round,
@@ -13,12 +14,19 @@
 //! runs as `redact check` does, in memory: every paper built in parallel, then the scans
 //! across the set; its time is also given as a ratio to `build`'s.
 //!
+//! The floor is the work the design cannot skip, done by raw pulldown-cmark with the build's
+//! options: one offset-iterator pass over each source (the parse needs byte ranges), and a
+//! parse and HTML render of each audience's Markdown as the build wrote it (each page is
+//! rendered from its own copy, never from the source), that Markdown made before timing.
+//!
 //! Options:
 //!   --papers N     papers in the main corpus (default 1000; the per-byte table also runs
 //!                  N/4 and 4N)
 //!   --big-mb M     size of the large paper in MB (default 20)
 //!   --stages       time each stage of `build_paper` on one thread, on the corpus and on the
-//!                  large paper, instead of the tables
+//!                  large paper, instead of the tables: the stages add up to a build, and
+//!                  reference rows (the pipeline itself, the proof alone, the floor's raw
+//!                  pass and page renders) put each speed target on the same table
 //!   --profile S    build the corpus on one thread for S seconds and nothing else (for
 //!                  `perf record --call-graph dwarf`)
 //!   --profile-check S  the same for `check`
@@ -27,6 +35,7 @@
 //!                  each phase's figure is its fastest round
 //!   --suggest      time `check` with and without its suggestions of personal data, in
 //!                  rounds on one thread and on all cores, print the time ratio and stop
+//!   --templates DIR  render with the templates in DIR, as `--templates DIR` does
 //!   --write DIR    write the corpus and the large paper into DIR as `.md` files and stop
 //!                  (to build them with the binary, or compare two builds' outputs)
 
@@ -35,16 +44,19 @@ use std::time::{Duration, Instant};
 
 use rayon::prelude::*;
 
-use redact::audit::{AuditInput, CopyOutput, audit};
+use redact::audit::{AuditInput, CopyOutput, prepare, verify};
 use redact::check::{CheckInput, CheckOptions, check_papers, public_outputs_from, public_paths};
 use redact::deny::DenyList;
+use redact::html_policy;
 use redact::model::Paper;
 use redact::parse::{markdown_options, parse_paper};
 use redact::pipeline::{build_paper, build_paper_only};
 use redact::redact::copy_for;
-use redact::render::{Templates, html_page_with_schedule, markdown_with_schedule};
+use redact::render::{PageSource, Templates, copy_markdown};
+use redact::reread::{Layout, Reader};
 use redact::rules::Rules;
 use redact::schedule::{Release, schedule_for};
+use redact::source::load_templates;
 use redact::suggest::Suggester;
 use redact::write::Writer;
 
@@ -682,40 +694,141 @@ fn count_redactions(text: &str) -> usize {
     parse_paper(text, &rules).map_or(0, |p| p.redactions.len())
 }
 
-/// Per-stage time over the corpus on this thread, as the pipeline runs them: the fastest of
-/// three passes for each stage.
+/// Each audience's Markdown of each paper as the build writes it, in `rules.audiences` order:
+/// what the floor's page renders start from, made before any timing.
+fn audience_markdowns(papers: &[String], rules: &Rules, templates: &Templates) -> Vec<Vec<String>> {
+    let release = Release::default();
+    papers
+        .par_iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let name = format!("p{i:05}");
+            let built = build_paper(Path::new(&name), &name, text, rules, templates, &release)
+                .unwrap_or_else(|e| panic!("{}", e.render()));
+            rules
+                .audiences
+                .iter()
+                .filter_map(|a| {
+                    let path = Path::new(&a.name).join(format!("{name}.md"));
+                    built.outputs.iter().find(|o| o.relative == path)
+                })
+                .map(|o| String::from_utf8(o.bytes.clone()).expect("UTF-8 Markdown"))
+                .collect()
+        })
+        .collect()
+}
+
+/// One offset-iterator pass of raw pulldown-cmark over `text`, as the parse must make.
+fn raw_pass(text: &str) {
+    let mut events = 0usize;
+    for (event, range) in
+        pulldown_cmark::Parser::new_ext(text, markdown_options()).into_offset_iter()
+    {
+        std::hint::black_box((&event, &range));
+        events += 1;
+    }
+    std::hint::black_box(events);
+}
+
+/// Raw pulldown-cmark parse and HTML render of one audience's Markdown: one page.
+fn raw_page(markdown: &str) {
+    let parser = pulldown_cmark::Parser::new_ext(markdown, markdown_options());
+    let mut html = String::with_capacity(markdown.len() * 2);
+    pulldown_cmark::html::push_html(&mut html, parser);
+    std::hint::black_box(html);
+}
+
+/// The floor: what the design cannot skip, with raw pulldown-cmark and the same options. One
+/// offset-iterator pass over each source (the parse), and a parse and HTML render of each
+/// audience's Markdown (each page is rendered from its own Markdown, never the source).
+fn floor(papers: &[String], markdowns: &[Vec<String>]) {
+    papers.par_iter().zip(markdowns).for_each(|(text, mds)| {
+        raw_pass(text);
+        for md in mds {
+            raw_page(md);
+        }
+    });
+}
+
+/// Stage rows of `--stages`, in the order the pipeline runs them; the first `BUILD_STAGES`
+/// add up to one build of the paper (`whole`).
+const STAGES: [&str; 10] = [
+    "parse",
+    "raw HTML policy",
+    "redact + Markdown (2 audiences)",
+    "second reader, Markdown",
+    "HTML pages (2 audiences)",
+    "second reader, HTML",
+    "audit: proof + record",
+    "audit: JSON",
+    "audit: HTML",
+    "whole",
+];
+const WHOLE: usize = 9;
+/// Rows timed on their own, outside `whole`, to read the targets off the same table.
+const REFERENCES: [&str; 5] = [
+    "build_paper (the pipeline as built)",
+    "audit's proof alone (verify)",
+    "raw offset-iterator pass (the source)",
+    "raw parse + HTML render (2 audiences' Markdown)",
+    "floor (raw pass + 2 raw pages)",
+];
+
+/// Per-stage time over `papers` on this thread, as `pipeline::build_paper_into` runs them, and
+/// the reference rows: the fastest of three passes for each.
 fn stages(papers: &[String], rules: &Rules, templates: &Templates) {
     let release = Release::default();
+    let reader = Reader::new(rules);
     let bytes: usize = papers.iter().map(String::len).sum();
-    let mut best = [Duration::MAX; 5];
+    let markdowns = audience_markdowns(papers, rules, templates);
+    let mut best = [Duration::MAX; STAGES.len()];
+    let mut refs = [Duration::MAX; REFERENCES.len()];
     for _ in 0..3 {
-        let mut times = [Duration::ZERO; 5];
+        let mut times = [Duration::ZERO; STAGES.len()];
         let whole = Instant::now();
         for (i, text) in papers.iter().enumerate() {
             let name = format!("p{i:05}");
-            let t = Instant::now();
+            let mut clock = Instant::now();
+            let mut lap = |stage: usize| {
+                let now = Instant::now();
+                times[stage] += now - clock;
+                clock = now;
+            };
             let paper = parse_paper(text, rules).expect("parse");
-            times[0] += t.elapsed();
+            lap(0);
+            html_policy::check(&paper, text).expect("raw HTML");
+            lap(1);
             let mut copies = Vec::new();
             for audience in &rules.audiences {
-                let t = Instant::now();
+                lap(2);
                 let copy = copy_for(&paper, text, audience);
                 let schedule = schedule_for(&paper, audience, rules, &release);
-                let md = markdown_with_schedule(&copy, schedule.as_ref());
-                times[1] += t.elapsed();
-                let t = Instant::now();
-                std::hint::black_box(
-                    html_page_with_schedule(&copy, templates, schedule.as_ref()).expect("html"),
-                );
-                times[2] += t.elapsed();
+                let md = copy_markdown(&copy, schedule.as_ref());
+                lap(2);
+                let layout = Layout::of(&copy, text, &md);
+                let reading = reader.markdown(&md, &layout.visible);
+                assert!(reading.strays.is_empty());
+                lap(3);
+                let page = PageSource::new(&copy);
+                drop(copy);
+                let mut html = Vec::new();
+                page.write(templates, schedule.as_ref(), &mut html)
+                    .expect("html");
+                drop(page);
+                lap(4);
+                let mut sink = std::io::sink();
+                let mut read = reader.html(&mut sink, &reading);
+                std::io::Write::write_all(&mut read, &html).expect("read");
+                assert!(read.finish().is_empty());
+                drop(html);
+                lap(5);
                 copies.push(CopyOutput {
                     audience,
                     schedule,
-                    markdown: md.into(),
+                    markdown: md,
                 });
             }
-            let t = Instant::now();
-            let a = audit(&AuditInput {
+            let input = AuditInput {
                 path: Path::new(&name),
                 name: &name,
                 text,
@@ -724,32 +837,93 @@ fn stages(papers: &[String], rules: &Rules, templates: &Templates) {
                 templates,
                 release: &release,
                 copies: &copies,
-            })
-            .expect("audit");
-            times[3] += t.elapsed();
-            std::hint::black_box(a);
+            };
+            lap(6);
+            let prepared = prepare(&input);
+            assert!(prepared.findings.is_empty());
+            lap(6);
+            let mut json = Vec::new();
+            prepared.write_json(&mut json).expect("json");
+            std::hint::black_box(json);
+            lap(7);
+            let mut html = Vec::new();
+            prepared.write_html(&mut html).expect("audit html");
+            std::hint::black_box(html);
+            lap(8);
         }
-        times[4] = whole.elapsed();
+        times[WHOLE] = whole.elapsed();
         for (b, t) in best.iter_mut().zip(times) {
             *b = (*b).min(t);
         }
+
+        let mut times = [Duration::ZERO; REFERENCES.len()];
+        let t = Instant::now();
+        for (i, text) in papers.iter().enumerate() {
+            let name = format!("p{i:05}");
+            let built = build_paper(Path::new(&name), &name, text, rules, templates, &release)
+                .expect("build");
+            std::hint::black_box(built);
+        }
+        times[0] = t.elapsed();
+        for (i, text) in papers.iter().enumerate() {
+            let name = format!("p{i:05}");
+            let paper = parse_paper(text, rules).expect("parse");
+            let copies: Vec<CopyOutput> = rules
+                .audiences
+                .iter()
+                .zip(&markdowns[i])
+                .map(|(audience, md)| CopyOutput {
+                    audience,
+                    schedule: schedule_for(&paper, audience, rules, &release),
+                    markdown: md.as_str().into(),
+                })
+                .collect();
+            let input = AuditInput {
+                path: Path::new(&name),
+                name: &name,
+                text,
+                paper: &paper,
+                rules,
+                templates,
+                release: &release,
+                copies: &copies,
+            };
+            let t = Instant::now();
+            std::hint::black_box(verify(&input));
+            times[1] += t.elapsed();
+        }
+        let t = Instant::now();
+        papers.iter().for_each(|p| raw_pass(p));
+        times[2] = t.elapsed();
+        let t = Instant::now();
+        markdowns.iter().flatten().for_each(|md| raw_page(md));
+        times[3] = t.elapsed();
+        times[4] = times[2] + times[3];
+        for (b, t) in refs.iter_mut().zip(times) {
+            *b = (*b).min(t);
+        }
     }
-    println!("| stage | ns per byte | share |");
+    let ns = |d: Duration| d.as_nanos() as f64 / bytes as f64;
+    let whole = best[WHOLE];
+    println!("| stage | ns per byte | share of whole |");
     println!("| --- | ---: | ---: |");
-    let names = [
-        "parse",
-        "redact + Markdown (2 audiences)",
-        "HTML pages (2 audiences)",
-        "audit (proof, JSON, HTML)",
-        "whole",
-    ];
-    for (name, d) in names.iter().zip(best) {
+    for (name, d) in STAGES.iter().zip(best).chain(REFERENCES.iter().zip(refs)) {
         println!(
             "| {name} | {:.1} | {:.0}% |",
-            d.as_nanos() as f64 / bytes as f64,
-            100.0 * d.as_secs_f64() / best[4].as_secs_f64()
+            ns(d),
+            100.0 * d.as_secs_f64() / whole.as_secs_f64()
         );
     }
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64();
+    let audit = best[6] + best[7] + best[8];
+    println!(
+        "\ntargets: whole {:.2}x floor (≤ 2.0); audit {:.2}x the HTML pages (≤ 1.0); parse {:.2}x \
+         the raw pass (≤ 2.0); HTML pages {:.2}x the floor's two page renders.",
+        ratio(whole, refs[4]),
+        ratio(audit, best[4]),
+        ratio(best[0], refs[2]),
+        ratio(best[4], refs[3]),
+    );
 }
 
 fn main() {
@@ -765,7 +939,11 @@ fn main() {
     let big_mb = arg("--big-mb", 20);
     let rules = Rules::embedded().expect("rules");
     let deny = DenyList::embedded().expect("deny-list");
-    let templates = Templates::embedded().expect("templates");
+    let templates = match args.iter().position(|a| a == "--templates") {
+        Some(i) => load_templates(args.get(i + 1).map(Path::new))
+            .unwrap_or_else(|e| panic!("{}", e.render())),
+        None => Templates::embedded().expect("templates"),
+    };
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let one = pool(1);
     let all = pool(cores);
@@ -847,8 +1025,10 @@ fn main() {
         return;
     }
 
-    let resettable = reset_peak();
     let papers = &main.papers;
+    let markdowns = audience_markdowns(papers, &rules, &templates);
+    let markdowns = &markdowns;
+    let resettable = reset_peak();
     let dir = tempfile::tempdir().expect("tempdir");
     let writer = Writer::new(dir.path()).expect("writer");
     type Phase<'a> = (&'static str, usize, Box<dyn FnMut() + 'a>);
@@ -862,6 +1042,16 @@ fn main() {
             "raw pulldown-cmark parse + render",
             cores,
             Box::new(|| all.install(|| raw(papers))),
+        ),
+        (
+            "floor",
+            1,
+            Box::new(|| one.install(|| floor(papers, markdowns))),
+        ),
+        (
+            "floor",
+            cores,
+            Box::new(|| all.install(|| floor(papers, markdowns))),
         ),
         (
             "build, in memory",
@@ -906,22 +1096,33 @@ fn main() {
         .map(|((name, threads, _), (d, peak))| (name.to_string(), *threads, *d, peak.clone()))
         .collect();
     drop(phases);
-    let (raw1, build1, buildn, check1, checkn) = (times[0], times[2], times[3], times[6], times[7]);
+    let (raw1, build1, buildn, check1, checkn) = (times[0], times[4], times[5], times[8], times[9]);
 
     println!(
-        "\n| run | threads | MB/s | ratio to raw, 1 thread | ratio to raw, same threads | peak memory (MB){} |",
+        "\n| run | threads | MB/s | ratio to raw, 1 thread | ratio to raw, same threads | × floor | peak memory (MB){} |",
         if resettable { "" } else { ", cumulative" }
     );
-    println!("| --- | ---: | ---: | ---: | ---: | ---: |");
+    println!("| --- | ---: | ---: | ---: | ---: | ---: | ---: |");
     let rate = |d: Duration| mb_per_s(main.bytes, d);
     let raw_at = |threads: usize| {
         rows.iter()
             .find(|(name, t, _, _)| name.starts_with("raw") && *t == threads)
             .map_or(f64::NAN, |(_, _, d, _)| rate(*d))
     };
+    // Time against the floor's, same threads.
+    let floor_at = |threads: usize| {
+        rows.iter()
+            .find(|(name, t, _, _)| name == "floor" && *t == threads)
+            .map_or(f64::NAN, |(_, _, d, _)| d.as_secs_f64())
+    };
     for (name, threads, d, peak) in &rows {
+        let times_floor = if name.starts_with("raw") {
+            "".to_string()
+        } else {
+            format!("{:.2}", d.as_secs_f64() / floor_at(*threads))
+        };
         println!(
-            "| {name} | {threads} | {:.1} | {:.3} | {:.3} | {peak} |",
+            "| {name} | {threads} | {:.1} | {:.3} | {:.3} | {times_floor} | {peak} |",
             rate(*d),
             rate(*d) / rate(raw1),
             rate(*d) / raw_at(*threads)

@@ -19,7 +19,7 @@ use tera::Context;
 
 use crate::model::{Form, Paper};
 use crate::proof::{Applied, Cause, Lines, Proof, Prover};
-use crate::render::{AUDIT_TEMPLATE, PageOut, Templates, escape_css_string};
+use crate::render::{AuditList, Templates, escape_css_string};
 use crate::rules::{Audience, Marking, Origin, Rules, Test, hex};
 use crate::schedule::{Release, Schedule, ScheduleRow};
 use crate::span::{LineIndex, Span};
@@ -1148,52 +1148,6 @@ struct CopyForm<'a> {
     segments: Vec<Segment<'a>>,
 }
 
-#[derive(Debug, Serialize)]
-struct EntryView<'a> {
-    record: &'a RedactionRecord<'a>,
-    anchor: String,
-    /// A public interest test applies to at least one of its codes.
-    qualified: bool,
-    council: Vec<Segment<'a>>,
-    forms: Vec<CopyForm<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-struct CodeView<'a> {
-    total: &'a CodeTotal,
-    anchor: String,
-    public_interest_test: bool,
-    percent: String,
-    entries: Vec<Link>,
-}
-
-#[derive(Debug, Serialize)]
-struct Link {
-    number: usize,
-    anchor: String,
-}
-
-#[derive(Debug, Serialize)]
-struct AudienceView<'a> {
-    total: &'a AudienceTotal,
-    marking: String,
-    percent: String,
-}
-
-#[derive(Debug, Serialize)]
-struct ProofView<'a> {
-    proof: &'a Proof,
-    explained: usize,
-    hunks: Vec<HunkView<'a>>,
-}
-
-#[derive(Debug, Serialize)]
-struct HunkView<'a> {
-    council_lines: String,
-    copy_lines: String,
-    explained_by: &'a [Cause],
-}
-
 /// `12`, `12–14`, or `after 11` for a place between lines.
 fn lines_label(lines: &Lines) -> String {
     match lines.count {
@@ -1319,8 +1273,8 @@ fn entry_view<'a>(
     body_edits: &[Vec<&Applied>],
     proofs: &'a [Proof],
     k: usize,
-    r: &'a RedactionRecord,
-) -> EntryView<'a> {
+    r: RedactionRecord<'a>,
+) -> page::EntryRow<'a> {
     let AuditInput { text, paper, .. } = *input;
     let span = paper.redactions[k].span;
     let (range, cut_before, cut_after) = around(text, breaks, paper, span);
@@ -1353,7 +1307,7 @@ fn entry_view<'a>(
                 }
             }
             let mut segments: Vec<Segment> = cut(cut_before).into_iter().collect();
-            let copy = proofs[i].spliced_text(&input.copies[i].markdown);
+            let copy = proofs[i].spliced_text(input.copies[i].markdown.as_ref());
             segments.extend(spliced_segments(text, range, edits, copy));
             segments.extend(cut(cut_after));
             CopyForm {
@@ -1362,13 +1316,8 @@ fn entry_view<'a>(
             }
         })
         .collect();
-    EntryView {
-        record: r,
-        anchor: format!("redaction-{}", r.number),
-        qualified: r.codes.iter().any(|c| c.test == Test::Qualified),
-        council: council.into_iter().filter(|s| !s.text.is_empty()).collect(),
-        forms,
-    }
+    council.retain(|s| !s.text.is_empty());
+    page::entry_row(r, council, forms)
 }
 
 fn audit_html(
@@ -1396,7 +1345,6 @@ fn audit_html(
                 .collect()
         })
         .collect();
-    let entry = |k: usize, r| entry_view(input, &breaks, columns, &body_edits, proofs, k, r);
     let mut context = Context::new();
     context.insert("marking", marking);
     context.insert("marking_css", &escape_css_string(marking));
@@ -1407,100 +1355,45 @@ fn audit_html(
     context.insert("templates", &record.templates);
     context.insert("release", &record.release);
     context.insert("body_words", &record.totals.body_words);
-    if input.templates.audit_loops_in_rust() {
-        // The default template, whose loops are written here (page.rs): the same bytes,
-        // without a tera value for every field of every redaction and hunk.
-        context.insert("codes", &!record.totals.codes.is_empty());
-        context.insert("entries", &!record.redactions.is_empty());
-        context.insert("comments", &!record.comments.is_empty());
-        context.insert("warnings", &!record.warnings.is_empty());
-        // Each loop in the order of render::AUDIT_LOOPS.
-        let write_loop = |k: usize, page: &mut PageOut| match k {
-            0 => page::codes(&mut page.buf, record),
-            1 => page::audiences(&mut page.buf, record),
-            2 => {
-                for (k, r) in record.redactions.iter().enumerate() {
-                    let view = entry_view(input, &breaks, columns, &body_edits, proofs, k, &r);
-                    page::write_entry(&mut page.buf, &view);
-                    page.spill();
-                }
-            }
-            3 => page::comments(&mut page.buf, record),
-            4 => page::proofs(&mut page.buf, record),
-            5 => page::hunks(&mut page.buf, record),
-            _ => page::warnings(&mut page.buf, record),
-        };
-        return input
-            .templates
-            .write_audit_with_loops(&context, out, write_loop);
-    }
-    let codes: Vec<CodeView> = record
-        .totals
-        .codes
-        .iter()
-        .map(|t| CodeView {
-            total: t,
-            anchor: format!("code-{}", t.code),
-            public_interest_test: t.test == Test::Qualified,
-            percent: percent(t.share),
-            entries: input
-                .paper
-                .redactions
-                .iter()
-                .filter(|r| r.codes.iter().any(|c| c.as_str() == t.code))
-                .map(|r| Link {
-                    number: r.number,
-                    anchor: format!("redaction-{}", r.number),
-                })
-                .collect(),
-        })
-        .collect();
-    let audiences: Vec<AudienceView> = record
-        .totals
-        .audiences
-        .iter()
-        .zip(&record.audiences)
-        .map(|(t, a)| AudienceView {
-            total: t,
-            marking: a.marking.clone(),
-            percent: percent(t.share),
-        })
-        .collect();
-    let proof_views: Vec<ProofView> = proofs
-        .iter()
-        .map(|p| ProofView {
-            proof: p,
-            explained: p
-                .hunks
-                .iter()
-                .filter(|h| !h.explained_by.is_empty())
-                .count(),
-            hunks: p
-                .hunks
-                .iter()
-                .map(|h| HunkView {
-                    council_lines: lines_label(&h.council),
-                    copy_lines: lines_label(&h.copy),
-                    explained_by: &h.explained_by,
-                })
-                .collect(),
-        })
-        .collect();
-    let records: Vec<RedactionRecord> = record.redactions.iter().collect();
-    let entries: Vec<EntryView> = records
-        .iter()
-        .enumerate()
-        .map(|(k, r)| entry(k, r))
-        .collect();
-    context.insert("codes", &codes);
-    context.insert("audiences", &audiences);
-    context.insert("entries", &entries);
-    context.insert("comments", &record.comments);
-    context.insert("proofs", &proof_views);
+    context.insert("codes", &page::code_rows(record));
+    context.insert("audiences", &page::audience_rows(record));
+    context.insert("proofs", &page::proof_rows(record));
     context.insert("warnings", &record.warnings);
-    let page = input.templates.render(AUDIT_TEMPLATE, &context)?;
-    out.write_all(page.as_bytes())
-        .map_err(|e| format!("cannot write the audit page: {e}"))
+    // The lists that grow with the paper, made a chunk at a time as they are rendered.
+    let entries = |range: std::ops::Range<usize>, context: &mut Context| {
+        let rows: Vec<page::EntryRow> = range
+            .map(|k| {
+                let r = record.redactions.get(k);
+                entry_view(input, &breaks, columns, &body_edits, proofs, k, r)
+            })
+            .collect();
+        context.insert("entries", &rows);
+    };
+    let comments = |range: std::ops::Range<usize>, context: &mut Context| {
+        context.insert("comments", &page::comment_rows(record, range));
+    };
+    let hunk_index = page::hunk_index(record);
+    let hunks = |range: std::ops::Range<usize>, context: &mut Context| {
+        context.insert("hunks", &page::hunk_rows(record, &hunk_index[range]));
+    };
+    let lists = [
+        AuditList {
+            name: "entries",
+            len: record.redactions.len(),
+            insert: &entries,
+        },
+        AuditList {
+            name: "comments",
+            len: record.comments.len(),
+            insert: &comments,
+        },
+        AuditList {
+            name: "hunks",
+            len: hunk_index.len(),
+            insert: &hunks,
+        },
+    ];
+    input.templates.write_audit(context, &lists, out)
 }
 
 /// The copy's text for source `range`: verbatim stretches, and each edit inside it as its
@@ -1548,28 +1441,26 @@ mod tests {
         assert_eq!(counter.words(&[paper.redactions[1].span]), 3);
     }
 
-    /// Edit templates/audit.html and page.rs no longer writes its loops: this says so.
+    /// The default audit page is rendered a chunk of rows at a time: edit templates/audit.html
+    /// so that a long list's loop can no longer stream, and this says so.
     #[test]
-    fn page_rs_writes_the_loops_of_the_default_audit_template() {
+    fn the_default_audit_template_streams_its_long_lists() {
         let templates = Templates::embedded().expect("embedded templates");
-        assert!(
-            templates.audit_loops_in_rust(),
-            "templates/audit.html changed: bring audit/page.rs in line with its loops, then \
-             set render::AUDIT_LOOPS_WRITTEN_FOR to the template's new SHA-256"
-        );
+        assert!(templates.audit_streams());
     }
 
-    /// The audit page with its loops written in Rust is byte for byte the page tera renders
-    /// from the template, for every fixture and for values that test each branch and escape.
+    /// The audit page rendered a chunk of each long list at a time is byte for byte the page
+    /// tera renders from the whole template, for every fixture and for values that test each
+    /// branch and escape.
     #[test]
-    fn audit_page_written_in_rust_is_the_page_tera_renders() {
+    fn audit_page_streamed_in_chunks_is_the_page_rendered_whole() {
         use crate::pipeline::build_paper;
-        use crate::render::DEFAULT_TEMPLATES;
+        use crate::render::{AUDIT_TEMPLATE, DEFAULT_TEMPLATES};
         use crate::rules::DEFAULT_RULES;
 
         let fast = Templates::embedded().expect("embedded templates");
-        // A comment after the last line changes no output, but the text is no longer the
-        // default, so tera renders all of it.
+        // A `set` outside any loop prints nothing, but a loop's own template would not see
+        // it: the template is rendered whole.
         let files: Vec<(&str, String)> = DEFAULT_TEMPLATES
             .iter()
             .map(|(n, t)| {
@@ -1578,7 +1469,7 @@ mod tests {
                     format!(
                         "{t}{}",
                         if *n == AUDIT_TEMPLATE {
-                            "{# tera #}"
+                            "{% set whole = true %}"
                         } else {
                             ""
                         }
@@ -1589,7 +1480,7 @@ mod tests {
         let mut slow = Templates::from_files(&files, None).expect("templates");
         // The audit records the templates' hash: the same for both, so only the page differs.
         slow.hash = fast.hash.clone();
-        assert!(fast.audit_loops_in_rust() && !slow.audit_loops_in_rust());
+        assert!(fast.audit_streams() && !slow.audit_streams());
 
         let mut rule_files = DEFAULT_RULES.map(|(n, t)| (n, t.to_string()));
         rule_files[1].1 = rule_files[1].1.replace(
@@ -1618,6 +1509,13 @@ mod tests {
         papers.push(
             "---\ntitle: Nothing\nclassification: OFFICIAL\n---\n\nNo redactions.\n".to_string(),
         );
+        // More rows than a chunk in every streamed list: entries, comments and hunks.
+        let many: String = (0..300)
+            .map(|i| format!("Para {i} [w{i}]{{.S31 pit=\"p\"}} end <!-- c{i} -->.\n\n"))
+            .collect();
+        papers.push(format!(
+            "---\ntitle: Many\nclassification: OFFICIAL\n---\n\n{many}"
+        ));
         papers.push(
             "---\r\ntitle: CRLF\r\nclassification: OFFICIAL\r\n---\r\nA\r\n[b]{.S31}\r\nc\r\n\r\nd [e]{.S24}\r\n"
                 .to_string(),

@@ -25,34 +25,33 @@ pub const DEFAULT_TEMPLATES: [(&str, &str); 2] = [
     (PAGE_TEMPLATE, include_str!("../templates/paper.html")),
     (AUDIT_TEMPLATE, include_str!("../templates/audit.html")),
 ];
-/// The default audit template with its loops cut out: audit.rs writes what each would have
-/// written itself (audit/page.rs), byte for byte. Registered only when the audit template is
-/// the one page.rs was written for, exactly; any other is rendered by tera as written.
-pub const AUDIT_FAST_TEMPLATE: &str = "audit (loops written by redact).html";
-/// SHA-256 of the audit template whose loops audit/page.rs writes. Edit templates/audit.html
-/// and this no longer matches: tera renders the template as written (slower, never wrong)
-/// until page.rs is brought in line and this updated; a test fails meanwhile.
-pub const AUDIT_LOOPS_WRITTEN_FOR: &str =
-    "e03d930c6b396ccb4e78c8304af175489c78c1e87af188d9f818a881afa557e0";
-/// The loops of the default audit template that audit/page.rs writes, in template order, and
-/// a name for what each wrote.
-pub const AUDIT_LOOPS: [(&str, &str); 7] = [
-    ("{%- for c in codes %}", "codes_html"),
-    ("{%- for a in audiences %}", "audiences_html"),
-    ("{%- for e in entries %}", "entries_html"),
-    ("{%- for c in comments %}", "comments_html"),
-    ("{%- for p in proofs %}", "proofs_html"),
-    ("{%- for p in proofs %}", "hunks_html"),
-    ("{%- for w in warnings %}", "warnings_html"),
-];
+/// The audit template with each streamed loop (see [`audit_split`]) replaced by its sentinel.
+const AUDIT_FRAME_TEMPLATE: &str = "audit (frame).html";
+/// The lists of the audit page that grow with the paper. Where the template loops over one of
+/// them only at its top level, that loop is rendered a chunk of the list at a time, straight
+/// into the page, so a paper with a million redactions never has its page, or a tera value for
+/// every row of it, in memory at once.
+pub const AUDIT_STREAMED_LISTS: [&str; 3] = ["entries", "comments", "hunks"];
+/// Rows rendered at once by a streamed loop.
+const AUDIT_CHUNK: usize = 128;
+
+/// One list of the audit page's values, made a chunk at a time: `insert(range, context)`
+/// inserts rows `range` under `name`.
+pub struct AuditList<'a> {
+    pub name: &'static str,
+    pub len: usize,
+    pub insert: &'a dyn Fn(std::ops::Range<usize>, &mut Context),
+}
 
 /// The page templates, loaded once per run.
 pub struct Templates {
     tera: Tera,
     pub origin: Option<std::path::PathBuf>,
     pub hash: String,
-    /// The audit template is the default one: [`AUDIT_FAST_TEMPLATE`] is registered.
-    audit_fast: bool,
+    /// The lists of [`AUDIT_STREAMED_LISTS`] the audit template loops over in a way that can
+    /// be rendered in chunks, in template order, each with its loop's registered name; empty
+    /// when the template must be rendered whole.
+    audit_loops: Vec<(&'static str, String)>,
     /// The page template prints the body once, as it is: [`write_html_page`] streams it.
     page_body_streams: bool,
 }
@@ -66,7 +65,7 @@ impl Templates {
         let mut tera = Tera::new();
         tera.autoescape_on([".html"]);
         let mut hasher = Sha256::new();
-        let mut audit_fast = false;
+        let mut audit_loops = Vec::new();
         let mut page_body_streams = false;
         for (name, text) in files {
             if *name == PAGE_TEMPLATE {
@@ -79,72 +78,95 @@ impl Templates {
             hasher.update(text.as_bytes());
             hasher.update([0]);
             if *name == AUDIT_TEMPLATE
-                && hex(&Sha256::digest(text.as_bytes())) == AUDIT_LOOPS_WRITTEN_FOR
-                && let Some(fast) = audit_without_loops(text)
+                && let Some((frame, loops)) = audit_split(text)
+                && tera.add_raw_template(AUDIT_FRAME_TEMPLATE, &frame).is_ok()
             {
-                audit_fast = tera.add_raw_template(AUDIT_FAST_TEMPLATE, &fast).is_ok();
+                for (list, text) in loops {
+                    let name = format!("audit (loop over {list}).html");
+                    if tera.add_raw_template(&name, &text).is_err() {
+                        audit_loops.clear();
+                        break;
+                    }
+                    audit_loops.push((list, name));
+                }
             }
         }
         Ok(Templates {
             tera,
             origin,
             hash: hex(&hasher.finalize()),
-            audit_fast,
+            audit_loops,
             page_body_streams,
         })
     }
 
-    /// The audit template is the default one, so audit.rs writes its loops itself and
-    /// renders [`AUDIT_FAST_TEMPLATE`] with what they wrote.
-    pub fn audit_loops_in_rust(&self) -> bool {
-        self.audit_fast
+    /// Whether the audit page is rendered a chunk of each long list at a time.
+    pub fn audit_streams(&self) -> bool {
+        !self.audit_loops.is_empty()
     }
 
-    /// Renders [`AUDIT_FAST_TEMPLATE`] into `out` and has `write_loop(k, page)` write what
-    /// loop `k` of [`AUDIT_LOOPS`] writes, in place, straight into the page.
-    pub fn write_audit_with_loops(
+    /// Renders the audit template into `out` with `context` and `lists`. The loops over the
+    /// lists the template lets stream are rendered, by tera from the template's own text, a
+    /// chunk at a time in their place in the rest of the page, which is rendered first with
+    /// each such list given as a bool (whether it has rows: all the rest may ask of it).
+    /// Otherwise, or if the page does not hold each loop's place exactly once, the whole
+    /// template is rendered with every list whole: the same bytes, in memory.
+    pub fn write_audit(
         &self,
-        context: &Context,
+        context: Context,
+        lists: &[AuditList],
         out: &mut dyn Write,
-        mut write_loop: impl FnMut(usize, &mut PageOut),
     ) -> Result<(), String> {
-        let frame = self.render(AUDIT_FAST_TEMPLATE, context)?;
-        let mut page = PageOut::new(out);
-        let mut at = 0;
-        for (k, (_, value)) in AUDIT_LOOPS.iter().enumerate() {
-            let mark = sentinel(value);
-            // A loop inside an `if` on its own list is not rendered when the list is empty,
-            // and writes nothing.
-            let Some(found) = frame[at..].find(&mark) else {
-                let before = page.len();
-                write_loop(k, &mut page);
-                if page.len() == before {
-                    continue;
-                }
-                return Err(format!("internal: the audit page lost its `{value}`"));
-            };
-            page.buf.push_str(&frame[at..at + found]);
-            write_loop(k, &mut page);
-            page.spill();
-            at += found + mark.len();
+        let fail = |e: std::io::Error| format!("cannot write the audit page: {e}");
+        let streamed = |name: &str| self.audit_loops.iter().any(|(l, _)| *l == name);
+        let mut frame_context = context.clone();
+        for list in lists {
+            if streamed(list.name) {
+                frame_context.insert(list.name, &(list.len > 0));
+            } else {
+                (list.insert)(0..list.len, &mut frame_context);
+            }
         }
-        page.buf.push_str(&frame[at..]);
-        page.finish()
-            .map_err(|e| format!("cannot write the audit page: {e}"))
+        if self.audit_streams() {
+            let frame = self.render(AUDIT_FRAME_TEMPLATE, &frame_context)?;
+            if let Some(places) = loop_places(&frame, &self.audit_loops, lists) {
+                let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+                // One context for every chunk: each chunk's rows replace the last's.
+                let mut chunk = frame_context.clone();
+                let mut at = 0;
+                for ((list_name, template), place) in self.audit_loops.iter().zip(places) {
+                    let Some(place) = place else { continue };
+                    out.write_all(&frame.as_bytes()[at..place]).map_err(fail)?;
+                    at = place + loop_sentinel(list_name).len();
+                    let Some(list) = lists.iter().find(|l| l.name == *list_name) else {
+                        continue;
+                    };
+                    for start in (0..list.len).step_by(AUDIT_CHUNK) {
+                        (list.insert)(start..(start + AUDIT_CHUNK).min(list.len), &mut chunk);
+                        self.tera
+                            .render_to(template, &chunk, &mut out)
+                            .map_err(|e| error_message(&e))?;
+                    }
+                    // As the frame had it, for the loops after this one.
+                    chunk.insert(list.name, &(list.len > 0));
+                }
+                out.write_all(&frame.as_bytes()[at..]).map_err(fail)?;
+                return out.flush().map_err(fail);
+            }
+        }
+        let mut context = context;
+        for list in lists {
+            (list.insert)(0..list.len, &mut context);
+        }
+        let page = self.render(AUDIT_TEMPLATE, &context)?;
+        out.write_all(page.as_bytes()).map_err(fail)
     }
 
     /// Renders the template registered as `name` (an `.html` name, so autoescaped).
     pub fn render(&self, name: &str, context: &Context) -> Result<String, String> {
-        self.tera.render(name, context).map_err(|e| {
-            let mut message = e.to_string();
-            let mut source = std::error::Error::source(&e);
-            while let Some(s) = source {
-                message.push_str(": ");
-                message.push_str(&s.to_string());
-                source = s.source();
-            }
-            message
-        })
+        self.tera
+            .render(name, context)
+            .map_err(|e| error_message(&e))
     }
 
     pub fn embedded() -> Result<Templates, String> {
@@ -156,108 +178,225 @@ impl Templates {
     }
 }
 
-/// A page written in pieces: text gathers in `buf` and goes to the writer whenever it grows
-/// past a chunk, so a page of any size never sits whole in memory. The first write error is
-/// kept and reported by [`PageOut::finish`].
-pub struct PageOut<'w> {
-    pub buf: String,
-    out: &'w mut dyn Write,
-    written: usize,
-    error: Option<std::io::Error>,
+/// The message of a tera error with its causes.
+fn error_message(e: &tera::Error) -> String {
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    message
 }
 
-impl<'w> PageOut<'w> {
-    const CHUNK: usize = 1 << 16;
+/// Stands for a streamed loop's output in the rendered frame: a comment, which no autoescaped
+/// value can produce (a value printed `safe` might: the page then holds it more than once, and
+/// is rendered whole).
+fn loop_sentinel(list: &str) -> String {
+    format!("<!--redact:loop:{list}-->")
+}
 
-    pub fn new(out: &'w mut dyn Write) -> PageOut<'w> {
-        PageOut {
-            buf: String::with_capacity(2 * Self::CHUNK),
-            out,
-            written: 0,
-            error: None,
+/// Where each streamed loop's output goes in the rendered frame, in order: none for a loop
+/// whose place is not rendered (inside an `if` not taken) over an empty list. `None` when a
+/// place is missing for a list with rows, repeated, or out of order.
+fn loop_places(
+    frame: &str,
+    loops: &[(&'static str, String)],
+    lists: &[AuditList],
+) -> Option<Vec<Option<usize>>> {
+    // Every sentinel in the frame, found in one pass.
+    let prefix = "<!--redact:loop:";
+    let found: Vec<usize> = frame.match_indices(prefix).map(|(at, _)| at).collect();
+    let mut places = Vec::with_capacity(loops.len());
+    let mut after = 0;
+    for (list, _) in loops {
+        let sentinel = loop_sentinel(list);
+        let mut mine = found
+            .iter()
+            .copied()
+            .filter(|&at| frame[at..].starts_with(&sentinel));
+        match (mine.next(), mine.next()) {
+            (Some(at), None) if at >= after => {
+                after = at + sentinel.len();
+                places.push(Some(at));
+            }
+            (None, _) if lists.iter().all(|l| l.name != *list || l.len == 0) => places.push(None),
+            _ => return None,
         }
     }
+    Some(places)
+}
 
-    /// Bytes of the page so far, written or not.
-    pub fn len(&self) -> usize {
-        self.written + self.buf.len()
+/// A tag of a template (`{{ }}`, `{% %}` or `{# #}`): where it is, and its code with string
+/// literals emptied, trim dashes dropped and white space squeezed.
+struct TemplateTag {
+    start: usize,
+    end: usize,
+    /// `{`, `%` or `#`.
+    kind: u8,
+    code: String,
+    trim_before: bool,
+    trim_after: bool,
+}
+
+impl TemplateTag {
+    fn words(&self) -> impl Iterator<Item = &str> {
+        self.code
+            .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+            .filter(|w| !w.is_empty())
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Passes the gathered text on once there is a chunk of it.
-    pub fn spill(&mut self) {
-        if self.buf.len() >= Self::CHUNK {
-            self.flush_buf();
-        }
-    }
-
-    fn flush_buf(&mut self) {
-        if self.error.is_none()
-            && let Err(e) = self.out.write_all(self.buf.as_bytes())
-        {
-            self.error = Some(e);
-        }
-        self.written += self.buf.len();
-        self.buf.clear();
-    }
-
-    pub fn finish(mut self) -> std::io::Result<()> {
-        self.flush_buf();
-        match self.error.take() {
-            Some(e) => Err(e),
-            None => self.out.flush(),
-        }
+    fn keyword(&self) -> Option<&str> {
+        (self.kind == b'%').then(|| self.words().next()).flatten()
     }
 }
 
-/// Where a loop's output goes in the rendered cut-down audit template: a comment, which no
-/// value can produce (every value in the template is escaped, so no `<` comes from one).
-fn sentinel(value: &str) -> String {
-    format!("<!--redact:{value}-->")
-}
-
-/// The audit template with each loop of [`AUDIT_LOOPS`] replaced by its sentinel, and the
-/// white space before it trimmed as the loop's opening `{%-` trims it. The loops' output is
-/// spliced in after rendering, so tera never copies it.
-fn audit_without_loops(template: &str) -> Option<String> {
-    let mut out = String::with_capacity(template.len());
+/// Every tag of `template`, in order; `None` if one is not closed.
+fn template_tags(template: &str) -> Option<Vec<TemplateTag>> {
+    let mut tags = Vec::new();
     let mut at = 0;
-    for (tag, value) in AUDIT_LOOPS {
-        let start = at + template[at..].find(tag)?;
-        let end = loop_end(template, start)?;
-        // The loop's `{%-` trims the white space before it; the sentinel stands where the
-        // loop's output would start.
-        out.push_str(template[at..start].trim_end());
-        out.push_str(&sentinel(value));
+    while let Some(found) = template[at..].find('{') {
+        let open = at + found;
+        let (kind, close) = match template.as_bytes().get(open + 1) {
+            Some(b'{') => (b'{', "}}"),
+            Some(b'%') => (b'%', "%}"),
+            Some(b'#') => (b'#', "#}"),
+            _ => {
+                at = open + 1;
+                continue;
+            }
+        };
+        let len = template[open + 2..].find(close)?;
+        let inner = &template[open + 2..open + 2 + len];
+        let end = open + 2 + len + 2;
+        let code = without_strings(inner.trim_matches('-'));
+        tags.push(TemplateTag {
+            start: open,
+            end,
+            kind,
+            code: code.split_whitespace().collect::<Vec<_>>().join(" "),
+            trim_before: inner.starts_with('-'),
+            trim_after: inner.ends_with('-'),
+        });
         at = end;
     }
-    out.push_str(&template[at..]);
-    Some(out)
+    Some(tags)
 }
 
-/// The end of the `{% endfor %}` tag closing the loop opened at `start`, nested loops skipped.
-fn loop_end(template: &str, start: usize) -> Option<usize> {
+/// The audit template cut for streaming: the frame, with each loop over a list of
+/// [`AUDIT_STREAMED_LISTS`] that can be rendered in chunks replaced by its sentinel, and each
+/// such loop's own text. A loop can when it is `{% for x in list %}` at the template's top
+/// level (in no other loop), its body asks nothing of the loop itself (`loop.index`,
+/// `loop.first`, a `for … else`) and the rest of the template asks of the list only whether
+/// it has rows (`if list`, `if not list`): then rendering it over the rows in chunks, one after
+/// the other, writes what rendering it over all of them writes. A template that uses anything
+/// but `for`, `if` and `set` inside loops (an include, a macro, a block, a set outside a loop,
+/// which the loop's own template would not see) is rendered whole.
+fn audit_split(template: &str) -> Option<(String, Vec<(&'static str, String)>)> {
+    let tags = template_tags(template)?;
     let mut depth = 0usize;
-    let mut at = start;
-    while let Some(found) = template[at..].find("{%") {
-        let open = at + found;
-        let close = open + template[open..].find("%}")? + 2;
-        let tag =
-            template[open + 2..close - 2].trim_matches(|c: char| c == '-' || c.is_whitespace());
-        if tag.starts_with("for ") {
-            depth += 1;
-        } else if tag == "endfor" {
-            depth = depth.checked_sub(1)?;
-            if depth == 0 {
-                return Some(close);
+    // (list, open tag, endfor tag) of each top-level loop over a streamed list.
+    let mut candidates: Vec<(&'static str, usize, usize)> = Vec::new();
+    let mut open = None;
+    for (k, tag) in tags.iter().enumerate() {
+        match tag.keyword() {
+            None => {}
+            Some("if" | "elif" | "else" | "endif") => {}
+            Some("set") if depth > 0 => {}
+            Some("for") => {
+                if depth == 0 {
+                    open = AUDIT_STREAMED_LISTS
+                        .iter()
+                        .find(|list| {
+                            let words: Vec<&str> = tag.words().collect();
+                            words.len() == 4
+                                && words[2] == "in"
+                                && words[3] == **list
+                                && tag.code == format!("for {} in {list}", words[1])
+                        })
+                        .map(|list| (*list, k));
+                }
+                depth += 1;
             }
+            Some("endfor") => {
+                depth = depth.checked_sub(1)?;
+                if depth == 0
+                    && let Some((list, start)) = open.take()
+                {
+                    candidates.push((list, start, k));
+                }
+            }
+            Some(_) => return None,
         }
-        at = close;
     }
-    None
+    let mut loops: Vec<(&'static str, usize, usize)> = Vec::new();
+    for list in AUDIT_STREAMED_LISTS {
+        let mine: Vec<_> = candidates.iter().filter(|c| c.0 == list).collect();
+        let [&(_, start, end)] = mine[..] else {
+            continue;
+        };
+        if loop_body_streams(&tags[start + 1..end]) && list_only_tested(&tags, list, start, end) {
+            loops.push((list, start, end));
+        }
+    }
+    if loops.is_empty() {
+        return None;
+    }
+    loops.sort_by_key(|l| l.1);
+    let mut frame = String::with_capacity(template.len());
+    let mut texts = Vec::new();
+    let mut at = 0;
+    for (list, start, end) in loops {
+        let (open, close) = (&tags[start], &tags[end]);
+        let before = &template[at..open.start];
+        frame.push_str(if open.trim_before {
+            before.trim_end()
+        } else {
+            before
+        });
+        frame.push_str(&loop_sentinel(list));
+        texts.push((list, template[open.start..close.end].to_string()));
+        at = close.end;
+        if close.trim_after {
+            at += template[at..].len() - template[at..].trim_start().len();
+        }
+    }
+    frame.push_str(&template[at..]);
+    Some((frame, texts))
+}
+
+/// The body of a streamed loop asks nothing of the loop itself at its own level.
+fn loop_body_streams(body: &[TemplateTag]) -> bool {
+    let (mut fors, mut ifs) = (0usize, 0usize);
+    for tag in body {
+        match tag.keyword() {
+            Some("for") => fors += 1,
+            Some("endfor") => fors = fors.saturating_sub(1),
+            Some("if") => ifs += 1,
+            Some("endif") => ifs = ifs.saturating_sub(1),
+            // `for … else` at the loop's own level.
+            Some("else") if fors == 0 && ifs == 0 => return false,
+            _ => {}
+        }
+        if fors == 0 && tag.kind != b'#' && tag.words().any(|w| w == "loop") {
+            return false;
+        }
+    }
+    true
+}
+
+/// `list` appears nowhere but in its loop's opening tag and in `if list` / `if not list`
+/// tests outside that loop.
+fn list_only_tested(tags: &[TemplateTag], list: &str, start: usize, end: usize) -> bool {
+    tags.iter().enumerate().all(|(k, tag)| {
+        if k == start || tag.kind == b'#' || !tag.words().any(|w| w == list) {
+            return true;
+        }
+        let test = matches!(tag.code.strip_prefix("if ").or(tag.code.strip_prefix("elif ")),
+            Some(t) if t == list || t.strip_prefix("not ") == Some(list));
+        tag.kind == b'%' && test && !(start..=end).contains(&k)
+    })
 }
 
 /// Escapes text for HTML content and double-quoted attributes. `|` is escaped too, because
@@ -778,7 +917,44 @@ fn without_strings(code: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::body_streams;
+    use super::{audit_split, body_streams};
+
+    #[test]
+    fn the_default_audit_template_streams_entries_comments_and_hunks() {
+        let (frame, loops) = audit_split(include_str!("../templates/audit.html")).expect("streams");
+        let lists: Vec<&str> = loops.iter().map(|l| l.0).collect();
+        assert_eq!(lists, ["entries", "comments", "hunks"]);
+        assert!(!frame.contains("{%- for e in entries"));
+    }
+
+    /// A loop whose output depends on where a row falls in the whole list, or a list used
+    /// other than as a test of whether it has rows, is rendered with the whole template.
+    #[test]
+    fn an_audit_loop_that_cannot_be_chunked_is_rendered_whole() {
+        let streams = |t: &str| audit_split(t).map(|(_, l)| l.len()).unwrap_or(0);
+        assert_eq!(streams("{% for e in entries %}{{ e }}{% endfor %}"), 1);
+        assert_eq!(
+            streams(
+                "{% if not entries %}none{% endif %}{% for e in entries %}{% for c in e.codes %}{{ loop.index }}{% endfor %}{% endfor %}"
+            ),
+            1
+        );
+        for template in [
+            "{% for e in entries %}{{ loop.index }}{% endfor %}",
+            "{% for e in entries %}{% if loop.last %}.{% endif %}{% endfor %}",
+            "{% for e in entries %}{{ e }}{% else %}none{% endfor %}",
+            "{{ entries | length }}{% for e in entries %}{{ e }}{% endfor %}",
+            "{% for e in entries %}{{ entries | length }}{% endfor %}",
+            "{% for e in entries %}{{ e }}{% endfor %}{% for e in entries %}{{ e }}{% endfor %}",
+            "{% for e in entries | reverse %}{{ e }}{% endfor %}",
+            "{% for p in proofs %}{% for e in entries %}{{ e }}{% endfor %}{% endfor %}",
+            "{% set x = 1 %}{% for e in entries %}{{ x }}{% endfor %}",
+            "{% include \"x.html\" %}{% for e in entries %}{{ e }}{% endfor %}",
+            "{% for e in entries %}{{ e }}",
+        ] {
+            assert_eq!(streams(template), 0, "{template}");
+        }
+    }
 
     #[test]
     fn the_default_page_template_streams_its_body() {

@@ -1,43 +1,22 @@
-//! The loops of the default audit page, written in Rust: each `{% for %}` loop of
-//! templates/audit.html that [`crate::render::AUDIT_LOOPS`] names, byte for byte. The loops
-//! are most of the page and, rendered by tera, were most of the cost of a build (a tera value
-//! for every field of every redaction and hunk, then an interpreted loop over them). render.rs
-//! registers the cut-down template only when the audit template is, byte for byte, the one
-//! this was written for (`render::AUDIT_LOOPS_WRITTEN_FOR`); any other audit template is
-//! rendered by tera as written. A test renders papers both ways and compares the bytes.
-//!
-//! Every value is escaped as tera's autoescape escapes it (`&`, `<`, `>`, `"`, `'`).
+//! The audit page's values, flat and ready to print: templates/audit.html (or a custom
+//! audit template) only prints them, and tera renders every byte of the page. What a loop of
+//! the template would work out for each row (a heading with its codes joined, a location, the
+//! schedule in one line, which hunk opens or closes a copy's table) is worked out here, once,
+//! so tera builds few values per row and its loops only print. The parts of a row that were
+//! loops of their own (an entry's codes, public interest lines, nested links, audiences rows,
+//! context `<pre>`s and copies, a hunk's row) are written here as HTML, in fields named
+//! `…_html` that the template prints `safe`: every value in them is escaped here exactly as
+//! the template's autoescape escapes it, so the page is the bytes those loops wrote. Every
+//! other value is text, escaped by the template.
 
-use std::fmt::Write as _;
+use std::borrow::Cow;
 
-use super::{AuditRecord, EntryView, Segment, lines_label, percent};
+use serde::Serialize;
+
+use super::{AuditRecord, CopyForm, RedactionRecord, Segment, lines_label, percent};
 use crate::model::Form;
 use crate::proof::Cause;
 use crate::rules::Test;
-
-/// Appends `text` escaped as tera's HTML autoescape does.
-fn escape(out: &mut String, text: &str) {
-    let bytes = text.as_bytes();
-    let mut from = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        let with = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        out.push_str(&text[from..i]);
-        out.push_str(with);
-        from = i + 1;
-    }
-    out.push_str(&text[from..]);
-}
-
-fn number(out: &mut String, n: usize) {
-    let _ = write!(out, "{n}");
-}
 
 /// tera's truthiness of an optional string: present and not empty.
 fn given<'a>(value: &Option<&'a str>) -> Option<&'a str> {
@@ -59,340 +38,395 @@ fn test_name(test: Test) -> &'static str {
     }
 }
 
-fn segments(out: &mut String, segments: &[Segment], highlight: &str, open: &str, close: &str) {
+/// A row of the exemptions table.
+#[derive(Serialize)]
+pub(super) struct CodeRow<'a> {
+    code: &'a str,
+    /// `section 31, Law enforcement`.
+    exemption: String,
+    test: &'static str,
+    public_interest_test: &'static str,
+    redactions: usize,
+    /// The numbers of the redactions naming the code.
+    numbers: Vec<usize>,
+    words: usize,
+    percent: String,
+}
+
+pub(super) fn code_rows<'a>(record: &'a AuditRecord) -> Vec<CodeRow<'a>> {
+    let paper = record.redactions.input.paper;
+    record
+        .totals
+        .codes
+        .iter()
+        .map(|t| CodeRow {
+            code: &t.code,
+            exemption: format!("section {}, {}", t.section, t.title),
+            test: test_name(t.test),
+            public_interest_test: if t.test == Test::Qualified {
+                "yes"
+            } else {
+                "no"
+            },
+            redactions: t.redactions,
+            numbers: paper
+                .redactions
+                .iter()
+                .filter(|r| r.codes.iter().any(|c| c.as_str() == t.code))
+                .map(|r| r.number)
+                .collect(),
+            words: t.words,
+            percent: percent(t.share),
+        })
+        .collect()
+}
+
+/// A row of the copies table.
+#[derive(Serialize)]
+pub(super) struct AudienceRow<'a> {
+    audience: &'a str,
+    marking: &'a str,
+    redactions: usize,
+    markers: usize,
+    words: usize,
+    percent: String,
+    /// `S31: 3; S24: 1`, `nothing withheld`, or `none` (no schedule).
+    schedule: String,
+}
+
+pub(super) fn audience_rows<'a>(record: &'a AuditRecord) -> Vec<AudienceRow<'a>> {
+    record
+        .totals
+        .audiences
+        .iter()
+        .zip(&record.audiences)
+        .map(|(t, a)| AudienceRow {
+            audience: &t.audience,
+            marking: &a.marking,
+            redactions: t.redactions,
+            markers: t.markers,
+            words: t.words,
+            percent: percent(t.share),
+            schedule: match &t.schedule {
+                None => "none".to_string(),
+                Some(rows) if rows.is_empty() => "nothing withheld".to_string(),
+                Some(rows) => rows
+                    .iter()
+                    .map(|row| format!("{}: {}", row.label, row.passages))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            },
+        })
+        .collect()
+}
+
+/// Appends `text` escaped as tera's autoescape escapes a printed value (`&`, `<`, `>`, `"`
+/// and `'`, the last as `&#39;`), so a fragment written here is the bytes the template's own
+/// loop wrote.
+fn push_escaped(out: &mut String, text: &str) {
+    let mut done = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.push_str(&text[done..at]);
+        out.push_str(entity);
+        done = at + 1;
+    }
+    out.push_str(&text[done..]);
+}
+
+/// Appends a number as tera prints it.
+fn push_number(out: &mut String, n: usize) {
+    use std::fmt::Write;
+    let _ = write!(out, "{n}");
+}
+
+/// The runs of a `<pre>` of context: a withheld passage marked, a marker boxed, text left
+/// out in a note, plain text as it is; every run escaped.
+fn segments_html(out: &mut String, segments: &[Segment]) {
     for s in segments {
-        if s.kind == highlight {
-            out.push_str(open);
-            escape(out, &s.text);
-            out.push_str(close);
-        } else if s.kind == "note" {
-            out.push_str("<em class=\"note\">");
-            escape(out, &s.text);
-            out.push_str("</em>");
-        } else {
-            escape(out, &s.text);
-        }
+        let (open, close) = match s.kind {
+            "withheld" => ("<mark class=\"withheld\">", "</mark>"),
+            "marker" => ("<span class=\"marker\">", "</span>"),
+            "note" => ("<em class=\"note\">", "</em>"),
+            _ => ("", ""),
+        };
+        out.push_str(open);
+        push_escaped(out, &s.text);
+        out.push_str(close);
     }
 }
 
-/// One iteration of the template's entries loop.
-pub(super) fn write_entry(out: &mut String, e: &EntryView) {
-    let r = e.record;
-    out.push_str("\n<section class=\"entry\" id=\"");
-    escape(out, &e.anchor);
-    out.push_str("\">\n<h3>Redaction ");
-    number(out, r.number);
+/// One redaction's section of the page. The `_html` fields are HTML, every value in them
+/// escaped here; the others are text, escaped by the template.
+#[derive(Serialize)]
+pub(super) struct EntryRow<'a> {
+    number: usize,
+    /// `Redaction 3 (#id): S31 & S24`.
+    heading: String,
+    form: &'static str,
+    /// `4:7 to 4:30 (bytes 120–143)`.
+    location: String,
+    /// Each code linked to its row of the exemptions table, with its exemption; one a line.
+    codes_html: String,
+    reason: &'a str,
+    /// One line per qualified code: its public interest summary.
+    pits_html: String,
+    words: usize,
+    parent: Option<usize>,
+    /// Links to the redactions inside this one; empty when none.
+    nested_html: String,
+    /// A row of the audiences table per audience.
+    audiences_html: String,
+    /// The council Markdown around the passage, for its `<pre>`.
+    council_html: String,
+    /// A `<div class="form">` per copy that withholds the passage.
+    forms_html: String,
+}
+
+pub(super) fn entry_row<'a>(
+    r: RedactionRecord<'a>,
+    council: Vec<Segment<'a>>,
+    forms: Vec<CopyForm<'a>>,
+) -> EntryRow<'a> {
+    let mut heading = format!("Redaction {}", r.number);
     if let Some(id) = given(&r.id) {
-        out.push_str(" (#");
-        escape(out, id);
-        out.push(')');
+        heading.push_str(&format!(" (#{id})"));
     }
     for (n, c) in r.codes.iter().enumerate() {
-        out.push_str(if n == 0 { ": " } else { " &amp; " });
-        escape(out, c.code);
+        heading.push_str(if n == 0 { ": " } else { " & " });
+        heading.push_str(c.code);
     }
-    out.push_str("</h3>\n<dl class=\"details\">\n<dt>Form</dt><dd>");
-    out.push_str(form_name(r.form));
-    out.push_str("</dd>\n<dt>Location</dt><dd>");
-    escape(out, &r.start);
-    out.push_str(" to ");
-    escape(out, &r.end);
-    out.push_str(" (bytes ");
-    number(out, r.bytes.start);
-    out.push('–');
-    number(out, r.bytes.end);
-    out.push_str(")</dd>\n<dt>Exemptions</dt><dd>");
+    let mut codes_html = String::new();
     for (n, c) in r.codes.iter().enumerate() {
         if n > 0 {
-            out.push_str("<br>");
+            codes_html.push_str("<br>");
         }
-        out.push_str("<a href=\"#code-");
-        escape(out, c.code);
-        out.push_str("\">");
-        escape(out, c.code);
-        out.push_str("</a>: section ");
-        escape(out, c.section);
-        out.push_str(", ");
-        escape(out, c.title);
-        out.push_str(" (");
-        out.push_str(test_name(c.test));
-        out.push(')');
+        codes_html.push_str("<a href=\"#code-");
+        push_escaped(&mut codes_html, c.code);
+        codes_html.push_str("\">");
+        push_escaped(&mut codes_html, c.code);
+        codes_html.push_str("</a>: ");
+        push_escaped(
+            &mut codes_html,
+            &format!("section {}, {} ({})", c.section, c.title, test_name(c.test)),
+        );
     }
     if r.codes.is_empty() {
-        out.push_str("none (presentational)");
+        codes_html.push_str("none (presentational)");
     }
-    out.push_str("</dd>\n<dt>Reason</dt><dd>");
-    match given(&r.reason) {
-        Some(reason) => escape(out, reason),
-        None => out.push_str("none given"),
-    }
-    out.push_str("</dd>\n<dt>Public interest test</dt><dd>");
-    if e.qualified {
-        for (n, c) in r.codes.iter().enumerate() {
-            if c.test != Test::Qualified {
-                continue;
-            }
-            // `loop.first` counts every code, qualified or not.
-            if n > 0 {
-                out.push_str("<br>");
-            }
-            escape(out, c.code);
-            out.push_str(": ");
-            match given(&c.pit) {
-                Some(pit) => {
-                    escape(out, pit);
-                    if c.pit_source == Some("rules") {
-                        out.push_str(" (default from the rules)");
-                    }
+    let mut pits_html = String::new();
+    for (n, c) in r.codes.iter().enumerate() {
+        if c.test != Test::Qualified {
+            continue;
+        }
+        // A line break before every code but the redaction's first, qualified or not.
+        if n > 0 {
+            pits_html.push_str("<br>");
+        }
+        push_escaped(&mut pits_html, c.code);
+        pits_html.push_str(": ");
+        match given(&c.pit) {
+            Some(pit) => {
+                push_escaped(&mut pits_html, pit);
+                if c.pit_source == Some("rules") {
+                    pits_html.push_str(" (default from the rules)");
                 }
-                None => out.push_str("<strong>no summary given</strong>"),
             }
+            None => pits_html.push_str("<strong>no summary given</strong>"),
         }
-    } else {
-        out.push_str("does not apply: every exemption relied on is absolute");
     }
-    out.push_str("</dd>\n<dt>Words withheld</dt><dd>");
-    number(out, r.words);
-    out.push_str("</dd>");
-    if let Some(parent) = r.parent.filter(|&p| p != 0) {
-        out.push_str("\n<dt>Inside</dt><dd><a href=\"#redaction-");
-        number(out, parent);
-        out.push_str("\">redaction ");
-        number(out, parent);
-        out.push_str("</a></dd>");
+    if pits_html.is_empty() {
+        pits_html.push_str("does not apply: every exemption relied on is absolute");
     }
-    if !r.nested.is_empty() {
-        out.push_str("\n<dt>Contains</dt><dd>");
-        for (n, nested) in r.nested.iter().enumerate() {
-            if n > 0 {
-                out.push_str(", ");
-            }
-            out.push_str("<a href=\"#redaction-");
-            number(out, *nested);
-            out.push_str("\">redaction ");
-            number(out, *nested);
-            out.push_str("</a>");
+    let mut nested_html = String::new();
+    for (n, &nested) in r.nested.iter().enumerate() {
+        if n > 0 {
+            nested_html.push_str(", ");
         }
-        out.push_str("</dd>");
+        nested_html.push_str("<a href=\"#redaction-");
+        push_number(&mut nested_html, nested);
+        nested_html.push_str("\">redaction ");
+        push_number(&mut nested_html, nested);
+        nested_html.push_str("</a>");
     }
-    out.push_str("\n</dl>\n<table>\n<thead><tr><th scope=\"col\">Audience</th><th scope=\"col\">Withheld</th><th scope=\"col\">Shown in its place</th></tr></thead>\n<tbody>");
+    let mut audiences_html = String::new();
     for a in &r.audiences {
-        out.push_str("\n<tr><td>");
-        escape(out, a.audience);
-        out.push_str("</td><td>");
+        audiences_html.push_str("\n<tr><td>");
+        push_escaped(&mut audiences_html, a.audience);
+        audiences_html.push_str("</td><td>");
         if a.withheld {
-            out.push_str("yes");
+            audiences_html.push_str("yes");
             if let Some(within) = a.within.filter(|&w| w != 0) {
-                out.push_str(" (inside <a href=\"#redaction-");
-                number(out, within);
-                out.push_str("\">redaction ");
-                number(out, within);
-                out.push_str("</a>)");
+                audiences_html.push_str(" (inside <a href=\"#redaction-");
+                push_number(&mut audiences_html, within);
+                audiences_html.push_str("\">redaction ");
+                push_number(&mut audiences_html, within);
+                audiences_html.push_str("</a>)");
             }
         } else {
-            out.push_str("no");
+            audiences_html.push_str("no");
         }
-        out.push_str("</td><td>");
+        audiences_html.push_str("</td><td>");
         match a.marker.as_deref().filter(|m| !m.is_empty()) {
             Some(marker) => {
-                out.push_str("<span class=\"marker\">");
-                escape(out, marker);
-                out.push_str("</span>");
+                audiences_html.push_str("<span class=\"marker\">");
+                push_escaped(&mut audiences_html, marker);
+                audiences_html.push_str("</span>");
             }
-            None => out.push_str("the passage"),
+            None => audiences_html.push_str("the passage"),
         }
-        out.push_str("</td></tr>");
+        audiences_html.push_str("</td></tr>");
     }
-    out.push_str("\n</tbody>\n</table>\n<div class=\"forms\">\n<div class=\"form\">\n<h4>Source (council Markdown)</h4>\n<pre>");
-    segments(
-        out,
-        &e.council,
-        "withheld",
-        "<mark class=\"withheld\">",
-        "</mark>",
-    );
-    out.push_str("</pre>\n</div>");
-    for f in &e.forms {
-        out.push_str("\n<div class=\"form\">\n<h4>");
-        escape(out, f.audience);
-        out.push_str(" Markdown</h4>\n<pre>");
-        segments(
-            out,
-            &f.segments,
-            "marker",
-            "<span class=\"marker\">",
-            "</span>",
-        );
-        out.push_str("</pre>\n</div>");
+    // Room for the text and a little markup and escaping, so the strings seldom grow.
+    let room = |segments: &[Segment]| segments.iter().map(|s| s.text.len() + 32).sum::<usize>();
+    let mut council_html = String::with_capacity(room(&council));
+    segments_html(&mut council_html, &council);
+    let mut forms_html = String::with_capacity(forms.iter().map(|f| room(&f.segments) + 64).sum());
+    for f in &forms {
+        forms_html.push_str("\n<div class=\"form\">\n<h4>");
+        push_escaped(&mut forms_html, f.audience);
+        forms_html.push_str(" Markdown</h4>\n<pre>");
+        segments_html(&mut forms_html, &f.segments);
+        forms_html.push_str("</pre>\n</div>");
     }
-    out.push_str("\n</div>\n</section>");
-}
-
-/// `{%- for c in codes %}`: one row per code relied on, linking its redactions.
-pub(super) fn codes(out: &mut String, record: &AuditRecord) {
-    for t in &record.totals.codes {
-        out.push_str("\n<tr id=\"code-");
-        escape(out, &t.code);
-        out.push_str("\"><td>");
-        escape(out, &t.code);
-        out.push_str("</td><td>section ");
-        escape(out, &t.section);
-        out.push_str(", ");
-        escape(out, &t.title);
-        out.push_str("</td><td>");
-        out.push_str(test_name(t.test));
-        out.push_str("</td><td>");
-        out.push_str(if t.test == Test::Qualified {
-            "yes"
-        } else {
-            "no"
-        });
-        out.push_str("</td><td>");
-        number(out, t.redactions);
-        out.push(':');
-        for r in &record.redactions.input.paper.redactions {
-            if r.codes.iter().any(|c| c.as_str() == t.code) {
-                out.push_str(" <a href=\"#redaction-");
-                number(out, r.number);
-                out.push_str("\">");
-                number(out, r.number);
-                out.push_str("</a>");
-            }
-        }
-        out.push_str("</td><td class=\"number\">");
-        number(out, t.words);
-        out.push_str("</td><td class=\"number\">");
-        escape(out, &percent(t.share));
-        out.push_str("</td></tr>");
+    EntryRow {
+        number: r.number,
+        heading,
+        form: form_name(r.form),
+        location: format!(
+            "{} to {} (bytes {}–{})",
+            r.start, r.end, r.bytes.start, r.bytes.end
+        ),
+        codes_html,
+        reason: given(&r.reason).unwrap_or("none given"),
+        pits_html,
+        words: r.words,
+        parent: r.parent.filter(|&p| p != 0),
+        nested_html,
+        audiences_html,
+        council_html,
+        forms_html,
     }
 }
 
-/// `{%- for a in audiences %}`: one row per copy.
-pub(super) fn audiences(out: &mut String, record: &AuditRecord) {
-    for (t, a) in record.totals.audiences.iter().zip(&record.audiences) {
-        out.push_str("\n<tr><td>");
-        escape(out, &t.audience);
-        out.push_str("</td><td>");
-        escape(out, &a.marking);
-        out.push_str("</td><td class=\"number\">");
-        number(out, t.redactions);
-        out.push_str("</td><td class=\"number\">");
-        number(out, t.markers);
-        out.push_str("</td><td class=\"number\">");
-        number(out, t.words);
-        out.push_str("</td><td class=\"number\">");
-        escape(out, &percent(t.share));
-        out.push_str("</td><td>");
-        match &t.schedule {
-            None => out.push_str("none"),
-            Some(rows) if rows.is_empty() => out.push_str("nothing withheld"),
-            Some(rows) => {
-                for (n, row) in rows.iter().enumerate() {
-                    if n > 0 {
-                        out.push_str("; ");
-                    }
-                    escape(out, &row.label);
-                    out.push_str(": ");
-                    number(out, row.passages);
-                }
-            }
-        }
-        out.push_str("</td></tr>");
-    }
+/// A row of the comments table.
+#[derive(Serialize)]
+pub(super) struct CommentRow<'a> {
+    number: usize,
+    /// `3:1 to 3:25`.
+    location: String,
+    text: &'a str,
 }
 
-/// `{%- for c in comments %}`: one row per comment removed.
-pub(super) fn comments(out: &mut String, record: &AuditRecord) {
-    for c in &record.comments {
-        out.push_str("\n<tr><td>");
-        number(out, c.number);
-        out.push_str("</td><td>");
-        escape(out, &c.start);
-        out.push_str(" to ");
-        escape(out, &c.end);
-        out.push_str("</td><td><code>");
-        escape(out, c.text);
-        out.push_str("</code></td></tr>");
-    }
+pub(super) fn comment_rows<'a>(
+    record: &'a AuditRecord,
+    range: std::ops::Range<usize>,
+) -> Vec<CommentRow<'a>> {
+    record.comments[range]
+        .iter()
+        .map(|c| CommentRow {
+            number: c.number,
+            location: format!("{} to {}", c.start, c.end),
+            text: c.text,
+        })
+        .collect()
 }
 
-/// The first `{%- for p in proofs %}`: one summary row per copy.
-pub(super) fn proofs(out: &mut String, record: &AuditRecord) {
-    for p in &record.proof {
-        out.push_str("\n<tr><td>");
-        escape(out, &p.audience);
-        out.push_str("</td><td class=\"ok\">");
-        out.push_str(if p.matches { "yes" } else { "NO" });
-        out.push_str("</td><td class=\"number\">");
-        number(out, p.edits);
-        out.push_str("</td><td class=\"number\">");
-        number(out, p.hunks.len());
-        out.push_str("</td><td class=\"number\">");
-        number(
-            out,
-            p.hunks
+/// A row of the proof's summary table.
+#[derive(Serialize)]
+pub(super) struct ProofRow<'a> {
+    audience: &'a str,
+    matches: &'static str,
+    edits: usize,
+    hunk_count: usize,
+    explained: usize,
+}
+
+pub(super) fn proof_rows<'a>(record: &'a AuditRecord) -> Vec<ProofRow<'a>> {
+    record
+        .proof
+        .iter()
+        .map(|p| ProofRow {
+            audience: &p.audience,
+            matches: if p.matches { "yes" } else { "NO" },
+            edits: p.edits,
+            hunk_count: p.hunks.len(),
+            explained: p
+                .hunks
                 .iter()
                 .filter(|h| !h.explained_by.is_empty())
                 .count(),
-        );
-        out.push_str("</td></tr>");
-    }
+        })
+        .collect()
 }
 
-/// The second `{%- for p in proofs %}`: each copy's hunks and what explains them.
-pub(super) fn hunks(out: &mut String, record: &AuditRecord) {
-    for p in record.proof.iter().filter(|p| !p.hunks.is_empty()) {
-        out.push_str("\n<h3>Line diff, council to ");
-        escape(out, &p.audience);
-        out.push_str("</h3>\n<p>Each hunk lists the declared changes it overlaps (a diff may pair blank lines either side of a change).</p>\n<table>\n<thead><tr><th scope=\"col\">Council lines</th><th scope=\"col\">Copy lines</th><th scope=\"col\">Explained by</th></tr></thead>\n<tbody>");
-        for h in &p.hunks {
-            out.push_str("\n<tr><td>");
-            escape(out, &lines_label(&h.council));
-            out.push_str("</td><td>");
-            escape(out, &lines_label(&h.copy));
-            out.push_str("</td><td>");
-            for (n, cause) in h.explained_by.iter().enumerate() {
+/// A row of a copy's line diff; the first of a copy opens its table, the last closes it.
+#[derive(Serialize)]
+pub(super) struct HunkRow<'a> {
+    /// The copy's audience, on the copy's first hunk.
+    table: Option<&'a str>,
+    /// The row's `<tr>`: its lines and what explains it, every value escaped here.
+    row_html: String,
+    last: bool,
+}
+
+/// Every copy's hunks in order, as (proof, hunk) index pairs.
+pub(super) fn hunk_index(record: &AuditRecord) -> Vec<(usize, usize)> {
+    record
+        .proof
+        .iter()
+        .enumerate()
+        .flat_map(|(p, proof)| (0..proof.hunks.len()).map(move |h| (p, h)))
+        .collect()
+}
+
+pub(super) fn hunk_rows<'a>(record: &'a AuditRecord, index: &[(usize, usize)]) -> Vec<HunkRow<'a>> {
+    index
+        .iter()
+        .map(|&(p, h)| {
+            let proof = &record.proof[p];
+            let hunk = &proof.hunks[h];
+            let mut row_html = String::from("<tr><td>");
+            push_escaped(&mut row_html, &lines_label(&hunk.council));
+            row_html.push_str("</td><td>");
+            push_escaped(&mut row_html, &lines_label(&hunk.copy));
+            row_html.push_str("</td><td>");
+            for (n, cause) in hunk.explained_by.iter().enumerate() {
                 if n > 0 {
-                    out.push_str(", ");
+                    row_html.push_str(", ");
                 }
-                match cause {
-                    Cause::Marker { redaction, .. } => {
-                        out.push_str("<a href=\"#redaction-");
-                        number(out, *redaction);
-                        out.push_str("\">redaction ");
-                        number(out, *redaction);
-                        out.push_str("</a>");
-                    }
-                    Cause::Comment { comment } => {
-                        out.push_str("comment ");
-                        number(out, *comment);
-                    }
-                    Cause::Tag { redaction } => {
-                        out.push_str("tag of <a href=\"#redaction-");
-                        number(out, *redaction);
-                        out.push_str("\">redaction ");
-                        number(out, *redaction);
-                        out.push_str("</a>");
-                    }
+                let (text, redaction): (Cow<str>, _) = match cause {
+                    Cause::Marker { redaction, .. } => ("".into(), Some(*redaction)),
+                    Cause::Tag { redaction } => ("tag of ".into(), Some(*redaction)),
+                    Cause::Comment { comment } => (format!("comment {comment}").into(), None),
                     Cause::Reference { reference } => {
-                        out.push_str("definition ");
-                        escape(out, reference);
+                        (format!("definition {reference}").into(), None)
                     }
-                    Cause::FrontMatter => out.push_str("front matter"),
-                    Cause::Schedule => out.push_str("schedule"),
+                    Cause::FrontMatter => ("front matter".into(), None),
+                    Cause::Schedule => ("schedule".into(), None),
+                };
+                push_escaped(&mut row_html, &text);
+                if let Some(redaction) = redaction.filter(|&r| r != 0) {
+                    row_html.push_str("<a href=\"#redaction-");
+                    push_number(&mut row_html, redaction);
+                    row_html.push_str("\">redaction ");
+                    push_number(&mut row_html, redaction);
+                    row_html.push_str("</a>");
                 }
             }
-            out.push_str("</td></tr>");
-        }
-        out.push_str("\n</tbody>\n</table>");
-    }
-}
-
-/// `{%- for w in warnings %}`.
-pub(super) fn warnings(out: &mut String, record: &AuditRecord) {
-    for w in &record.warnings {
-        out.push_str("\n<li>");
-        escape(out, w);
-        out.push_str("</li>");
-    }
+            row_html.push_str("</td></tr>");
+            HunkRow {
+                table: (h == 0).then_some(proof.audience.as_str()),
+                row_html,
+                last: h + 1 == proof.hunks.len(),
+            }
+        })
+        .collect()
 }
