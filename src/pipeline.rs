@@ -118,7 +118,7 @@ pub fn build_paper_into(
     let paper = parse_paper(text, rules).map_err(|d| source_error(path, text, d))?;
     // Raw HTML that could load or run something is refused before any copy is made.
     html_policy::check(&paper, text).map_err(|d| source_error(path, text, d))?;
-    let reader = Reader::new(rules);
+    let reader = Reader::of(rules);
     if let Some(word) = paper.front_matter.withheld_title_word_in(name) {
         return Err(source_error(
             path,

@@ -97,6 +97,12 @@ impl Reader {
         Reader::for_codes(rules.exemptions.iter().map(|e| e.code.as_str()))
     }
 
+    /// The reader for `rules`, made once per set of rules (the codes never change after
+    /// loading).
+    pub fn of(rules: &Rules) -> &Reader {
+        rules.second_reader.get_or_init(|| Reader::new(rules))
+    }
+
     pub fn for_codes<'a>(codes: impl IntoIterator<Item = &'a str>) -> Reader {
         let mut codes: Vec<String> = codes.into_iter().map(str::to_uppercase).collect();
         codes.sort();
