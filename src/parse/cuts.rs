@@ -182,7 +182,7 @@ fn inline_cut(text: &str, comments: &[Span], c: Span) -> Result<CommentCut, Diag
     }
     if from > 0
         && let Some(&next) = bytes.get(to)
-        && joins(bytes[from - 1], next)
+        && joins(&text[..from], next)
     {
         return Err(Diagnostic::new(
             Span::new(c.start, c.start + 4),
@@ -239,10 +239,24 @@ fn inline_cut(text: &str, comments: &[Span], c: Span) -> Result<CommentCut, Diag
 /// backtick run, a delimiter run whose flanking changes, a thematic break (`-` `--`). Any ASCII
 /// punctuation but the few that start nothing counts: a space beside the comment costs the
 /// author nothing, and a cut that made new syntax would publish what nobody wrote.
-fn joins(before: u8, after: u8) -> bool {
+fn joins(before_text: &str, after: u8) -> bool {
+    let Some(&before) = before_text.as_bytes().last() else {
+        return false;
+    };
     let blank = |b: u8| is_space(b) || is_eol(b);
     let syntax = |b: u8| b.is_ascii_punctuation() && !matches!(b, b',' | b'?' | b'"' | b'\'');
-    !blank(before) && !blank(after) && (syntax(before) || syntax(after))
+    if blank(before) || blank(after) || !(syntax(before) || syntax(after)) {
+        return false;
+    }
+    // A word's end then `.`, `)` or `!` (`the annex<!-- todo -->.`) starts nothing: only an
+    // autolink or tag opened earlier in the word could take them in, so those still count.
+    let word = before_text
+        .rsplit(|c: char| c.is_whitespace())
+        .next()
+        .unwrap_or_default();
+    let ends_in_letter =
+        (before.is_ascii_alphabetic() || !before.is_ascii()) && !word.contains('<');
+    !(ends_in_letter && matches!(after, b'.' | b')' | b'!'))
 }
 
 /// Whether `at` follows an ATX heading's opening `#`s (and nothing but indentation before).

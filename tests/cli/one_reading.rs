@@ -534,6 +534,11 @@ fn comments_no_cut_can_remove_are_refused_where_they_are() {
         ("comment-joins-a-break.md", "7:2", "would join `-` and `-`"),
         ("comment-joins-a-link.md", "8:27", "would join `]` and `(`"),
         (
+            "comment-joins-an-autolink.md",
+            "6:45",
+            "would join `a` and `.`",
+        ),
+        (
             "comment-joins-lists.md",
             "8:1",
             "would join what comes before it",
