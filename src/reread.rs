@@ -13,9 +13,11 @@
 //!
 //! It never changes a copy and never decides what is withheld: it only refuses.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use aho_corasick::AhoCorasick;
 use unicode_normalization::UnicodeNormalization;
@@ -88,7 +90,7 @@ pub struct Reader {
     codes: Vec<String>,
     /// Finds any code in any ASCII case, when every code is ASCII letters and digits (the
     /// defaults are): a line whose characters NFKC leaves alone and in which it finds no code
-    /// holds no stray, since a stray is a token equal to a code (see [`Reader::may_name_code`]).
+    /// holds no stray, since a stray is a token equal to a code (see [`Reader::view`]).
     any_code: Option<AhoCorasick>,
 }
 
@@ -122,20 +124,28 @@ impl Reader {
         Reader { codes, any_code }
     }
 
-    /// Whether `line` could hold text naming a code once read: false only when no character of
-    /// it changes under NFKC or is invisible (so the reader sees its characters as written) and
-    /// no code occurs in it in any ASCII case. A tag or fence is found only where one of its
-    /// tokens equals a code ([`Reader::code`]), so it would contain that code as written (an
-    /// escape's backslash is dropped only before punctuation, which no code holds). Full-width,
-    /// compatibility and zero-width forms fail the first test and are read in full.
-    fn may_name_code(&self, line: &str) -> bool {
-        let Some(any_code) = &self.any_code else {
-            return true;
-        };
-        if !line.is_ascii() && !line.chars().all(stable) {
-            return true;
+    /// A line as the reader sees it, or `None` when nothing in it can read as a stray.
+    ///
+    /// A line whose characters are all [`stable`] is read in place: its text is what the
+    /// reader sees, so a stray in it needs a `{` or a run of three colons as written, and a
+    /// code written in it in some ASCII case. A tag or fence is found only where one of its
+    /// tokens equals a code ([`Reader::code`]), so it contains that code as written (an
+    /// escape's backslash is dropped only before punctuation, which no code holds). Any other
+    /// line (a full-width, compatibility or zero-width character anywhere in it) is normalised
+    /// and read whole.
+    fn view<'a>(&self, line: &'a str) -> Option<Normal<'a>> {
+        if !all_stable(line) {
+            return Some(Normal::Mapped(normalized(line)));
         }
-        any_code.is_match(line)
+        if !opens_tag_or_fence(line.as_bytes()) {
+            return None;
+        }
+        if let Some(any_code) = &self.any_code
+            && !any_code.is_match(line)
+        {
+            return None;
+        }
+        Some(Normal::Raw(line))
     }
 
     /// The code `word` names, in any case (codes are ASCII; the text is already NFKC).
@@ -151,22 +161,31 @@ impl Reader {
     pub fn markdown(&self, copy: &str, visible: &[Range<usize>]) -> Reading {
         let mut reading = Reading::default();
         let mut blocks = CodeBlocks::default();
+        let mut found = Vec::new();
         for (number, (start, line)) in lines(copy).enumerate() {
+            // Every line moves the code block state on, read or not.
             let code_block = blocks.is_code(line);
-            if !may_hold_stray(line) || !self.may_name_code(line) {
+            let Some(chars) = self.view(line) else {
                 continue;
-            }
-            let spans = code_spans(line);
-            for stray in self.strays_in_line(line, start, number + 1) {
+            };
+            self.strays_in_line(&chars, start, number + 1, &mut found);
+            let mut spans = None;
+            for stray in found.drain(..) {
                 // Code (a code block, or a code span on this line), a tag of a passage the
                 // audience sees, or an escaped `\{`.
                 let at = stray.at.start - start;
                 let excused = code_block
-                    || spans.iter().any(|s| s.contains(&at))
                     || within(visible, stray.at.start)
-                    || escaped(line, at);
+                    || escaped(line, at)
+                    || spans
+                        .get_or_insert_with(|| code_spans(line))
+                        .iter()
+                        .any(|s| s.contains(&at));
                 if excused {
-                    *reading.excused.entry(stray.key()).or_default() += 1;
+                    *reading
+                        .excused
+                        .entry((stray.shape, stray.codes))
+                        .or_default() += 1;
                 } else {
                     reading.strays.push(stray);
                 }
@@ -175,76 +194,51 @@ impl Reader {
         reading
     }
 
-    /// Every stray in one line of text starting at byte `base` of its copy, escaped or not.
-    fn strays_in_line(&self, line: &str, base: usize, number: usize) -> Vec<Stray> {
-        let chars = Normal::of(line);
-        let mut out = Vec::new();
-        let mut i = 0;
+    /// Every stray in one line as the reader sees it, escaped or not, onto `out`; the line
+    /// starts at byte `base` of its copy and is line `number` of it.
+    fn strays_in_line(&self, chars: &Normal, base: usize, number: usize, out: &mut Vec<Stray>) {
+        let mut i = chars.next_candidate(0);
         while i < chars.len() {
-            match chars.c(i) {
-                '{' => {
-                    if let Some((end, codes)) = self.tag_at(&chars, i) {
-                        out.push(Stray {
-                            shape: Shape::Tag,
-                            codes,
-                            at: base + chars.from(i)..base + chars.to(end),
-                            line: number,
-                        });
-                    }
-                    i += 1;
+            if chars.c(i) == '{' {
+                if let Some((end, codes)) = self.tag_at(chars, i) {
+                    out.push(Stray {
+                        shape: Shape::Tag,
+                        codes,
+                        at: base + chars.from(i)..base + chars.end(end),
+                        line: number,
+                    });
                 }
-                ':' => {
-                    let run = (i..chars.len()).take_while(|&k| chars.c(k) == ':').count();
-                    if run >= 3
-                        && let Some((end, codes)) = self.fence_at(&chars, i + run)
-                    {
-                        out.push(Stray {
-                            shape: Shape::Fence,
-                            codes,
-                            at: base + chars.from(i)..base + chars.to(end),
-                            line: number,
-                        });
-                    }
-                    i += run;
+                i = chars.next_candidate(i + 1);
+            } else {
+                let run = chars.colons(i);
+                if run >= 3
+                    && let Some((end, codes)) = self.fence_at(chars, i + run)
+                {
+                    out.push(Stray {
+                        shape: Shape::Fence,
+                        codes,
+                        at: base + chars.from(i)..base + chars.end(end),
+                        line: number,
+                    });
                 }
-                _ => i = chars.next_candidate(i + 1),
+                i = chars.next_candidate(i + run);
             }
         }
-        out
     }
 
-    /// The brace group opened at `open` if it names a code: where it closes and the codes.
+    /// The brace group opened at `open` if it names a code: where it ends (past its `}`) and
+    /// the codes.
     fn tag_at(&self, chars: &Normal, open: usize) -> Option<(usize, Vec<String>)> {
-        let close = (open + 1..chars.len().min(open + 1 + MAX_TAG_CHARS))
-            .find(|&k| matches!(chars.c(k), '{' | '}'))
-            .filter(|&k| chars.c(k) == '}')?;
-        // A backslash before punctuation is an escape: `{.S24\}` renders as `{.S24}`. An
-        // ASCII group without one is read where it lies.
-        let owned: String;
-        let content: &str = match chars {
-            Normal::Ascii(b) if !b[open + 1..close].contains(&b'\\') => {
-                std::str::from_utf8(&b[open + 1..close]).unwrap_or_default()
-            }
-            _ => {
-                let mut content = String::new();
-                for k in open + 1..close {
-                    let c = chars.c(k);
-                    let next = if k + 1 < close { chars.c(k + 1) } else { '}' };
-                    if !(c == '\\' && next.is_ascii_punctuation()) {
-                        content.push(c);
-                    }
-                }
-                owned = content;
-                &owned
-            }
-        };
+        let close = chars.close(open)?;
+        // A backslash before punctuation is an escape: `{.S24\}` renders as `{.S24}`.
+        let content = chars.unescaped(open + 1, close);
         let mut codes = Vec::new();
         for (k, token) in content.split_whitespace().enumerate() {
             let named = if let Some(class) = token.strip_prefix('.') {
                 self.code(class)
             } else if let Some(value) = token.strip_prefix("class=") {
                 self.code(value.trim_matches(['"', '\'']))
-            } else if k == 0 && rest_attribute_like(content) {
+            } else if k == 0 && rest_attribute_like(&content) {
                 // `{S31}`, `{S31 #r1}`: a class without its dot still reads as a tag.
                 self.code(token)
             } else {
@@ -253,27 +247,20 @@ impl Reader {
             codes.extend(named);
         }
         tidy(&mut codes);
-        (!codes.is_empty()).then_some((close, codes))
+        (!codes.is_empty()).then_some((close + 1, codes))
     }
 
     /// What follows a run of colons at `at`, if it names a code the way a fence does:
-    /// `::: S31`, `:::.S31`, `::: {.S31}` (the brace group is also read as a tag).
+    /// `::: S31`, `:::.S31`, `::: {.S31}` (the brace group is also read as a tag). Where it
+    /// ends, and the codes.
     fn fence_at(&self, chars: &Normal, at: usize) -> Option<(usize, Vec<String>)> {
-        let start = at
-            + (at..chars.len())
-                .take_while(|&k| matches!(chars.c(k), ' ' | '\t'))
-                .count();
+        let start = at + chars.blanks(at);
         let dot = usize::from(start < chars.len() && chars.c(start) == '.');
-        let len = (start + dot..chars.len())
-            .take_while(|&k| chars.c(k).is_alphanumeric())
-            .count();
-        if len > 0 {
-            let word: String = (start + dot..start + dot + len)
-                .map(|k| chars.c(k))
-                .collect();
-            if let Some(code) = self.code(&word) {
-                return Some((start + dot + len - 1, vec![code]));
-            }
+        let (word, end) = chars.word(start + dot);
+        if !word.is_empty()
+            && let Some(code) = self.code(&word)
+        {
+            return Some((end, vec![code]));
         }
         if start < chars.len() && chars.c(start) == '{' {
             return self.tag_at(chars, start);
@@ -314,21 +301,35 @@ impl HtmlReader<'_> {
         self.lines += 1;
         // Bytes first: most lines of a page are ASCII with no brace, no entity and no run of
         // colons, and nothing in them can read as a tag (no UTF-8 check, no copy).
-        if line.is_ascii()
-            && memchr::memchr2(b'{', b'&', line).is_none()
-            && memchr::memmem::find(line, b":::").is_none()
+        let opens = opens_tag_or_fence(line);
+        let entity = memchr::memchr(b'&', line);
+        if !opens && entity.is_none() && line.is_ascii() {
+            return;
+        }
+        // A line whose entities are all plain ones (see `plain_entities`) and whose characters
+        // are all stable reads, once decoded, as a line that opens a tag or fence and names a
+        // code only if this one does: read it in place as far as that.
+        if let Ok(text) = std::str::from_utf8(line)
+            && entity.is_none_or(|at| plain_entities(&line[at..]))
+            && all_stable(text)
+            && (!opens
+                || self
+                    .reader
+                    .any_code
+                    .as_ref()
+                    .is_some_and(|any_code| !any_code.is_match(text)))
         {
             return;
         }
         let line = String::from_utf8_lossy(line);
-        if !may_hold_stray(&line) && !line.contains('&') {
-            return;
-        }
         let decoded = html_escape::decode_html_entities(&line);
-        if !self.reader.may_name_code(&decoded) {
+        let Some(chars) = self.reader.view(&decoded) else {
             return;
-        }
-        for mut stray in self.reader.strays_in_line(&decoded, 0, self.lines) {
+        };
+        let mut found = Vec::new();
+        self.reader
+            .strays_in_line(&chars, 0, self.lines, &mut found);
+        for mut stray in found {
             // Entities were decoded: the line, not the byte, locates it in the page.
             stray.at = start..start + line.len();
             match self.allowance.get_mut(&stray.key()) {
@@ -400,21 +401,27 @@ fn tidy(codes: &mut Vec<String>) {
     codes.dedup();
 }
 
-/// A quick test that lets most lines through unread: no brace, no run of colons, and no
-/// character that NFKC changes or that is invisible (either could make one).
-fn may_hold_stray(line: &str) -> bool {
-    let bytes = line.as_bytes();
-    if bytes.contains(&b'{') || line.contains(":::") {
-        return true;
-    }
-    if line.is_ascii() {
-        return false;
-    }
-    line.chars().any(|c| {
-        !c.is_ascii()
-            && (invisible(c)
-                || unicode_normalization::is_nfkc_quick(std::iter::once(c))
-                    != unicode_normalization::IsNormalized::Yes)
+/// Whether `bytes` hold a `{` or a run of three colons: where a tag or a fence begins.
+fn opens_tag_or_fence(bytes: &[u8]) -> bool {
+    memchr::memchr2_iter(b'{', b':', bytes)
+        .any(|k| bytes[k] == b'{' || bytes[k + 1..].starts_with(b"::"))
+}
+
+/// Entities a page writes for text (`escape_html` and pulldown-cmark's escaping): each decodes
+/// to one ASCII character that is not a letter, a digit, `{` or `:`.
+const PLAIN_ENTITIES: [&[u8]; 8] = [
+    b"&amp;", b"&lt;", b"&gt;", b"&quot;", b"&#39;", b"&#124;", b"&#10;", b"&#13;",
+];
+
+/// Whether every `&` in `bytes` begins one of [`PLAIN_ENTITIES`]. Decoding such a line then
+/// only turns entities into characters that are no part of a code, a brace or a colon run,
+/// and that sit where the entity did: it makes no `{`, no run of colons, no non-ASCII
+/// character and no code that the line does not hold as written.
+fn plain_entities(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(b'&', bytes).all(|k| {
+        PLAIN_ENTITIES
+            .iter()
+            .any(|entity| bytes[k..].starts_with(entity))
     })
 }
 
@@ -427,10 +434,7 @@ fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
             return None;
         }
         let start = at;
-        let mut end = start;
-        while end < bytes.len() && bytes[end] != b'\n' && bytes[end] != b'\r' {
-            end += 1;
-        }
+        let end = memchr::memchr2(b'\n', b'\r', &bytes[start..]).map_or(bytes.len(), |k| start + k);
         at = end;
         if at < bytes.len() {
             at += if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
@@ -451,6 +455,58 @@ fn stable(c: char) -> bool {
                 == unicode_normalization::IsNormalized::Yes)
 }
 
+/// [`stable`], from a table of the Basic Multilingual Plane filled 256 characters at a time
+/// as they are first met (prose repeats a few non-ASCII characters, such as `£` and `’`).
+fn stable_cached(c: char) -> bool {
+    static BLOCKS: [OnceLock<[u64; 4]>; 256] = [const { OnceLock::new() }; 256];
+    let n = u32::from(c);
+    if n < 0x80 {
+        return true;
+    }
+    if n > 0xFFFF {
+        return stable(c);
+    }
+    let bits = BLOCKS[(n >> 8) as usize].get_or_init(|| {
+        let mut bits = [0u64; 4];
+        for low in 0..256u32 {
+            // Surrogates are no characters, and no text holds one.
+            if char::from_u32(n & !0xFF | low).is_some_and(stable) {
+                bits[(low / 64) as usize] |= 1 << (low % 64);
+            }
+        }
+        bits
+    });
+    bits[((n & 0xFF) / 64) as usize] >> (n % 64) & 1 == 1
+}
+
+/// Whether every character of `line` is [`stable`], looking only at its non-ASCII ones.
+fn all_stable(line: &str) -> bool {
+    let bytes = line.as_bytes();
+    let mut at = 0;
+    while let Some(k) = first_non_ascii(&bytes[at..]) {
+        // `at` follows a character, so `at + k`, a byte that is not ASCII but follows ASCII,
+        // starts one.
+        let Some(c) = line[at + k..].chars().next() else {
+            break;
+        };
+        if !stable_cached(c) {
+            return false;
+        }
+        at += k + c.len_utf8();
+    }
+    true
+}
+
+/// The first byte of `bytes` that is not ASCII, 32 bytes at a time.
+fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
+    bytes.chunks(32).enumerate().find_map(|(n, chunk)| {
+        if chunk.iter().fold(0, |a, &b| a | b) < 0x80 {
+            return None;
+        }
+        chunk.iter().position(|&b| b >= 0x80).map(|k| n * 32 + k)
+    })
+}
+
 /// Characters a reader does not see: a tag with one inside still reads as a tag.
 fn invisible(c: char) -> bool {
     matches!(c,
@@ -462,32 +518,34 @@ fn invisible(c: char) -> bool {
 }
 
 /// A line as the reader sees it: its characters after NFKC (character by character, so each
-/// keeps its place) with invisible characters removed, each with the byte offset and length
-/// of what it came from. An ASCII line is its own bytes, read in place.
+/// keeps its place) with invisible characters removed, each with where it came from.
+///
+/// Both forms answer the same questions with the same answers for a line of [`stable`]
+/// characters (its normalised characters are its own, one for one). Positions are bytes of
+/// the line in `Raw` and characters in `Mapped`; what the scanner looks for (`{`, `}`, `:`,
+/// `.`, blanks, a backslash) is ASCII, and in UTF-8 an ASCII byte is always that character,
+/// so `Raw` finds it by byte and decodes characters only for a word or a tag's content.
 enum Normal<'a> {
-    Ascii(&'a [u8]),
+    /// Every character is stable: the line's own text, indexed by byte.
+    Raw(&'a str),
+    /// Each normalised character, with the byte offset and length in the line of the
+    /// character it came from.
     Mapped(Vec<(char, usize, usize)>),
 }
 
 impl Normal<'_> {
-    fn of(line: &str) -> Normal<'_> {
-        if line.is_ascii() {
-            Normal::Ascii(line.as_bytes())
-        } else {
-            Normal::Mapped(normalized(line))
-        }
-    }
-
     fn len(&self) -> usize {
         match self {
-            Normal::Ascii(b) => b.len(),
+            Normal::Raw(s) => s.len(),
             Normal::Mapped(c) => c.len(),
         }
     }
 
+    /// The character at `k`; in `Raw`, a byte that is not ASCII reads as a character that
+    /// is not ASCII either, which is all the scanner asks of it.
     fn c(&self, k: usize) -> char {
         match self {
-            Normal::Ascii(b) => char::from(b[k]),
+            Normal::Raw(s) => char::from(s.as_bytes()[k]),
             Normal::Mapped(c) => c[k].0,
         }
     }
@@ -495,10 +553,10 @@ impl Normal<'_> {
     /// The first `{` or `:` at or after `k` (or the end): nothing between can start a stray.
     fn next_candidate(&self, k: usize) -> usize {
         match self {
-            Normal::Ascii(b) => b[k.min(b.len())..]
-                .iter()
-                .position(|&c| c == b'{' || c == b':')
-                .map_or(b.len(), |n| k + n),
+            Normal::Raw(s) => {
+                let b = s.as_bytes();
+                memchr::memchr2(b'{', b':', &b[k.min(b.len())..]).map_or(b.len(), |n| k + n)
+            }
             Normal::Mapped(c) => c[k.min(c.len())..]
                 .iter()
                 .position(|c| c.0 == '{' || c.0 == ':')
@@ -506,21 +564,102 @@ impl Normal<'_> {
         }
     }
 
-    /// Where the text character `k` came from starts, in the line.
+    /// How many colons follow one another from `k`.
+    fn colons(&self, k: usize) -> usize {
+        (k..self.len()).take_while(|&j| self.c(j) == ':').count()
+    }
+
+    /// How many spaces and tabs follow one another from `k`.
+    fn blanks(&self, k: usize) -> usize {
+        (k..self.len())
+            .take_while(|&j| matches!(self.c(j), ' ' | '\t'))
+            .count()
+    }
+
+    /// The letters and digits from `k` (any script, as `char::is_alphanumeric` says), and
+    /// where they end.
+    fn word(&self, k: usize) -> (Cow<'_, str>, usize) {
+        match self {
+            Normal::Raw(s) => {
+                let rest = &s[k..];
+                let len = rest
+                    .char_indices()
+                    .find(|(_, c)| !c.is_alphanumeric())
+                    .map_or(rest.len(), |(at, _)| at);
+                (Cow::Borrowed(&rest[..len]), k + len)
+            }
+            Normal::Mapped(c) => {
+                let word: String = c[k..]
+                    .iter()
+                    .map(|c| c.0)
+                    .take_while(|c| c.is_alphanumeric())
+                    .collect();
+                let end = k + word.chars().count();
+                (Cow::Owned(word), end)
+            }
+        }
+    }
+
+    /// The `}` that closes a brace group opened at `open`: the first `{` or `}` among the
+    /// next [`MAX_TAG_CHARS`] characters, if it is a `}`.
+    fn close(&self, open: usize) -> Option<usize> {
+        match self {
+            Normal::Raw(s) => {
+                let b = s.as_bytes();
+                // A character is at most four bytes: a brace among the next MAX_TAG_CHARS
+                // characters lies within four times as many bytes.
+                let window = &b[open + 1..b.len().min(open + 1 + 4 * MAX_TAG_CHARS)];
+                let k = memchr::memchr2(b'{', b'}', window)?;
+                let chars = window[..k].iter().filter(|&&b| b & 0xC0 != 0x80).count();
+                (window[k] == b'}' && chars < MAX_TAG_CHARS).then_some(open + 1 + k)
+            }
+            Normal::Mapped(c) => (open + 1..c.len().min(open + 1 + MAX_TAG_CHARS))
+                .find(|&k| matches!(c[k].0, '{' | '}'))
+                .filter(|&k| c[k].0 == '}'),
+        }
+    }
+
+    /// The characters from `from` to `to` without the backslash of each escape (one before
+    /// ASCII punctuation, the closing `}` included).
+    fn unescaped(&self, from: usize, to: usize) -> Cow<'_, str> {
+        match self {
+            Normal::Raw(s) if !s.as_bytes()[from..to].contains(&b'\\') => {
+                Cow::Borrowed(&s[from..to])
+            }
+            Normal::Raw(s) => Cow::Owned(without_escapes(s[from..to].chars())),
+            Normal::Mapped(c) => Cow::Owned(without_escapes(c[from..to].iter().map(|c| c.0))),
+        }
+    }
+
+    /// Where the character at `k` came from starts, in the line.
     fn from(&self, k: usize) -> usize {
         match self {
-            Normal::Ascii(_) => k,
+            Normal::Raw(_) => k,
             Normal::Mapped(c) => c[k].1,
         }
     }
 
-    /// Where the text character `k` came from ends, in the line.
-    fn to(&self, k: usize) -> usize {
+    /// Where the characters before `end` came from ends, in the line (`end` > 0).
+    fn end(&self, end: usize) -> usize {
         match self {
-            Normal::Ascii(_) => k + 1,
-            Normal::Mapped(c) => c[k].1 + c[k].2,
+            Normal::Raw(_) => end,
+            Normal::Mapped(c) => c[end - 1].1 + c[end - 1].2,
         }
     }
+}
+
+/// `chars` without the backslash of each escape: one before ASCII punctuation, a group's
+/// closing `}` after the last character included.
+fn without_escapes(chars: impl Iterator<Item = char>) -> String {
+    let mut out = String::new();
+    let mut chars = chars.peekable();
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied().unwrap_or('}');
+        if !(c == '\\' && next.is_ascii_punctuation()) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The line after NFKC with invisible characters removed, as [`Normal::Mapped`] holds it.
