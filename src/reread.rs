@@ -134,10 +134,11 @@ impl Reader {
     /// line (a full-width, compatibility or zero-width character anywhere in it) is normalised
     /// and read whole.
     fn view<'a>(&self, line: &'a str) -> Option<Normal<'a>> {
-        if !all_stable(line) {
+        let marks = summary(line.as_bytes());
+        if marks & HIGH != 0 && !all_stable(line) {
             return Some(Normal::Mapped(normalized(line)));
         }
-        if !opens_tag_or_fence(line.as_bytes()) {
+        if !opens_tag_or_fence(line.as_bytes(), marks) {
             return None;
         }
         if let Some(any_code) = &self.any_code
@@ -233,18 +234,27 @@ impl Reader {
         // A backslash before punctuation is an escape: `{.S24\}` renders as `{.S24}`.
         let content = chars.unescaped(open + 1, close);
         let mut codes = Vec::new();
-        for (k, token) in content.split_whitespace().enumerate() {
+        let mut name = |k: usize, token: &str, rest_attribute_like: &dyn Fn() -> bool| {
             let named = if let Some(class) = token.strip_prefix('.') {
                 self.code(class)
             } else if let Some(value) = token.strip_prefix("class=") {
                 self.code(value.trim_matches(['"', '\'']))
-            } else if k == 0 && rest_attribute_like(&content) {
+            } else if k == 0 && rest_attribute_like() {
                 // `{S31}`, `{S31 #r1}`: a class without its dot still reads as a tag.
                 self.code(token)
             } else {
                 None
             };
             codes.extend(named);
+        };
+        if content.is_ascii() {
+            for (k, token) in ascii_tokens(&content).enumerate() {
+                name(k, token, &|| attribute_like(ascii_tokens(&content).skip(1)));
+            }
+        } else {
+            for (k, token) in content.split_whitespace().enumerate() {
+                name(k, token, &|| attribute_like(content.split_whitespace().skip(1)));
+            }
         }
         tidy(&mut codes);
         (!codes.is_empty()).then_some((close + 1, codes))
@@ -301,17 +311,17 @@ impl HtmlReader<'_> {
         self.lines += 1;
         // Bytes first: most lines of a page are ASCII with no brace, no entity and no run of
         // colons, and nothing in them can read as a tag (no UTF-8 check, no copy).
-        let opens = opens_tag_or_fence(line);
-        let entity = memchr::memchr(b'&', line);
-        if !opens && entity.is_none() && line.is_ascii() {
+        let marks = summary(line);
+        let opens = opens_tag_or_fence(line, marks);
+        if !opens && marks & (AMP | HIGH) == 0 {
             return;
         }
         // A line whose entities are all plain ones (see `plain_entities`) and whose characters
         // are all stable reads, once decoded, as a line that opens a tag or fence and names a
         // code only if this one does: read it in place as far as that.
         if let Ok(text) = std::str::from_utf8(line)
-            && entity.is_none_or(|at| plain_entities(&line[at..]))
-            && all_stable(text)
+            && (marks & AMP == 0 || plain_entities(line))
+            && (marks & HIGH == 0 || all_stable(text))
             && (!opens
                 || self
                     .reader
@@ -388,11 +398,26 @@ fn within(ranges: &[Range<usize>], at: usize) -> bool {
 
 /// Whether every token of a brace group's content after the first looks like an attribute
 /// (`.class`, `#id`, `key=value`), as in `{S31 #r1}` but not in `{S31 is withheld}`.
-fn rest_attribute_like(content: &str) -> bool {
-    content
-        .split_whitespace()
-        .skip(1)
-        .all(|t| t.starts_with('.') || t.starts_with('#') || t.contains('='))
+fn attribute_like<'a>(mut rest: impl Iterator<Item = &'a str>) -> bool {
+    rest.all(|t| t.starts_with('.') || t.starts_with('#') || t.contains('='))
+}
+
+/// The tokens of ASCII text, split where `split_whitespace` splits it (its ASCII white space is
+/// tab to carriage return, vertical tab included, and space), without decoding characters.
+fn ascii_tokens(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let blank = |b: u8| matches!(b, b'\t'..=b'\r' | b' ');
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        while at < bytes.len() && blank(bytes[at]) {
+            at += 1;
+        }
+        let start = at;
+        while at < bytes.len() && !blank(bytes[at]) {
+            at += 1;
+        }
+        (at > start).then(|| &text[start..at])
+    })
 }
 
 /// Upper case codes, sorted, each once.
@@ -401,10 +426,42 @@ fn tidy(codes: &mut Vec<String>) {
     codes.dedup();
 }
 
-/// Whether `bytes` hold a `{` or a run of three colons: where a tag or a fence begins.
-fn opens_tag_or_fence(bytes: &[u8]) -> bool {
-    memchr::memchr2_iter(b'{', b':', bytes)
-        .any(|k| bytes[k] == b'{' || bytes[k + 1..].starts_with(b"::"))
+/// A byte of a non-ASCII character, in a [`summary`].
+const HIGH: u8 = 0x80;
+/// A `{`, in a [`summary`].
+const BRACE: u8 = 1;
+/// A `:`, in a [`summary`].
+const COLON: u8 = 2;
+/// A `&`, in a [`summary`].
+const AMP: u8 = 4;
+
+/// Which of the bytes the reader looks for `bytes` holds ([`HIGH`], [`BRACE`], [`COLON`],
+/// [`AMP`]), in one pass: 32 lanes kept apart until the end, which the compiler makes vector
+/// compares (a line holds mostly other bytes, and most lines are read no further).
+fn summary(bytes: &[u8]) -> u8 {
+    fn class(b: u8) -> u8 {
+        (b & HIGH)
+            | (if b == b'{' { BRACE } else { 0 })
+            | (if b == b':' { COLON } else { 0 })
+            | (if b == b'&' { AMP } else { 0 })
+    }
+    let (chunks, rest) = bytes.as_chunks::<32>();
+    let mut lanes = [0u8; 32];
+    for chunk in chunks {
+        for (lane, &b) in lanes.iter_mut().zip(chunk) {
+            *lane |= class(b);
+        }
+    }
+    let marks = lanes.iter().fold(0, |a, &l| a | l);
+    rest.iter().fold(marks, |a, &b| a | class(b))
+}
+
+/// Whether `bytes`, whose [`summary`] is `marks`, hold a `{` or a run of three colons: where
+/// a tag or a fence begins.
+fn opens_tag_or_fence(bytes: &[u8], marks: u8) -> bool {
+    marks & BRACE != 0
+        || (marks & COLON != 0
+            && memchr::memchr_iter(b':', bytes).any(|k| bytes[k + 1..].starts_with(b"::")))
 }
 
 /// Entities a page writes for text (`escape_html` and pulldown-cmark's escaping): each decodes
@@ -428,13 +485,15 @@ fn plain_entities(bytes: &[u8]) -> bool {
 /// Lines with the byte offset each starts at; LF, CRLF and a lone CR each end a line.
 fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     let bytes = text.as_bytes();
+    let mut ends = memchr::memchr2_iter(b'\n', b'\r', bytes);
     let mut at = 0;
     std::iter::from_fn(move || {
         if at >= bytes.len() {
             return None;
         }
         let start = at;
-        let end = memchr::memchr2(b'\n', b'\r', &bytes[start..]).map_or(bytes.len(), |k| start + k);
+        // Skips the `\n` of a CRLF, already stepped over.
+        let end = ends.find(|&k| k >= start).unwrap_or(bytes.len());
         at = end;
         if at < bytes.len() {
             at += if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
@@ -499,12 +558,13 @@ fn all_stable(line: &str) -> bool {
 
 /// The first byte of `bytes` that is not ASCII, 32 bytes at a time.
 fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
-    bytes.chunks(32).enumerate().find_map(|(n, chunk)| {
-        if chunk.iter().fold(0, |a, &b| a | b) < 0x80 {
-            return None;
-        }
-        chunk.iter().position(|&b| b >= 0x80).map(|k| n * 32 + k)
-    })
+    let (chunks, _) = bytes.as_chunks::<32>();
+    let at = chunks
+        .iter()
+        .position(|chunk| chunk.iter().fold(0, |a, &b| a | b) >= 0x80)
+        .unwrap_or(chunks.len())
+        * 32;
+    bytes[at..].iter().position(|&b| b >= 0x80).map(|k| at + k)
 }
 
 /// Characters a reader does not see: a tag with one inside still reads as a tag.
