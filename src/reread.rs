@@ -163,9 +163,22 @@ impl Reader {
         let mut reading = Reading::default();
         let mut blocks = CodeBlocks::default();
         let mut found = Vec::new();
+        let bytes = copy.as_bytes();
+        let mut marks = Marks::<false>::new(bytes);
+        let mut mark = marks.first_from(0);
         for (number, (start, line)) in lines(copy).enumerate() {
             // Every line moves the code block state on, read or not.
             let code_block = blocks.is_code(line);
+            let end = start + line.len();
+            while mark < end
+                && let Some(next) = passable(bytes, mark)
+            {
+                mark = marks.first_from(next);
+            }
+            if mark >= end {
+                continue;
+            }
+            mark = marks.first_from(end);
             let Some(chars) = self.view(line) else {
                 continue;
             };
@@ -253,7 +266,9 @@ impl Reader {
             }
         } else {
             for (k, token) in content.split_whitespace().enumerate() {
-                name(k, token, &|| attribute_like(content.split_whitespace().skip(1)));
+                name(k, token, &|| {
+                    attribute_like(content.split_whitespace().skip(1))
+                });
             }
         }
         tidy(&mut codes);
@@ -307,8 +322,8 @@ pub struct HtmlReader<'w> {
 }
 
 impl HtmlReader<'_> {
-    fn read_line(&mut self, line: &[u8], start: usize) {
-        self.lines += 1;
+    /// Reads line `number` of the page, which starts at its byte `start`.
+    fn read_line(&mut self, line: &[u8], start: usize, number: usize) {
         // Bytes first: most lines of a page are ASCII with no brace, no entity and no run of
         // colons, and nothing in them can read as a tag (no UTF-8 check, no copy).
         let marks = summary(line);
@@ -337,8 +352,7 @@ impl HtmlReader<'_> {
             return;
         };
         let mut found = Vec::new();
-        self.reader
-            .strays_in_line(&chars, 0, self.lines, &mut found);
+        self.reader.strays_in_line(&chars, 0, number, &mut found);
         for mut stray in found {
             // Entities were decoded: the line, not the byte, locates it in the page.
             stray.at = start..start + line.len();
@@ -349,11 +363,35 @@ impl HtmlReader<'_> {
         }
     }
 
+    /// Reads `lines`, whole lines of the page that each end with `\n`, the first at its byte
+    /// `start`: only a line with a mark that [`passable`] does not pass over is read (any
+    /// other is one that `read_line` would find nothing in).
+    fn read_lines(&mut self, lines: &[u8], start: usize) {
+        let mut marks = Marks::<true>::new(lines);
+        // Bytes of `lines` whose line ends are counted in `self.lines`.
+        let mut counted = 0;
+        let mut at = marks.first_from(0);
+        while at < lines.len() {
+            if let Some(next) = passable(lines, at) {
+                at = marks.first_from(next);
+                continue;
+            }
+            let from = memchr::memrchr(b'\n', &lines[..at]).map_or(0, |k| k + 1);
+            let to = memchr::memchr(b'\n', &lines[at..]).map_or(lines.len(), |k| at + k);
+            self.lines += memchr::memchr_iter(b'\n', &lines[counted..from]).count();
+            counted = from;
+            self.read_line(&lines[from..to], start + from, self.lines + 1);
+            at = marks.first_from(to);
+        }
+        self.lines += memchr::memchr_iter(b'\n', &lines[counted..]).count();
+    }
+
     /// Reads what is left and gives the strays found in the page.
     pub fn finish(mut self) -> Vec<Stray> {
         let rest = std::mem::take(&mut self.pending);
         if !rest.is_empty() {
-            self.read_line(&rest, self.offset);
+            self.lines += 1;
+            self.read_line(&rest, self.offset, self.lines);
         }
         self.strays
     }
@@ -365,22 +403,28 @@ impl Write for HtmlReader<'_> {
         let buf = &buf[..n];
         // Whole lines are read where they lie in `buf`; only a line cut by the end of a write
         // is held (in `pending`, whose first byte is at `offset` in the page).
-        let mut start = 0;
-        for k in memchr::memchr_iter(b'\n', buf) {
-            let held = self.pending.len();
-            if held == 0 {
-                self.read_line(&buf[start..k], self.offset);
-            } else {
-                let mut line = std::mem::take(&mut self.pending);
-                line.extend_from_slice(&buf[start..k]);
-                self.read_line(&line, self.offset);
-                line.clear();
-                self.pending = line;
-            }
-            self.offset += held + (k - start) + 1;
-            start = k + 1;
+        let Some(first) = memchr::memchr(b'\n', buf) else {
+            self.pending.extend_from_slice(buf);
+            return Ok(n);
+        };
+        let held = self.pending.len();
+        self.lines += 1;
+        if held == 0 {
+            self.read_line(&buf[..first], self.offset, self.lines);
+        } else {
+            let mut line = std::mem::take(&mut self.pending);
+            line.extend_from_slice(&buf[..first]);
+            self.read_line(&line, self.offset, self.lines);
+            line.clear();
+            self.pending = line;
         }
-        self.pending.extend_from_slice(&buf[start..]);
+        self.offset += held + first + 1;
+        let last = memchr::memrchr(b'\n', buf).unwrap_or(first);
+        if last > first {
+            self.read_lines(&buf[first + 1..=last], self.offset);
+            self.offset += last - first;
+        }
+        self.pending.extend_from_slice(&buf[last + 1..]);
         Ok(n)
     }
 
@@ -462,6 +506,89 @@ fn opens_tag_or_fence(bytes: &[u8], marks: u8) -> bool {
     marks & BRACE != 0
         || (marks & COLON != 0
             && memchr::memchr_iter(b':', bytes).any(|k| bytes[k + 1..].starts_with(b"::")))
+}
+
+/// Where in a text the reader must look: every `{`, `:` and non-ASCII byte (and `&` in a
+/// page, where `AMP` is set). A line holding none of them, or only marks that [`passable`]
+/// passes over, reads as no stray; the rest of the text is never looked at byte by byte.
+/// Punctuation is found by `memchr`, non-ASCII bytes 32 at a time; each search's answer is
+/// kept until it is passed, so every byte is searched once.
+struct Marks<'a, const AMP: bool> {
+    bytes: &'a [u8],
+    /// The first `{`, `:` (or `&`) at or after where the last search for one began.
+    punct: usize,
+    /// The first non-ASCII byte at or after where the last search for one began.
+    high: usize,
+}
+
+impl<'a, const AMP: bool> Marks<'a, AMP> {
+    fn new(bytes: &'a [u8]) -> Self {
+        let mut marks = Marks {
+            bytes,
+            punct: 0,
+            high: 0,
+        };
+        marks.punct = marks.punct_from(0);
+        marks.high = marks.high_from(0);
+        marks
+    }
+
+    fn punct_from(&self, from: usize) -> usize {
+        let rest = &self.bytes[from..];
+        let found = if AMP {
+            memchr::memchr3(b'{', b':', b'&', rest)
+        } else {
+            memchr::memchr2(b'{', b':', rest)
+        };
+        found.map_or(self.bytes.len(), |k| from + k)
+    }
+
+    fn high_from(&self, from: usize) -> usize {
+        first_non_ascii(&self.bytes[from..]).map_or(self.bytes.len(), |k| from + k)
+    }
+
+    /// The first mark at or after `from`, or the end of the text.
+    fn first_from(&mut self, from: usize) -> usize {
+        let from = from.min(self.bytes.len());
+        if self.punct < from {
+            self.punct = self.punct_from(from);
+        }
+        if self.high < from {
+            self.high = self.high_from(from);
+        }
+        self.punct.min(self.high)
+    }
+}
+
+/// Where to look on from a mark at `at` of `bytes` when it cannot make a stray on its own
+/// line whatever else the line holds: a `:` not followed by two more, an `&` that begins one
+/// of [`PLAIN_ENTITIES`], or a [`stable`] character (past it). `None` for any other mark
+/// (a `{`, a run of colons, another entity, a character the reader sees otherwise, or bytes
+/// that are not UTF-8): its line is read in full. A line whose every mark is passed over
+/// holds no `{`, no run of three colons, no entity but plain ones and no unstable character,
+/// which is a line that [`Reader::view`] (after decoding, in a page) reads as no stray.
+fn passable(bytes: &[u8], at: usize) -> Option<usize> {
+    match bytes[at] {
+        b':' => (!bytes[at + 1..].starts_with(b"::")).then_some(at + 1),
+        b'&' => PLAIN_ENTITIES
+            .iter()
+            .any(|entity| bytes[at..].starts_with(entity))
+            .then_some(at + 1),
+        b'{' => None,
+        lead => {
+            let len = match lead {
+                0xC2..=0xDF => 2,
+                0xE0..=0xEF => 3,
+                0xF0..=0xF4 => 4,
+                _ => return None,
+            };
+            let c = std::str::from_utf8(bytes.get(at..at + len)?)
+                .ok()?
+                .chars()
+                .next()?;
+            stable_cached(c).then_some(at + len)
+        }
+    }
 }
 
 /// Entities a page writes for text (`escape_html` and pulldown-cmark's escaping): each decodes
