@@ -1365,6 +1365,285 @@ mod tests {
         assert!(papers >= 5);
     }
 
+    /// Lines as the reader splits them, found byte by byte.
+    fn lines_byte_by_byte(text: &str) -> Vec<(usize, &str)> {
+        let bytes = text.as_bytes();
+        let mut out = Vec::new();
+        let mut at = 0;
+        while at < bytes.len() {
+            let start = at;
+            while at < bytes.len() && bytes[at] != b'\n' && bytes[at] != b'\r' {
+                at += 1;
+            }
+            out.push((start, &text[start..at]));
+            if at < bytes.len() {
+                at += if bytes[at] == b'\r' && bytes.get(at + 1) == Some(&b'\n') {
+                    2
+                } else {
+                    1
+                };
+            }
+        }
+        out
+    }
+
+    /// The reader with no fast path: every line normalised character by character and read
+    /// whole, as the slow path reads the lines the fast paths let through.
+    fn markdown_in_full(
+        r: &Reader,
+        copy: &str,
+    ) -> (Vec<Stray>, BTreeMap<(Shape, Vec<String>), usize>) {
+        let mut reading = Reading::default();
+        let mut blocks = CodeBlocks::default();
+        for (number, (start, line)) in lines_byte_by_byte(copy).into_iter().enumerate() {
+            let code_block = blocks.is_code(line);
+            let mut found = Vec::new();
+            r.strays_in_line(
+                &Normal::Mapped(normalized(line)),
+                start,
+                number + 1,
+                &mut found,
+            );
+            for stray in found {
+                let at = stray.at.start - start;
+                if code_block
+                    || escaped(line, at)
+                    || code_spans(line).iter().any(|s| s.contains(&at))
+                {
+                    *reading.excused.entry(stray.key()).or_default() += 1;
+                } else {
+                    reading.strays.push(stray);
+                }
+            }
+        }
+        (reading.strays, reading.excused)
+    }
+
+    /// A page read line by line with every entity decoded and every line read whole.
+    fn html_in_full(r: &Reader, page: &str, excused: &Reading) -> Vec<Stray> {
+        let mut allowance = excused.excused.clone();
+        let mut strays = Vec::new();
+        let mut start = 0;
+        for (k, line) in page.split('\n').enumerate() {
+            let decoded = html_escape::decode_html_entities(line);
+            let mut found = Vec::new();
+            r.strays_in_line(&Normal::Mapped(normalized(&decoded)), 0, k + 1, &mut found);
+            for mut stray in found {
+                stray.at = start..start + line.len();
+                match allowance.get_mut(&stray.key()) {
+                    Some(n) if *n > 0 => *n -= 1,
+                    _ => strays.push(stray),
+                }
+            }
+            start += line.len() + 1;
+        }
+        strays
+    }
+
+    /// The page read by [`HtmlReader`], written in pieces of `size` bytes.
+    fn html_in_pieces(r: &Reader, page: &str, excused: &Reading, size: usize) -> Vec<Stray> {
+        let mut sink = Vec::new();
+        let mut read = r.html(&mut sink, excused);
+        for chunk in page.as_bytes().chunks(size.max(1)) {
+            read.write_all(chunk).unwrap_or_default();
+        }
+        let strays = read.finish();
+        assert_eq!(sink, page.as_bytes(), "every byte is passed on");
+        strays
+    }
+
+    /// Pieces of text that make or nearly make tags and fences, in every form the fast paths
+    /// pass over or must not: look-alikes, invisible characters, entities, escapes, code.
+    const PIECES: &[&str] = &[
+        "{",
+        "}",
+        ".",
+        ":",
+        "::",
+        ":::",
+        "S31",
+        "s24",
+        "S22A",
+        "S2",
+        "3",
+        "1",
+        " ",
+        "\t",
+        "\\",
+        "#r1",
+        "class=",
+        "\"",
+        "`",
+        "```",
+        "    ",
+        "\n",
+        "\r\n",
+        "\r",
+        "> ",
+        "- ",
+        "x",
+        "word ",
+        "=",
+        "\u{ff5b}",
+        "\u{ff5d}",
+        "\u{ff0e}",
+        "\u{ff1a}",
+        "\u{ff33}",
+        "\u{b3}",
+        "\u{200b}",
+        "\u{200d}",
+        "\u{2060}",
+        "\u{a0}",
+        "\u{2028}",
+        "\u{85}",
+        "£",
+        "é",
+        "’",
+        "\u{1d412}",
+        "&#123;",
+        "&#125;",
+        "&lbrace;",
+        "&amp;",
+        "&lt;",
+        "&quot;",
+        "&#39;",
+        "&#58;",
+        "&colon;",
+        "&zwj;",
+        "&#x53;",
+        "&",
+        "&amp;#123;",
+        "<p>",
+        "</p>",
+    ];
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: std::env::var("PROPTEST_CASES")
+                .ok()
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(512),
+            ..proptest::prelude::ProptestConfig::default()
+        })]
+        /// The fast paths (lines passed over for their marks, stable lines read in place,
+        /// plain entities left undecoded, lines read where a write leaves them) find exactly
+        /// what reading every line in full finds, in a copy and in a page.
+        #[test]
+        fn the_fast_paths_find_what_reading_every_line_in_full_finds(
+            pieces in proptest::collection::vec(proptest::sample::select(PIECES), 0..48),
+            filler in 0usize..80,
+            size in 1usize..40,
+        ) {
+            let r = reader();
+            // Filler moves the pieces across the 32-byte steps of the searches.
+            let text = format!("{}{}", "a".repeat(filler), pieces.concat());
+            let reading = r.markdown(&text, &[]);
+            let (strays, excused) = markdown_in_full(&r, &text);
+            proptest::prop_assert_eq!(&reading.strays, &strays);
+            proptest::prop_assert_eq!(&reading.excused, &excused);
+            let in_full = html_in_full(&r, &text, &reading);
+            proptest::prop_assert_eq!(&html_in_pieces(&r, &text, &reading, size), &in_full);
+            proptest::prop_assert_eq!(
+                &html_in_pieces(&r, &text, &reading, text.len()),
+                &in_full
+            );
+        }
+    }
+
+    #[test]
+    fn a_tag_far_into_plain_text_is_found_in_every_form() {
+        let r = reader();
+        let prose = "plain words and figures: 10:30, £2.2m; x[i]{j}. ".repeat(220);
+        for (tag, in_html) in [
+            ("\u{ff5b}.S31\u{ff5d}", true),
+            ("{.S\u{200d}31}", true),
+            ("\u{ff1a}\u{ff1a}\u{ff1a} S23", true),
+            ("{.S31}", true),
+            ("&#123;.S31&#125;", false),
+            ("&lbrace;.S24&rbrace;", false),
+            ("{.&#x53;31}", false),
+            ("&#58;&#58;&#58; S23", false),
+            ("{.S31&zwj;}", false),
+        ] {
+            let text = format!("{prose}\n{prose}{tag} {prose}\n{prose}\n");
+            assert!(text.find(tag).is_some_and(|at| at > 10_000));
+            if in_html {
+                let strays = r.markdown(&text, &[]).strays;
+                assert_eq!(strays.len(), 1, "{tag:?}");
+                assert_eq!(&text[strays[0].at.clone()], tag);
+                assert_eq!(strays[0].line, 2);
+            }
+            let page = format!("<p>{text}</p>\n");
+            for size in [1, 7, 32, 4096, page.len()] {
+                let found = html_in_pieces(&r, &page, &Reading::default(), size);
+                assert_eq!(found.len(), 1, "{tag:?} in writes of {size}");
+                assert_eq!(found[0].line, 2);
+            }
+        }
+    }
+
+    #[test]
+    fn a_tag_split_by_an_invisible_character_across_writes_is_found() {
+        let r = reader();
+        let prose = "ordinary text, with a colon: and £ ".repeat(300);
+        let page = format!("<p>{prose}</p>\n<p>{prose}{{.S3\u{200d}1}}</p>\n<p>{prose}</p>\n");
+        let joiner = page.find('\u{200d}').unwrap_or_default();
+        // Every cut from just before the tag to just after it, the joiner's own bytes too.
+        for cut in joiner - 6..joiner + 8 {
+            let mut sink = Vec::new();
+            let mut read = r.html(&mut sink, &Reading::default());
+            read.write_all(&page.as_bytes()[..cut]).unwrap_or_default();
+            read.write_all(&page.as_bytes()[cut..]).unwrap_or_default();
+            let found = read.finish();
+            assert_eq!(found.len(), 1, "cut at {cut}");
+            assert_eq!(found[0].line, 2);
+            assert_eq!(sink, page.as_bytes());
+        }
+    }
+
+    #[test]
+    fn a_line_of_stable_characters_reads_as_its_normalised_form_does() {
+        // Read in place by byte, the same as character by character: offsets, the length
+        // bound of a brace group counted in characters, words in any script.
+        let r = reader();
+        let long = "é".repeat(MAX_TAG_CHARS - 5);
+        let longer = "é".repeat(MAX_TAG_CHARS);
+        for line in [
+            "£5 {.S31} and ‘{S24 #r1}’",
+            "é::: S31",
+            "::: S31é",
+            "::: S31 é",
+            "::: .S24",
+            "日本 {.S23 reason=\"é\\}\"} x",
+            "{.S31 \u{2028}x}",
+            "{S31\u{85}#r1}",
+            &format!("{{{long} .S31}}"),
+            &format!("{{{longer} .S31}}"),
+            &format!("{{.S31 {long}}}"),
+        ] {
+            assert!(line.chars().all(stable), "{line:?}");
+            let mut raw = Vec::new();
+            r.strays_in_line(&Normal::Raw(line), 0, 1, &mut raw);
+            let mut mapped = Vec::new();
+            r.strays_in_line(&Normal::Mapped(normalized(line)), 0, 1, &mut mapped);
+            assert_eq!(raw, mapped, "{line:?}");
+        }
+    }
+
+    #[test]
+    fn plain_entities_decode_to_characters_no_tag_is_made_of() {
+        for entity in PLAIN_ENTITIES {
+            let text = std::str::from_utf8(entity).unwrap_or_default();
+            let decoded = html_escape::decode_html_entities(text);
+            let mut chars = decoded.chars();
+            let c = chars.next().unwrap_or('{');
+            assert!(chars.next().is_none(), "{text}");
+            assert!(c.is_ascii() && !c.is_ascii_alphanumeric() && c != '{' && c != ':');
+        }
+        // Decoded once: what an `&amp;` makes is not decoded again.
+        assert_eq!(html_escape::decode_html_entities("&amp;#123;"), "&#123;");
+    }
+
     #[test]
     fn reading_is_linear_in_unmatched_braces_and_colons() {
         let copy = format!("{}\n{}\n", "{".repeat(200_000), ":".repeat(200_000));
