@@ -797,8 +797,11 @@ impl Normal<'_> {
                 // characters lies within four times as many bytes.
                 let window = &b[open + 1..b.len().min(open + 1 + 4 * MAX_TAG_CHARS)];
                 let k = memchr::memchr2(b'{', b'}', window)?;
-                let chars = window[..k].iter().filter(|&&b| b & 0xC0 != 0x80).count();
-                (window[k] == b'}' && chars < MAX_TAG_CHARS).then_some(open + 1 + k)
+                // Fewer bytes than the bound are fewer characters; only a longer group is
+                // counted (a character's bytes after its first are continuation bytes).
+                let within = k < MAX_TAG_CHARS
+                    || window[..k].iter().filter(|&&b| b & 0xC0 != 0x80).count() < MAX_TAG_CHARS;
+                (window[k] == b'}' && within).then_some(open + 1 + k)
             }
             Normal::Mapped(c) => (open + 1..c.len().min(open + 1 + MAX_TAG_CHARS))
                 .find(|&k| matches!(c[k].0, '{' | '}'))
