@@ -17,7 +17,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use aho_corasick::AhoCorasick;
 use unicode_normalization::UnicodeNormalization;
@@ -45,7 +45,7 @@ pub enum Shape {
 pub struct Stray {
     pub shape: Shape,
     /// The codes it names, upper case, sorted, each once.
-    pub codes: Vec<String>,
+    pub codes: Vec<Arc<str>>,
     /// Byte range in the copy.
     pub at: Range<usize>,
     /// The copy's line it is on, from 1.
@@ -54,7 +54,7 @@ pub struct Stray {
 
 impl Stray {
     /// Strays with the same key are the same text for the purpose of excusing an HTML one.
-    fn key(&self) -> (Shape, Vec<String>) {
+    fn key(&self) -> (Shape, Vec<Arc<str>>) {
         (self.shape, self.codes.clone())
     }
 
@@ -72,7 +72,7 @@ impl Stray {
 #[derive(Debug, Default)]
 pub struct Reading {
     pub strays: Vec<Stray>,
-    excused: BTreeMap<(Shape, Vec<String>), usize>,
+    excused: BTreeMap<(Shape, Vec<Arc<str>>), usize>,
 }
 
 impl Reading {
@@ -86,8 +86,8 @@ impl Reading {
 /// The second reader for one set of rules: it knows the exemption codes and nothing else.
 #[derive(Debug, Clone)]
 pub struct Reader {
-    /// Every exemption code, upper case.
-    codes: Vec<String>,
+    /// Every exemption code, upper case (shared, so a stray names one without a copy).
+    codes: Vec<Arc<str>>,
     /// Finds any code in any ASCII case, when every code is ASCII letters and digits (the
     /// defaults are): a line whose characters NFKC leaves alone and in which it finds no code
     /// holds no stray, since a stray is a token equal to a code (see [`Reader::view`]).
@@ -121,6 +121,7 @@ impl Reader {
                     .ok()
             })
             .flatten();
+        let codes = codes.into_iter().map(Arc::from).collect();
         Reader { codes, any_code }
     }
 
@@ -150,7 +151,7 @@ impl Reader {
     }
 
     /// The code `word` names, in any case (codes are ASCII; the text is already NFKC).
-    fn code(&self, word: &str) -> Option<String> {
+    fn code(&self, word: &str) -> Option<Arc<str>> {
         self.codes
             .iter()
             .find(|c| c.eq_ignore_ascii_case(word))
@@ -242,7 +243,7 @@ impl Reader {
 
     /// The brace group opened at `open` if it names a code: where it ends (past its `}`) and
     /// the codes.
-    fn tag_at(&self, chars: &Normal, open: usize) -> Option<(usize, Vec<String>)> {
+    fn tag_at(&self, chars: &Normal, open: usize) -> Option<(usize, Vec<Arc<str>>)> {
         let close = chars.close(open)?;
         // A backslash before punctuation is an escape: `{.S24\}` renders as `{.S24}`.
         let content = chars.unescaped(open + 1, close);
@@ -278,7 +279,7 @@ impl Reader {
     /// What follows a run of colons at `at`, if it names a code the way a fence does:
     /// `::: S31`, `:::.S31`, `::: {.S31}` (the brace group is also read as a tag). Where it
     /// ends, and the codes.
-    fn fence_at(&self, chars: &Normal, at: usize) -> Option<(usize, Vec<String>)> {
+    fn fence_at(&self, chars: &Normal, at: usize) -> Option<(usize, Vec<Arc<str>>)> {
         let start = at + chars.blanks(at);
         let dot = usize::from(start < chars.len() && chars.c(start) == '.');
         let (word, end) = chars.word(start + dot);
@@ -315,7 +316,7 @@ pub struct HtmlReader<'w> {
     pending: Vec<u8>,
     /// Byte offset in the page of `pending`'s first byte.
     offset: usize,
-    allowance: BTreeMap<(Shape, Vec<String>), usize>,
+    allowance: BTreeMap<(Shape, Vec<Arc<str>>), usize>,
     strays: Vec<Stray>,
     /// Lines read so far.
     lines: usize,
@@ -465,7 +466,7 @@ fn ascii_tokens(text: &str) -> impl Iterator<Item = &str> {
 }
 
 /// Upper case codes, sorted, each once.
-fn tidy(codes: &mut Vec<String>) {
+fn tidy(codes: &mut Vec<Arc<str>>) {
     codes.sort();
     codes.dedup();
 }
@@ -1395,7 +1396,7 @@ mod tests {
     fn markdown_in_full(
         r: &Reader,
         copy: &str,
-    ) -> (Vec<Stray>, BTreeMap<(Shape, Vec<String>), usize>) {
+    ) -> (Vec<Stray>, BTreeMap<(Shape, Vec<Arc<str>>), usize>) {
         let mut reading = Reading::default();
         let mut blocks = CodeBlocks::default();
         for (number, (start, line)) in lines_byte_by_byte(copy).into_iter().enumerate() {
