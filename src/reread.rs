@@ -128,13 +128,13 @@ impl Reader {
     /// A line as the reader sees it, or `None` when nothing in it can read as a stray.
     ///
     /// A line whose characters are all [`stable`] is read in place: its text is what the
-    /// reader sees, so a stray in it needs a `{` or a run of three colons as written, and a
-    /// code written in it in some ASCII case. A tag or fence is found only where one of its
-    /// tokens equals a code ([`Reader::code`]), so it contains that code as written (an
-    /// escape's backslash is dropped only before punctuation, which no code holds). Any other
-    /// line (a full-width, compatibility or zero-width character anywhere in it) is normalised
-    /// and read whole.
-    fn view<'a>(&self, line: &'a str) -> Option<Normal<'a>> {
+    /// reader sees, so a stray in it needs a `{` or a run of three colons as written. With
+    /// `by_code`, it also needs a code written in it in some ASCII case: a tag or fence is
+    /// found only where one of its tokens equals a code ([`Reader::code`]), so it contains
+    /// that code as written (an escape's backslash is dropped only before punctuation, which
+    /// no code holds). Any other line (a full-width, compatibility or zero-width character
+    /// anywhere in it) is normalised and read whole.
+    fn view<'a>(&self, line: &'a str, by_code: bool) -> Option<Normal<'a>> {
         let marks = summary(line.as_bytes());
         if marks & HIGH != 0 && !all_stable(line) {
             return Some(Normal::Mapped(normalized(line)));
@@ -142,7 +142,8 @@ impl Reader {
         if !opens_tag_or_fence(line.as_bytes(), marks) {
             return None;
         }
-        if let Some(any_code) = &self.any_code
+        if by_code
+            && let Some(any_code) = &self.any_code
             && !any_code.is_match(line)
         {
             return None;
@@ -152,10 +153,13 @@ impl Reader {
 
     /// The code `word` names, in any case (codes are ASCII; the text is already NFKC).
     fn code(&self, word: &str) -> Option<Arc<str>> {
+        // The codes are upper case (no ASCII lower case letter) and sorted by byte, so the
+        // one equal to `word` in any ASCII case is the one equal to its ASCII upper case.
+        let upper = word.bytes().map(|b| b.to_ascii_uppercase());
         self.codes
-            .iter()
-            .find(|c| c.eq_ignore_ascii_case(word))
-            .cloned()
+            .binary_search_by(|c| c.bytes().cmp(upper.clone()))
+            .ok()
+            .map(|k| Arc::clone(&self.codes[k]))
     }
 
     /// Reads a Markdown copy. `visible` are the byte ranges of the tags of passages its
@@ -180,7 +184,8 @@ impl Reader {
                 continue;
             }
             mark = marks.first_from(end);
-            let Some(chars) = self.view(line) else {
+            // Lines that open a tag in a copy mostly are tags (the council's): no code search.
+            let Some(chars) = self.view(line, false) else {
                 continue;
             };
             self.strays_in_line(&chars, start, number + 1, &mut found);
@@ -349,7 +354,7 @@ impl HtmlReader<'_> {
         }
         let line = String::from_utf8_lossy(line);
         let decoded = html_escape::decode_html_entities(&line);
-        let Some(chars) = self.reader.view(&decoded) else {
+        let Some(chars) = self.reader.view(&decoded, true) else {
             return;
         };
         let mut found = Vec::new();
