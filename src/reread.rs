@@ -339,29 +339,55 @@ impl HtmlReader<'_> {
         }
         // A line whose entities are all plain ones (see `plain_entities`) and whose characters
         // are all stable reads, once decoded, as a line that opens a tag or fence and names a
-        // code only if this one does: read it in place as far as that.
-        if let Ok(text) = std::str::from_utf8(line)
-            && (marks & AMP == 0 || plain_entities(line))
-            && (marks & HIGH == 0 || all_stable(text))
-            && (!opens
-                || self
+        // code only if this one does: read it in place as far as that. With no entity at all
+        // it is, decoded, the line itself, read in place (a page's style rules open braces
+        // that close nowhere, found at once without a search for codes).
+        let decoded: Cow<str>;
+        let (chars, len) = match std::str::from_utf8(line) {
+            Ok(text)
+                if (marks & AMP == 0 || plain_entities(line))
+                    && (marks & HIGH == 0 || all_stable(text)) =>
+            {
+                if !opens {
+                    return;
+                }
+                if marks & AMP == 0 {
+                    (Normal::Raw(text), text.len())
+                } else if self
                     .reader
                     .any_code
                     .as_ref()
-                    .is_some_and(|any_code| !any_code.is_match(text)))
-        {
-            return;
-        }
-        let line = String::from_utf8_lossy(line);
-        let decoded = html_escape::decode_html_entities(&line);
-        let Some(chars) = self.reader.view(&decoded, true) else {
-            return;
+                    .is_some_and(|any_code| !any_code.is_match(text))
+                {
+                    return;
+                } else {
+                    decoded = html_escape::decode_html_entities(text);
+                    let Some(chars) = self.reader.view(&decoded, true) else {
+                        return;
+                    };
+                    (chars, text.len())
+                }
+            }
+            _ => {
+                let text = String::from_utf8_lossy(line);
+                decoded = Cow::Owned(html_escape::decode_html_entities(&text).into_owned());
+                let Some(chars) = self.reader.view(&decoded, true) else {
+                    return;
+                };
+                (chars, text.len())
+            }
         };
         let mut found = Vec::new();
         self.reader.strays_in_line(&chars, 0, number, &mut found);
+        self.settle(found, start..start + len);
+    }
+
+    /// Strays found on a line of the page at `line`: each the Markdown excused spends one of
+    /// its allowance, any other is kept.
+    fn settle(&mut self, found: Vec<Stray>, line: Range<usize>) {
         for mut stray in found {
             // Entities were decoded: the line, not the byte, locates it in the page.
-            stray.at = start..start + line.len();
+            stray.at = line.clone();
             match self.allowance.get_mut(&stray.key()) {
                 Some(n) if *n > 0 => *n -= 1,
                 _ => self.strays.push(stray),
@@ -1574,6 +1600,8 @@ mod tests {
             ("{.&#x53;31}", false),
             ("&#58;&#58;&#58; S23", false),
             ("{.S31&zwj;}", false),
+            // A plain entity is still decoded where it matters: a newline between tokens.
+            ("{.S24&#10;x}", false),
         ] {
             let text = format!("{prose}\n{prose}{tag} {prose}\n{prose}\n");
             assert!(text.find(tag).is_some_and(|at| at > 10_000));
