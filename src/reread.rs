@@ -593,12 +593,14 @@ impl<'a, const AMP: bool> Marks<'a, AMP> {
 }
 
 /// Where to look on from a mark at `at` of `bytes` when it cannot make a stray on its own
-/// line whatever else the line holds: a `:` not followed by two more, an `&` that begins one
-/// of [`PLAIN_ENTITIES`], or a [`stable`] character (past it). `None` for any other mark
-/// (a `{`, a run of colons, another entity, a character the reader sees otherwise, or bytes
-/// that are not UTF-8): its line is read in full. A line whose every mark is passed over
-/// holds no `{`, no run of three colons, no entity but plain ones and no unstable character,
-/// which is a line that [`Reader::view`] (after decoding, in a page) reads as no stray.
+/// line whatever else the line holds: a `:` not followed by two more, a `{` whose next brace
+/// on its line is not a `}`, an `&` that begins one of [`PLAIN_ENTITIES`], or a [`stable`]
+/// character (past it). `None` for any other mark (a `{` that may close, a run of colons,
+/// another entity, a character the reader sees otherwise, or bytes that are not UTF-8): its
+/// line is read in full. A line whose every mark is passed over holds no brace group, no run
+/// of three colons, no entity but plain ones (none decodes to a brace) and no unstable
+/// character (none can make a `}`), which is a line that [`Reader::view`] (after decoding,
+/// in a page) reads as no stray.
 fn passable(bytes: &[u8], at: usize) -> Option<usize> {
     match bytes[at] {
         b':' => (!bytes[at + 1..].starts_with(b"::")).then_some(at + 1),
@@ -606,7 +608,12 @@ fn passable(bytes: &[u8], at: usize) -> Option<usize> {
             .iter()
             .any(|entity| bytes[at..].starts_with(entity))
             .then_some(at + 1),
-        b'{' => None,
+        // A brace group ends at the first brace after its `{`: one that meets another `{` or
+        // the end of its line first closes nothing (a page's style rules).
+        b'{' => match memchr::memchr3(b'{', b'}', b'\n', &bytes[at + 1..]) {
+            Some(k) if bytes[at + 1 + k] == b'}' => None,
+            _ => Some(at + 1),
+        },
         lead => {
             let len = match lead {
                 0xC2..=0xDF => 2,
