@@ -1609,6 +1609,9 @@ mod tests {
             ("{.S31&zwj;}", false),
             // A plain entity is still decoded where it matters: a newline between tokens.
             ("{.S24&#10;x}", false),
+            // A `{` closed by a look-alike or an entity: its line is read for them.
+            ("{.S31\u{ff5d}", true),
+            ("{.S31&#125;", false),
         ] {
             let text = format!("{prose}\n{prose}{tag} {prose}\n{prose}\n");
             assert!(text.find(tag).is_some_and(|at| at > 10_000));
