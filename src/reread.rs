@@ -722,15 +722,26 @@ fn all_stable(line: &str) -> bool {
     true
 }
 
-/// The first byte of `bytes` that is not ASCII, 32 bytes at a time.
+/// The first byte of `bytes` that is not ASCII, 32 bytes at a time, then 8 (the lowest high
+/// bit of a little-endian word is its first such byte).
 fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
+    const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
     let (chunks, _) = bytes.as_chunks::<32>();
     let at = chunks
         .iter()
         .position(|chunk| chunk.iter().fold(0, |a, &b| a | b) >= 0x80)
         .unwrap_or(chunks.len())
         * 32;
-    bytes[at..].iter().position(|&b| b >= 0x80).map(|k| at + k)
+    let (words, rest) = bytes[at..].as_chunks::<8>();
+    for (n, word) in words.iter().enumerate() {
+        let high = u64::from_le_bytes(*word) & HIGH_BITS;
+        if high != 0 {
+            return Some(at + n * 8 + (high.trailing_zeros() / 8) as usize);
+        }
+    }
+    rest.iter()
+        .position(|&b| b >= 0x80)
+        .map(|k| at + words.len() * 8 + k)
 }
 
 /// Characters a reader does not see: a tag with one inside still reads as a tag.
@@ -1675,6 +1686,23 @@ mod tests {
             let mut mapped = Vec::new();
             r.strays_in_line(&Normal::Mapped(normalized(line)), 0, 1, &mut mapped);
             assert_eq!(raw, mapped, "{line:?}");
+        }
+    }
+
+    proptest::proptest! {
+        /// The word-at-a-time search finds the first non-ASCII byte a byte-by-byte one does.
+        #[test]
+        fn first_non_ascii_finds_the_first_high_byte(
+            bytes in proptest::collection::vec(proptest::sample::select(
+                b"a{:\x7f\x80\xc2\xff".to_vec()), 0..100),
+            ascii in 0usize..70,
+        ) {
+            let mut bytes = bytes;
+            bytes.splice(0..0, std::iter::repeat_n(b'a', ascii));
+            proptest::prop_assert_eq!(
+                first_non_ascii(&bytes),
+                bytes.iter().position(|&b| b >= 0x80)
+            );
         }
     }
 
