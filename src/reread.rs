@@ -67,12 +67,15 @@ impl Stray {
     }
 }
 
+/// How many strays of each shape and codes a reading excused.
+type Excused = BTreeMap<(Shape, Vec<Arc<str>>), usize>;
+
 /// What reading one Markdown copy found: the strays, and how many of each shape it excused
 /// (so the HTML rendered from it may show as many).
 #[derive(Debug, Default)]
 pub struct Reading {
     pub strays: Vec<Stray>,
-    excused: BTreeMap<(Shape, Vec<Arc<str>>), usize>,
+    excused: Excused,
 }
 
 impl Reading {
@@ -321,7 +324,7 @@ pub struct HtmlReader<'w> {
     pending: Vec<u8>,
     /// Byte offset in the page of `pending`'s first byte.
     offset: usize,
-    allowance: BTreeMap<(Shape, Vec<Arc<str>>), usize>,
+    allowance: Excused,
     strays: Vec<Stray>,
     /// Lines read so far.
     lines: usize,
@@ -1442,10 +1445,7 @@ mod tests {
 
     /// The reader with no fast path: every line normalised character by character and read
     /// whole, as the slow path reads the lines the fast paths let through.
-    fn markdown_in_full(
-        r: &Reader,
-        copy: &str,
-    ) -> (Vec<Stray>, BTreeMap<(Shape, Vec<Arc<str>>), usize>) {
+    fn markdown_in_full(r: &Reader, copy: &str) -> (Vec<Stray>, Excused) {
         let mut reading = Reading::default();
         let mut blocks = CodeBlocks::default();
         for (number, (start, line)) in lines_byte_by_byte(copy).into_iter().enumerate() {
