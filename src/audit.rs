@@ -20,10 +20,11 @@ use tera::Context;
 use crate::model::{Form, Paper};
 use crate::proof::{Applied, Cause, Lines, Proof, Prover};
 use crate::render::{AuditList, Templates, escape_css_string};
-use crate::rules::{Audience, Marking, Origin, Rules, Test, hex};
+use crate::rules::{Audience, Exemption, Marking, Origin, Rules, Test, hex};
 use crate::schedule::{Release, Schedule, ScheduleRow};
 use crate::span::{LineIndex, Span};
 
+mod json;
 mod page;
 
 /// The version of the JSON layout; bump it when a field changes meaning or goes away.
@@ -303,6 +304,7 @@ pub struct Redactions<'a> {
     markers: Vec<Vec<Option<String>>>,
     /// For each audience, the definitions withheld with each redaction that uses them.
     references: Vec<BTreeMap<usize, Vec<String>>>,
+    exemptions: Exemptions<'a>,
 }
 
 impl<'a> Redactions<'a> {
@@ -323,19 +325,46 @@ impl<'a> Redactions<'a> {
     /// Redaction `k`'s codes as recorded, and the qualified ones with no public interest test
     /// summary.
     fn codes(&self, k: usize) -> (Vec<CodeRecord<'a>>, Vec<&'a str>) {
-        codes_of(self.input, k)
+        codes_of(self.input, &self.exemptions, k)
+    }
+}
+
+/// Each exemption of the rules by its code: asked for every code of every redaction, where
+/// [`Rules::exemption`]'s scan of the list compared strings by the dozen.
+struct Exemptions<'a>(std::collections::HashMap<&'a str, &'a Exemption>);
+
+impl<'a> Exemptions<'a> {
+    fn new(rules: &'a Rules) -> Self {
+        Exemptions(
+            rules
+                .exemptions
+                .iter()
+                .rev()
+                .map(|e| (e.code.as_str(), e))
+                .collect(),
+        )
+    }
+
+    /// As [`Rules::exemption`]: the first exemption with that code (the list is collected in
+    /// reverse, so the first one is the one kept).
+    fn get(&self, code: &str) -> Option<&'a Exemption> {
+        self.0.get(code).copied()
     }
 }
 
 /// Redaction `k`'s codes as recorded, and the qualified ones with no public interest test
 /// summary.
-fn codes_of<'a>(input: &AuditInput<'a>, k: usize) -> (Vec<CodeRecord<'a>>, Vec<&'a str>) {
-    let AuditInput { paper, rules, .. } = *input;
+fn codes_of<'a>(
+    input: &AuditInput<'a>,
+    exemptions: &Exemptions<'a>,
+    k: usize,
+) -> (Vec<CodeRecord<'a>>, Vec<&'a str>) {
+    let paper = input.paper;
     let r = &paper.redactions[k];
     let mut codes = Vec::with_capacity(r.codes.len());
     let mut missing_pit = Vec::new();
     for code in &r.codes {
-        let Some(e) = rules.exemption(code.as_str()) else {
+        let Some(e) = exemptions.get(code.as_str()) else {
             continue;
         };
         let (pit, source) = match e.test {
@@ -444,13 +473,7 @@ pub fn audit(input: &AuditInput) -> Result<Audit, String> {
 impl Prepared<'_> {
     /// Writes the JSON record.
     pub fn write_json(&self, out: &mut dyn Write) -> Result<(), String> {
-        let fail = |e: &dyn std::fmt::Display| format!("cannot write the audit record: {e}");
-        // serde_json writes a few bytes at a time: buffer them here, where the calls are
-        // static, rather than through `out`'s dynamic ones.
-        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
-        serde_json::to_writer_pretty(&mut buffered, &self.record).map_err(|e| fail(&e))?;
-        buffered.write_all(b"\n").map_err(|e| fail(&e))?;
-        buffered.flush().map_err(|e| fail(&e))
+        json::write_record(&self.record, out)
     }
 
     /// Writes the HTML page. Fails if the audit template fails to render.
@@ -509,6 +532,7 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
         within,
         markers,
         references,
+        exemptions: Exemptions::new(rules),
     };
     let warnings = missing_pit_warnings(input, &redactions.within, |offset| redactions.at(offset));
     let (counter, within) = (&redactions.counter, &redactions.within);
@@ -534,14 +558,11 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
             (words as f64 * 10_000.0 / body_words as f64).round() / 10_000.0
         }
     };
+    // The redactions naming each code of the rules, in document order, from one pass.
+    let naming = redactions_naming(paper, rules);
     let mut code_totals = Vec::new();
-    for e in &rules.exemptions {
-        let spans: Vec<Span> = paper
-            .redactions
-            .iter()
-            .filter(|r| r.codes.contains(&e.code))
-            .map(|r| r.span)
-            .collect();
+    for (e, named) in rules.exemptions.iter().zip(&naming) {
+        let spans: Vec<Span> = named.iter().map(|&k| paper.redactions[k].span).collect();
         if spans.is_empty() {
             continue;
         }
@@ -564,13 +585,14 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
             .collect();
         let words = counter.words(&markers);
         let mut codes = Vec::new();
-        for e in &rules.exemptions {
-            if !c.audience.withholds.contains(&e.code) {
+        for (e, named) in rules.exemptions.iter().zip(&naming) {
+            if named.is_empty() || !c.audience.withholds.contains(&e.code) {
                 continue;
             }
-            let spans: Vec<Span> = (0..paper.redactions.len())
-                .filter(|&k| w[k].is_some() && paper.redactions[k].codes.contains(&e.code))
-                .map(|k| paper.redactions[k].span)
+            let spans: Vec<Span> = named
+                .iter()
+                .filter(|&&k| w[k].is_some())
+                .map(|&k| paper.redactions[k].span)
                 .collect();
             if spans.is_empty() {
                 continue;
@@ -728,8 +750,9 @@ fn missing_pit_warnings(
     at: impl Fn(usize) -> String,
 ) -> Vec<String> {
     let mut warnings = Vec::new();
+    let exemptions = Exemptions::new(input.rules);
     for (k, r) in input.paper.redactions.iter().enumerate() {
-        let (_, missing_pit) = codes_of(input, k);
+        let (_, missing_pit) = codes_of(input, &exemptions, k);
         if !missing_pit.is_empty() && within.iter().any(|w| w[k].is_some()) {
             // By number, not id: the id may itself be withheld, and this goes to stderr.
             warnings.push(format!(
@@ -765,6 +788,26 @@ pub fn audit_marking(paper: &Paper, rules: &Rules) -> String {
         }
     }
     best
+}
+
+/// For each exemption of the rules, in their order, the redactions naming its code, in
+/// document order. A code names one exemption, so a pass over the redactions finds them all.
+fn redactions_naming(paper: &Paper, rules: &Rules) -> Vec<Vec<usize>> {
+    let index: std::collections::HashMap<&str, usize> = rules
+        .exemptions
+        .iter()
+        .enumerate()
+        .map(|(n, e)| (e.code.as_str(), n))
+        .collect();
+    let mut naming = vec![Vec::new(); rules.exemptions.len()];
+    for (k, r) in paper.redactions.iter().enumerate() {
+        for code in &r.codes {
+            if let Some(&n) = index.get(code.as_str()) {
+                naming[n].push(k);
+            }
+        }
+    }
+    naming
 }
 
 /// Drops spans enclosed by another in the list, so nested words count once.
@@ -943,6 +986,35 @@ const ASCII_CLASS: [u8; 128] = {
     table
 };
 
+/// Reads `text[at..limit]` on from `words` counted so far and `counted` (the reading is inside
+/// a word already counted), and gives where it stopped (`limit`) and the two after it. The
+/// same steps as [`char_class`] a character at a time, without branches on ASCII text, which
+/// is most of a paper.
+fn count_words(
+    text: &str,
+    bytes: &[u8],
+    mut at: usize,
+    limit: usize,
+    mut words: usize,
+    mut counted: bool,
+) -> (usize, usize, bool) {
+    while at < limit {
+        let b = bytes[at];
+        if b.is_ascii() {
+            let class = ASCII_CLASS[b as usize];
+            words += usize::from(class == ALNUM && !counted);
+            counted = class == ALNUM || (counted && class != SPACE);
+            at += 1;
+        } else {
+            let (space, alnum, len) = char_class(text, at);
+            words += usize::from(alnum && !counted);
+            counted = alnum || (counted && !space);
+            at += len;
+        }
+    }
+    (at, words, counted)
+}
+
 /// How a character counts: white space ends a word, a letter or digit makes one.
 fn char_class(text: &str, at: usize) -> (bool, bool, usize) {
     match text.as_bytes()[at] {
@@ -1035,15 +1107,9 @@ impl<'a> WordCounter<'a> {
                     continue;
                 }
                 let limit = self.probes.get(next).map_or(stop, |p| p.at.min(stop));
-                while at < limit {
-                    let (space, alnum, len) = match bytes[at] {
-                        b if b.is_ascii() => (
-                            ASCII_CLASS[b as usize] == SPACE,
-                            ASCII_CLASS[b as usize] == ALNUM,
-                            1,
-                        ),
-                        _ => char_class(text, at),
-                    };
+                // A probe inside a word waits for the word's first letter or digit, or its end.
+                while at < limit && !pending.is_empty() {
+                    let (space, alnum, len) = char_class(text, at);
                     if space {
                         counted = false;
                         pending.clear();
@@ -1058,6 +1124,7 @@ impl<'a> WordCounter<'a> {
                     }
                     at += len;
                 }
+                (at, words, counted) = count_words(text, bytes, at, limit, words, counted);
             }
         }
         for probe in &mut self.probes[next..] {
