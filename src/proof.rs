@@ -14,7 +14,7 @@
 //! very thing that leaked.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::ops::Range;
 
 use serde::Serialize;
@@ -247,14 +247,95 @@ pub fn declared_edits(
     edits
 }
 
+/// Where the splice's bytes go: a string, or a comparison with the copy that never holds them.
+trait SpliceOut {
+    fn push(&mut self, piece: &str);
+    fn len(&self) -> usize;
+    /// The last byte pushed ends a line.
+    fn ends_line(&self) -> bool;
+}
+
+impl SpliceOut for String {
+    fn push(&mut self, piece: &str) {
+        self.push_str(piece);
+    }
+
+    fn len(&self) -> usize {
+        self.as_str().len()
+    }
+
+    fn ends_line(&self) -> bool {
+        self.ends_with(['\n', '\r'])
+    }
+}
+
+/// Compares the splice with `copy` piece by piece as it is made: the same answer as making
+/// the splice and comparing it whole, without writing a copy of the paper first.
+struct Compare<'c> {
+    copy: &'c [u8],
+    len: usize,
+    equal: bool,
+    last: Option<u8>,
+}
+
+impl<'c> Compare<'c> {
+    fn new(copy: &'c str) -> Self {
+        Compare {
+            copy: copy.as_bytes(),
+            len: 0,
+            equal: true,
+            last: None,
+        }
+    }
+
+    /// The splice, whole, equals the copy.
+    fn equal(&self) -> bool {
+        self.equal && self.len == self.copy.len()
+    }
+}
+
+impl SpliceOut for Compare<'_> {
+    fn push(&mut self, piece: &str) {
+        let end = self.len + piece.len();
+        self.equal = self.equal && self.copy.get(self.len..end) == Some(piece.as_bytes());
+        self.len = end;
+        if let Some(&b) = piece.as_bytes().last() {
+            self.last = Some(b);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn ends_line(&self) -> bool {
+        matches!(self.last, Some(b'\n' | b'\r'))
+    }
+}
+
 /// Applies edits given in source order. Overlaps are resolved towards withholding: bytes
 /// covered by any edit never survive.
 pub fn splice(text: &str, edits: &[Edit]) -> Splice {
+    let mut out = String::with_capacity(text.len());
+    let (applied, verbatim) = splice_into(text, edits, &mut out);
+    Splice {
+        text: out,
+        applied,
+        verbatim,
+    }
+}
+
+/// What [`splice`] does, into `out`: the edits as applied and the stretches copied verbatim.
+#[allow(clippy::type_complexity)]
+fn splice_into(
+    text: &str,
+    edits: &[Edit],
+    out: &mut impl SpliceOut,
+) -> (Vec<Applied>, Vec<(usize, usize, usize)>) {
     // The schedule follows the paper's own line ending, as every inserted line does.
     let nl = crate::parse::newline_of(text);
-    let mut out = String::with_capacity(text.len());
     let mut applied = Vec::with_capacity(edits.len());
-    let mut verbatim = Vec::new();
+    let mut verbatim = Vec::with_capacity(edits.len() + 1);
     let mut cursor = 0;
     for edit in edits {
         let (start, end) = if edit.cause == Cause::Schedule {
@@ -268,19 +349,19 @@ pub fn splice(text: &str, edits: &[Edit]) -> Splice {
         }
         if cursor < start {
             verbatim.push((cursor, start, out.len()));
-            out.push_str(&text[cursor..start]);
+            out.push(&text[cursor..start]);
         }
         let new_start = out.len();
         if edit.cause == Cause::Schedule {
             // One blank line before the schedule's thematic break.
-            if out.ends_with(['\n', '\r']) {
-                out.push_str(nl);
-            } else if !out.is_empty() {
-                out.push_str(nl);
-                out.push_str(nl);
+            if out.ends_line() {
+                out.push(nl);
+            } else if out.len() > 0 {
+                out.push(nl);
+                out.push(nl);
             }
         }
-        out.push_str(&edit.replacement);
+        out.push(&edit.replacement);
         applied.push(Applied {
             old: Span::new(start, end),
             new: new_start..out.len(),
@@ -290,13 +371,9 @@ pub fn splice(text: &str, edits: &[Edit]) -> Splice {
     }
     if cursor < text.len() {
         verbatim.push((cursor, text.len(), out.len()));
-        out.push_str(&text[cursor..]);
+        out.push(&text[cursor..]);
     }
-    Splice {
-        text: out,
-        applied,
-        verbatim,
-    }
+    (applied, verbatim)
 }
 
 /// Start offsets of each line: a line ends after LF, CRLF or a lone CR.
@@ -304,21 +381,17 @@ fn line_starts(text: &str) -> Vec<usize> {
     if text.is_empty() {
         return Vec::new();
     }
-    let bytes = text.as_bytes();
     let mut starts = vec![0];
-    for (i, b) in bytes.iter().enumerate() {
-        let ends = *b == b'\n' || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
-        if ends && i + 1 < bytes.len() {
-            starts.push(i + 1);
-        }
-    }
+    // A line ending at the very end starts no line.
+    starts.extend(crate::span::line_ends(text).filter(|&end| end < text.len()));
     starts
 }
 
-fn lines_of<'a>(text: &'a str, starts: &[usize]) -> Vec<&'a str> {
-    (0..starts.len())
-        .map(|i| &text[starts[i]..starts.get(i + 1).copied().unwrap_or(text.len())])
-        .collect()
+fn lines_of<'a, 's>(text: &'a str, starts: &'s [usize]) -> impl Iterator<Item = &'a str> + 's
+where
+    'a: 's,
+{
+    (0..starts.len()).map(|i| &text[starts[i]..starts.get(i + 1).copied().unwrap_or(text.len())])
 }
 
 fn line_start(starts: &[usize], line: usize, len: usize) -> usize {
@@ -333,15 +406,23 @@ struct Region {
     causes: Vec<usize>,
 }
 
-/// Where each source line lands in the splice if the edits leave it whole (a line of a
-/// verbatim stretch that lands on a whole line), and the regions of lines between those,
+/// How the edits leave the lines: for each source line, the splice line it lands on if the
+/// edits leave it whole (a line of a verbatim stretch that lands on a whole line); for each
+/// splice line, the source line that landed on it; and the regions of lines between those,
 /// which the edits changed.
+struct Alignment {
+    kept: Vec<Option<usize>>,
+    landed: Vec<Option<usize>>,
+    regions: Vec<Region>,
+}
+
 fn alignment(
     source: &str,
     old_starts: &[usize],
     splice: &Splice,
     new_starts: &[usize],
-) -> (Vec<Option<usize>>, Vec<Region>) {
+    new_len: usize,
+) -> Alignment {
     let mut kept: Vec<(usize, usize)> = Vec::new();
     for i in 0..old_starts.len() {
         let ls = old_starts[i];
@@ -357,13 +438,15 @@ fn alignment(
         let Ok(j) = new_starts.binary_search(&ns) else {
             continue;
         };
-        if line_start(new_starts, j + 1, splice.text.len()) == ns + (le - ls) {
+        if line_start(new_starts, j + 1, new_len) == ns + (le - ls) {
             kept.push((i, j));
         }
     }
     let mut map = vec![None; old_starts.len()];
+    let mut landed = vec![None; new_starts.len()];
     for &(i, j) in &kept {
         map[i] = Some(j);
+        landed[j] = Some(i);
     }
     kept.push((old_starts.len(), new_starts.len()));
     let mut out = Vec::new();
@@ -374,8 +457,8 @@ fn alignment(
             let new = pn..j;
             let ob = line_start(old_starts, old.start, source.len())
                 ..line_start(old_starts, old.end, source.len());
-            let nb = line_start(new_starts, new.start, splice.text.len())
-                ..line_start(new_starts, new.end, splice.text.len());
+            let nb = line_start(new_starts, new.start, new_len)
+                ..line_start(new_starts, new.end, new_len);
             // Applied edits run in order on both sides: look only where one could touch.
             let applied = &splice.applied;
             let lo = applied
@@ -396,7 +479,11 @@ fn alignment(
         po = i + 1;
         pn = j + 1;
     }
-    (map, out)
+    Alignment {
+        kept: map,
+        landed,
+        regions: out,
+    }
 }
 
 /// Checks `actual`, the Markdown written for `audience`, against the source and the Paper.
@@ -417,22 +504,24 @@ pub struct Prover<'a> {
     paper: &'a Paper,
     text: &'a str,
     starts: Vec<usize>,
-    lines: Vec<&'a str>,
     line_ids: Vec<u32>,
-    ids: HashMap<&'a str, u32>,
+    ids: Interner<'a>,
 }
+
+/// A number for each distinct line text, in order of first sight.
+type Interner<'a> = HashMap<&'a str, u32, foldhash::fast::RandomState>;
 
 impl<'a> Prover<'a> {
     pub fn new(paper: &'a Paper, text: &'a str) -> Self {
         let starts = line_starts(text);
-        let lines = lines_of(text, &starts);
-        let mut ids = HashMap::with_capacity(lines.len());
-        let line_ids = lines.iter().map(|line| intern(&mut ids, line)).collect();
+        let mut ids = Interner::with_capacity_and_hasher(starts.len(), Default::default());
+        let line_ids = lines_of(text, &starts)
+            .map(|line| intern(&mut ids, line))
+            .collect();
         Prover {
             paper,
             text,
             starts,
-            lines,
             line_ids,
             ids,
         }
@@ -447,7 +536,6 @@ impl<'a> Prover<'a> {
     ) -> Proof {
         let (paper, text) = (self.paper, self.text);
         let edits = declared_edits(paper, text, audience, schedule);
-        let spliced = splice(text, &edits);
         let mut findings = Vec::new();
         let name = &audience.name;
         let cause_label = |cause: &Cause| match cause {
@@ -459,8 +547,20 @@ impl<'a> Prover<'a> {
             Cause::Tag { redaction } => format!("the tag of redaction {redaction}"),
             Cause::Schedule => "the schedule of exemptions".to_string(),
         };
-        // 1. Linear check.
-        let matches = spliced.text == actual;
+        // 1. Linear check. The splice is compared with the copy as it is made, and written out
+        // only when they differ: `matches` is the splice, whole, equal to the copy.
+        let mut compare = Compare::new(actual);
+        let (applied, verbatim) = splice_into(text, &edits, &mut compare);
+        let matches = compare.equal();
+        let spliced = if matches {
+            Splice {
+                text: String::new(),
+                applied,
+                verbatim,
+            }
+        } else {
+            splice(text, &edits)
+        };
         if !matches {
             let at = spliced
                 .text
@@ -481,24 +581,20 @@ impl<'a> Prover<'a> {
                 "the {name} Markdown is not the source with exactly its declared redactions: first difference at {line}:{col} of the copy{near}"
             ));
         }
+        // The splice's text: the copy itself when they match.
+        let spliced_text: &str = if matches { actual } else { &spliced.text };
 
         // 2. Line diff between the council Markdown (the source) and the copy. A diff may pair
         // equal lines (blank ones above all) differently from the edits, so hunks are judged in
         // segments: stretches between lines the diff pairs exactly as the edits leave them. In
         // each, what the diff removes less what it adds must be, line for line, what the edits
         // there remove less what they add.
-        let old_lines = &self.lines;
         // An audience that reads the source has the source's lines.
         let source = actual == text;
         let new_starts = if source {
             Cow::Borrowed(&self.starts)
         } else {
             Cow::Owned(line_starts(actual))
-        };
-        let new_lines = if source {
-            Cow::Borrowed(&self.lines)
-        } else {
-            Cow::Owned(lines_of(actual, &new_starts))
         };
         // The copy is the splice (checked above): its lines are the splice's lines.
         let spliced_starts = if matches {
@@ -507,26 +603,58 @@ impl<'a> Prover<'a> {
             Some(line_starts(&spliced.text))
         };
         let spliced_starts = spliced_starts.as_deref().unwrap_or(&new_starts);
-        let spliced_lines = if matches {
-            Vec::new()
-        } else {
-            lines_of(&spliced.text, spliced_starts)
-        };
-        let expected_lines = if matches { &new_lines } else { &spliced_lines };
-        let (kept, regions) = alignment(text, &self.starts, &spliced, spliced_starts);
-        let new_ids = if source {
+        let Alignment {
+            kept,
+            landed,
+            regions,
+        } = alignment(
+            text,
+            &self.starts,
+            &spliced,
+            spliced_starts,
+            spliced_text.len(),
+        );
+        let new_ids: Cow<[u32]> = if source {
             Cow::Borrowed(&self.line_ids)
+        } else if matches {
+            // A copy line that a source line landed on whole is that line's bytes (the copy is
+            // the splice), so its number is the source line's: interning it would find that
+            // number and add nothing. Only the lines the edits made are looked up, in order, so
+            // every number is the one interning every line gives.
+            Cow::Owned(
+                lines_of(actual, &new_starts)
+                    .zip(&landed)
+                    .map(|(line, from)| match from {
+                        Some(i) => self.line_ids[*i],
+                        None => intern(&mut self.ids, line),
+                    })
+                    .collect(),
+            )
         } else {
             Cow::Owned(
-                new_lines
-                    .iter()
+                lines_of(actual, &new_starts)
                     .map(|line| intern(&mut self.ids, line))
                     .collect(),
             )
         };
-        let ops = capture_diff_slices(Algorithm::Patience, &self.line_ids, &new_ids);
-        let segments = segments(&ops, &kept, old_lines, &new_lines);
+        // The lines the edits leave, as numbers: the copy's when it is the splice.
+        let expected_ids: Cow<[u32]> = if matches {
+            Cow::Borrowed(&new_ids)
+        } else {
+            // The splice lives only here: number its lines in a copy of the numbering.
+            let mut ids: Interner = self.ids.clone();
+            Cow::Owned(
+                lines_of(&spliced.text, spliced_starts)
+                    .map(|line| intern(&mut ids, line))
+                    .collect(),
+            )
+        };
+        let old_ids = &self.line_ids;
+        let ops = capture_diff_slices(Algorithm::Patience, old_ids, &new_ids);
+        let segments = segments(&ops, &kept, old_ids, &new_ids);
         let mut verdicts: Vec<Option<Vec<usize>>> = Vec::with_capacity(segments.len());
+        // Lines counted on each side of a segment's balance, reused from one to the next.
+        let (mut plus, mut minus): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
         for segment in &segments {
             // Regions run in source order: look only where this segment is.
             let lo = regions.partition_point(|r| r.old.start < segment.old.start);
@@ -540,24 +668,22 @@ impl<'a> Prover<'a> {
                 verdicts.push(Some(Vec::new()));
                 continue;
             }
-            let mut balance: BTreeMap<&str, i64> = BTreeMap::new();
-            for line in &segment.removed {
-                *balance.entry(line).or_default() += 1;
-            }
-            for line in &segment.added {
-                *balance.entry(line).or_default() -= 1;
-            }
+            // For every line text: removed by the diff, less added by it, less removed by the
+            // edits, plus added by them, is zero; that is, the lines the diff removes with
+            // those the edits add are, as a multiset, those the diff adds with those the edits
+            // remove. Numbers stand for texts, equal exactly when the texts are.
+            plus.clear();
+            minus.clear();
+            plus.extend_from_slice(&segment.removed);
+            minus.extend_from_slice(&segment.added);
             for r in inside.iter().map(|&k| &regions[k]) {
-                for line in &old_lines[r.old.clone()] {
-                    *balance.entry(line).or_default() -= 1;
-                }
-                let new =
-                    r.new.start.min(expected_lines.len())..r.new.end.min(expected_lines.len());
-                for line in &expected_lines[new] {
-                    *balance.entry(line).or_default() += 1;
-                }
+                minus.extend_from_slice(&old_ids[r.old.clone()]);
+                let new = r.new.start.min(expected_ids.len())..r.new.end.min(expected_ids.len());
+                plus.extend_from_slice(&expected_ids[new]);
             }
-            if balance.values().all(|&n| n == 0) {
+            plus.sort_unstable();
+            minus.sort_unstable();
+            if plus == minus {
                 verdicts.push(Some(inside));
                 continue;
             }
@@ -634,10 +760,6 @@ impl<'a> Prover<'a> {
             }
         }
 
-        let mut spliced = spliced;
-        if matches {
-            spliced.text = String::new();
-        }
         Proof {
             audience: name.clone(),
             matches,
@@ -650,7 +772,7 @@ impl<'a> Prover<'a> {
 }
 
 /// The number standing for `line` in the diff, the same for equal lines.
-fn intern<'a>(ids: &mut HashMap<&'a str, u32>, line: &'a str) -> u32 {
+fn intern<'a>(ids: &mut Interner<'a>, line: &'a str) -> u32 {
     let next = ids.len() as u32;
     *ids.entry(line).or_insert(next)
 }
@@ -683,15 +805,15 @@ fn hunk_ranges(ops: &[DiffOp]) -> Vec<(Range<usize>, Range<usize>)> {
 }
 
 /// A stretch of the diff between two lines it pairs as the edits leave them (or the ends),
-/// with the lines it removes and adds.
-struct Segment<'a> {
+/// with the lines it removes and adds, as their numbers.
+struct Segment {
     old: Range<usize>,
     new: Range<usize>,
-    removed: Vec<&'a str>,
-    added: Vec<&'a str>,
+    removed: Vec<u32>,
+    added: Vec<u32>,
 }
 
-impl Segment<'_> {
+impl Segment {
     fn contains(&self, old: &Range<usize>, new: &Range<usize>) -> bool {
         self.old.start <= old.start
             && old.end <= self.old.end
@@ -703,12 +825,7 @@ impl Segment<'_> {
 /// Cuts the diff at each equal pair (source line i, copy line j) where the edits leave line i
 /// whole as copy line j; a pair anywhere else is the diff's own choice and stays inside. Empty
 /// stretches are left out.
-fn segments<'a>(
-    ops: &[DiffOp],
-    kept: &[Option<usize>],
-    old: &[&'a str],
-    new: &[&'a str],
-) -> Vec<Segment<'a>> {
+fn segments(ops: &[DiffOp], kept: &[Option<usize>], old: &[u32], new: &[u32]) -> Vec<Segment> {
     let fresh = |i: usize, j: usize| Segment {
         old: i..i,
         new: j..j,
@@ -717,7 +834,7 @@ fn segments<'a>(
     };
     let mut out = Vec::new();
     let mut current = fresh(0, 0);
-    let push = |out: &mut Vec<Segment<'a>>, mut segment: Segment<'a>, i: usize, j: usize| {
+    let push = |out: &mut Vec<Segment>, mut segment: Segment, i: usize, j: usize| {
         segment.old.end = i;
         segment.new.end = j;
         if !(segment.old.is_empty() && segment.new.is_empty()) {
@@ -739,8 +856,8 @@ fn segments<'a>(
                 }
             }
         } else {
-            current.removed.extend(&old[op.old_range()]);
-            current.added.extend(&new[op.new_range()]);
+            current.removed.extend_from_slice(&old[op.old_range()]);
+            current.added.extend_from_slice(&new[op.new_range()]);
         }
     }
     push(&mut out, current, old.len(), new.len());
