@@ -987,9 +987,9 @@ const ASCII_CLASS: [u8; 128] = {
 };
 
 /// Reads `text[at..limit]` on from `words` counted so far and `counted` (the reading is inside
-/// a word already counted), and gives where it stopped (`limit`) and the two after it. The
-/// same steps as [`char_class`] a character at a time, without branches on ASCII text, which
-/// is most of a paper.
+/// a word already counted), and gives where it stopped (`limit`) and the two after it: the
+/// steps of [`char_class`] a character at a time, 64 ASCII bytes at a time where it can.
+#[inline(never)]
 fn count_words(
     text: &str,
     bytes: &[u8],
@@ -999,13 +999,18 @@ fn count_words(
     mut counted: bool,
 ) -> (usize, usize, bool) {
     while at < limit {
-        let b = bytes[at];
-        if b.is_ascii() {
-            let class = ASCII_CLASS[b as usize];
-            words += usize::from(class == ALNUM && !counted);
-            counted = class == ALNUM || (counted && class != SPACE);
-            at += 1;
-        } else {
+        if let Some(block) = bytes.get(at..at + 64).filter(|_| at + 64 <= limit)
+            && block.is_ascii()
+        {
+            let (starts, after) = ascii_block_words(block, counted);
+            words += starts;
+            counted = after;
+            at += 64;
+            continue;
+        }
+        // Up to the next block's start, a character at a time.
+        let stop = (at + 64).min(limit);
+        while at < stop {
             let (space, alnum, len) = char_class(text, at);
             words += usize::from(alnum && !counted);
             counted = alnum || (counted && !space);
@@ -1013,6 +1018,30 @@ fn count_words(
         }
     }
     (at, words, counted)
+}
+
+/// Words starting in 64 ASCII bytes read on from `counted`, and `counted` after them, with
+/// the bytes as bit masks. A byte is inside a counted word when some letter or digit comes
+/// before it with no white space between (or the block opens inside one and no white space
+/// comes first): a prefix over the bits, worked out in six doublings as a carry is. A word
+/// starts at each letter or digit not inside one.
+fn ascii_block_words(block: &[u8], counted: bool) -> (usize, bool) {
+    let (mut alnum, mut space) = (0u64, 0u64);
+    for (i, &b) in block.iter().enumerate() {
+        let class = ASCII_CLASS[usize::from(b & 0x7f)];
+        alnum |= u64::from(class == ALNUM) << i;
+        space |= u64::from(class == SPACE) << i;
+    }
+    let through = !space;
+    // inside[i]: after reading byte i, the reading is inside a counted word.
+    let mut inside = alnum | (u64::from(counted) & through & 1);
+    let mut pass = through;
+    for shift in [1, 2, 4, 8, 16, 32] {
+        inside |= pass & (inside << shift);
+        pass &= pass << shift;
+    }
+    let before = (inside << 1) | u64::from(counted);
+    ((alnum & !before).count_ones() as usize, inside >> 63 == 1)
 }
 
 /// How a character counts: white space ends a word, a letter or digit makes one.
@@ -1632,6 +1661,83 @@ mod tests {
                     assert!(fast == slow, "{text}");
                 }
             }
+        }
+    }
+
+    /// Words counted 64 bytes at a time as bit masks are those counted a character at a time,
+    /// from any start, inside a word or not, over ASCII and other text.
+    #[test]
+    fn words_counted_by_block_are_those_counted_by_character() {
+        let long_other = ".".repeat(45);
+        let long_word = "w".repeat(70);
+        let pieces = [
+            "a",
+            "Z",
+            "9",
+            " ",
+            "\t",
+            "\n",
+            "\r",
+            "\u{b}",
+            "\u{c}",
+            ".",
+            "-",
+            &long_other,
+            &long_word,
+            "*",
+            "[",
+            "é",
+            "\u{a0}",
+            "\u{2003}",
+            "ß",
+            "x y",
+            "ab",
+            "  ",
+            "..",
+            "\u{200b}",
+        ];
+        let mut seed = 17u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        for round in 0..4000 {
+            let mut text = String::new();
+            let len = if round % 2 == 0 { next(40) } else { next(400) };
+            for _ in 0..len {
+                // Long ASCII stretches as well as mixed ones.
+                let p = if round % 3 == 0 {
+                    next(13)
+                } else {
+                    next(pieces.len())
+                };
+                text.push_str(pieces[p]);
+            }
+            let bytes = text.as_bytes();
+            let counted = next(2) == 1;
+            let start = (0..=text.len())
+                .filter(|&i| text.is_char_boundary(i))
+                .nth(next(8))
+                .unwrap_or(0);
+            let (mut words, mut inside) = (0, counted);
+            let mut at = start;
+            while at < text.len() {
+                let (space, alnum, len) = char_class(&text, at);
+                if space {
+                    inside = false;
+                } else if alnum && !inside {
+                    inside = true;
+                    words += 1;
+                }
+                at += len;
+            }
+            assert_eq!(
+                count_words(&text, bytes, start, text.len(), 5, counted),
+                (text.len(), words + 5, inside),
+                "{text:?} from {start}, counted {counted}"
+            );
         }
     }
 
