@@ -999,18 +999,22 @@ fn count_words(
     mut counted: bool,
 ) -> (usize, usize, bool) {
     while at < limit {
-        if let Some(block) = bytes.get(at..at + 64).filter(|_| at + 64 <= limit)
-            && block.is_ascii()
-        {
-            let (starts, after) = ascii_block_words(block, counted);
+        let block = &bytes[at..(at + 64).min(limit)];
+        // The ASCII bytes from here, up to 64: read as bit masks. Any other character: alone.
+        let ascii = if block.is_ascii() {
+            block.len()
+        } else {
+            block
+                .iter()
+                .position(|b| !b.is_ascii())
+                .unwrap_or(block.len())
+        };
+        if ascii > 0 {
+            let (starts, after) = ascii_block_words(&block[..ascii], counted);
             words += starts;
             counted = after;
-            at += 64;
-            continue;
-        }
-        // Up to the next block's start, a character at a time.
-        let stop = (at + 64).min(limit);
-        while at < stop {
+            at += ascii;
+        } else {
             let (space, alnum, len) = char_class(text, at);
             words += usize::from(alnum && !counted);
             counted = alnum || (counted && !space);
@@ -1020,12 +1024,14 @@ fn count_words(
     (at, words, counted)
 }
 
-/// Words starting in 64 ASCII bytes read on from `counted`, and `counted` after them, with
-/// the bytes as bit masks. A byte is inside a counted word when some letter or digit comes
-/// before it with no white space between (or the block opens inside one and no white space
-/// comes first): a prefix over the bits, worked out in six doublings as a carry is. A word
-/// starts at each letter or digit not inside one.
+/// Words starting in up to 64 ASCII bytes read on from `counted`, and `counted` after them,
+/// with the bytes as bit masks. A byte is inside a counted word when some letter or digit
+/// comes before it with no white space between (or the block opens inside one and no white
+/// space comes first): a prefix over the bits, worked out in six doublings as a carry is. A
+/// word starts at each letter or digit not inside one. Bits past the block's end hold
+/// neither, and a prefix only carries towards higher bits, so they change nothing below.
 fn ascii_block_words(block: &[u8], counted: bool) -> (usize, bool) {
+    debug_assert!(!block.is_empty() && block.len() <= 64);
     let (mut alnum, mut space) = (0u64, 0u64);
     for (i, &b) in block.iter().enumerate() {
         let class = ASCII_CLASS[usize::from(b & 0x7f)];
@@ -1041,7 +1047,11 @@ fn ascii_block_words(block: &[u8], counted: bool) -> (usize, bool) {
         pass &= pass << shift;
     }
     let before = (inside << 1) | u64::from(counted);
-    ((alnum & !before).count_ones() as usize, inside >> 63 == 1)
+    let last = block.len() - 1;
+    (
+        (alnum & !before).count_ones() as usize,
+        (inside >> last) & 1 == 1,
+    )
 }
 
 /// How a character counts: white space ends a word, a letter or digit makes one.
