@@ -144,9 +144,11 @@ pub fn declared_edits(
             replacement: paper.front_matter.for_audience(audience).to_yaml(marking),
             cause: Cause::FrontMatter,
         });
-        let withheld: Vec<Span> = paper.withheld_spans(audience);
-        let mut body = Vec::new();
-        for k in paper.maximal_withheld(audience) {
+        let maximal = paper.maximal_withheld(audience);
+        // The spans of the maximal ones: what `Paper::withheld_spans` gives, asked once.
+        let withheld: Vec<Span> = maximal.iter().map(|&k| paper.redactions[k].span).collect();
+        let mut body = Vec::with_capacity(maximal.len() + paper.comments.len());
+        for &k in &maximal {
             let r = &paper.redactions[k];
             let marker = paper.marker_text(k, audience);
             let bold = format!("**{marker}**");
@@ -176,7 +178,6 @@ pub fn declared_edits(
                 },
             });
         }
-        let maximal = paper.maximal_withheld(audience);
         let mut references: Vec<Span> = Vec::new();
         for (n, _) in paper.withheld_references(&maximal) {
             let reference = &paper.references[n];
@@ -195,10 +196,10 @@ pub fn declared_edits(
             let extra =
                 r.reason.is_some() || r.pit.is_some() || r.id.is_some() || !r.classes.is_empty();
             let braced = text[r.attrs.start..].starts_with('{');
-            if r.codes.is_empty()
-                || audience.withholds_any(&r.codes)
-                || !extra
+            if !extra
                 || !braced
+                || r.codes.is_empty()
+                || audience.withholds_any(&r.codes)
                 || inside_withheld(r.attrs)
                 || references.iter().any(|d| d.encloses(r.attrs))
             {
@@ -317,27 +318,58 @@ impl SpliceOut for Compare<'_> {
 /// covered by any edit never survive.
 pub fn splice(text: &str, edits: &[Edit]) -> Splice {
     let mut out = String::with_capacity(text.len());
-    let (applied, verbatim) = splice_into(text, edits, &mut out);
+    let (placed, verbatim) = splice_into(text, edits, &mut out);
     Splice {
         text: out,
-        applied,
+        applied: placed
+            .into_iter()
+            .map(|p| Applied {
+                old: p.old,
+                new: p.new,
+                cause: edits[p.edit].cause.clone(),
+            })
+            .collect(),
         verbatim,
     }
 }
 
-/// What [`splice`] does, into `out`: the edits as applied and the stretches copied verbatim.
+/// An edit as [`splice_into`] applied it: [`Applied`] with the edit's index for its cause.
+struct Placed {
+    old: Span,
+    new: Range<usize>,
+    edit: usize,
+}
+
+/// The applied edits, each with its edit's cause, moved out of `edits` (an edit is applied
+/// at most once, and in order).
+fn applied_of(placed: Vec<Placed>, edits: Vec<Edit>) -> Vec<Applied> {
+    let mut edits = edits.into_iter().enumerate();
+    placed
+        .into_iter()
+        .filter_map(|p| {
+            let (_, edit) = edits.find(|(k, _)| *k == p.edit)?;
+            Some(Applied {
+                old: p.old,
+                new: p.new,
+                cause: edit.cause,
+            })
+        })
+        .collect()
+}
+
+/// What [`splice`] does, into `out`: the edits as placed and the stretches copied verbatim.
 #[allow(clippy::type_complexity)]
 fn splice_into(
     text: &str,
     edits: &[Edit],
     out: &mut impl SpliceOut,
-) -> (Vec<Applied>, Vec<(usize, usize, usize)>) {
+) -> (Vec<Placed>, Vec<(usize, usize, usize)>) {
     // The schedule follows the paper's own line ending, as every inserted line does.
     let nl = crate::parse::newline_of(text);
     let mut applied = Vec::with_capacity(edits.len());
     let mut verbatim = Vec::with_capacity(edits.len() + 1);
     let mut cursor = 0;
-    for edit in edits {
+    for (k, edit) in edits.iter().enumerate() {
         let (start, end) = if edit.cause == Cause::Schedule {
             (text.len(), text.len())
         } else {
@@ -362,10 +394,10 @@ fn splice_into(
             }
         }
         out.push(&edit.replacement);
-        applied.push(Applied {
+        applied.push(Placed {
             old: Span::new(start, end),
             new: new_start..out.len(),
-            cause: edit.cause.clone(),
+            edit: k,
         });
         cursor = cursor.max(end);
     }
@@ -554,16 +586,18 @@ impl<'a> Prover<'a> {
         // 1. Linear check. The splice is compared with the copy as it is made, and written out
         // only when they differ: `matches` is the splice, whole, equal to the copy.
         let mut compare = Compare::new(actual);
-        let (applied, verbatim) = splice_into(text, &edits, &mut compare);
+        let (placed, verbatim) = splice_into(text, &edits, &mut compare);
         let matches = compare.equal();
-        let spliced = if matches {
-            Splice {
-                text: String::new(),
-                applied,
-                verbatim,
-            }
-        } else {
-            splice(text, &edits)
+        let mut spliced_text = String::new();
+        if !matches {
+            spliced_text.reserve(text.len());
+            splice_into(text, &edits, &mut spliced_text);
+        }
+        let edit_count = edits.len();
+        let spliced = Splice {
+            text: spliced_text,
+            applied: applied_of(placed, edits),
+            verbatim,
         };
         if !matches {
             let at = spliced
@@ -767,7 +801,7 @@ impl<'a> Prover<'a> {
         Proof {
             audience: name.clone(),
             matches,
-            edits: edits.len(),
+            edits: edit_count,
             hunks,
             findings,
             splice: spliced,
