@@ -17,7 +17,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tera::Context;
 
-use crate::model::{Form, Paper};
+use crate::model::{Form, Paper, Redaction};
 use crate::proof::{Applied, Cause, Lines, Proof, Prover};
 use crate::render::{AuditList, Templates, escape_css_string};
 use crate::rules::{Audience, Exemption, Marking, Origin, Rules, Test, hex};
@@ -359,35 +359,46 @@ fn codes_of<'a>(
     exemptions: &Exemptions<'a>,
     k: usize,
 ) -> (Vec<CodeRecord<'a>>, Vec<&'a str>) {
-    let paper = input.paper;
-    let r = &paper.redactions[k];
+    let r = &input.paper.redactions[k];
     let mut codes = Vec::with_capacity(r.codes.len());
     let mut missing_pit = Vec::new();
-    for code in &r.codes {
-        let Some(e) = exemptions.get(code.as_str()) else {
-            continue;
-        };
+    for record in code_records(r, exemptions) {
+        if record.test == Test::Qualified && record.pit.is_none() {
+            missing_pit.push(record.code);
+        }
+        codes.push(record);
+    }
+    (codes, missing_pit)
+}
+
+/// Each code of `r` the rules define, as recorded: a qualified one takes the redaction's
+/// `pit`, else the rules' default for the code, else none.
+fn code_records<'a, 'e>(
+    r: &'a Redaction,
+    exemptions: &'e Exemptions<'a>,
+) -> impl Iterator<Item = CodeRecord<'a>> + 'e
+where
+    'a: 'e,
+{
+    r.codes.iter().filter_map(move |code| {
+        let e = exemptions.get(code.as_str())?;
         let (pit, source) = match e.test {
             Test::Absolute => (None, None),
             Test::Qualified => match (&r.pit, &e.pit) {
                 (Some(p), _) => (Some(p.as_str()), Some("attribute")),
                 (None, Some(p)) => (Some(p.as_str()), Some("rules")),
-                (None, None) => {
-                    missing_pit.push(code.as_str());
-                    (None, None)
-                }
+                (None, None) => (None, None),
             },
         };
-        codes.push(CodeRecord {
+        Some(CodeRecord {
             code: code.as_str(),
             section: &e.section,
             title: &e.title,
             test: e.test,
             pit,
             pit_source: source,
-        });
-    }
-    (codes, missing_pit)
+        })
+    })
 }
 
 impl<'a> Redactions<'a> {

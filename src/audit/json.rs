@@ -14,8 +14,8 @@ use std::io::Write;
 use serde::Serialize;
 
 use super::{
-    AudienceRecord, AuditRecord, CodeRecord, CommentRecord, RedactionAudience, RedactionRecord,
-    Totals,
+    AudienceRecord, AuditInput, AuditRecord, CodeRecord, CommentRecord, Redactions, Totals,
+    code_records,
 };
 use crate::model::Form;
 use crate::proof::{Cause, Hunk, Lines, Proof};
@@ -35,7 +35,7 @@ struct Json<'w> {
     first: bool,
 }
 
-const INDENT: &[u8] = b"\n                                                                ";
+const INDENT: &[u8; 64] = b"\n                                                               ";
 
 impl<'w> Json<'w> {
     fn new(out: &'w mut dyn Write) -> Self {
@@ -65,7 +65,10 @@ impl<'w> Json<'w> {
     fn newline(&mut self) {
         let width = 1 + 2 * self.depth;
         if width <= INDENT.len() {
-            self.buf.extend_from_slice(&INDENT[..width]);
+            // A copy of fixed length, cut back: no call to copy a few bytes.
+            let at = self.buf.len();
+            self.buf.extend_from_slice(INDENT);
+            self.buf.truncate(at + width);
         } else {
             self.buf.push(b'\n');
             self.buf.resize(self.buf.len() + 2 * self.depth, b' ');
@@ -184,79 +187,100 @@ impl<'w> Json<'w> {
         self.close(b'}');
     }
 
-    fn codes(&mut self, codes: &[CodeRecord]) {
-        self.key("codes");
-        self.open(b'[');
-        for c in codes {
-            self.element();
-            self.open(b'{');
-            self.field_str("code", c.code);
-            self.field_str("section", c.section);
-            self.field_str("title", c.title);
-            self.field_str("test", test_name(c.test));
-            self.key("pit");
-            self.opt_str(c.pit);
-            self.key("pit_source");
-            self.opt_str(c.pit_source);
-            self.close(b'}');
-        }
-        self.close(b']');
+    fn code(&mut self, c: &CodeRecord) {
+        self.element();
+        self.open(b'{');
+        self.field_str("code", c.code);
+        self.field_str("section", c.section);
+        self.field_str("title", c.title);
+        self.field_str("test", test_name(c.test));
+        self.key("pit");
+        self.opt_str(c.pit);
+        self.key("pit_source");
+        self.opt_str(c.pit_source);
+        self.close(b'}');
     }
 
-    fn audiences(&mut self, audiences: &[RedactionAudience]) {
+    /// `"line:col"`.
+    fn line_col(&mut self, key: &str, (line, col): (usize, usize)) {
+        self.key(key);
+        self.buf.push(b'"');
+        self.uint(line);
+        self.buf.push(b':');
+        self.uint(col);
+        self.buf.push(b'"');
+    }
+
+    /// Redaction `k`'s record, as [`Redactions::get`] makes it and serde writes it, written
+    /// from the paper without making it.
+    fn redaction(&mut self, rs: &Redactions, k: usize) {
+        let AuditInput {
+            text,
+            paper,
+            copies,
+            ..
+        } = *rs.input;
+        let r = &paper.redactions[k];
+        self.element();
+        self.open(b'{');
+        self.field_uint("number", r.number);
+        self.key("id");
+        self.opt_str(r.id.as_deref());
+        self.field_str("form", form_name(r.form));
+        self.key("codes");
+        self.open(b'[');
+        for c in code_records(r, &rs.exemptions) {
+            self.code(&c);
+        }
+        self.close(b']');
+        self.line_col("start", rs.columns.line_col(r.span.start));
+        self.line_col("end", rs.columns.line_col(r.span.end));
+        self.span("bytes", r.span);
+        self.field_str("text", &text[r.span.start..r.span.end]);
+        self.key("reason");
+        self.opt_str(r.reason.as_deref());
+        self.key("pit");
+        self.opt_str(r.pit.as_deref());
+        self.field_uint("words", rs.counter.words(&[r.span]));
+        self.key("parent");
+        self.opt_uint(r.parent.map(|p| p + 1));
+        self.key("nested");
+        self.open(b'[');
+        for d in paper.descendants(k) {
+            self.element();
+            self.uint(d.number);
+        }
+        self.close(b']');
         self.key("audiences");
         self.open(b'[');
-        for a in audiences {
+        let per_audience = copies
+            .iter()
+            .zip(&rs.within)
+            .zip(&rs.markers)
+            .zip(&rs.references);
+        for (((c, w), labels), references) in per_audience {
+            let outer = w[k];
             self.element();
             self.open(b'{');
-            self.field_str("audience", a.audience);
+            self.field_str("audience", &c.audience.name);
             self.key("withheld");
-            self.bool(a.withheld);
+            self.bool(outer.is_some());
             self.key("marker");
-            self.opt_str(a.marker.as_deref());
+            self.opt_str(outer.and_then(|o| labels[o].as_deref()));
             self.key("within");
-            self.opt_uint(a.within);
-            if !a.references.is_empty() {
+            self.opt_uint(outer.filter(|&o| o != k).map(|o| o + 1));
+            if let Some(list) = references.get(&k).filter(|l| !l.is_empty()) {
                 self.key("references");
                 self.open(b'[');
-                for r in &a.references {
+                for name in list {
                     self.element();
-                    self.str(r);
+                    self.str(name);
                 }
                 self.close(b']');
             }
             self.close(b'}');
         }
         self.close(b']');
-    }
-
-    fn redaction(&mut self, r: &RedactionRecord) {
-        self.element();
-        self.open(b'{');
-        self.field_uint("number", r.number);
-        self.key("id");
-        self.opt_str(r.id);
-        self.field_str("form", form_name(r.form));
-        self.codes(&r.codes);
-        self.field_str("start", &r.start);
-        self.field_str("end", &r.end);
-        self.span("bytes", r.bytes);
-        self.field_str("text", r.text);
-        self.key("reason");
-        self.opt_str(r.reason);
-        self.key("pit");
-        self.opt_str(r.pit);
-        self.field_uint("words", r.words);
-        self.key("parent");
-        self.opt_uint(r.parent);
-        self.key("nested");
-        self.open(b'[');
-        for &n in &r.nested {
-            self.element();
-            self.uint(n);
-        }
-        self.close(b']');
-        self.audiences(&r.audiences);
         self.close(b'}');
     }
 
@@ -486,13 +510,34 @@ const ESCAPE: [u8; 256] = {
     table
 };
 
+/// Whether any of 8 bytes needs an escape: is below 0x20, a `"` or a `\\` (the classic
+/// tests for a zero or smaller byte in a word, exact about whether there is one).
+fn needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    below_space | zero(word ^ (ONES * u64::from(b'"'))) | zero(word ^ (ONES * u64::from(b'\\')))
+        != 0
+}
+
 /// `value` as a JSON string, quotes included, escaped as serde_json escapes it.
 fn escape_into(buf: &mut Vec<u8>, value: &str) {
     let bytes = value.as_bytes();
     buf.reserve(bytes.len() + 2);
     buf.push(b'"');
+    // Eight bytes at a time up to the first that may need an escape; then byte by byte.
+    let mut clean = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        if needs_escape(u64::from_le_bytes(word)) {
+            break;
+        }
+        clean += 8;
+    }
     let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    for (i, &b) in bytes.iter().enumerate().skip(clean) {
         let escape = ESCAPE[b as usize];
         if escape == 0 {
             continue;
@@ -535,8 +580,8 @@ pub(super) fn write_record(record: &AuditRecord, out: &mut dyn Write) -> Result<
     w.audience_records(&record.audiences);
     w.key("redactions");
     w.open(b'[');
-    for r in record.redactions.iter() {
-        w.redaction(&r);
+    for k in 0..record.redactions.len() {
+        w.redaction(&record.redactions, k);
         w.spill().map_err(|e| fail(&e))?;
     }
     w.close(b']');
@@ -606,6 +651,36 @@ mod tests {
             "---\ntitle: Many\nclassification: OFFICIAL\n---\n\n{many}"
         ));
         papers
+    }
+
+    /// Strings are escaped as serde_json escapes them, wherever the byte to escape falls.
+    #[test]
+    fn strings_are_escaped_as_serde_escapes_them() {
+        let mut seed = 3u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        for _ in 0..20_000 {
+            let text: String = (0..next(40))
+                .map(|_| match next(10) {
+                    0 => char::from(next(0x20) as u8),
+                    1 => '"',
+                    2 => '\\',
+                    3 => '\u{7f}',
+                    4 => 'é',
+                    5 => '\u{2028}',
+                    6 => '/',
+                    _ => char::from(b'a' + next(26) as u8),
+                })
+                .collect();
+            let mut ours = Vec::new();
+            super::escape_into(&mut ours, &text);
+            let serde = serde_json::to_vec(&text).expect("serialized");
+            assert_eq!(ours, serde, "{text:?}");
+        }
     }
 
     /// The record written field by field is byte for byte what serde_json writes for it.
