@@ -456,10 +456,18 @@ fn alignment(
     new_len: usize,
 ) -> Alignment {
     let mut kept: Vec<(usize, usize)> = Vec::new();
+    // Line starts rise on both sides, and so do the stretches, and a line's place in the
+    // splice rises with its place in the source: the stretch holding a line and its place
+    // among the splice's line starts are found by cursors that only move forward, where a
+    // binary search for each line jumped about a large paper's memory.
+    let (mut n, mut j) = (0, 0);
     for i in 0..old_starts.len() {
         let ls = old_starts[i];
         let le = line_start(old_starts, i + 1, source.len());
-        let n = splice.verbatim.partition_point(|(a, _, _)| *a <= ls);
+        // The stretches starting at or before the line.
+        while n < splice.verbatim.len() && splice.verbatim[n].0 <= ls {
+            n += 1;
+        }
         let Some(&(a, b, na)) = n.checked_sub(1).map(|k| &splice.verbatim[k]) else {
             continue;
         };
@@ -467,9 +475,12 @@ fn alignment(
             continue;
         }
         let ns = na + (ls - a);
-        let Ok(j) = new_starts.binary_search(&ns) else {
+        while j < new_starts.len() && new_starts[j] < ns {
+            j += 1;
+        }
+        if new_starts.get(j) != Some(&ns) {
             continue;
-        };
+        }
         if line_start(new_starts, j + 1, new_len) == ns + (le - ls) {
             kept.push((i, j));
         }
