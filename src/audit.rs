@@ -976,27 +976,6 @@ struct Probe {
     first: Option<usize>,
 }
 
-const OTHER: u8 = 0;
-const SPACE: u8 = 1;
-const ALNUM: u8 = 2;
-/// [`char_class`] for ASCII, as a table.
-const ASCII_CLASS: [u8; 128] = {
-    let mut table = [OTHER; 128];
-    let mut b = 0;
-    while b < 128 {
-        let c = b as u8;
-        table[b] = if matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
-            SPACE
-        } else if c.is_ascii_alphanumeric() {
-            ALNUM
-        } else {
-            OTHER
-        };
-        b += 1;
-    }
-    table
-};
-
 /// Reads `text[at..limit]` on from `words` counted so far and `counted` (the reading is inside
 /// a word already counted), and gives where it stopped (`limit`) and the two after it: the
 /// steps of [`char_class`] a character at a time, 64 ASCII bytes at a time where it can.
@@ -1035,6 +1014,21 @@ fn count_words(
     (at, words, counted)
 }
 
+/// Which of 8 ASCII bytes (byte k as bit k) are letters or digits, and which white space, as
+/// [`char_class`] has them: each range tested in all eight bytes at once (a byte below 0x80
+/// plus at most 0x80 carries into no other), the top bits gathered by one multiplication.
+fn ascii_classes(word: u64) -> (u64, u64) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Top bit of each byte set where the byte is at least `c` (`c` at most 0x80).
+    let at_least = |c: u8| word.wrapping_add(ONES * u64::from(0x80 - c)) & HIGH;
+    let within = |lo: u8, hi: u8| at_least(lo) & !at_least(hi + 1);
+    let alnum = within(b'0', b'9') | within(b'A', b'Z') | within(b'a', b'z');
+    let space = within(0x09, 0x0d) | within(b' ', b' ');
+    let gather = |high: u64| high.wrapping_mul(0x0002_0408_1020_4081) >> 56;
+    (gather(alnum), gather(space))
+}
+
 /// Words starting in up to 64 ASCII bytes read on from `counted`, and `counted` after them,
 /// with the bytes as bit masks. A byte is inside a counted word when some letter or digit
 /// comes before it with no white space between (or the block opens inside one and no white
@@ -1044,10 +1038,13 @@ fn count_words(
 fn ascii_block_words(block: &[u8], counted: bool) -> (usize, bool) {
     debug_assert!(!block.is_empty() && block.len() <= 64);
     let (mut alnum, mut space) = (0u64, 0u64);
-    for (i, &b) in block.iter().enumerate() {
-        let class = ASCII_CLASS[usize::from(b & 0x7f)];
-        alnum |= u64::from(class == ALNUM) << i;
-        space |= u64::from(class == SPACE) << i;
+    for (c, chunk) in block.chunks(8).enumerate() {
+        // A short last chunk is filled out with `.`, which is neither.
+        let mut word = [b'.'; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        let (a, s) = ascii_classes(u64::from_le_bytes(word));
+        alnum |= a << (8 * c);
+        space |= s << (8 * c);
     }
     let through = !space;
     // inside[i]: after reading byte i, the reading is inside a counted word.
@@ -1680,6 +1677,27 @@ mod tests {
                         }
                     }
                     assert!(fast == slow, "{text}");
+                }
+            }
+        }
+    }
+
+    /// The classes of eight bytes read at once are those of each byte read alone, for every
+    /// ASCII byte in every place.
+    #[test]
+    fn ascii_classes_of_a_word_are_the_tables() {
+        for b in 0u8..0x80 {
+            for place in 0..8 {
+                let mut word = [b'.'; 8];
+                word[place] = b;
+                word[(place + 3) % 8] = 0x7f;
+                word[(place + 5) % 8] = b'z';
+                let (alnum, space) = ascii_classes(u64::from_le_bytes(word));
+                let text = std::str::from_utf8(&word).expect("ASCII");
+                for (k, &x) in word.iter().enumerate() {
+                    let (is_space, is_alnum, _) = char_class(text, k);
+                    assert_eq!((alnum >> k) & 1 == 1, is_alnum, "{x:#x} at {k}");
+                    assert_eq!((space >> k) & 1 == 1, is_space, "{x:#x} at {k}");
                 }
             }
         }
