@@ -1685,7 +1685,7 @@ mod tests {
     /// The classes of eight bytes read at once are those of each byte read alone, for every
     /// ASCII byte in every place.
     #[test]
-    fn ascii_classes_of_a_word_are_the_tables() {
+    fn ascii_classes_of_a_word_are_those_of_each_byte() {
         for b in 0u8..0x80 {
             for place in 0..8 {
                 let mut word = [b'.'; 8];
