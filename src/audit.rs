@@ -17,13 +17,14 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use tera::Context;
 
-use crate::model::{Form, Paper};
+use crate::model::{Form, Paper, Redaction};
 use crate::proof::{Applied, Cause, Lines, Proof, Prover};
 use crate::render::{AuditList, Templates, escape_css_string};
-use crate::rules::{Audience, Marking, Origin, Rules, Test, hex};
+use crate::rules::{Audience, Exemption, Marking, Origin, Rules, Test, hex};
 use crate::schedule::{Release, Schedule, ScheduleRow};
 use crate::span::{LineIndex, Span};
 
+mod json;
 mod page;
 
 /// The version of the JSON layout; bump it when a field changes meaning or goes away.
@@ -303,6 +304,7 @@ pub struct Redactions<'a> {
     markers: Vec<Vec<Option<String>>>,
     /// For each audience, the definitions withheld with each redaction that uses them.
     references: Vec<BTreeMap<usize, Vec<String>>>,
+    exemptions: Exemptions<'a>,
 }
 
 impl<'a> Redactions<'a> {
@@ -323,42 +325,80 @@ impl<'a> Redactions<'a> {
     /// Redaction `k`'s codes as recorded, and the qualified ones with no public interest test
     /// summary.
     fn codes(&self, k: usize) -> (Vec<CodeRecord<'a>>, Vec<&'a str>) {
-        codes_of(self.input, k)
+        codes_of(self.input, &self.exemptions, k)
+    }
+}
+
+/// Each exemption of the rules by its code: asked for every code of every redaction, where
+/// [`Rules::exemption`]'s scan of the list compared strings by the dozen.
+struct Exemptions<'a>(std::collections::HashMap<&'a str, &'a Exemption>);
+
+impl<'a> Exemptions<'a> {
+    fn new(rules: &'a Rules) -> Self {
+        Exemptions(
+            rules
+                .exemptions
+                .iter()
+                .rev()
+                .map(|e| (e.code.as_str(), e))
+                .collect(),
+        )
+    }
+
+    /// As [`Rules::exemption`]: the first exemption with that code (the list is collected in
+    /// reverse, so the first one is the one kept).
+    fn get(&self, code: &str) -> Option<&'a Exemption> {
+        self.0.get(code).copied()
     }
 }
 
 /// Redaction `k`'s codes as recorded, and the qualified ones with no public interest test
 /// summary.
-fn codes_of<'a>(input: &AuditInput<'a>, k: usize) -> (Vec<CodeRecord<'a>>, Vec<&'a str>) {
-    let AuditInput { paper, rules, .. } = *input;
-    let r = &paper.redactions[k];
+fn codes_of<'a>(
+    input: &AuditInput<'a>,
+    exemptions: &Exemptions<'a>,
+    k: usize,
+) -> (Vec<CodeRecord<'a>>, Vec<&'a str>) {
+    let r = &input.paper.redactions[k];
     let mut codes = Vec::with_capacity(r.codes.len());
     let mut missing_pit = Vec::new();
-    for code in &r.codes {
-        let Some(e) = rules.exemption(code.as_str()) else {
-            continue;
-        };
+    for record in code_records(r, exemptions) {
+        if record.test == Test::Qualified && record.pit.is_none() {
+            missing_pit.push(record.code);
+        }
+        codes.push(record);
+    }
+    (codes, missing_pit)
+}
+
+/// Each code of `r` the rules define, as recorded: a qualified one takes the redaction's
+/// `pit`, else the rules' default for the code, else none.
+fn code_records<'a, 'e>(
+    r: &'a Redaction,
+    exemptions: &'e Exemptions<'a>,
+) -> impl Iterator<Item = CodeRecord<'a>> + 'e
+where
+    'a: 'e,
+{
+    r.codes.iter().filter_map(move |code| {
+        let e = exemptions.get(code.as_str())?;
         let (pit, source) = match e.test {
             Test::Absolute => (None, None),
             Test::Qualified => match (&r.pit, &e.pit) {
                 (Some(p), _) => (Some(p.as_str()), Some("attribute")),
                 (None, Some(p)) => (Some(p.as_str()), Some("rules")),
-                (None, None) => {
-                    missing_pit.push(code.as_str());
-                    (None, None)
-                }
+                (None, None) => (None, None),
             },
         };
-        codes.push(CodeRecord {
+        Some(CodeRecord {
             code: code.as_str(),
             section: &e.section,
             title: &e.title,
             test: e.test,
             pit,
             pit_source: source,
-        });
-    }
-    (codes, missing_pit)
+        })
+    })
 }
 
 impl<'a> Redactions<'a> {
@@ -444,13 +484,7 @@ pub fn audit(input: &AuditInput) -> Result<Audit, String> {
 impl Prepared<'_> {
     /// Writes the JSON record.
     pub fn write_json(&self, out: &mut dyn Write) -> Result<(), String> {
-        let fail = |e: &dyn std::fmt::Display| format!("cannot write the audit record: {e}");
-        // serde_json writes a few bytes at a time: buffer them here, where the calls are
-        // static, rather than through `out`'s dynamic ones.
-        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
-        serde_json::to_writer_pretty(&mut buffered, &self.record).map_err(|e| fail(&e))?;
-        buffered.write_all(b"\n").map_err(|e| fail(&e))?;
-        buffered.flush().map_err(|e| fail(&e))
+        json::write_record(&self.record, out)
     }
 
     /// Writes the HTML page. Fails if the audit template fails to render.
@@ -509,6 +543,7 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
         within,
         markers,
         references,
+        exemptions: Exemptions::new(rules),
     };
     let warnings = missing_pit_warnings(input, &redactions.within, |offset| redactions.at(offset));
     let (counter, within) = (&redactions.counter, &redactions.within);
@@ -534,14 +569,11 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
             (words as f64 * 10_000.0 / body_words as f64).round() / 10_000.0
         }
     };
+    // The redactions naming each code of the rules, in document order, from one pass.
+    let naming = redactions_naming(paper, rules);
     let mut code_totals = Vec::new();
-    for e in &rules.exemptions {
-        let spans: Vec<Span> = paper
-            .redactions
-            .iter()
-            .filter(|r| r.codes.contains(&e.code))
-            .map(|r| r.span)
-            .collect();
+    for (e, named) in rules.exemptions.iter().zip(&naming) {
+        let spans: Vec<Span> = named.iter().map(|&k| paper.redactions[k].span).collect();
         if spans.is_empty() {
             continue;
         }
@@ -564,13 +596,14 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
             .collect();
         let words = counter.words(&markers);
         let mut codes = Vec::new();
-        for e in &rules.exemptions {
-            if !c.audience.withholds.contains(&e.code) {
+        for (e, named) in rules.exemptions.iter().zip(&naming) {
+            if named.is_empty() || !c.audience.withholds.contains(&e.code) {
                 continue;
             }
-            let spans: Vec<Span> = (0..paper.redactions.len())
-                .filter(|&k| w[k].is_some() && paper.redactions[k].codes.contains(&e.code))
-                .map(|k| paper.redactions[k].span)
+            let spans: Vec<Span> = named
+                .iter()
+                .filter(|&&k| w[k].is_some())
+                .map(|&k| paper.redactions[k].span)
                 .collect();
             if spans.is_empty() {
                 continue;
@@ -728,8 +761,9 @@ fn missing_pit_warnings(
     at: impl Fn(usize) -> String,
 ) -> Vec<String> {
     let mut warnings = Vec::new();
+    let exemptions = Exemptions::new(input.rules);
     for (k, r) in input.paper.redactions.iter().enumerate() {
-        let (_, missing_pit) = codes_of(input, k);
+        let (_, missing_pit) = codes_of(input, &exemptions, k);
         if !missing_pit.is_empty() && within.iter().any(|w| w[k].is_some()) {
             // By number, not id: the id may itself be withheld, and this goes to stderr.
             warnings.push(format!(
@@ -765,6 +799,26 @@ pub fn audit_marking(paper: &Paper, rules: &Rules) -> String {
         }
     }
     best
+}
+
+/// For each exemption of the rules, in their order, the redactions naming its code, in
+/// document order. A code names one exemption, so a pass over the redactions finds them all.
+fn redactions_naming(paper: &Paper, rules: &Rules) -> Vec<Vec<usize>> {
+    let index: std::collections::HashMap<&str, usize> = rules
+        .exemptions
+        .iter()
+        .enumerate()
+        .map(|(n, e)| (e.code.as_str(), n))
+        .collect();
+    let mut naming = vec![Vec::new(); rules.exemptions.len()];
+    for (k, r) in paper.redactions.iter().enumerate() {
+        for code in &r.codes {
+            if let Some(&n) = index.get(code.as_str()) {
+                naming[n].push(k);
+            }
+        }
+    }
+    naming
 }
 
 /// Drops spans enclosed by another in the list, so nested words count once.
@@ -922,26 +976,91 @@ struct Probe {
     first: Option<usize>,
 }
 
-const OTHER: u8 = 0;
-const SPACE: u8 = 1;
-const ALNUM: u8 = 2;
-/// [`char_class`] for ASCII, as a table.
-const ASCII_CLASS: [u8; 128] = {
-    let mut table = [OTHER; 128];
-    let mut b = 0;
-    while b < 128 {
-        let c = b as u8;
-        table[b] = if matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r') {
-            SPACE
-        } else if c.is_ascii_alphanumeric() {
-            ALNUM
+/// Reads `text[at..limit]` on from `words` counted so far and `counted` (the reading is inside
+/// a word already counted), and gives where it stopped (`limit`) and the two after it: the
+/// steps of [`char_class`] a character at a time, 64 ASCII bytes at a time where it can.
+#[inline(never)]
+fn count_words(
+    text: &str,
+    bytes: &[u8],
+    mut at: usize,
+    limit: usize,
+    mut words: usize,
+    mut counted: bool,
+) -> (usize, usize, bool) {
+    while at < limit {
+        let block = &bytes[at..(at + 64).min(limit)];
+        // The ASCII bytes from here, up to 64: read as bit masks. Any other character: alone.
+        let ascii = if block.is_ascii() {
+            block.len()
         } else {
-            OTHER
+            block
+                .iter()
+                .position(|b| !b.is_ascii())
+                .unwrap_or(block.len())
         };
-        b += 1;
+        if ascii > 0 {
+            let (starts, after) = ascii_block_words(&block[..ascii], counted);
+            words += starts;
+            counted = after;
+            at += ascii;
+        } else {
+            let (space, alnum, len) = char_class(text, at);
+            words += usize::from(alnum && !counted);
+            counted = alnum || (counted && !space);
+            at += len;
+        }
     }
-    table
-};
+    (at, words, counted)
+}
+
+/// Which of 8 ASCII bytes (byte k as bit k) are letters or digits, and which white space, as
+/// [`char_class`] has them: each range tested in all eight bytes at once (a byte below 0x80
+/// plus at most 0x80 carries into no other), the top bits gathered by one multiplication.
+fn ascii_classes(word: u64) -> (u64, u64) {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Top bit of each byte set where the byte is at least `c` (`c` at most 0x80).
+    let at_least = |c: u8| word.wrapping_add(ONES * u64::from(0x80 - c)) & HIGH;
+    let within = |lo: u8, hi: u8| at_least(lo) & !at_least(hi + 1);
+    let alnum = within(b'0', b'9') | within(b'A', b'Z') | within(b'a', b'z');
+    let space = within(0x09, 0x0d) | within(b' ', b' ');
+    let gather = |high: u64| high.wrapping_mul(0x0002_0408_1020_4081) >> 56;
+    (gather(alnum), gather(space))
+}
+
+/// Words starting in up to 64 ASCII bytes read on from `counted`, and `counted` after them,
+/// with the bytes as bit masks. A byte is inside a counted word when some letter or digit
+/// comes before it with no white space between (or the block opens inside one and no white
+/// space comes first): a prefix over the bits, worked out in six doublings as a carry is. A
+/// word starts at each letter or digit not inside one. Bits past the block's end hold
+/// neither, and a prefix only carries towards higher bits, so they change nothing below.
+fn ascii_block_words(block: &[u8], counted: bool) -> (usize, bool) {
+    debug_assert!(!block.is_empty() && block.len() <= 64);
+    let (mut alnum, mut space) = (0u64, 0u64);
+    for (c, chunk) in block.chunks(8).enumerate() {
+        // A short last chunk is filled out with `.`, which is neither.
+        let mut word = [b'.'; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        let (a, s) = ascii_classes(u64::from_le_bytes(word));
+        alnum |= a << (8 * c);
+        space |= s << (8 * c);
+    }
+    let through = !space;
+    // inside[i]: after reading byte i, the reading is inside a counted word.
+    let mut inside = alnum | (u64::from(counted) & through & 1);
+    let mut pass = through;
+    for shift in [1, 2, 4, 8, 16, 32] {
+        inside |= pass & (inside << shift);
+        pass &= pass << shift;
+    }
+    let before = (inside << 1) | u64::from(counted);
+    let last = block.len() - 1;
+    (
+        (alnum & !before).count_ones() as usize,
+        (inside >> last) & 1 == 1,
+    )
+}
 
 /// How a character counts: white space ends a word, a letter or digit makes one.
 fn char_class(text: &str, at: usize) -> (bool, bool, usize) {
@@ -1035,15 +1154,9 @@ impl<'a> WordCounter<'a> {
                     continue;
                 }
                 let limit = self.probes.get(next).map_or(stop, |p| p.at.min(stop));
-                while at < limit {
-                    let (space, alnum, len) = match bytes[at] {
-                        b if b.is_ascii() => (
-                            ASCII_CLASS[b as usize] == SPACE,
-                            ASCII_CLASS[b as usize] == ALNUM,
-                            1,
-                        ),
-                        _ => char_class(text, at),
-                    };
+                // A probe inside a word waits for the word's first letter or digit, or its end.
+                while at < limit && !pending.is_empty() {
+                    let (space, alnum, len) = char_class(text, at);
                     if space {
                         counted = false;
                         pending.clear();
@@ -1058,6 +1171,7 @@ impl<'a> WordCounter<'a> {
                     }
                     at += len;
                 }
+                (at, words, counted) = count_words(text, bytes, at, limit, words, counted);
             }
         }
         for probe in &mut self.probes[next..] {
@@ -1565,6 +1679,104 @@ mod tests {
                     assert!(fast == slow, "{text}");
                 }
             }
+        }
+    }
+
+    /// The classes of eight bytes read at once are those of each byte read alone, for every
+    /// ASCII byte in every place.
+    #[test]
+    fn ascii_classes_of_a_word_are_those_of_each_byte() {
+        for b in 0u8..0x80 {
+            for place in 0..8 {
+                let mut word = [b'.'; 8];
+                word[place] = b;
+                word[(place + 3) % 8] = 0x7f;
+                word[(place + 5) % 8] = b'z';
+                let (alnum, space) = ascii_classes(u64::from_le_bytes(word));
+                let text = std::str::from_utf8(&word).expect("ASCII");
+                for (k, &x) in word.iter().enumerate() {
+                    let (is_space, is_alnum, _) = char_class(text, k);
+                    assert_eq!((alnum >> k) & 1 == 1, is_alnum, "{x:#x} at {k}");
+                    assert_eq!((space >> k) & 1 == 1, is_space, "{x:#x} at {k}");
+                }
+            }
+        }
+    }
+
+    /// Words counted 64 bytes at a time as bit masks are those counted a character at a time,
+    /// from any start, inside a word or not, over ASCII and other text.
+    #[test]
+    fn words_counted_by_block_are_those_counted_by_character() {
+        let long_other = ".".repeat(45);
+        let long_word = "w".repeat(70);
+        let pieces = [
+            "a",
+            "Z",
+            "9",
+            " ",
+            "\t",
+            "\n",
+            "\r",
+            "\u{b}",
+            "\u{c}",
+            ".",
+            "-",
+            &long_other,
+            &long_word,
+            "*",
+            "[",
+            "é",
+            "\u{a0}",
+            "\u{2003}",
+            "ß",
+            "x y",
+            "ab",
+            "  ",
+            "..",
+            "\u{200b}",
+        ];
+        let mut seed = 17u64;
+        let mut next = |n: usize| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (seed >> 33) as usize % n
+        };
+        for round in 0..4000 {
+            let mut text = String::new();
+            let len = if round % 2 == 0 { next(40) } else { next(400) };
+            for _ in 0..len {
+                // Long ASCII stretches as well as mixed ones.
+                let p = if round % 3 == 0 {
+                    next(13)
+                } else {
+                    next(pieces.len())
+                };
+                text.push_str(pieces[p]);
+            }
+            let bytes = text.as_bytes();
+            let counted = next(2) == 1;
+            let start = (0..=text.len())
+                .filter(|&i| text.is_char_boundary(i))
+                .nth(next(8))
+                .unwrap_or(0);
+            let (mut words, mut inside) = (0, counted);
+            let mut at = start;
+            while at < text.len() {
+                let (space, alnum, len) = char_class(&text, at);
+                if space {
+                    inside = false;
+                } else if alnum && !inside {
+                    inside = true;
+                    words += 1;
+                }
+                at += len;
+            }
+            assert_eq!(
+                count_words(&text, bytes, start, text.len(), 5, counted),
+                (text.len(), words + 5, inside),
+                "{text:?} from {start}, counted {counted}"
+            );
         }
     }
 

@@ -14,7 +14,7 @@
 //! very thing that leaked.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::ops::Range;
 
 use serde::Serialize;
@@ -144,9 +144,11 @@ pub fn declared_edits(
             replacement: paper.front_matter.for_audience(audience).to_yaml(marking),
             cause: Cause::FrontMatter,
         });
-        let withheld: Vec<Span> = paper.withheld_spans(audience);
-        let mut body = Vec::new();
-        for k in paper.maximal_withheld(audience) {
+        let maximal = paper.maximal_withheld(audience);
+        // The spans of the maximal ones: what `Paper::withheld_spans` gives, asked once.
+        let withheld: Vec<Span> = maximal.iter().map(|&k| paper.redactions[k].span).collect();
+        let mut body = Vec::with_capacity(maximal.len() + paper.comments.len());
+        for &k in &maximal {
             let r = &paper.redactions[k];
             let marker = paper.marker_text(k, audience);
             let bold = format!("**{marker}**");
@@ -176,7 +178,6 @@ pub fn declared_edits(
                 },
             });
         }
-        let maximal = paper.maximal_withheld(audience);
         let mut references: Vec<Span> = Vec::new();
         for (n, _) in paper.withheld_references(&maximal) {
             let reference = &paper.references[n];
@@ -195,10 +196,10 @@ pub fn declared_edits(
             let extra =
                 r.reason.is_some() || r.pit.is_some() || r.id.is_some() || !r.classes.is_empty();
             let braced = text[r.attrs.start..].starts_with('{');
-            if r.codes.is_empty()
-                || audience.withholds_any(&r.codes)
-                || !extra
+            if !extra
                 || !braced
+                || r.codes.is_empty()
+                || audience.withholds_any(&r.codes)
                 || inside_withheld(r.attrs)
                 || references.iter().any(|d| d.encloses(r.attrs))
             {
@@ -247,16 +248,128 @@ pub fn declared_edits(
     edits
 }
 
+/// Where the splice's bytes go: a string, or a comparison with the copy that never holds them.
+trait SpliceOut {
+    fn push(&mut self, piece: &str);
+    fn len(&self) -> usize;
+    /// The last byte pushed ends a line.
+    fn ends_line(&self) -> bool;
+}
+
+impl SpliceOut for String {
+    fn push(&mut self, piece: &str) {
+        self.push_str(piece);
+    }
+
+    fn len(&self) -> usize {
+        self.as_str().len()
+    }
+
+    fn ends_line(&self) -> bool {
+        self.ends_with(['\n', '\r'])
+    }
+}
+
+/// Compares the splice with `copy` piece by piece as it is made: the same answer as making
+/// the splice and comparing it whole, without writing a copy of the paper first.
+struct Compare<'c> {
+    copy: &'c [u8],
+    len: usize,
+    equal: bool,
+    last: Option<u8>,
+}
+
+impl<'c> Compare<'c> {
+    fn new(copy: &'c str) -> Self {
+        Compare {
+            copy: copy.as_bytes(),
+            len: 0,
+            equal: true,
+            last: None,
+        }
+    }
+
+    /// The splice, whole, equals the copy.
+    fn equal(&self) -> bool {
+        self.equal && self.len == self.copy.len()
+    }
+}
+
+impl SpliceOut for Compare<'_> {
+    fn push(&mut self, piece: &str) {
+        let end = self.len + piece.len();
+        self.equal = self.equal && self.copy.get(self.len..end) == Some(piece.as_bytes());
+        self.len = end;
+        if let Some(&b) = piece.as_bytes().last() {
+            self.last = Some(b);
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn ends_line(&self) -> bool {
+        matches!(self.last, Some(b'\n' | b'\r'))
+    }
+}
+
 /// Applies edits given in source order. Overlaps are resolved towards withholding: bytes
 /// covered by any edit never survive.
 pub fn splice(text: &str, edits: &[Edit]) -> Splice {
+    let mut out = String::with_capacity(text.len());
+    let (placed, verbatim) = splice_into(text, edits, &mut out);
+    Splice {
+        text: out,
+        applied: placed
+            .into_iter()
+            .map(|p| Applied {
+                old: p.old,
+                new: p.new,
+                cause: edits[p.edit].cause.clone(),
+            })
+            .collect(),
+        verbatim,
+    }
+}
+
+/// An edit as [`splice_into`] applied it: [`Applied`] with the edit's index for its cause.
+struct Placed {
+    old: Span,
+    new: Range<usize>,
+    edit: usize,
+}
+
+/// The applied edits, each with its edit's cause, moved out of `edits` (an edit is applied
+/// at most once, and in order).
+fn applied_of(placed: Vec<Placed>, edits: Vec<Edit>) -> Vec<Applied> {
+    let mut edits = edits.into_iter().enumerate();
+    placed
+        .into_iter()
+        .filter_map(|p| {
+            let (_, edit) = edits.find(|(k, _)| *k == p.edit)?;
+            Some(Applied {
+                old: p.old,
+                new: p.new,
+                cause: edit.cause,
+            })
+        })
+        .collect()
+}
+
+/// What [`splice`] does, into `out`: the edits as placed and the stretches copied verbatim.
+#[allow(clippy::type_complexity)]
+fn splice_into(
+    text: &str,
+    edits: &[Edit],
+    out: &mut impl SpliceOut,
+) -> (Vec<Placed>, Vec<(usize, usize, usize)>) {
     // The schedule follows the paper's own line ending, as every inserted line does.
     let nl = crate::parse::newline_of(text);
-    let mut out = String::with_capacity(text.len());
     let mut applied = Vec::with_capacity(edits.len());
-    let mut verbatim = Vec::new();
+    let mut verbatim = Vec::with_capacity(edits.len() + 1);
     let mut cursor = 0;
-    for edit in edits {
+    for (k, edit) in edits.iter().enumerate() {
         let (start, end) = if edit.cause == Cause::Schedule {
             (text.len(), text.len())
         } else {
@@ -268,35 +381,31 @@ pub fn splice(text: &str, edits: &[Edit]) -> Splice {
         }
         if cursor < start {
             verbatim.push((cursor, start, out.len()));
-            out.push_str(&text[cursor..start]);
+            out.push(&text[cursor..start]);
         }
         let new_start = out.len();
         if edit.cause == Cause::Schedule {
             // One blank line before the schedule's thematic break.
-            if out.ends_with(['\n', '\r']) {
-                out.push_str(nl);
-            } else if !out.is_empty() {
-                out.push_str(nl);
-                out.push_str(nl);
+            if out.ends_line() {
+                out.push(nl);
+            } else if out.len() > 0 {
+                out.push(nl);
+                out.push(nl);
             }
         }
-        out.push_str(&edit.replacement);
-        applied.push(Applied {
+        out.push(&edit.replacement);
+        applied.push(Placed {
             old: Span::new(start, end),
             new: new_start..out.len(),
-            cause: edit.cause.clone(),
+            edit: k,
         });
         cursor = cursor.max(end);
     }
     if cursor < text.len() {
         verbatim.push((cursor, text.len(), out.len()));
-        out.push_str(&text[cursor..]);
+        out.push(&text[cursor..]);
     }
-    Splice {
-        text: out,
-        applied,
-        verbatim,
-    }
+    (applied, verbatim)
 }
 
 /// Start offsets of each line: a line ends after LF, CRLF or a lone CR.
@@ -304,21 +413,17 @@ fn line_starts(text: &str) -> Vec<usize> {
     if text.is_empty() {
         return Vec::new();
     }
-    let bytes = text.as_bytes();
     let mut starts = vec![0];
-    for (i, b) in bytes.iter().enumerate() {
-        let ends = *b == b'\n' || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
-        if ends && i + 1 < bytes.len() {
-            starts.push(i + 1);
-        }
-    }
+    // A line ending at the very end starts no line.
+    starts.extend(crate::span::line_ends(text).filter(|&end| end < text.len()));
     starts
 }
 
-fn lines_of<'a>(text: &'a str, starts: &[usize]) -> Vec<&'a str> {
-    (0..starts.len())
-        .map(|i| &text[starts[i]..starts.get(i + 1).copied().unwrap_or(text.len())])
-        .collect()
+fn lines_of<'a, 's>(text: &'a str, starts: &'s [usize]) -> impl Iterator<Item = &'a str> + 's
+where
+    'a: 's,
+{
+    (0..starts.len()).map(|i| &text[starts[i]..starts.get(i + 1).copied().unwrap_or(text.len())])
 }
 
 fn line_start(starts: &[usize], line: usize, len: usize) -> usize {
@@ -333,20 +438,36 @@ struct Region {
     causes: Vec<usize>,
 }
 
-/// Where each source line lands in the splice if the edits leave it whole (a line of a
-/// verbatim stretch that lands on a whole line), and the regions of lines between those,
+/// How the edits leave the lines: for each source line, the splice line it lands on if the
+/// edits leave it whole (a line of a verbatim stretch that lands on a whole line); for each
+/// splice line, the source line that landed on it; and the regions of lines between those,
 /// which the edits changed.
+struct Alignment {
+    kept: Vec<Option<usize>>,
+    landed: Vec<Option<usize>>,
+    regions: Vec<Region>,
+}
+
 fn alignment(
     source: &str,
     old_starts: &[usize],
     splice: &Splice,
     new_starts: &[usize],
-) -> (Vec<Option<usize>>, Vec<Region>) {
+    new_len: usize,
+) -> Alignment {
     let mut kept: Vec<(usize, usize)> = Vec::new();
+    // Line starts rise on both sides, and so do the stretches, and a line's place in the
+    // splice rises with its place in the source: the stretch holding a line and its place
+    // among the splice's line starts are found by cursors that only move forward, where a
+    // binary search for each line jumped about a large paper's memory.
+    let (mut n, mut j) = (0, 0);
     for i in 0..old_starts.len() {
         let ls = old_starts[i];
         let le = line_start(old_starts, i + 1, source.len());
-        let n = splice.verbatim.partition_point(|(a, _, _)| *a <= ls);
+        // The stretches starting at or before the line.
+        while n < splice.verbatim.len() && splice.verbatim[n].0 <= ls {
+            n += 1;
+        }
         let Some(&(a, b, na)) = n.checked_sub(1).map(|k| &splice.verbatim[k]) else {
             continue;
         };
@@ -354,16 +475,21 @@ fn alignment(
             continue;
         }
         let ns = na + (ls - a);
-        let Ok(j) = new_starts.binary_search(&ns) else {
+        while j < new_starts.len() && new_starts[j] < ns {
+            j += 1;
+        }
+        if new_starts.get(j) != Some(&ns) {
             continue;
-        };
-        if line_start(new_starts, j + 1, splice.text.len()) == ns + (le - ls) {
+        }
+        if line_start(new_starts, j + 1, new_len) == ns + (le - ls) {
             kept.push((i, j));
         }
     }
     let mut map = vec![None; old_starts.len()];
+    let mut landed = vec![None; new_starts.len()];
     for &(i, j) in &kept {
         map[i] = Some(j);
+        landed[j] = Some(i);
     }
     kept.push((old_starts.len(), new_starts.len()));
     let mut out = Vec::new();
@@ -374,8 +500,8 @@ fn alignment(
             let new = pn..j;
             let ob = line_start(old_starts, old.start, source.len())
                 ..line_start(old_starts, old.end, source.len());
-            let nb = line_start(new_starts, new.start, splice.text.len())
-                ..line_start(new_starts, new.end, splice.text.len());
+            let nb = line_start(new_starts, new.start, new_len)
+                ..line_start(new_starts, new.end, new_len);
             // Applied edits run in order on both sides: look only where one could touch.
             let applied = &splice.applied;
             let lo = applied
@@ -396,7 +522,11 @@ fn alignment(
         po = i + 1;
         pn = j + 1;
     }
-    (map, out)
+    Alignment {
+        kept: map,
+        landed,
+        regions: out,
+    }
 }
 
 /// Checks `actual`, the Markdown written for `audience`, against the source and the Paper.
@@ -417,24 +547,30 @@ pub struct Prover<'a> {
     paper: &'a Paper,
     text: &'a str,
     starts: Vec<usize>,
-    lines: Vec<&'a str>,
     line_ids: Vec<u32>,
-    ids: HashMap<&'a str, u32>,
+    ids: Interner<'a>,
+    /// Number a copy line a source line landed on as that line (off only in tests, which
+    /// compare with every line numbered).
+    landed_shortcut: bool,
 }
+
+/// A number for each distinct line text, in order of first sight.
+type Interner<'a> = HashMap<&'a str, u32, foldhash::fast::RandomState>;
 
 impl<'a> Prover<'a> {
     pub fn new(paper: &'a Paper, text: &'a str) -> Self {
         let starts = line_starts(text);
-        let lines = lines_of(text, &starts);
-        let mut ids = HashMap::with_capacity(lines.len());
-        let line_ids = lines.iter().map(|line| intern(&mut ids, line)).collect();
+        let mut ids = Interner::with_capacity_and_hasher(starts.len(), Default::default());
+        let line_ids = lines_of(text, &starts)
+            .map(|line| intern(&mut ids, line))
+            .collect();
         Prover {
             paper,
             text,
             starts,
-            lines,
             line_ids,
             ids,
+            landed_shortcut: true,
         }
     }
 
@@ -447,7 +583,6 @@ impl<'a> Prover<'a> {
     ) -> Proof {
         let (paper, text) = (self.paper, self.text);
         let edits = declared_edits(paper, text, audience, schedule);
-        let spliced = splice(text, &edits);
         let mut findings = Vec::new();
         let name = &audience.name;
         let cause_label = |cause: &Cause| match cause {
@@ -459,8 +594,22 @@ impl<'a> Prover<'a> {
             Cause::Tag { redaction } => format!("the tag of redaction {redaction}"),
             Cause::Schedule => "the schedule of exemptions".to_string(),
         };
-        // 1. Linear check.
-        let matches = spliced.text == actual;
+        // 1. Linear check. The splice is compared with the copy as it is made, and written out
+        // only when they differ: `matches` is the splice, whole, equal to the copy.
+        let mut compare = Compare::new(actual);
+        let (placed, verbatim) = splice_into(text, &edits, &mut compare);
+        let matches = compare.equal();
+        let mut spliced_text = String::new();
+        if !matches {
+            spliced_text.reserve(text.len());
+            splice_into(text, &edits, &mut spliced_text);
+        }
+        let edit_count = edits.len();
+        let spliced = Splice {
+            text: spliced_text,
+            applied: applied_of(placed, edits),
+            verbatim,
+        };
         if !matches {
             let at = spliced
                 .text
@@ -481,24 +630,20 @@ impl<'a> Prover<'a> {
                 "the {name} Markdown is not the source with exactly its declared redactions: first difference at {line}:{col} of the copy{near}"
             ));
         }
+        // The splice's text: the copy itself when they match.
+        let spliced_text: &str = if matches { actual } else { &spliced.text };
 
         // 2. Line diff between the council Markdown (the source) and the copy. A diff may pair
         // equal lines (blank ones above all) differently from the edits, so hunks are judged in
         // segments: stretches between lines the diff pairs exactly as the edits leave them. In
         // each, what the diff removes less what it adds must be, line for line, what the edits
         // there remove less what they add.
-        let old_lines = &self.lines;
         // An audience that reads the source has the source's lines.
         let source = actual == text;
         let new_starts = if source {
             Cow::Borrowed(&self.starts)
         } else {
             Cow::Owned(line_starts(actual))
-        };
-        let new_lines = if source {
-            Cow::Borrowed(&self.lines)
-        } else {
-            Cow::Owned(lines_of(actual, &new_starts))
         };
         // The copy is the splice (checked above): its lines are the splice's lines.
         let spliced_starts = if matches {
@@ -507,26 +652,58 @@ impl<'a> Prover<'a> {
             Some(line_starts(&spliced.text))
         };
         let spliced_starts = spliced_starts.as_deref().unwrap_or(&new_starts);
-        let spliced_lines = if matches {
-            Vec::new()
-        } else {
-            lines_of(&spliced.text, spliced_starts)
-        };
-        let expected_lines = if matches { &new_lines } else { &spliced_lines };
-        let (kept, regions) = alignment(text, &self.starts, &spliced, spliced_starts);
-        let new_ids = if source {
+        let Alignment {
+            kept,
+            landed,
+            regions,
+        } = alignment(
+            text,
+            &self.starts,
+            &spliced,
+            spliced_starts,
+            spliced_text.len(),
+        );
+        let new_ids: Cow<[u32]> = if source {
             Cow::Borrowed(&self.line_ids)
+        } else if matches && self.landed_shortcut {
+            // A copy line that a source line landed on whole is that line's bytes (the copy is
+            // the splice), so its number is the source line's: interning it would find that
+            // number and add nothing. Only the lines the edits made are looked up, in order, so
+            // every number is the one interning every line gives.
+            Cow::Owned(
+                lines_of(actual, &new_starts)
+                    .zip(&landed)
+                    .map(|(line, from)| match from {
+                        Some(i) => self.line_ids[*i],
+                        None => intern(&mut self.ids, line),
+                    })
+                    .collect(),
+            )
         } else {
             Cow::Owned(
-                new_lines
-                    .iter()
+                lines_of(actual, &new_starts)
                     .map(|line| intern(&mut self.ids, line))
                     .collect(),
             )
         };
-        let ops = capture_diff_slices(Algorithm::Patience, &self.line_ids, &new_ids);
-        let segments = segments(&ops, &kept, old_lines, &new_lines);
+        // The lines the edits leave, as numbers: the copy's when it is the splice.
+        let expected_ids: Cow<[u32]> = if matches {
+            Cow::Borrowed(&new_ids)
+        } else {
+            // The splice lives only here: number its lines in a copy of the numbering.
+            let mut ids: Interner = self.ids.clone();
+            Cow::Owned(
+                lines_of(&spliced.text, spliced_starts)
+                    .map(|line| intern(&mut ids, line))
+                    .collect(),
+            )
+        };
+        let old_ids = &self.line_ids;
+        let ops = capture_diff_slices(Algorithm::Patience, old_ids, &new_ids);
+        let segments = segments(&ops, &kept, old_ids, &new_ids);
         let mut verdicts: Vec<Option<Vec<usize>>> = Vec::with_capacity(segments.len());
+        // Lines counted on each side of a segment's balance, reused from one to the next.
+        let (mut plus, mut minus): (Vec<u32>, Vec<u32>) = (Vec::new(), Vec::new());
         for segment in &segments {
             // Regions run in source order: look only where this segment is.
             let lo = regions.partition_point(|r| r.old.start < segment.old.start);
@@ -540,24 +717,22 @@ impl<'a> Prover<'a> {
                 verdicts.push(Some(Vec::new()));
                 continue;
             }
-            let mut balance: BTreeMap<&str, i64> = BTreeMap::new();
-            for line in &segment.removed {
-                *balance.entry(line).or_default() += 1;
-            }
-            for line in &segment.added {
-                *balance.entry(line).or_default() -= 1;
-            }
+            // For every line text: removed by the diff, less added by it, less removed by the
+            // edits, plus added by them, is zero; that is, the lines the diff removes with
+            // those the edits add are, as a multiset, those the diff adds with those the edits
+            // remove. Numbers stand for texts, equal exactly when the texts are.
+            plus.clear();
+            minus.clear();
+            plus.extend_from_slice(&segment.removed);
+            minus.extend_from_slice(&segment.added);
             for r in inside.iter().map(|&k| &regions[k]) {
-                for line in &old_lines[r.old.clone()] {
-                    *balance.entry(line).or_default() -= 1;
-                }
-                let new =
-                    r.new.start.min(expected_lines.len())..r.new.end.min(expected_lines.len());
-                for line in &expected_lines[new] {
-                    *balance.entry(line).or_default() += 1;
-                }
+                minus.extend_from_slice(&old_ids[r.old.clone()]);
+                let new = r.new.start.min(expected_ids.len())..r.new.end.min(expected_ids.len());
+                plus.extend_from_slice(&expected_ids[new]);
             }
-            if balance.values().all(|&n| n == 0) {
+            plus.sort_unstable();
+            minus.sort_unstable();
+            if plus == minus {
                 verdicts.push(Some(inside));
                 continue;
             }
@@ -634,14 +809,10 @@ impl<'a> Prover<'a> {
             }
         }
 
-        let mut spliced = spliced;
-        if matches {
-            spliced.text = String::new();
-        }
         Proof {
             audience: name.clone(),
             matches,
-            edits: edits.len(),
+            edits: edit_count,
             hunks,
             findings,
             splice: spliced,
@@ -650,7 +821,7 @@ impl<'a> Prover<'a> {
 }
 
 /// The number standing for `line` in the diff, the same for equal lines.
-fn intern<'a>(ids: &mut HashMap<&'a str, u32>, line: &'a str) -> u32 {
+fn intern<'a>(ids: &mut Interner<'a>, line: &'a str) -> u32 {
     let next = ids.len() as u32;
     *ids.entry(line).or_insert(next)
 }
@@ -683,15 +854,15 @@ fn hunk_ranges(ops: &[DiffOp]) -> Vec<(Range<usize>, Range<usize>)> {
 }
 
 /// A stretch of the diff between two lines it pairs as the edits leave them (or the ends),
-/// with the lines it removes and adds.
-struct Segment<'a> {
+/// with the lines it removes and adds, as their numbers.
+struct Segment {
     old: Range<usize>,
     new: Range<usize>,
-    removed: Vec<&'a str>,
-    added: Vec<&'a str>,
+    removed: Vec<u32>,
+    added: Vec<u32>,
 }
 
-impl Segment<'_> {
+impl Segment {
     fn contains(&self, old: &Range<usize>, new: &Range<usize>) -> bool {
         self.old.start <= old.start
             && old.end <= self.old.end
@@ -703,12 +874,7 @@ impl Segment<'_> {
 /// Cuts the diff at each equal pair (source line i, copy line j) where the edits leave line i
 /// whole as copy line j; a pair anywhere else is the diff's own choice and stays inside. Empty
 /// stretches are left out.
-fn segments<'a>(
-    ops: &[DiffOp],
-    kept: &[Option<usize>],
-    old: &[&'a str],
-    new: &[&'a str],
-) -> Vec<Segment<'a>> {
+fn segments(ops: &[DiffOp], kept: &[Option<usize>], old: &[u32], new: &[u32]) -> Vec<Segment> {
     let fresh = |i: usize, j: usize| Segment {
         old: i..i,
         new: j..j,
@@ -717,7 +883,7 @@ fn segments<'a>(
     };
     let mut out = Vec::new();
     let mut current = fresh(0, 0);
-    let push = |out: &mut Vec<Segment<'a>>, mut segment: Segment<'a>, i: usize, j: usize| {
+    let push = |out: &mut Vec<Segment>, mut segment: Segment, i: usize, j: usize| {
         segment.old.end = i;
         segment.new.end = j;
         if !(segment.old.is_empty() && segment.new.is_empty()) {
@@ -739,8 +905,8 @@ fn segments<'a>(
                 }
             }
         } else {
-            current.removed.extend(&old[op.old_range()]);
-            current.added.extend(&new[op.new_range()]);
+            current.removed.extend_from_slice(&old[op.old_range()]);
+            current.added.extend_from_slice(&new[op.new_range()]);
         }
     }
     push(&mut out, current, old.len(), new.len());
@@ -834,6 +1000,155 @@ mod tests {
         let copy = copy_for(&paper, PAPER, public);
         let md = markdown_with_schedule(&copy, schedule.as_ref());
         prove(&paper, PAPER, public, schedule.as_ref(), &actual(&md))
+    }
+
+    /// Every paper of the project's fixtures and tests that parses, with the default rules.
+    fn project_papers(rules: &Rules) -> Vec<(String, Paper)> {
+        ["fixtures", "tests"]
+            .iter()
+            .flat_map(|dir| walkdir::WalkDir::new(dir).sort_by_file_name())
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().extension().is_some_and(|x| x == "md"))
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .filter_map(|text| {
+                let paper = parse_paper(&text, rules).ok()?;
+                Some((text, paper))
+            })
+            .collect()
+    }
+
+    /// Copies that differ from the rendered one in small ways a faulty renderer could make:
+    /// at either end, in the middle, by a marker, a line ending or a line.
+    fn variants(md: &str) -> Vec<String> {
+        let mut out = vec![md.to_string()];
+        out.push(format!("{md}x"));
+        out.push(format!("{md}\n"));
+        out.push(format!("x{md}"));
+        if let Some((cut, _)) = md.char_indices().last() {
+            out.push(md[..cut].to_string());
+        }
+        out.push(String::new());
+        for at in [md.len() / 3, md.len() / 2, md.len() * 4 / 5] {
+            let at = floor_char(md, at);
+            out.push(format!("{}**S31**{}", &md[..at], &md[at..]));
+            out.push(format!("{}\n{}", &md[..at], &md[at..]));
+            if let Some(c) = md[at..].chars().next() {
+                let next = at + c.len_utf8();
+                out.push(format!(
+                    "{}{}{}",
+                    &md[..at],
+                    if c == 'Z' { 'Y' } else { 'Z' },
+                    &md[next..]
+                ));
+                out.push(format!("{}{}", &md[..at], &md[next..]));
+            }
+        }
+        if let Some(line) = md.lines().nth(md.lines().count() / 2) {
+            out.push(md.replacen(line, "", 1));
+            out.push(md.replacen(line, &format!("{line}\n{line}"), 1));
+        }
+        out
+    }
+
+    /// The splice compared piece by piece says what making it whole and comparing says, for
+    /// every paper and audience and for copies that differ from the splice anywhere.
+    #[test]
+    fn splice_compared_as_made_is_the_whole_splice_compared() {
+        let rules = rules();
+        let mut compared = 0;
+        for (text, paper) in project_papers(&rules) {
+            for audience in &rules.audiences {
+                if paper.front_matter.withheld_from(audience) {
+                    continue;
+                }
+                let schedule = schedule_for(&paper, audience, &rules, &Release::default());
+                let edits = declared_edits(&paper, &text, audience, schedule.as_ref());
+                let whole = splice(&text, &edits);
+                let md =
+                    markdown_with_schedule(&copy_for(&paper, &text, audience), schedule.as_ref());
+                for actual in variants(&md).iter().chain([&whole.text]) {
+                    let mut compare = Compare::new(actual);
+                    let (applied, verbatim) = splice_into(&text, &edits, &mut compare);
+                    assert_eq!(compare.equal(), whole.text == *actual, "{text}");
+                    assert_eq!(verbatim, whole.verbatim);
+                    assert_eq!(applied.len(), whole.applied.len());
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 3000, "{compared}");
+    }
+
+    /// A proof that numbers the copy's kept lines from the source's gives what numbering every
+    /// line gives: the same hunks, causes, verdict and findings.
+    #[test]
+    fn kept_lines_numbered_from_the_source_prove_what_numbering_every_line_proves() {
+        let rules = rules();
+        let mut proved = 0;
+        for (text, paper) in project_papers(&rules) {
+            let copies: Vec<(&Audience, Option<Schedule>, String)> = rules
+                .audiences
+                .iter()
+                .filter(|a| !paper.front_matter.withheld_from(a))
+                .map(|audience| {
+                    let schedule = schedule_for(&paper, audience, &rules, &Release::default());
+                    let copy = copy_for(&paper, &text, audience);
+                    let md = markdown_with_schedule(&copy, schedule.as_ref()).to_string();
+                    (audience, schedule, md)
+                })
+                .collect();
+            let mut fast = Prover::new(&paper, &text);
+            let mut slow = Prover::new(&paper, &text);
+            slow.landed_shortcut = false;
+            for (audience, schedule, md) in &copies {
+                let (a, b) = (
+                    fast.prove(audience, schedule.as_ref(), md),
+                    slow.prove(audience, schedule.as_ref(), md),
+                );
+                assert!(
+                    a.matches && a.findings.is_empty(),
+                    "{:?}\n{text}",
+                    a.findings
+                );
+                assert_eq!(a.hunks, b.hunks, "{text}");
+                assert_eq!(a.findings, b.findings);
+                assert_eq!(fast.ids, slow.ids);
+                proved += 1;
+            }
+        }
+        assert!(proved > 300, "{proved}");
+    }
+
+    /// Start offsets found from memchr's line ends are those a scan of every byte finds.
+    #[test]
+    fn proof_line_starts_are_those_a_byte_scan_finds() {
+        let scan = |text: &str| {
+            if text.is_empty() {
+                return Vec::new();
+            }
+            let bytes = text.as_bytes();
+            let mut starts = vec![0];
+            for (i, b) in bytes.iter().enumerate() {
+                let ends = *b == b'\n' || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n'));
+                if ends && i + 1 < bytes.len() {
+                    starts.push(i + 1);
+                }
+            }
+            starts
+        };
+        let pieces = ["a", "\n", "\r", "\r\n", "é", "\n\r", "bc"];
+        let mut seed = 5u64;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(seed % 10) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            seed = seed.wrapping_add(3);
+            assert_eq!(line_starts(&text), scan(&text), "{text:?}");
+        }
     }
 
     /// The regions a hunk touches, found by binary search, are those a scan finds.

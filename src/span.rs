@@ -46,22 +46,8 @@ pub struct LineIndex {
 
 impl LineIndex {
     pub fn new(text: &str) -> Self {
-        let bytes = text.as_bytes();
         let mut starts = vec![0];
-        let mut i = 0;
-        while i < bytes.len() {
-            match bytes[i] {
-                b'\n' => starts.push(i + 1),
-                b'\r' => {
-                    if bytes.get(i + 1) == Some(&b'\n') {
-                        i += 1;
-                    }
-                    starts.push(i + 1);
-                }
-                _ => {}
-            }
-            i += 1;
-        }
+        starts.extend(line_ends(text));
         let bom = if text.starts_with('\u{feff}') { 3 } else { 0 };
         LineIndex { starts, bom }
     }
@@ -110,6 +96,16 @@ impl LineIndex {
     }
 }
 
+/// The offset just after each line ending (LF, CRLF as one, or a lone CR), in order. memchr
+/// finds the breaks: lines are long next to the bytes a scan of each byte would read.
+pub fn line_ends(text: &str) -> impl Iterator<Item = usize> + '_ {
+    let bytes = text.as_bytes();
+    memchr::memchr2_iter(b'\n', b'\r', bytes)
+        // A CR followed by LF ends its line at the LF.
+        .filter(move |&i| !(bytes[i] == b'\r' && bytes.get(i + 1) == Some(&b'\n')))
+        .map(|i| i + 1)
+}
+
 /// `span` without the parts covered by `holes`.
 pub fn subtract(span: Span, holes: &[Span]) -> Vec<Span> {
     let mut holes: Vec<Span> = holes
@@ -144,6 +140,43 @@ mod tests {
         assert_eq!(index.line_col(text, 5), (3, 1));
         assert_eq!(index.line_col(text, 7), (4, 1));
         assert_eq!(index.line_text(text, 2), "b");
+    }
+
+    /// The line starts found by memchr are those a scan of every byte finds.
+    #[test]
+    fn line_starts_are_those_a_byte_scan_finds() {
+        let scan = |text: &str| {
+            let bytes = text.as_bytes();
+            let mut starts = vec![0];
+            let mut i = 0;
+            while i < bytes.len() {
+                match bytes[i] {
+                    b'\n' => starts.push(i + 1),
+                    b'\r' => {
+                        if bytes.get(i + 1) == Some(&b'\n') {
+                            i += 1;
+                        }
+                        starts.push(i + 1);
+                    }
+                    _ => {}
+                }
+                i += 1;
+            }
+            starts
+        };
+        let pieces = ["a", "\n", "\r", "\r\n", "é", "\n\r", "bc", "\r\r"];
+        let mut seed = 11u64;
+        for _ in 0..3000 {
+            let mut text = String::new();
+            for _ in 0..(seed % 12) {
+                seed = seed
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            }
+            seed = seed.wrapping_add(7);
+            assert_eq!(LineIndex::new(&text).starts, scan(&text), "{text:?}");
+        }
     }
 
     #[test]
