@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use tera::Context;
 
 use crate::model::{Form, Paper};
-use crate::proof::{Applied, Cause, Lines, Proof, Prover};
+use crate::proof::{Applied, Cause, Proof, Prover};
 use crate::render::{AuditList, Templates, escape_css_string};
 use crate::rules::{Audience, Marking, Origin, Rules, Test, hex};
 use crate::schedule::{Release, Schedule, ScheduleRow};
@@ -1124,39 +1124,6 @@ impl<'a> WordCounter<'a> {
     }
 }
 
-/// A run of context text for the audit page.
-#[derive(Debug, Serialize)]
-struct Segment<'a> {
-    text: Cow<'a, str>,
-    /// `plain`, `withheld` (the passage, in the council form), `marker`, or `note` (text
-    /// left out).
-    kind: &'static str,
-}
-
-impl<'a> Segment<'a> {
-    fn new(text: impl Into<Cow<'a, str>>, kind: &'static str) -> Self {
-        Segment {
-            text: text.into(),
-            kind,
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct CopyForm<'a> {
-    audience: &'a str,
-    segments: Vec<Segment<'a>>,
-}
-
-/// `12`, `12–14`, or `after 11` for a place between lines.
-fn lines_label(lines: &Lines) -> String {
-    match lines.count {
-        0 => format!("after {}", lines.start - 1),
-        1 => lines.start.to_string(),
-        n => format!("{}–{}", lines.start, lines.start + n - 1),
-    }
-}
-
 fn percent(share: f64) -> String {
     format!("{:.1}%", share * 100.0)
 }
@@ -1234,63 +1201,72 @@ fn around(text: &str, breaks: &Breaks, paper: &Paper, span: Span) -> (Span, bool
     )
 }
 
-/// The passage's text for the page, its middle left out past [`PASSAGE`] bytes.
-fn passage_segments<'a>(
-    text: &'a str,
-    span: Span,
-    columns: &Columns,
-    kind: &'static str,
-) -> Vec<Segment<'a>> {
+/// Appends the passage's runs for a `<pre>`, as `run`, its middle left out past [`PASSAGE`]
+/// bytes.
+fn push_passage(out: &mut String, text: &str, span: Span, columns: &Columns, run: page::Run) {
     let passage = &text[span.start..span.end];
     if passage.len() <= PASSAGE {
-        return vec![Segment::new(passage, kind)];
+        page::push_run(out, run, passage);
+        return;
     }
     let head = floor_boundary(passage, PASSAGE / 2);
     let tail = ceil_boundary(passage, passage.len() - PASSAGE / 2);
-    vec![
-        Segment::new(&passage[..head], kind),
-        Segment::new(
-            format!(
-                " [… {} characters left out here; the JSON audit holds the whole passage …] ",
-                columns.chars(span.start + head, span.start + tail)
-            ),
-            "note",
+    page::push_run(out, run, &passage[..head]);
+    let left_out = columns.chars(span.start + head, span.start + tail);
+    page::push_run(
+        out,
+        page::Run::Note,
+        &format!(
+            " [… {left_out} characters left out here; the JSON audit holds the whole passage …] "
         ),
-        Segment::new(&passage[tail..], kind),
-    ]
+    );
+    page::push_run(out, run, &passage[tail..]);
 }
 
-fn cut(before: bool) -> Option<Segment<'static>> {
-    before.then(|| Segment::new("…", "note"))
+/// Appends the note that text was cut off here, if it was.
+fn push_cut(out: &mut String, cut: bool) {
+    if cut {
+        page::push_run(out, page::Run::Note, "…");
+    }
 }
 
 /// What the audit page shows for one redaction: the source around it, and each copy that
-/// withholds it around its marker.
+/// withholds it around its marker, written as runs of HTML straight into `scratch`.
+#[allow(clippy::too_many_arguments)]
 fn entry_view<'a>(
     input: &AuditInput<'a>,
     breaks: &Breaks,
     columns: &Columns,
     body_edits: &[Vec<&Applied>],
     proofs: &'a [Proof],
+    scratch: &mut page::Scratch,
     k: usize,
-    r: RedactionRecord<'a>,
+    r: &RedactionRecord<'a>,
 ) -> page::EntryRow<'a> {
     let AuditInput { text, paper, .. } = *input;
     let span = paper.redactions[k].span;
-    let (range, cut_before, cut_after) = around(text, breaks, paper, span);
-    let mut council: Vec<Segment> = cut(cut_before).into_iter().collect();
-    council.push(Segment::new(&text[range.start..span.start], "plain"));
-    council.extend(passage_segments(text, span, columns, "withheld"));
-    council.push(Segment::new(&text[span.end..range.end], "plain"));
-    council.extend(cut(cut_after));
-    let forms = (0..r.audiences.len())
-        .filter(|&i| r.audiences[i].withheld)
-        .map(|i| {
+    let own = around(text, breaks, paper, span);
+    let council = scratch.html(|out| {
+        let (range, cut_before, cut_after) = own;
+        push_cut(out, cut_before);
+        page::push_run(out, page::Run::Plain, &text[range.start..span.start]);
+        push_passage(out, text, span, columns, page::Run::Withheld);
+        page::push_run(out, page::Run::Plain, &text[span.end..range.end]);
+        push_cut(out, cut_after);
+    });
+    let forms = scratch.html(|out| {
+        for (i, a) in r.audiences.iter().enumerate() {
+            if !a.withheld {
+                continue;
+            }
             // In the copy the passage is the marker of its outermost withheld redaction.
-            let outer = within_of(&r.audiences[i], k);
+            let outer = within_of(a, k);
             let outer_span = paper.redactions[outer].span;
-            let (mut range, mut cut_before, mut cut_after) =
-                around(text, breaks, paper, outer_span);
+            let (mut range, mut cut_before, mut cut_after) = if outer == k {
+                own
+            } else {
+                around(text, breaks, paper, outer_span)
+            };
             // Never cut an edit in half: leave out one that crosses the window's edge.
             let edits = &body_edits[i];
             for e in edits_within(edits, range.start, outer_span.start) {
@@ -1306,18 +1282,15 @@ fn entry_view<'a>(
                     break;
                 }
             }
-            let mut segments: Vec<Segment> = cut(cut_before).into_iter().collect();
             let copy = proofs[i].spliced_text(input.copies[i].markdown.as_ref());
-            segments.extend(spliced_segments(text, range, edits, copy));
-            segments.extend(cut(cut_after));
-            CopyForm {
-                audience: r.audiences[i].audience,
-                segments,
-            }
-        })
-        .collect();
-    council.retain(|s| !s.text.is_empty());
-    page::entry_row(r, council, forms)
+            page::push_form(out, a.audience, |out| {
+                push_cut(out, cut_before);
+                push_spliced(out, text, range, edits, copy);
+                push_cut(out, cut_after);
+            });
+        }
+    });
+    page::entry_row(scratch, r, council, forms)
 }
 
 fn audit_html(
@@ -1360,21 +1333,29 @@ fn audit_html(
     context.insert("proofs", &page::proof_rows(record));
     context.insert("warnings", &record.warnings);
     // The lists that grow with the paper, made a chunk at a time as they are rendered.
+    // One buffer for every value the rows make.
+    let scratch = std::cell::RefCell::new(page::Scratch::default());
     let entries = |range: std::ops::Range<usize>, context: &mut Context| {
+        let scratch = &mut *scratch.borrow_mut();
         let rows: Vec<page::EntryRow> = range
             .map(|k| {
                 let r = record.redactions.get(k);
-                entry_view(input, &breaks, columns, &body_edits, proofs, k, r)
+                entry_view(input, &breaks, columns, &body_edits, proofs, scratch, k, &r)
             })
             .collect();
         context.insert("entries", &rows);
     };
     let comments = |range: std::ops::Range<usize>, context: &mut Context| {
-        context.insert("comments", &page::comment_rows(record, range));
+        let scratch = &mut *scratch.borrow_mut();
+        context.insert("comments", &page::comment_rows(scratch, record, range));
     };
     let hunk_index = page::hunk_index(record);
     let hunks = |range: std::ops::Range<usize>, context: &mut Context| {
-        context.insert("hunks", &page::hunk_rows(record, &hunk_index[range]));
+        let scratch = &mut *scratch.borrow_mut();
+        context.insert(
+            "hunks",
+            &page::hunk_rows(scratch, record, &hunk_index[range]),
+        );
     };
     let lists = [
         AuditList {
@@ -1396,31 +1377,23 @@ fn audit_html(
     input.templates.write_audit(context, &lists, out)
 }
 
-/// The copy's text for source `range`: verbatim stretches, and each edit inside it as its
-/// replacement (markers flagged). `range` never cuts an edit (entry_view sees to that);
-/// `edits` are in source order and never overlap.
-fn spliced_segments<'a>(
-    text: &'a str,
-    range: Span,
-    edits: &[&Applied],
-    copy: &'a str,
-) -> Vec<Segment<'a>> {
-    let mut out = Vec::new();
+/// Appends the copy's text for source `range` as runs: verbatim stretches, and each edit
+/// inside it as its replacement (markers flagged). `range` never cuts an edit (entry_view sees
+/// to that); `edits` are in source order and never overlap.
+fn push_spliced(out: &mut String, text: &str, range: Span, edits: &[&Applied], copy: &str) {
     let mut at = range.start;
     for e in edits_within(edits, range.start, range.end) {
         if e.old.start > at {
-            out.push(Segment::new(&text[at..e.old.start], "plain"));
+            page::push_run(out, page::Run::Plain, &text[at..e.old.start]);
         }
         if let Cause::Marker { .. } = e.cause {
-            out.push(Segment::new(&copy[e.new.clone()], "marker"));
+            page::push_run(out, page::Run::Marker, &copy[e.new.clone()]);
         }
         at = at.max(e.old.end);
     }
     if at < range.end {
-        out.push(Segment::new(&text[at..range.end], "plain"));
+        page::push_run(out, page::Run::Plain, &text[at..range.end]);
     }
-    out.retain(|s| !s.text.is_empty());
-    out
 }
 
 #[cfg(test)]

@@ -207,7 +207,7 @@ fn loop_places(
 ) -> Option<Vec<Option<usize>>> {
     // Every sentinel in the frame, found in one pass.
     let prefix = "<!--redact:loop:";
-    let found: Vec<usize> = frame.match_indices(prefix).map(|(at, _)| at).collect();
+    let found: Vec<usize> = memchr::memmem::find_iter(frame.as_bytes(), prefix).collect();
     let mut places = Vec::with_capacity(loops.len());
     let mut after = 0;
     for (list, _) in loops {
