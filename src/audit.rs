@@ -1128,11 +1128,6 @@ fn percent(share: f64) -> String {
     format!("{:.1}%", share * 100.0)
 }
 
-/// The index of the outermost redaction `index` is withheld with in an audience's copy.
-fn within_of(audience: &RedactionAudience, index: usize) -> usize {
-    audience.within.map(|n| n - 1).unwrap_or(index)
-}
-
 /// The edits of a sorted, non-overlapping list that overlap `[start, end)`.
 fn edits_within<'e, 'a>(edits: &'e [&'a Applied], start: usize, end: usize) -> &'e [&'a Applied] {
     let lo = edits.partition_point(|e| e.old.end <= start);
@@ -1230,45 +1225,86 @@ fn push_cut(out: &mut String, cut: bool) {
     }
 }
 
-/// What the audit page shows for one redaction: the source around it, and each copy that
-/// withholds it around its marker, written as runs of HTML straight into `scratch`.
-#[allow(clippy::too_many_arguments)]
-fn entry_view<'a>(
-    input: &AuditInput<'a>,
-    breaks: &Breaks,
-    columns: &Columns,
-    body_edits: &[Vec<&Applied>],
-    proofs: &'a [Proof],
+/// What the audit page needs of the paper and its record for each row, gathered once.
+struct EntrySource<'a, 'r> {
+    input: &'r AuditInput<'a>,
+    redactions: &'r Redactions<'a>,
+    breaks: Breaks,
+    /// For each copy, the edits of its body (markers, comments, definitions) in source order.
+    body_edits: Vec<Vec<&'r Applied>>,
+    proofs: &'r [Proof],
+}
+
+/// Redaction `k`'s section of the audit page: what its [`RedactionRecord`] holds, read
+/// straight from the paper and the record's tables rather than made into a record first (the
+/// JSON's [`Redactions::get`] gives the same values), the source around it, and each copy
+/// that withholds it around its marker, written as runs of HTML straight into `scratch`.
+fn entry_view<'a, 'r>(
+    from: &EntrySource<'a, 'r>,
     scratch: &mut page::Scratch,
+    seen: &mut Vec<page::Seen<'r>>,
     k: usize,
-    r: &RedactionRecord<'a>,
 ) -> page::EntryRow<'a> {
+    let input = from.input;
     let AuditInput { text, paper, .. } = *input;
-    let span = paper.redactions[k].span;
-    let own = around(text, breaks, paper, span);
+    let redactions = from.redactions;
+    let r = &paper.redactions[k];
+    let span = r.span;
+    seen.clear();
+    for ((c, w), labels) in input
+        .copies
+        .iter()
+        .zip(&redactions.within)
+        .zip(&redactions.markers)
+    {
+        let outer = w[k];
+        seen.push(page::Seen {
+            audience: &c.audience.name,
+            withheld: outer.is_some(),
+            within: outer.filter(|&o| o != k).map(|o| o + 1),
+            marker: outer.and_then(|o| labels[o].as_deref()),
+        });
+    }
+    let (codes, _) = codes_of(input, k);
+    let nested = paper.descendants(k).count();
+    let entry = page::Entry {
+        number: r.number,
+        id: r.id.as_deref(),
+        form: r.form,
+        codes: &codes,
+        start: redactions.columns.line_col(span.start),
+        end: redactions.columns.line_col(span.end),
+        bytes: span,
+        reason: r.reason.as_deref(),
+        words: redactions.counter.words(&[span]),
+        parent: r.parent.map(|p| p + 1),
+        nested: &paper.redactions[k + 1..k + 1 + nested],
+        seen,
+    };
+    let own = around(text, &from.breaks, paper, span);
     let council = scratch.html(|out| {
         let (range, cut_before, cut_after) = own;
         push_cut(out, cut_before);
         page::push_run(out, page::Run::Plain, &text[range.start..span.start]);
-        push_passage(out, text, span, columns, page::Run::Withheld);
+        push_passage(out, text, span, &redactions.columns, page::Run::Withheld);
         page::push_run(out, page::Run::Plain, &text[span.end..range.end]);
         push_cut(out, cut_after);
     });
     let forms = scratch.html(|out| {
-        for (i, a) in r.audiences.iter().enumerate() {
+        for (i, a) in entry.seen.iter().enumerate() {
             if !a.withheld {
                 continue;
             }
             // In the copy the passage is the marker of its outermost withheld redaction.
-            let outer = within_of(a, k);
+            let outer = a.within.map_or(k, |n| n - 1);
             let outer_span = paper.redactions[outer].span;
             let (mut range, mut cut_before, mut cut_after) = if outer == k {
                 own
             } else {
-                around(text, breaks, paper, outer_span)
+                around(text, &from.breaks, paper, outer_span)
             };
             // Never cut an edit in half: leave out one that crosses the window's edge.
-            let edits = &body_edits[i];
+            let edits = &from.body_edits[i];
             for e in edits_within(edits, range.start, outer_span.start) {
                 if e.old.start < range.start {
                     range.start = e.old.end;
@@ -1282,7 +1318,7 @@ fn entry_view<'a>(
                     break;
                 }
             }
-            let copy = proofs[i].spliced_text(input.copies[i].markdown.as_ref());
+            let copy = from.proofs[i].spliced_text(input.copies[i].markdown.as_ref());
             page::push_form(out, a.audience, |out| {
                 push_cut(out, cut_before);
                 push_spliced(out, text, range, edits, copy);
@@ -1290,7 +1326,7 @@ fn entry_view<'a>(
             });
         }
     });
-    page::entry_row(scratch, r, council, forms)
+    page::entry_row(scratch, &entry, council, forms)
 }
 
 fn audit_html(
@@ -1299,25 +1335,28 @@ fn audit_html(
     marking: &str,
     out: &mut dyn Write,
 ) -> Result<(), String> {
-    let columns = &record.redactions.columns;
-    let text = input.text;
-    let breaks = Breaks::new(text);
     let proofs = &record.proof;
-    let body_edits: Vec<Vec<&Applied>> = proofs
-        .iter()
-        .map(|p| {
-            p.splice
-                .applied
-                .iter()
-                .filter(|a| {
-                    matches!(
-                        a.cause,
-                        Cause::Marker { .. } | Cause::Comment { .. } | Cause::Reference { .. }
-                    )
-                })
-                .collect()
-        })
-        .collect();
+    let from = EntrySource {
+        input,
+        redactions: &record.redactions,
+        breaks: Breaks::new(input.text),
+        body_edits: proofs
+            .iter()
+            .map(|p| {
+                p.splice
+                    .applied
+                    .iter()
+                    .filter(|a| {
+                        matches!(
+                            a.cause,
+                            Cause::Marker { .. } | Cause::Comment { .. } | Cause::Reference { .. }
+                        )
+                    })
+                    .collect()
+            })
+            .collect(),
+        proofs,
+    };
     let mut context = Context::new();
     context.insert("marking", marking);
     context.insert("marking_css", &escape_css_string(marking));
@@ -1335,14 +1374,12 @@ fn audit_html(
     // The lists that grow with the paper, made a chunk at a time as they are rendered.
     // One buffer for every value the rows make.
     let scratch = std::cell::RefCell::new(page::Scratch::default());
+    let seen = std::cell::RefCell::new(Vec::new());
     let entries = |range: std::ops::Range<usize>, context: &mut Context| {
         let scratch = &mut *scratch.borrow_mut();
-        let rows: Vec<page::EntryRow> = range
-            .map(|k| {
-                let r = record.redactions.get(k);
-                entry_view(input, &breaks, columns, &body_edits, proofs, scratch, k, &r)
-            })
-            .collect();
+        let seen = &mut *seen.borrow_mut();
+        let rows: Vec<page::EntryRow> =
+            range.map(|k| entry_view(&from, scratch, seen, k)).collect();
         context.insert("entries", &rows);
     };
     let comments = |range: std::ops::Range<usize>, context: &mut Context| {

@@ -9,7 +9,7 @@ use std::io::Write;
 
 use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd, html};
 use sha2::{Digest, Sha256};
-use tera::{Context, Tera};
+use tera::{Context, Tera, Value};
 
 use crate::model::{BlockPlacement, Form};
 use crate::parse::markdown_options;
@@ -64,6 +64,7 @@ impl Templates {
     ) -> Result<Templates, String> {
         let mut tera = Tera::new();
         tera.autoescape_on([".html"]);
+        tera.register_filter("safe", safe_in_place);
         let mut hasher = Sha256::new();
         let mut audit_loops = Vec::new();
         let mut page_body_streams = false;
@@ -175,6 +176,17 @@ impl Templates {
             .map(|(n, t)| (*n, t.to_string()))
             .collect();
         Templates::from_files(&files, None)
+    }
+}
+
+/// tera's `safe` filter, without its copy: a string is marked safe where it is (tera's own
+/// copies it into a new one, which for the audit page's HTML values is a copy of most of the
+/// page); anything else is printed and marked, as tera's does. The same value either way.
+fn safe_in_place(value: Value, _: tera::Kwargs, _: &tera::State) -> Value {
+    if value.is_string() {
+        value.mark_safe()
+    } else {
+        Value::safe_string(&value.to_string())
     }
 }
 

@@ -14,10 +14,11 @@ use std::fmt::Write;
 use serde::Serialize;
 use tera::Value;
 
-use super::{AuditRecord, RedactionRecord, percent};
-use crate::model::Form;
+use super::{AuditRecord, CodeRecord, percent};
+use crate::model::{Form, Redaction};
 use crate::proof::{Cause, Lines};
 use crate::rules::Test;
+use crate::span::Span;
 
 /// tera's truthiness of an optional string: present and not empty.
 fn given<'a>(value: &Option<&'a str>) -> Option<&'a str> {
@@ -260,11 +261,40 @@ pub(super) struct EntryRow<'a> {
     forms_html: Value,
 }
 
+/// What a redaction's row shows of one copy.
+pub(super) struct Seen<'a> {
+    pub(super) audience: &'a str,
+    pub(super) withheld: bool,
+    /// The number of the enclosing redaction withheld whole, if not this one.
+    pub(super) within: Option<usize>,
+    /// The marker shown in the passage's place, where withheld.
+    pub(super) marker: Option<&'a str>,
+}
+
+/// What a redaction's row shows, read from the paper and the audit's record as they are:
+/// the values of its [`RedactionRecord`](super::RedactionRecord), borrowed.
+pub(super) struct Entry<'a, 'r> {
+    pub(super) number: usize,
+    pub(super) id: Option<&'a str>,
+    pub(super) form: Form,
+    pub(super) codes: &'r [CodeRecord<'a>],
+    /// Line and column of its start and end.
+    pub(super) start: (usize, usize),
+    pub(super) end: (usize, usize),
+    pub(super) bytes: Span,
+    pub(super) reason: Option<&'a str>,
+    pub(super) words: usize,
+    pub(super) parent: Option<usize>,
+    /// The redactions inside it.
+    pub(super) nested: &'r [Redaction],
+    pub(super) seen: &'r [Seen<'r>],
+}
+
 /// Redaction `r`'s row, given its `council_html` and `forms_html` (made with [`push_run`] and
 /// [`push_form`] in `scratch`).
 pub(super) fn entry_row<'a>(
     scratch: &mut Scratch,
-    r: &RedactionRecord<'a>,
+    r: &Entry<'a, '_>,
     council_html: Value,
     forms_html: Value,
 ) -> EntryRow<'a> {
@@ -328,15 +358,15 @@ pub(super) fn entry_row<'a>(
         }
     });
     let nested_html = scratch.html(|out| {
-        for (n, &nested) in r.nested.iter().enumerate() {
+        for (n, nested) in r.nested.iter().enumerate() {
             if n > 0 {
                 out.push_str(", ");
             }
-            push_redaction_link(out, nested);
+            push_redaction_link(out, nested.number);
         }
     });
     let audiences_html = scratch.html(|out| {
-        for a in &r.audiences {
+        for a in r.seen {
             out.push_str("\n<tr><td>");
             push_escaped(out, a.audience);
             out.push_str("</td><td>");
@@ -351,7 +381,7 @@ pub(super) fn entry_row<'a>(
                 out.push_str("no");
             }
             out.push_str("</td><td>");
-            match a.marker.as_deref().filter(|m| !m.is_empty()) {
+            match a.marker.filter(|m| !m.is_empty()) {
                 Some(marker) => {
                     out.push_str("<span class=\"marker\">");
                     push_escaped(out, marker);
@@ -363,10 +393,11 @@ pub(super) fn entry_row<'a>(
         }
     });
     let location = scratch.text(|out| {
+        let ((line, col), (end_line, end_col)) = (r.start, r.end);
         let _ = write!(
             out,
-            "{} to {} (bytes {}–{})",
-            r.start, r.end, r.bytes.start, r.bytes.end
+            "{line}:{col} to {end_line}:{end_col} (bytes {}–{})",
+            r.bytes.start, r.bytes.end
         );
     });
     EntryRow {
