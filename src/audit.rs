@@ -1578,6 +1578,39 @@ mod tests {
         }
     }
 
+    /// A definition withheld with the only passage that uses it explains a hunk of the line
+    /// diff by its label as cited, which is the author's text: escaped in the page.
+    #[test]
+    fn a_withheld_definition_s_label_is_escaped_in_the_line_diff() {
+        use crate::pipeline::build_paper;
+        let rules = Rules::embedded().expect("embedded rules");
+        let templates = Templates::embedded().expect("embedded templates");
+        let text = "---\ntitle: T\nclassification: OFFICIAL-SENSITIVE\n---\n\n\
+                    See [the [page][Q & A's \"list\"]]{.S24} here.\n\n\
+                    [Q & A's \"list\"]: https://example.org/withheld\n";
+        let built = build_paper(
+            Path::new("p.md"),
+            "p",
+            text,
+            &rules,
+            &templates,
+            &Release::default(),
+        )
+        .map_err(|e| e.render())
+        .expect("builds");
+        let audit = built
+            .outputs
+            .iter()
+            .find(|o| o.relative == Path::new("audit/p.html"))
+            .expect("the audit page");
+        let page = String::from_utf8_lossy(&audit.bytes);
+        assert!(
+            page.contains("definition [Q &amp; A&#39;s &quot;list&quot;]"),
+            "{page}"
+        );
+        assert!(!page.contains("definition [Q & A"));
+    }
+
     /// Counting from the one reading of the body gives what reading each span alone gives,
     /// whatever a span starts in the middle of.
     #[test]

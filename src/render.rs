@@ -929,7 +929,7 @@ fn without_strings(code: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{audit_split, body_streams};
+    use super::{Templates, audit_split, body_streams};
 
     #[test]
     fn the_default_audit_template_streams_entries_comments_and_hunks() {
@@ -966,6 +966,44 @@ mod tests {
         ] {
             assert_eq!(streams(template), 0, "{template}");
         }
+    }
+
+    /// `safe` is registered again to mark a string without copying it: every kind of value
+    /// prints as tera's own `safe` prints it, and a value that is not there fails as it does.
+    #[test]
+    fn safe_prints_what_tera_s_own_safe_prints() {
+        use tera::{Context, Tera};
+        let template = "{{ s | safe }}|{{ e | safe }}|{{ n | safe }}|{{ f | safe }}|\
+                        {{ b | safe }}|{{ l | safe }}|{{ m | safe }}|{{ z | safe }}|{{ s }}";
+        let mut context = Context::new();
+        context.insert("s", "<b>Q&A</b> 'x' \"y\" and a longer tail of text");
+        context.insert("e", "");
+        context.insert("n", &42);
+        context.insert("f", &1.5);
+        context.insert("b", &true);
+        context.insert("l", &["<i>", "&"]);
+        context.insert("m", &std::collections::BTreeMap::from([("k", "<v>")]));
+        context.insert("z", &None::<u8>);
+        let mut own = Tera::new();
+        own.autoescape_on([".html"]);
+        let ours = Templates::from_files(
+            &[
+                ("t.html", template.to_string()),
+                ("u.html", "{{ missing | safe }}".to_string()),
+            ],
+            None,
+        )
+        .expect("templates");
+        own.add_raw_template("t.html", template).expect("template");
+        own.add_raw_template("u.html", "{{ missing | safe }}")
+            .expect("template");
+        let page = ours.render("t.html", &context).expect("renders");
+        assert!(page.starts_with("<b>Q&A</b> 'x'"), "{page}");
+        assert_eq!(page, own.render("t.html", &context).expect("renders"));
+        assert_eq!(
+            ours.render("u.html", &context).is_ok(),
+            own.render("u.html", &context).is_ok()
+        );
     }
 
     #[test]

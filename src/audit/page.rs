@@ -570,3 +570,48 @@ pub(super) fn hunk_rows<'a>(
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::push_escaped;
+    use proptest::prelude::*;
+
+    /// The page's HTML values are escaped here, not by the template: each must be the bytes
+    /// tera's autoescape writes for the same text, whichever of the five bytes it holds, in
+    /// whatever order and next to each other (the two searches must never skip one).
+    fn autoescaped(text: &str) -> String {
+        let mut tera = tera::Tera::new();
+        tera.autoescape_on([".html"]);
+        tera.add_raw_template("t.html", "{{ x }}")
+            .expect("template");
+        let mut context = tera::Context::new();
+        context.insert("x", text);
+        tera.render("t.html", &context).expect("renders")
+    }
+
+    #[test]
+    fn escaped_text_is_what_autoescape_writes() {
+        for text in [
+            "",
+            "plain",
+            "&",
+            "'\"<>&",
+            "a&&b<<c>>d\"\"e''f",
+            "<a href='x'>Q&A \"z\"</a>",
+            "é&ü'€\"",
+        ] {
+            let mut out = String::new();
+            push_escaped(&mut out, text);
+            assert_eq!(out, autoescaped(text), "{text:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_escaped_as_autoescape_escapes_it(text in "[&<>\"'a é\\n]{0,40}") {
+            let mut out = String::from("kept ");
+            push_escaped(&mut out, &text);
+            prop_assert_eq!(out, format!("kept {}", autoescaped(&text)));
+        }
+    }
+}
