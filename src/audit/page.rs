@@ -9,8 +9,6 @@
 //! the template's autoescape escapes it, so the page is the bytes those loops wrote. Every
 //! other value is text, escaped by the template.
 
-use std::fmt::Write;
-
 use serde::Serialize;
 use tera::Value;
 
@@ -164,9 +162,19 @@ fn push_escaped(out: &mut String, text: &str) {
     out.push_str(&text[done..]);
 }
 
-/// Appends a number as tera prints it.
-fn push_number(out: &mut String, n: usize) {
-    let _ = write!(out, "{n}");
+/// Appends a number as tera prints it (in decimal), without the formatting machinery.
+fn push_number(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
 }
 
 /// One buffer, reused for every value of a chunk's rows that is made here: each value is
@@ -393,12 +401,19 @@ pub(super) fn entry_row<'a>(
         }
     });
     let location = scratch.text(|out| {
-        let ((line, col), (end_line, end_col)) = (r.start, r.end);
-        let _ = write!(
-            out,
-            "{line}:{col} to {end_line}:{end_col} (bytes {}–{})",
-            r.bytes.start, r.bytes.end
-        );
+        for (n, (line, col)) in [r.start, r.end].into_iter().enumerate() {
+            if n > 0 {
+                out.push_str(" to ");
+            }
+            push_number(out, line);
+            out.push(':');
+            push_number(out, col);
+        }
+        out.push_str(" (bytes ");
+        push_number(out, r.bytes.start);
+        out.push('–');
+        push_number(out, r.bytes.end);
+        out.push(')');
     });
     EntryRow {
         number: r.number,
@@ -502,13 +517,20 @@ pub(super) fn hunk_index(record: &AuditRecord) -> Vec<(usize, usize)> {
         .collect()
 }
 
-/// `12`, `12–14`, or `after 11` for a place between lines (as `lines_label`).
+/// `12`, `12–14`, or `after 11` for a place between lines.
 fn push_lines(out: &mut String, lines: &Lines) {
-    let _ = match lines.count {
-        0 => write!(out, "after {}", lines.start - 1),
-        1 => write!(out, "{}", lines.start),
-        n => write!(out, "{}–{}", lines.start, lines.start + n - 1),
-    };
+    match lines.count {
+        0 => {
+            out.push_str("after ");
+            push_number(out, lines.start - 1);
+        }
+        1 => push_number(out, lines.start),
+        n => {
+            push_number(out, lines.start);
+            out.push('–');
+            push_number(out, lines.start + n - 1);
+        }
+    }
 }
 
 pub(super) fn hunk_rows<'a>(
@@ -539,7 +561,8 @@ pub(super) fn hunk_rows<'a>(
                             Some(*redaction)
                         }
                         Cause::Comment { comment } => {
-                            let _ = write!(out, "comment {comment}");
+                            out.push_str("comment ");
+                            push_number(out, *comment);
                             None
                         }
                         Cause::Reference { reference } => {
