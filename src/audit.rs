@@ -1235,24 +1235,21 @@ struct EntrySource<'a, 'r> {
     proofs: &'r [Proof],
 }
 
-/// Redaction `k`'s section of the audit page: what its [`RedactionRecord`] holds, read
-/// straight from the paper and the record's tables rather than made into a record first (the
-/// JSON's [`Redactions::get`] gives the same values), the source around it, and each copy
-/// that withholds it around its marker, written as runs of HTML straight into `scratch`.
-fn entry_view<'a, 'r>(
+/// What redaction `k`'s [`RedactionRecord`] holds, read straight from the paper and the
+/// record's tables (the JSON's [`Redactions::get`] makes the same values into strings and
+/// lists, which the page would only read once; a test holds the two to each other), given
+/// its `codes` as [`codes_of`] makes them.
+fn entry_of<'a, 'r, 'c>(
     from: &EntrySource<'a, 'r>,
-    scratch: &mut page::Scratch,
-    seen: &mut Vec<page::Seen<'r>>,
+    codes: &'c [CodeRecord<'a>],
+    seen: &'c mut Vec<page::Seen<'r>>,
     k: usize,
-) -> page::EntryRow<'a> {
-    let input = from.input;
-    let AuditInput { text, paper, .. } = *input;
+) -> page::Entry<'a, 'c> {
+    let AuditInput { paper, copies, .. } = *from.input;
     let redactions = from.redactions;
     let r = &paper.redactions[k];
-    let span = r.span;
     seen.clear();
-    for ((c, w), labels) in input
-        .copies
+    for ((c, w), labels) in copies
         .iter()
         .zip(&redactions.within)
         .zip(&redactions.markers)
@@ -1265,28 +1262,50 @@ fn entry_view<'a, 'r>(
             marker: outer.and_then(|o| labels[o].as_deref()),
         });
     }
-    let (codes, _) = codes_of(input, k);
+    // The descendants of a redaction are the ones right after it that it encloses.
     let nested = paper.descendants(k).count();
-    let entry = page::Entry {
+    page::Entry {
         number: r.number,
         id: r.id.as_deref(),
         form: r.form,
-        codes: &codes,
-        start: redactions.columns.line_col(span.start),
-        end: redactions.columns.line_col(span.end),
-        bytes: span,
+        codes,
+        start: redactions.columns.line_col(r.span.start),
+        end: redactions.columns.line_col(r.span.end),
+        bytes: r.span,
         reason: r.reason.as_deref(),
-        words: redactions.counter.words(&[span]),
+        words: redactions.counter.words(&[r.span]),
         parent: r.parent.map(|p| p + 1),
         nested: &paper.redactions[k + 1..k + 1 + nested],
         seen,
-    };
+    }
+}
+
+/// Redaction `k`'s section of the audit page: what its record holds ([`entry_of`]), the
+/// source around it, and each copy that withholds it around its marker, written as runs of
+/// HTML straight into `scratch`.
+fn entry_view<'a, 'r>(
+    from: &EntrySource<'a, 'r>,
+    scratch: &mut page::Scratch,
+    seen: &mut Vec<page::Seen<'r>>,
+    k: usize,
+) -> page::EntryRow<'a> {
+    let input = from.input;
+    let AuditInput { text, paper, .. } = *input;
+    let span = paper.redactions[k].span;
+    let (codes, _) = codes_of(input, k);
+    let entry = entry_of(from, &codes, seen, k);
     let own = around(text, &from.breaks, paper, span);
     let council = scratch.html(|out| {
         let (range, cut_before, cut_after) = own;
         push_cut(out, cut_before);
         page::push_run(out, page::Run::Plain, &text[range.start..span.start]);
-        push_passage(out, text, span, &redactions.columns, page::Run::Withheld);
+        push_passage(
+            out,
+            text,
+            span,
+            &from.redactions.columns,
+            page::Run::Withheld,
+        );
         page::push_run(out, page::Run::Plain, &text[span.end..range.end]);
         push_cut(out, cut_after);
     });
@@ -1576,6 +1595,99 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The page reads each redaction's values from the paper and the record's tables
+    /// (`entry_of`), not from the record the JSON writes (`Redactions::get`): they must be the
+    /// same values, for every redaction of every fixture and of papers that nest, withhold
+    /// from one audience only, hold wide characters and CRLF line ends, and name ids.
+    #[test]
+    fn the_page_reads_each_redaction_as_its_record_says() {
+        use crate::redact::copy_for;
+        use crate::render::copy_markdown;
+        use crate::schedule::schedule_for;
+
+        let rules = Rules::embedded().expect("embedded rules");
+        let templates = Templates::embedded().expect("embedded templates");
+        let release = Release::default();
+        let mut papers: Vec<String> = std::fs::read_dir("fixtures")
+            .expect("fixtures")
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .collect();
+        papers.push(
+            "---\ntitle: T\nclassification: SECRET\n---\n\nÉé [one]{.S23 #a reason=\"r\"} \
+             [two [three]{.S31}]{.S24 pit=\"p\"}.\n\n::: {.S40}\nNested [four]{.S43} and \
+             [five]{.S31}.\n:::\n\n## Head {.S31 #h}\n\nUnder it [six]{.S24}.\r\n\r\nEnd.\n"
+                .to_string(),
+        );
+        let mut checked = 0;
+        for text in &papers {
+            let paper = parse_paper(text, &rules).expect("parses");
+            let copies: Vec<CopyOutput> = rules
+                .audiences
+                .iter()
+                .map(|audience| {
+                    let copy = copy_for(&paper, text, audience);
+                    let schedule = schedule_for(&paper, audience, &rules, &release);
+                    let markdown = copy_markdown(&copy, schedule.as_ref()).into_owned().into();
+                    CopyOutput {
+                        audience,
+                        schedule,
+                        markdown,
+                    }
+                })
+                .collect();
+            let input = AuditInput {
+                path: Path::new("p.md"),
+                name: "p",
+                text,
+                paper: &paper,
+                rules: &rules,
+                templates: &templates,
+                release: &release,
+                copies: &copies,
+            };
+            let prepared = prepare(&input);
+            let record = &prepared.record;
+            let from = EntrySource {
+                input: &input,
+                redactions: &record.redactions,
+                breaks: Breaks::new(text),
+                body_edits: Vec::new(),
+                proofs: &record.proof,
+            };
+            let mut seen = Vec::new();
+            for k in 0..paper.redactions.len() {
+                let r = record.redactions.get(k);
+                let (codes, _) = codes_of(&input, k);
+                let e = entry_of(&from, &codes, &mut seen, k);
+                let at = |(line, col): (usize, usize)| format!("{line}:{col}");
+                assert_eq!(e.number, r.number);
+                assert_eq!(e.id, r.id);
+                assert_eq!(e.form, r.form);
+                assert_eq!(
+                    serde_json::to_value(e.codes).expect("json"),
+                    serde_json::to_value(&r.codes).expect("json"),
+                    "{text}"
+                );
+                assert_eq!((at(e.start), at(e.end)), (r.start.clone(), r.end.clone()));
+                assert_eq!(e.bytes, r.bytes);
+                assert_eq!(e.reason, r.reason);
+                assert_eq!(e.words, r.words, "{text}");
+                assert_eq!(e.parent, r.parent);
+                let nested: Vec<usize> = e.nested.iter().map(|n| n.number).collect();
+                assert_eq!(nested, r.nested, "{text}");
+                assert_eq!(e.seen.len(), r.audiences.len());
+                for (seen, a) in e.seen.iter().zip(&r.audiences) {
+                    assert_eq!(seen.audience, a.audience);
+                    assert_eq!(seen.withheld, a.withheld);
+                    assert_eq!(seen.within, a.within, "{text}");
+                    assert_eq!(seen.marker, a.marker.as_deref(), "{text}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 50, "{checked} redactions");
     }
 
     /// A definition withheld with the only passage that uses it explains a hunk of the line
