@@ -6,8 +6,10 @@
 //! loops of their own (an entry's codes, public interest lines, nested links, audiences rows,
 //! context `<pre>`s and copies, a hunk's row) are written here as HTML, in fields named
 //! `…_html` that the template prints `safe`: every value in them is escaped here exactly as
-//! the template's autoescape escapes it, so the page is the bytes those loops wrote. Every
-//! other value is text, escaped by the template.
+//! the template's autoescape escapes it, so the page is the bytes those loops wrote; they are
+//! handed over as safe strings, so `safe` has nothing to do (a template that prints them
+//! without it prints them as they are). Every other value is text, escaped by the template.
+//! A row's values are written into one reused buffer and each copied once into its tera value.
 
 use serde::Serialize;
 use tera::Value;
