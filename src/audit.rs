@@ -1238,46 +1238,8 @@ impl<'a> WordCounter<'a> {
     }
 }
 
-/// A run of context text for the audit page.
-#[derive(Debug, Serialize)]
-struct Segment<'a> {
-    text: Cow<'a, str>,
-    /// `plain`, `withheld` (the passage, in the council form), `marker`, or `note` (text
-    /// left out).
-    kind: &'static str,
-}
-
-impl<'a> Segment<'a> {
-    fn new(text: impl Into<Cow<'a, str>>, kind: &'static str) -> Self {
-        Segment {
-            text: text.into(),
-            kind,
-        }
-    }
-}
-
-#[derive(Debug, Serialize)]
-struct CopyForm<'a> {
-    audience: &'a str,
-    segments: Vec<Segment<'a>>,
-}
-
-/// `12`, `12–14`, or `after 11` for a place between lines.
-fn lines_label(lines: &Lines) -> String {
-    match lines.count {
-        0 => format!("after {}", lines.start - 1),
-        1 => lines.start.to_string(),
-        n => format!("{}–{}", lines.start, lines.start + n - 1),
-    }
-}
-
 fn percent(share: f64) -> String {
     format!("{:.1}%", share * 100.0)
-}
-
-/// The index of the outermost redaction `index` is withheld with in an audience's copy.
-fn within_of(audience: &RedactionAudience, index: usize) -> usize {
-    audience.within.map(|n| n - 1).unwrap_or(index)
 }
 
 /// The edits of a sorted, non-overlapping list that overlap `[start, end)`.
@@ -1348,65 +1310,134 @@ fn around(text: &str, breaks: &Breaks, paper: &Paper, span: Span) -> (Span, bool
     )
 }
 
-/// The passage's text for the page, its middle left out past [`PASSAGE`] bytes.
-fn passage_segments<'a>(
-    text: &'a str,
-    span: Span,
-    columns: &Columns,
-    kind: &'static str,
-) -> Vec<Segment<'a>> {
+/// Appends the passage's runs for a `<pre>`, as `run`, its middle left out past [`PASSAGE`]
+/// bytes.
+fn push_passage(out: &mut String, text: &str, span: Span, columns: &Columns, run: page::Run) {
     let passage = &text[span.start..span.end];
     if passage.len() <= PASSAGE {
-        return vec![Segment::new(passage, kind)];
+        page::push_run(out, run, passage);
+        return;
     }
     let head = floor_boundary(passage, PASSAGE / 2);
     let tail = ceil_boundary(passage, passage.len() - PASSAGE / 2);
-    vec![
-        Segment::new(&passage[..head], kind),
-        Segment::new(
-            format!(
-                " [… {} characters left out here; the JSON audit holds the whole passage …] ",
-                columns.chars(span.start + head, span.start + tail)
-            ),
-            "note",
+    page::push_run(out, run, &passage[..head]);
+    let left_out = columns.chars(span.start + head, span.start + tail);
+    page::push_run(
+        out,
+        page::Run::Note,
+        &format!(
+            " [… {left_out} characters left out here; the JSON audit holds the whole passage …] "
         ),
-        Segment::new(&passage[tail..], kind),
-    ]
+    );
+    page::push_run(out, run, &passage[tail..]);
 }
 
-fn cut(before: bool) -> Option<Segment<'static>> {
-    before.then(|| Segment::new("…", "note"))
+/// Appends the note that text was cut off here, if it was.
+fn push_cut(out: &mut String, cut: bool) {
+    if cut {
+        page::push_run(out, page::Run::Note, "…");
+    }
 }
 
-/// What the audit page shows for one redaction: the source around it, and each copy that
-/// withholds it around its marker.
-fn entry_view<'a>(
-    input: &AuditInput<'a>,
-    breaks: &Breaks,
-    columns: &Columns,
-    body_edits: &[Vec<&Applied>],
-    proofs: &'a [Proof],
+/// What the audit page needs of the paper and its record for each row, gathered once.
+struct EntrySource<'a, 'r> {
+    input: &'r AuditInput<'a>,
+    redactions: &'r Redactions<'a>,
+    breaks: Breaks,
+    /// For each copy, the edits of its body (markers, comments, definitions) in source order.
+    body_edits: Vec<Vec<&'r Applied>>,
+    proofs: &'r [Proof],
+}
+
+/// What redaction `k`'s [`RedactionRecord`] holds, read straight from the paper and the
+/// record's tables (the JSON's [`Redactions::get`] makes the same values into strings and
+/// lists, which the page would only read once; a test holds the two to each other), given
+/// its `codes` as [`codes_of`] makes them.
+fn entry_of<'a, 'r, 'c>(
+    from: &EntrySource<'a, 'r>,
+    codes: &'c [CodeRecord<'a>],
+    seen: &'c mut Vec<page::Seen<'r>>,
     k: usize,
-    r: RedactionRecord<'a>,
+) -> page::Entry<'a, 'c> {
+    let AuditInput { paper, copies, .. } = *from.input;
+    let redactions = from.redactions;
+    let r = &paper.redactions[k];
+    seen.clear();
+    for ((c, w), labels) in copies
+        .iter()
+        .zip(&redactions.within)
+        .zip(&redactions.markers)
+    {
+        let outer = w[k];
+        seen.push(page::Seen {
+            audience: &c.audience.name,
+            withheld: outer.is_some(),
+            within: outer.filter(|&o| o != k).map(|o| o + 1),
+            marker: outer.and_then(|o| labels[o].as_deref()),
+        });
+    }
+    // The descendants of a redaction are the ones right after it that it encloses.
+    let nested = paper.descendants(k).count();
+    page::Entry {
+        number: r.number,
+        id: r.id.as_deref(),
+        form: r.form,
+        codes,
+        start: redactions.columns.line_col(r.span.start),
+        end: redactions.columns.line_col(r.span.end),
+        bytes: r.span,
+        reason: r.reason.as_deref(),
+        words: redactions.counter.words(&[r.span]),
+        parent: r.parent.map(|p| p + 1),
+        nested: &paper.redactions[k + 1..k + 1 + nested],
+        seen,
+    }
+}
+
+/// Redaction `k`'s section of the audit page: what its record holds ([`entry_of`]), the
+/// source around it, and each copy that withholds it around its marker, written as runs of
+/// HTML straight into `scratch`.
+fn entry_view<'a, 'r>(
+    from: &EntrySource<'a, 'r>,
+    scratch: &mut page::Scratch,
+    seen: &mut Vec<page::Seen<'r>>,
+    k: usize,
 ) -> page::EntryRow<'a> {
+    let input = from.input;
     let AuditInput { text, paper, .. } = *input;
     let span = paper.redactions[k].span;
-    let (range, cut_before, cut_after) = around(text, breaks, paper, span);
-    let mut council: Vec<Segment> = cut(cut_before).into_iter().collect();
-    council.push(Segment::new(&text[range.start..span.start], "plain"));
-    council.extend(passage_segments(text, span, columns, "withheld"));
-    council.push(Segment::new(&text[span.end..range.end], "plain"));
-    council.extend(cut(cut_after));
-    let forms = (0..r.audiences.len())
-        .filter(|&i| r.audiences[i].withheld)
-        .map(|i| {
+    let (codes, _) = codes_of(input, k);
+    let entry = entry_of(from, &codes, seen, k);
+    let own = around(text, &from.breaks, paper, span);
+    let council = scratch.html(|out| {
+        let (range, cut_before, cut_after) = own;
+        push_cut(out, cut_before);
+        page::push_run(out, page::Run::Plain, &text[range.start..span.start]);
+        push_passage(
+            out,
+            text,
+            span,
+            &from.redactions.columns,
+            page::Run::Withheld,
+        );
+        page::push_run(out, page::Run::Plain, &text[span.end..range.end]);
+        push_cut(out, cut_after);
+    });
+    let forms = scratch.html(|out| {
+        for (i, a) in entry.seen.iter().enumerate() {
+            if !a.withheld {
+                continue;
+            }
             // In the copy the passage is the marker of its outermost withheld redaction.
-            let outer = within_of(&r.audiences[i], k);
+            let outer = a.within.map_or(k, |n| n - 1);
             let outer_span = paper.redactions[outer].span;
-            let (mut range, mut cut_before, mut cut_after) =
-                around(text, breaks, paper, outer_span);
+            let (mut range, mut cut_before, mut cut_after) = if outer == k {
+                own
+            } else {
+                around(text, &from.breaks, paper, outer_span)
+            };
             // Never cut an edit in half: leave out one that crosses the window's edge.
-            let edits = &body_edits[i];
+            let edits = &from.body_edits[i];
             for e in edits_within(edits, range.start, outer_span.start) {
                 if e.old.start < range.start {
                     range.start = e.old.end;
@@ -1420,18 +1451,15 @@ fn entry_view<'a>(
                     break;
                 }
             }
-            let mut segments: Vec<Segment> = cut(cut_before).into_iter().collect();
-            let copy = proofs[i].spliced_text(input.copies[i].markdown.as_ref());
-            segments.extend(spliced_segments(text, range, edits, copy));
-            segments.extend(cut(cut_after));
-            CopyForm {
-                audience: r.audiences[i].audience,
-                segments,
-            }
-        })
-        .collect();
-    council.retain(|s| !s.text.is_empty());
-    page::entry_row(r, council, forms)
+            let copy = from.proofs[i].spliced_text(input.copies[i].markdown.as_ref());
+            page::push_form(out, a.audience, |out| {
+                push_cut(out, cut_before);
+                push_spliced(out, text, range, edits, copy);
+                push_cut(out, cut_after);
+            });
+        }
+    });
+    page::entry_row(scratch, &entry, council, forms)
 }
 
 fn audit_html(
@@ -1440,25 +1468,28 @@ fn audit_html(
     marking: &str,
     out: &mut dyn Write,
 ) -> Result<(), String> {
-    let columns = &record.redactions.columns;
-    let text = input.text;
-    let breaks = Breaks::new(text);
     let proofs = &record.proof;
-    let body_edits: Vec<Vec<&Applied>> = proofs
-        .iter()
-        .map(|p| {
-            p.splice
-                .applied
-                .iter()
-                .filter(|a| {
-                    matches!(
-                        a.cause,
-                        Cause::Marker { .. } | Cause::Comment { .. } | Cause::Reference { .. }
-                    )
-                })
-                .collect()
-        })
-        .collect();
+    let from = EntrySource {
+        input,
+        redactions: &record.redactions,
+        breaks: Breaks::new(input.text),
+        body_edits: proofs
+            .iter()
+            .map(|p| {
+                p.splice
+                    .applied
+                    .iter()
+                    .filter(|a| {
+                        matches!(
+                            a.cause,
+                            Cause::Marker { .. } | Cause::Comment { .. } | Cause::Reference { .. }
+                        )
+                    })
+                    .collect()
+            })
+            .collect(),
+        proofs,
+    };
     let mut context = Context::new();
     context.insert("marking", marking);
     context.insert("marking_css", &escape_css_string(marking));
@@ -1474,21 +1505,27 @@ fn audit_html(
     context.insert("proofs", &page::proof_rows(record));
     context.insert("warnings", &record.warnings);
     // The lists that grow with the paper, made a chunk at a time as they are rendered.
+    // One buffer for every value the rows make.
+    let scratch = std::cell::RefCell::new(page::Scratch::default());
+    let seen = std::cell::RefCell::new(Vec::new());
     let entries = |range: std::ops::Range<usize>, context: &mut Context| {
-        let rows: Vec<page::EntryRow> = range
-            .map(|k| {
-                let r = record.redactions.get(k);
-                entry_view(input, &breaks, columns, &body_edits, proofs, k, r)
-            })
-            .collect();
+        let scratch = &mut *scratch.borrow_mut();
+        let seen = &mut *seen.borrow_mut();
+        let rows: Vec<page::EntryRow> =
+            range.map(|k| entry_view(&from, scratch, seen, k)).collect();
         context.insert("entries", &rows);
     };
     let comments = |range: std::ops::Range<usize>, context: &mut Context| {
-        context.insert("comments", &page::comment_rows(record, range));
+        let scratch = &mut *scratch.borrow_mut();
+        context.insert("comments", &page::comment_rows(scratch, record, range));
     };
     let hunk_index = page::hunk_index(record);
     let hunks = |range: std::ops::Range<usize>, context: &mut Context| {
-        context.insert("hunks", &page::hunk_rows(record, &hunk_index[range]));
+        let scratch = &mut *scratch.borrow_mut();
+        context.insert(
+            "hunks",
+            &page::hunk_rows(scratch, record, &hunk_index[range]),
+        );
     };
     let lists = [
         AuditList {
@@ -1510,31 +1547,23 @@ fn audit_html(
     input.templates.write_audit(context, &lists, out)
 }
 
-/// The copy's text for source `range`: verbatim stretches, and each edit inside it as its
-/// replacement (markers flagged). `range` never cuts an edit (entry_view sees to that);
-/// `edits` are in source order and never overlap.
-fn spliced_segments<'a>(
-    text: &'a str,
-    range: Span,
-    edits: &[&Applied],
-    copy: &'a str,
-) -> Vec<Segment<'a>> {
-    let mut out = Vec::new();
+/// Appends the copy's text for source `range` as runs: verbatim stretches, and each edit
+/// inside it as its replacement (markers flagged). `range` never cuts an edit (entry_view sees
+/// to that); `edits` are in source order and never overlap.
+fn push_spliced(out: &mut String, text: &str, range: Span, edits: &[&Applied], copy: &str) {
     let mut at = range.start;
     for e in edits_within(edits, range.start, range.end) {
         if e.old.start > at {
-            out.push(Segment::new(&text[at..e.old.start], "plain"));
+            page::push_run(out, page::Run::Plain, &text[at..e.old.start]);
         }
         if let Cause::Marker { .. } = e.cause {
-            out.push(Segment::new(&copy[e.new.clone()], "marker"));
+            page::push_run(out, page::Run::Marker, &copy[e.new.clone()]);
         }
         at = at.max(e.old.end);
     }
     if at < range.end {
-        out.push(Segment::new(&text[at..range.end], "plain"));
+        page::push_run(out, page::Run::Plain, &text[at..range.end]);
     }
-    out.retain(|s| !s.text.is_empty());
-    out
 }
 
 #[cfg(test)]
@@ -1778,6 +1807,132 @@ mod tests {
                 "{text:?} from {start}, counted {counted}"
             );
         }
+    }
+
+    /// The page reads each redaction's values from the paper and the record's tables
+    /// (`entry_of`), not from the record the JSON writes (`Redactions::get`): they must be the
+    /// same values, for every redaction of every fixture and of papers that nest, withhold
+    /// from one audience only, hold wide characters and CRLF line ends, and name ids.
+    #[test]
+    fn the_page_reads_each_redaction_as_its_record_says() {
+        use crate::redact::copy_for;
+        use crate::render::copy_markdown;
+        use crate::schedule::schedule_for;
+
+        let rules = Rules::embedded().expect("embedded rules");
+        let templates = Templates::embedded().expect("embedded templates");
+        let release = Release::default();
+        let mut papers: Vec<String> = std::fs::read_dir("fixtures")
+            .expect("fixtures")
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .collect();
+        papers.push(
+            "---\ntitle: T\nclassification: SECRET\n---\n\nÉé [one]{.S23 #a reason=\"r\"} \
+             [two [three]{.S31}]{.S24 pit=\"p\"}.\n\n::: {.S40}\nNested [four]{.S43} and \
+             [five]{.S31}.\n:::\n\n## Head {.S31 #h}\n\nUnder it [six]{.S24}.\r\n\r\nEnd.\n"
+                .to_string(),
+        );
+        let mut checked = 0;
+        for text in &papers {
+            let paper = parse_paper(text, &rules).expect("parses");
+            let copies: Vec<CopyOutput> = rules
+                .audiences
+                .iter()
+                .map(|audience| {
+                    let copy = copy_for(&paper, text, audience);
+                    let schedule = schedule_for(&paper, audience, &rules, &release);
+                    let markdown = copy_markdown(&copy, schedule.as_ref()).into_owned().into();
+                    CopyOutput {
+                        audience,
+                        schedule,
+                        markdown,
+                    }
+                })
+                .collect();
+            let input = AuditInput {
+                path: Path::new("p.md"),
+                name: "p",
+                text,
+                paper: &paper,
+                rules: &rules,
+                templates: &templates,
+                release: &release,
+                copies: &copies,
+            };
+            let prepared = prepare(&input);
+            let record = &prepared.record;
+            let from = EntrySource {
+                input: &input,
+                redactions: &record.redactions,
+                breaks: Breaks::new(text),
+                body_edits: Vec::new(),
+                proofs: &record.proof,
+            };
+            let mut seen = Vec::new();
+            for k in 0..paper.redactions.len() {
+                let r = record.redactions.get(k);
+                let (codes, _) = codes_of(&input, k);
+                let e = entry_of(&from, &codes, &mut seen, k);
+                let at = |(line, col): (usize, usize)| format!("{line}:{col}");
+                assert_eq!(e.number, r.number);
+                assert_eq!(e.id, r.id);
+                assert_eq!(e.form, r.form);
+                assert_eq!(
+                    serde_json::to_value(e.codes).expect("json"),
+                    serde_json::to_value(&r.codes).expect("json"),
+                    "{text}"
+                );
+                assert_eq!((at(e.start), at(e.end)), (r.start.clone(), r.end.clone()));
+                assert_eq!(e.bytes, r.bytes);
+                assert_eq!(e.reason, r.reason);
+                assert_eq!(e.words, r.words, "{text}");
+                assert_eq!(e.parent, r.parent);
+                let nested: Vec<usize> = e.nested.iter().map(|n| n.number).collect();
+                assert_eq!(nested, r.nested, "{text}");
+                assert_eq!(e.seen.len(), r.audiences.len());
+                for (seen, a) in e.seen.iter().zip(&r.audiences) {
+                    assert_eq!(seen.audience, a.audience);
+                    assert_eq!(seen.withheld, a.withheld);
+                    assert_eq!(seen.within, a.within, "{text}");
+                    assert_eq!(seen.marker, a.marker.as_deref(), "{text}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 50, "{checked} redactions");
+    }
+
+    /// A definition withheld with the only passage that uses it explains a hunk of the line
+    /// diff by its label as cited, which is the author's text: escaped in the page.
+    #[test]
+    fn a_withheld_definition_s_label_is_escaped_in_the_line_diff() {
+        use crate::pipeline::build_paper;
+        let rules = Rules::embedded().expect("embedded rules");
+        let templates = Templates::embedded().expect("embedded templates");
+        let text = "---\ntitle: T\nclassification: OFFICIAL-SENSITIVE\n---\n\n\
+                    See [the [page][Q & A's \"list\"]]{.S24} here.\n\n\
+                    [Q & A's \"list\"]: https://example.org/withheld\n";
+        let built = build_paper(
+            Path::new("p.md"),
+            "p",
+            text,
+            &rules,
+            &templates,
+            &Release::default(),
+        )
+        .map_err(|e| e.render())
+        .expect("builds");
+        let audit = built
+            .outputs
+            .iter()
+            .find(|o| o.relative == Path::new("audit/p.html"))
+            .expect("the audit page");
+        let page = String::from_utf8_lossy(&audit.bytes);
+        assert!(
+            page.contains("definition [Q &amp; A&#39;s &quot;list&quot;]"),
+            "{page}"
+        );
+        assert!(!page.contains("definition [Q & A"));
     }
 
     /// Counting from the one reading of the body gives what reading each span alone gives,

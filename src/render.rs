@@ -9,7 +9,7 @@ use std::io::Write;
 
 use pulldown_cmark::{Event, HeadingLevel, Parser, Tag, TagEnd, html};
 use sha2::{Digest, Sha256};
-use tera::{Context, Tera};
+use tera::{Context, Tera, Value};
 
 use crate::model::{BlockPlacement, Form};
 use crate::parse::markdown_options;
@@ -64,6 +64,7 @@ impl Templates {
     ) -> Result<Templates, String> {
         let mut tera = Tera::new();
         tera.autoescape_on([".html"]);
+        tera.register_filter("safe", safe_in_place);
         let mut hasher = Sha256::new();
         let mut audit_loops = Vec::new();
         let mut page_body_streams = false;
@@ -178,6 +179,17 @@ impl Templates {
     }
 }
 
+/// tera's `safe` filter, without its copy: a string is marked safe where it is (tera's own
+/// copies it into a new one, which for the audit page's HTML values is a copy of most of the
+/// page); anything else is printed and marked, as tera's does. The same value either way.
+fn safe_in_place(value: Value, _: tera::Kwargs, _: &tera::State) -> Value {
+    if value.is_string() {
+        value.mark_safe()
+    } else {
+        Value::safe_string(&value.to_string())
+    }
+}
+
 /// The message of a tera error with its causes.
 fn error_message(e: &tera::Error) -> String {
     let mut message = e.to_string();
@@ -207,7 +219,7 @@ fn loop_places(
 ) -> Option<Vec<Option<usize>>> {
     // Every sentinel in the frame, found in one pass.
     let prefix = "<!--redact:loop:";
-    let found: Vec<usize> = frame.match_indices(prefix).map(|(at, _)| at).collect();
+    let found: Vec<usize> = memchr::memmem::find_iter(frame.as_bytes(), prefix).collect();
     let mut places = Vec::with_capacity(loops.len());
     let mut after = 0;
     for (list, _) in loops {
@@ -917,7 +929,7 @@ fn without_strings(code: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{audit_split, body_streams};
+    use super::{Templates, audit_split, body_streams};
 
     #[test]
     fn the_default_audit_template_streams_entries_comments_and_hunks() {
@@ -954,6 +966,44 @@ mod tests {
         ] {
             assert_eq!(streams(template), 0, "{template}");
         }
+    }
+
+    /// `safe` is registered again to mark a string without copying it: every kind of value
+    /// prints as tera's own `safe` prints it, and a value that is not there fails as it does.
+    #[test]
+    fn safe_prints_what_tera_s_own_safe_prints() {
+        use tera::{Context, Tera};
+        let template = "{{ s | safe }}|{{ e | safe }}|{{ n | safe }}|{{ f | safe }}|\
+                        {{ b | safe }}|{{ l | safe }}|{{ m | safe }}|{{ z | safe }}|{{ s }}";
+        let mut context = Context::new();
+        context.insert("s", "<b>Q&A</b> 'x' \"y\" and a longer tail of text");
+        context.insert("e", "");
+        context.insert("n", &42);
+        context.insert("f", &1.5);
+        context.insert("b", &true);
+        context.insert("l", &["<i>", "&"]);
+        context.insert("m", &std::collections::BTreeMap::from([("k", "<v>")]));
+        context.insert("z", &None::<u8>);
+        let mut own = Tera::new();
+        own.autoescape_on([".html"]);
+        let ours = Templates::from_files(
+            &[
+                ("t.html", template.to_string()),
+                ("u.html", "{{ missing | safe }}".to_string()),
+            ],
+            None,
+        )
+        .expect("templates");
+        own.add_raw_template("t.html", template).expect("template");
+        own.add_raw_template("u.html", "{{ missing | safe }}")
+            .expect("template");
+        let page = ours.render("t.html", &context).expect("renders");
+        assert!(page.starts_with("<b>Q&A</b> 'x'"), "{page}");
+        assert_eq!(page, own.render("t.html", &context).expect("renders"));
+        assert_eq!(
+            ours.render("u.html", &context).is_ok(),
+            own.render("u.html", &context).is_ok()
+        );
     }
 
     #[test]

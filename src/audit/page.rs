@@ -6,17 +6,19 @@
 //! loops of their own (an entry's codes, public interest lines, nested links, audiences rows,
 //! context `<pre>`s and copies, a hunk's row) are written here as HTML, in fields named
 //! `…_html` that the template prints `safe`: every value in them is escaped here exactly as
-//! the template's autoescape escapes it, so the page is the bytes those loops wrote. Every
-//! other value is text, escaped by the template.
-
-use std::borrow::Cow;
+//! the template's autoescape escapes it, so the page is the bytes those loops wrote; they are
+//! handed over as safe strings, so `safe` has nothing to do (a template that prints them
+//! without it prints them as they are). Every other value is text, escaped by the template.
+//! A row's values are written into one reused buffer and each copied once into its tera value.
 
 use serde::Serialize;
+use tera::Value;
 
-use super::{AuditRecord, CopyForm, RedactionRecord, Segment, lines_label, percent};
-use crate::model::Form;
-use crate::proof::Cause;
+use super::{AuditRecord, CodeRecord, percent};
+use crate::model::{Form, Redaction};
+use crate::proof::{Cause, Lines};
 use crate::rules::Test;
+use crate::span::Span;
 
 /// tera's truthiness of an optional string: present and not empty.
 fn given<'a>(value: &Option<&'a str>) -> Option<&'a str> {
@@ -120,190 +122,306 @@ pub(super) fn audience_rows<'a>(record: &'a AuditRecord) -> Vec<AudienceRow<'a>>
         .collect()
 }
 
+/// The entity autoescape writes for each byte it escapes.
+fn entity(byte: u8) -> &'static str {
+    match byte {
+        b'&' => "&amp;",
+        b'<' => "&lt;",
+        b'>' => "&gt;",
+        b'"' => "&quot;",
+        _ => "&#39;",
+    }
+}
+
 /// Appends `text` escaped as tera's autoescape escapes a printed value (`&`, `<`, `>`, `"`
 /// and `'`, the last as `&#39;`), so a fragment written here is the bytes the template's own
-/// loop wrote.
+/// loop wrote. Most text has none of them: two memchr searches find the next of each set,
+/// and the runs between are copied whole.
 fn push_escaped(out: &mut String, text: &str) {
+    use memchr::{memchr2, memchr3};
+    let bytes = text.as_bytes();
+    let after = |at: usize, found: Option<usize>| found.map(|n| at + n);
+    let mut brackets = memchr3(b'&', b'<', b'>', bytes);
+    let mut quotes = memchr2(b'"', b'\'', bytes);
     let mut done = 0;
-    for (at, byte) in text.bytes().enumerate() {
-        let entity = match byte {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
+    loop {
+        let at = match (brackets, quotes) {
+            (Some(b), Some(q)) => b.min(q),
+            (Some(b), None) => b,
+            (None, Some(q)) => q,
+            (None, None) => break,
         };
         out.push_str(&text[done..at]);
-        out.push_str(entity);
+        out.push_str(entity(bytes[at]));
         done = at + 1;
+        // Only the search that found `at` moves on: the other's next hit is still ahead.
+        if brackets == Some(at) {
+            brackets = after(done, memchr3(b'&', b'<', b'>', &bytes[done..]));
+        } else {
+            quotes = after(done, memchr2(b'"', b'\'', &bytes[done..]));
+        }
     }
     out.push_str(&text[done..]);
 }
 
-/// Appends a number as tera prints it.
-fn push_number(out: &mut String, n: usize) {
-    use std::fmt::Write;
-    let _ = write!(out, "{n}");
+/// Appends a number as tera prints it (in decimal), without the formatting machinery.
+fn push_number(out: &mut String, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
 }
 
-/// The runs of a `<pre>` of context: a withheld passage marked, a marker boxed, text left
-/// out in a note, plain text as it is; every run escaped.
-fn segments_html(out: &mut String, segments: &[Segment]) {
-    for s in segments {
-        let (open, close) = match s.kind {
-            "withheld" => ("<mark class=\"withheld\">", "</mark>"),
-            "marker" => ("<span class=\"marker\">", "</span>"),
-            "note" => ("<em class=\"note\">", "</em>"),
-            _ => ("", ""),
-        };
-        out.push_str(open);
-        push_escaped(out, &s.text);
-        out.push_str(close);
+/// One buffer, reused for every value of a chunk's rows that is made here: each value is
+/// written into it and copied once into the tera value (short ones are stored inline), so a
+/// row costs no string of its own that grows as it is written.
+#[derive(Default)]
+pub(super) struct Scratch {
+    buf: String,
+}
+
+impl Scratch {
+    /// Text `write` appends, a value the template escapes.
+    pub(super) fn text(&mut self, write: impl FnOnce(&mut String)) -> Value {
+        self.buf.clear();
+        write(&mut self.buf);
+        Value::normal_string(&self.buf)
+    }
+
+    /// HTML `write` appends, every value in it escaped by [`push_escaped`] or [`push_run`]: a
+    /// safe value, which the template prints as it is.
+    pub(super) fn html(&mut self, write: impl FnOnce(&mut String)) -> Value {
+        self.buf.clear();
+        write(&mut self.buf);
+        Value::safe_string(&self.buf)
     }
 }
 
+/// What a run of a `<pre>` of context is.
+#[derive(Clone, Copy)]
+pub(super) enum Run {
+    /// Text as it is.
+    Plain,
+    /// The passage, in the council form.
+    Withheld,
+    /// The marker a copy shows in its place.
+    Marker,
+    /// Text left out, said in a note.
+    Note,
+}
+
+/// Appends a run of a `<pre>` of context: a withheld passage marked, a marker boxed, text
+/// left out in a note, plain text as it is; escaped. An empty run writes nothing.
+pub(super) fn push_run(out: &mut String, run: Run, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    let (open, close) = match run {
+        Run::Withheld => ("<mark class=\"withheld\">", "</mark>"),
+        Run::Marker => ("<span class=\"marker\">", "</span>"),
+        Run::Note => ("<em class=\"note\">", "</em>"),
+        Run::Plain => ("", ""),
+    };
+    out.push_str(open);
+    push_escaped(out, text);
+    out.push_str(close);
+}
+
+/// Appends a `<div class="form">` for a copy that withholds the passage: its audience, and
+/// its `<pre>` of context, whose runs `runs` appends.
+pub(super) fn push_form(out: &mut String, audience: &str, runs: impl FnOnce(&mut String)) {
+    out.push_str("\n<div class=\"form\">\n<h4>");
+    push_escaped(out, audience);
+    out.push_str(" Markdown</h4>\n<pre>");
+    runs(out);
+    out.push_str("</pre>\n</div>");
+}
+
 /// One redaction's section of the page. The `_html` fields are HTML, every value in them
-/// escaped here; the others are text, escaped by the template.
+/// escaped here, and safe values; the others are text, escaped by the template.
 #[derive(Serialize)]
 pub(super) struct EntryRow<'a> {
     number: usize,
     /// `Redaction 3 (#id): S31 & S24`.
-    heading: String,
+    heading: Value,
     form: &'static str,
     /// `4:7 to 4:30 (bytes 120–143)`.
-    location: String,
+    location: Value,
     /// Each code linked to its row of the exemptions table, with its exemption; one a line.
-    codes_html: String,
+    codes_html: Value,
     reason: &'a str,
     /// One line per qualified code: its public interest summary.
-    pits_html: String,
+    pits_html: Value,
     words: usize,
     parent: Option<usize>,
     /// Links to the redactions inside this one; empty when none.
-    nested_html: String,
+    nested_html: Value,
     /// A row of the audiences table per audience.
-    audiences_html: String,
+    audiences_html: Value,
     /// The council Markdown around the passage, for its `<pre>`.
-    council_html: String,
+    council_html: Value,
     /// A `<div class="form">` per copy that withholds the passage.
-    forms_html: String,
+    forms_html: Value,
 }
 
+/// What a redaction's row shows of one copy.
+pub(super) struct Seen<'a> {
+    pub(super) audience: &'a str,
+    pub(super) withheld: bool,
+    /// The number of the enclosing redaction withheld whole, if not this one.
+    pub(super) within: Option<usize>,
+    /// The marker shown in the passage's place, where withheld.
+    pub(super) marker: Option<&'a str>,
+}
+
+/// What a redaction's row shows, read from the paper and the audit's record as they are:
+/// the values of its [`RedactionRecord`](super::RedactionRecord), borrowed.
+pub(super) struct Entry<'a, 'r> {
+    pub(super) number: usize,
+    pub(super) id: Option<&'a str>,
+    pub(super) form: Form,
+    pub(super) codes: &'r [CodeRecord<'a>],
+    /// Line and column of its start and end.
+    pub(super) start: (usize, usize),
+    pub(super) end: (usize, usize),
+    pub(super) bytes: Span,
+    pub(super) reason: Option<&'a str>,
+    pub(super) words: usize,
+    pub(super) parent: Option<usize>,
+    /// The redactions inside it.
+    pub(super) nested: &'r [Redaction],
+    pub(super) seen: &'r [Seen<'r>],
+}
+
+/// Redaction `r`'s row, given its `council_html` and `forms_html` (made with [`push_run`] and
+/// [`push_form`] in `scratch`).
 pub(super) fn entry_row<'a>(
-    r: RedactionRecord<'a>,
-    council: Vec<Segment<'a>>,
-    forms: Vec<CopyForm<'a>>,
+    scratch: &mut Scratch,
+    r: &Entry<'a, '_>,
+    council_html: Value,
+    forms_html: Value,
 ) -> EntryRow<'a> {
-    let mut heading = format!("Redaction {}", r.number);
-    if let Some(id) = given(&r.id) {
-        heading.push_str(&format!(" (#{id})"));
-    }
-    for (n, c) in r.codes.iter().enumerate() {
-        heading.push_str(if n == 0 { ": " } else { " & " });
-        heading.push_str(c.code);
-    }
-    let mut codes_html = String::new();
-    for (n, c) in r.codes.iter().enumerate() {
-        if n > 0 {
-            codes_html.push_str("<br>");
+    let heading = scratch.text(|out| {
+        out.push_str("Redaction ");
+        push_number(out, r.number);
+        if let Some(id) = given(&r.id) {
+            out.push_str(" (#");
+            out.push_str(id);
+            out.push(')');
         }
-        codes_html.push_str("<a href=\"#code-");
-        push_escaped(&mut codes_html, c.code);
-        codes_html.push_str("\">");
-        push_escaped(&mut codes_html, c.code);
-        codes_html.push_str("</a>: ");
-        push_escaped(
-            &mut codes_html,
-            &format!("section {}, {} ({})", c.section, c.title, test_name(c.test)),
-        );
-    }
-    if r.codes.is_empty() {
-        codes_html.push_str("none (presentational)");
-    }
-    let mut pits_html = String::new();
-    for (n, c) in r.codes.iter().enumerate() {
-        if c.test != Test::Qualified {
-            continue;
+        for (n, c) in r.codes.iter().enumerate() {
+            out.push_str(if n == 0 { ": " } else { " & " });
+            out.push_str(c.code);
         }
-        // A line break before every code but the redaction's first, qualified or not.
-        if n > 0 {
-            pits_html.push_str("<br>");
+    });
+    let codes_html = scratch.html(|out| {
+        for (n, c) in r.codes.iter().enumerate() {
+            if n > 0 {
+                out.push_str("<br>");
+            }
+            out.push_str("<a href=\"#code-");
+            push_escaped(out, c.code);
+            out.push_str("\">");
+            push_escaped(out, c.code);
+            out.push_str("</a>: section ");
+            push_escaped(out, c.section);
+            out.push_str(", ");
+            push_escaped(out, c.title);
+            out.push_str(" (");
+            out.push_str(test_name(c.test));
+            out.push(')');
         }
-        push_escaped(&mut pits_html, c.code);
-        pits_html.push_str(": ");
-        match given(&c.pit) {
-            Some(pit) => {
-                push_escaped(&mut pits_html, pit);
-                if c.pit_source == Some("rules") {
-                    pits_html.push_str(" (default from the rules)");
+        if r.codes.is_empty() {
+            out.push_str("none (presentational)");
+        }
+    });
+    let pits_html = scratch.html(|out| {
+        for (n, c) in r.codes.iter().enumerate() {
+            if c.test != Test::Qualified {
+                continue;
+            }
+            // A line break before every code but the redaction's first, qualified or not.
+            if n > 0 {
+                out.push_str("<br>");
+            }
+            push_escaped(out, c.code);
+            out.push_str(": ");
+            match given(&c.pit) {
+                Some(pit) => {
+                    push_escaped(out, pit);
+                    if c.pit_source == Some("rules") {
+                        out.push_str(" (default from the rules)");
+                    }
                 }
+                None => out.push_str("<strong>no summary given</strong>"),
             }
-            None => pits_html.push_str("<strong>no summary given</strong>"),
         }
-    }
-    if pits_html.is_empty() {
-        pits_html.push_str("does not apply: every exemption relied on is absolute");
-    }
-    let mut nested_html = String::new();
-    for (n, &nested) in r.nested.iter().enumerate() {
-        if n > 0 {
-            nested_html.push_str(", ");
+        if out.is_empty() {
+            out.push_str("does not apply: every exemption relied on is absolute");
         }
-        nested_html.push_str("<a href=\"#redaction-");
-        push_number(&mut nested_html, nested);
-        nested_html.push_str("\">redaction ");
-        push_number(&mut nested_html, nested);
-        nested_html.push_str("</a>");
-    }
-    let mut audiences_html = String::new();
-    for a in &r.audiences {
-        audiences_html.push_str("\n<tr><td>");
-        push_escaped(&mut audiences_html, a.audience);
-        audiences_html.push_str("</td><td>");
-        if a.withheld {
-            audiences_html.push_str("yes");
-            if let Some(within) = a.within.filter(|&w| w != 0) {
-                audiences_html.push_str(" (inside <a href=\"#redaction-");
-                push_number(&mut audiences_html, within);
-                audiences_html.push_str("\">redaction ");
-                push_number(&mut audiences_html, within);
-                audiences_html.push_str("</a>)");
+    });
+    let nested_html = scratch.html(|out| {
+        for (n, nested) in r.nested.iter().enumerate() {
+            if n > 0 {
+                out.push_str(", ");
             }
-        } else {
-            audiences_html.push_str("no");
+            push_redaction_link(out, nested.number);
         }
-        audiences_html.push_str("</td><td>");
-        match a.marker.as_deref().filter(|m| !m.is_empty()) {
-            Some(marker) => {
-                audiences_html.push_str("<span class=\"marker\">");
-                push_escaped(&mut audiences_html, marker);
-                audiences_html.push_str("</span>");
+    });
+    let audiences_html = scratch.html(|out| {
+        for a in r.seen {
+            out.push_str("\n<tr><td>");
+            push_escaped(out, a.audience);
+            out.push_str("</td><td>");
+            if a.withheld {
+                out.push_str("yes");
+                if let Some(within) = a.within.filter(|&w| w != 0) {
+                    out.push_str(" (inside ");
+                    push_redaction_link(out, within);
+                    out.push(')');
+                }
+            } else {
+                out.push_str("no");
             }
-            None => audiences_html.push_str("the passage"),
+            out.push_str("</td><td>");
+            match a.marker.filter(|m| !m.is_empty()) {
+                Some(marker) => {
+                    out.push_str("<span class=\"marker\">");
+                    push_escaped(out, marker);
+                    out.push_str("</span>");
+                }
+                None => out.push_str("the passage"),
+            }
+            out.push_str("</td></tr>");
         }
-        audiences_html.push_str("</td></tr>");
-    }
-    // Room for the text and a little markup and escaping, so the strings seldom grow.
-    let room = |segments: &[Segment]| segments.iter().map(|s| s.text.len() + 32).sum::<usize>();
-    let mut council_html = String::with_capacity(room(&council));
-    segments_html(&mut council_html, &council);
-    let mut forms_html = String::with_capacity(forms.iter().map(|f| room(&f.segments) + 64).sum());
-    for f in &forms {
-        forms_html.push_str("\n<div class=\"form\">\n<h4>");
-        push_escaped(&mut forms_html, f.audience);
-        forms_html.push_str(" Markdown</h4>\n<pre>");
-        segments_html(&mut forms_html, &f.segments);
-        forms_html.push_str("</pre>\n</div>");
-    }
+    });
+    let location = scratch.text(|out| {
+        for (n, (line, col)) in [r.start, r.end].into_iter().enumerate() {
+            if n > 0 {
+                out.push_str(" to ");
+            }
+            push_number(out, line);
+            out.push(':');
+            push_number(out, col);
+        }
+        out.push_str(" (bytes ");
+        push_number(out, r.bytes.start);
+        out.push('–');
+        push_number(out, r.bytes.end);
+        out.push(')');
+    });
     EntryRow {
         number: r.number,
         heading,
         form: form_name(r.form),
-        location: format!(
-            "{} to {} (bytes {}–{})",
-            r.start, r.end, r.bytes.start, r.bytes.end
-        ),
+        location,
         codes_html,
         reason: given(&r.reason).unwrap_or("none given"),
         pits_html,
@@ -316,16 +434,26 @@ pub(super) fn entry_row<'a>(
     }
 }
 
+/// `<a href="#redaction-3">redaction 3</a>`.
+fn push_redaction_link(out: &mut String, number: usize) {
+    out.push_str("<a href=\"#redaction-");
+    push_number(out, number);
+    out.push_str("\">redaction ");
+    push_number(out, number);
+    out.push_str("</a>");
+}
+
 /// A row of the comments table.
 #[derive(Serialize)]
 pub(super) struct CommentRow<'a> {
     number: usize,
     /// `3:1 to 3:25`.
-    location: String,
+    location: Value,
     text: &'a str,
 }
 
 pub(super) fn comment_rows<'a>(
+    scratch: &mut Scratch,
     record: &'a AuditRecord,
     range: std::ops::Range<usize>,
 ) -> Vec<CommentRow<'a>> {
@@ -333,7 +461,11 @@ pub(super) fn comment_rows<'a>(
         .iter()
         .map(|c| CommentRow {
             number: c.number,
-            location: format!("{} to {}", c.start, c.end),
+            location: scratch.text(|out| {
+                out.push_str(&c.start);
+                out.push_str(" to ");
+                out.push_str(&c.end);
+            }),
             text: c.text,
         })
         .collect()
@@ -373,7 +505,7 @@ pub(super) struct HunkRow<'a> {
     /// The copy's audience, on the copy's first hunk.
     table: Option<&'a str>,
     /// The row's `<tr>`: its lines and what explains it, every value escaped here.
-    row_html: String,
+    row_html: Value,
     last: bool,
 }
 
@@ -387,41 +519,74 @@ pub(super) fn hunk_index(record: &AuditRecord) -> Vec<(usize, usize)> {
         .collect()
 }
 
-pub(super) fn hunk_rows<'a>(record: &'a AuditRecord, index: &[(usize, usize)]) -> Vec<HunkRow<'a>> {
+/// `12`, `12–14`, or `after 11` for a place between lines.
+fn push_lines(out: &mut String, lines: &Lines) {
+    match lines.count {
+        0 => {
+            out.push_str("after ");
+            push_number(out, lines.start - 1);
+        }
+        1 => push_number(out, lines.start),
+        n => {
+            push_number(out, lines.start);
+            out.push('–');
+            push_number(out, lines.start + n - 1);
+        }
+    }
+}
+
+pub(super) fn hunk_rows<'a>(
+    scratch: &mut Scratch,
+    record: &'a AuditRecord,
+    index: &[(usize, usize)],
+) -> Vec<HunkRow<'a>> {
     index
         .iter()
         .map(|&(p, h)| {
             let proof = &record.proof[p];
             let hunk = &proof.hunks[h];
-            let mut row_html = String::from("<tr><td>");
-            push_escaped(&mut row_html, &lines_label(&hunk.council));
-            row_html.push_str("</td><td>");
-            push_escaped(&mut row_html, &lines_label(&hunk.copy));
-            row_html.push_str("</td><td>");
-            for (n, cause) in hunk.explained_by.iter().enumerate() {
-                if n > 0 {
-                    row_html.push_str(", ");
-                }
-                let (text, redaction): (Cow<str>, _) = match cause {
-                    Cause::Marker { redaction, .. } => ("".into(), Some(*redaction)),
-                    Cause::Tag { redaction } => ("tag of ".into(), Some(*redaction)),
-                    Cause::Comment { comment } => (format!("comment {comment}").into(), None),
-                    Cause::Reference { reference } => {
-                        (format!("definition {reference}").into(), None)
+            // Line labels and numbers need no escaping; a definition's label, as cited, does.
+            let row_html = scratch.html(|out| {
+                out.push_str("<tr><td>");
+                push_lines(out, &hunk.council);
+                out.push_str("</td><td>");
+                push_lines(out, &hunk.copy);
+                out.push_str("</td><td>");
+                for (n, cause) in hunk.explained_by.iter().enumerate() {
+                    if n > 0 {
+                        out.push_str(", ");
                     }
-                    Cause::FrontMatter => ("front matter".into(), None),
-                    Cause::Schedule => ("schedule".into(), None),
-                };
-                push_escaped(&mut row_html, &text);
-                if let Some(redaction) = redaction.filter(|&r| r != 0) {
-                    row_html.push_str("<a href=\"#redaction-");
-                    push_number(&mut row_html, redaction);
-                    row_html.push_str("\">redaction ");
-                    push_number(&mut row_html, redaction);
-                    row_html.push_str("</a>");
+                    let redaction = match cause {
+                        Cause::Marker { redaction, .. } => Some(*redaction),
+                        Cause::Tag { redaction } => {
+                            out.push_str("tag of ");
+                            Some(*redaction)
+                        }
+                        Cause::Comment { comment } => {
+                            out.push_str("comment ");
+                            push_number(out, *comment);
+                            None
+                        }
+                        Cause::Reference { reference } => {
+                            out.push_str("definition ");
+                            push_escaped(out, reference);
+                            None
+                        }
+                        Cause::FrontMatter => {
+                            out.push_str("front matter");
+                            None
+                        }
+                        Cause::Schedule => {
+                            out.push_str("schedule");
+                            None
+                        }
+                    };
+                    if let Some(redaction) = redaction.filter(|&r| r != 0) {
+                        push_redaction_link(out, redaction);
+                    }
                 }
-            }
-            row_html.push_str("</td></tr>");
+                out.push_str("</td></tr>");
+            });
             HunkRow {
                 table: (h == 0).then_some(proof.audience.as_str()),
                 row_html,
@@ -429,4 +594,49 @@ pub(super) fn hunk_rows<'a>(record: &'a AuditRecord, index: &[(usize, usize)]) -
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::push_escaped;
+    use proptest::prelude::*;
+
+    /// The page's HTML values are escaped here, not by the template: each must be the bytes
+    /// tera's autoescape writes for the same text, whichever of the five bytes it holds, in
+    /// whatever order and next to each other (the two searches must never skip one).
+    fn autoescaped(text: &str) -> String {
+        let mut tera = tera::Tera::new();
+        tera.autoescape_on([".html"]);
+        tera.add_raw_template("t.html", "{{ x }}")
+            .expect("template");
+        let mut context = tera::Context::new();
+        context.insert("x", text);
+        tera.render("t.html", &context).expect("renders")
+    }
+
+    #[test]
+    fn escaped_text_is_what_autoescape_writes() {
+        for text in [
+            "",
+            "plain",
+            "&",
+            "'\"<>&",
+            "a&&b<<c>>d\"\"e''f",
+            "<a href='x'>Q&A \"z\"</a>",
+            "é&ü'€\"",
+        ] {
+            let mut out = String::new();
+            push_escaped(&mut out, text);
+            assert_eq!(out, autoescaped(text), "{text:?}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn any_text_is_escaped_as_autoescape_escapes_it(text in "[&<>\"'a é\\n]{0,40}") {
+            let mut out = String::from("kept ");
+            push_escaped(&mut out, &text);
+            prop_assert_eq!(out, format!("kept {}", autoescaped(&text)));
+        }
+    }
 }
