@@ -38,15 +38,14 @@ pub fn parse_attr_block(text: &str, start: usize, limit: usize) -> Result<AttrBl
     // easy to misread, and no other tag form may span lines.
     // Each search stops at the next brace, so reading many `{` stays linear.
     // (All four are ASCII, so a byte search finds what a char search would.)
-    let stop = |from: usize, at: &[u8]| {
+    let stop = |from: usize, line: bool| {
         bytes[from..limit]
             .iter()
-            .position(|b| at.contains(b))
+            .position(|&b| matches!(b, b'}' | b'{') || (line && matches!(b, b'\n' | b'\r')))
             .map(|n| from + n)
     };
-    if let Some(line_end) =
-        stop(start + 1, b"}{\n\r").filter(|&n| matches!(bytes[n], b'\n' | b'\r'))
-        && stop(line_end, b"}{").is_some_and(|n| bytes[n] == b'}')
+    if let Some(line_end) = stop(start + 1, true).filter(|&n| matches!(bytes[n], b'\n' | b'\r'))
+        && stop(line_end, false).is_some_and(|n| bytes[n] == b'}')
     {
         return Err(Diagnostic::new(
             Span::new(start, start + 1),

@@ -70,9 +70,8 @@ pub(super) fn unclosed_comment(
     body: &Body,
 ) -> Result<(), Diagnostic> {
     // Only what follows the last `-->` can be left open.
-    let from = text[body_start..]
-        .rfind("-->")
-        .map_or(body_start, |n| body_start + n + 3);
+    let from =
+        last_comment_end(&text.as_bytes()[body_start..]).map_or(body_start, |n| body_start + n);
     // In a link (its destination) or raw HTML (a quoted value) it is text, not a comment.
     let in_link = |at: usize| {
         body.links
@@ -93,6 +92,20 @@ pub(super) fn unclosed_comment(
         Some(at) => Err(never_closed(at)),
         None => Ok(()),
     }
+}
+
+/// Where the last `-->` in `bytes` ends: the last `>` with `--` before it, found by jumping
+/// from `>` to `>` backwards (a byte search), rather than matching the three bytes at every
+/// offset of the body.
+pub(super) fn last_comment_end(bytes: &[u8]) -> Option<usize> {
+    let mut end = bytes.len();
+    while let Some(gt) = bytes[..end].iter().rposition(|&b| b == b'>') {
+        if gt >= 2 && &bytes[gt - 2..gt] == b"--" {
+            return Some(gt + 1);
+        }
+        end = gt;
+    }
+    None
 }
 
 /// Whether the byte at `at` is escaped by an odd run of backslashes before it.
