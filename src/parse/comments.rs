@@ -70,8 +70,7 @@ pub(super) fn unclosed_comment(
     body: &Body,
 ) -> Result<(), Diagnostic> {
     // Only what follows the last `-->` can be left open.
-    let from =
-        last_comment_end(&text.as_bytes()[body_start..]).map_or(body_start, |n| body_start + n);
+    let from = last_comment_end(&text[body_start..]).map_or(body_start, |n| body_start + n);
     // In a link (its destination) or raw HTML (a quoted value) it is text, not a comment.
     let in_link = |at: usize| {
         body.links
@@ -79,9 +78,12 @@ pub(super) fn unclosed_comment(
             .next_back()
             .is_some_and(|(_, (end, _))| at < *end)
     };
+    // From `<` to `<` (memchr): `<!--` holds one `<`, its first byte, so no two overlap and
+    // this finds each one a search for the four bytes would.
     let open = text[from..]
-        .match_indices("<!--")
+        .match_indices('<')
         .map(|(n, _)| from + n)
+        .filter(|&at| text[at..].starts_with("<!--"))
         .find(|&at| {
             !escaped(text, at)
                 && !Body::in_any(&body.code, at)
@@ -94,12 +96,13 @@ pub(super) fn unclosed_comment(
     }
 }
 
-/// Where the last `-->` in `bytes` ends: the last `>` with `--` before it, found by jumping
-/// from `>` to `>` backwards (a byte search), rather than matching the three bytes at every
-/// offset of the body.
-pub(super) fn last_comment_end(bytes: &[u8]) -> Option<usize> {
-    let mut end = bytes.len();
-    while let Some(gt) = bytes[..end].iter().rposition(|&b| b == b'>') {
+/// Where the last `-->` in `text` ends: the last `>` with `--` before it, found by jumping
+/// from `>` to `>` backwards (`rfind` of a char is a memrchr), rather than matching the three
+/// bytes at every offset of the body.
+pub(super) fn last_comment_end(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut end = text.len();
+    while let Some(gt) = text[..end].rfind('>') {
         if gt >= 2 && &bytes[gt - 2..gt] == b"--" {
             return Some(gt + 1);
         }
