@@ -470,10 +470,9 @@ impl FrontMatter {
             ("version", &self.version),
             ("status", &self.status),
         ];
-        let mut out = vec![
-            ("title", self.title.as_str()),
-            ("classification", self.classification.as_str()),
-        ];
+        let mut out = Vec::with_capacity(2 + optional.len());
+        out.push(("title", self.title.as_str()));
+        out.push(("classification", self.classification.as_str()));
         out.extend(
             optional
                 .into_iter()

@@ -5,10 +5,18 @@
 use crate::span::Span;
 
 pub(super) fn line_end_of(text: &str, from: usize) -> usize {
-    text[from..]
-        .find(['\n', '\r'])
-        .map(|n| from + n)
-        .unwrap_or(text.len())
+    first_break(&text.as_bytes()[from..]).map_or(text.len(), |n| from + n)
+}
+
+/// Where the first line break (`\n` or `\r`) in `bytes` is. Both are ASCII, so a byte loop
+/// finds what `str::find(['\n', '\r'])` does, without decoding characters.
+pub(super) fn first_break(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n' || b == b'\r')
+}
+
+/// Where the last line break (`\n` or `\r`) in `bytes` is.
+pub(super) fn last_break(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().rposition(|&b| b == b'\n' || b == b'\r')
 }
 
 /// Sorts and merges overlapping spans.
@@ -120,10 +128,7 @@ pub(super) fn lines(text: &str, from: usize) -> impl Iterator<Item = (usize, usi
 }
 
 pub(super) fn line_start_of(text: &str, offset: usize) -> usize {
-    text[..offset]
-        .rfind(['\n', '\r'])
-        .map(|n| n + 1)
-        .unwrap_or(0)
+    last_break(&text.as_bytes()[..offset]).map_or(0, |n| n + 1)
 }
 
 pub(super) fn is_blank(line: &str) -> bool {
@@ -144,7 +149,7 @@ pub(super) fn word_prefix(text: &str, separator: impl Fn(char) -> bool, chars: u
 
 /// The line ending a paper uses: the first one in it.
 pub fn newline_of(text: &str) -> &'static str {
-    match text.find(['\n', '\r']) {
+    match first_break(text.as_bytes()) {
         Some(i) if text[i..].starts_with("\r\n") => "\r\n",
         Some(i) if text[i..].starts_with('\r') => "\r",
         _ => "\n",
