@@ -823,13 +823,7 @@ impl PageSource {
         if templates.page_body_streams {
             context.insert("body", BODY_SENTINEL);
             let frame = templates.render(PAGE_TEMPLATE, &context)?;
-            // Jump from `<` to `<` (a byte search) rather than matching the sentinel at every
-            // offset of the frame: the sentinel holds one `<`, its first byte, so no two
-            // occurrences overlap and this finds each one `match_indices` would.
-            let mut found = frame
-                .match_indices('<')
-                .map(|(at, _)| at)
-                .filter(|&at| frame[at..].starts_with(BODY_SENTINEL));
+            let mut found = frame.match_indices(BODY_SENTINEL).map(|(at, _)| at);
             if let (Some(at), None) = (found.next(), found.next()) {
                 out.write_all(&frame.as_bytes()[..at]).map_err(fail)?;
                 write_body(&self.markdown, &self.heading_ids, out).map_err(fail)?;
@@ -1009,7 +1003,7 @@ mod tests {
 
     /// A frame holding the body's stand-in twice (a template printing it literally) is
     /// rendered whole, the body in the template's own place: the search for the stand-in
-    /// must see every copy of it, wherever the frame's other `<`s fall.
+    /// must see every copy of it.
     #[test]
     fn a_frame_holding_the_body_stand_in_twice_is_rendered_whole() {
         use super::{BODY_SENTINEL, DEFAULT_TEMPLATES, PAGE_TEMPLATE, Templates, write_html_page};
