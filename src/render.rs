@@ -749,7 +749,11 @@ fn write_body(
             id,
         }) => Event::Start(Tag::Link {
             link_type,
-            dest_url: crate::assets::html_link(&dest_url)
+            // Only a destination holding `.md` can name a paper (`html_link` needs it).
+            dest_url: dest_url
+                .contains(".md")
+                .then(|| crate::assets::html_link(&dest_url))
+                .flatten()
                 .map(Into::into)
                 .unwrap_or(dest_url),
             title,

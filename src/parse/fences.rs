@@ -134,7 +134,7 @@ pub(super) fn fence_lines(text: &str, from: usize) -> impl Iterator<Item = (usiz
                 at = colon + 1;
                 continue;
             }
-            let start = last_break(&text.as_bytes()[from..colon]).map_or(from, |n| from + n + 1);
+            let start = last_break(&text[from..colon]).map_or(from, |n| from + n + 1);
             let end = line_end_of(text, colon);
             at = end + 1;
             return Some((start, end));
@@ -179,7 +179,7 @@ pub(super) fn own_block_fences(text: &str, body_start: usize, all: &[Fence]) -> 
                 .or_else(|| before.strip_suffix('\n'))
                 .or_else(|| before.strip_suffix('\r'))
                 .unwrap_or(before);
-            let start = last_break(before.as_bytes()).map_or(0, |n| n + 1);
+            let start = last_break(before).map_or(0, |n| n + 1);
             let line = &before[start..];
             if is_blank(line) {
                 return true;

@@ -271,3 +271,25 @@ fn last_comment_end_matches_rfind() {
         );
     }
 }
+
+/// The line-break searches find what a byte-by-byte search for `\n` or `\r` finds, with
+/// LF, CRLF and lone CR lines in any mix.
+#[test]
+fn line_break_searches_match_a_byte_search() {
+    use super::text::{first_break, last_break};
+    let pieces = ["a", "é", "\n", "\r", "\r\n", "", "xyz"];
+    for a in pieces {
+        for b in pieces {
+            for c in pieces {
+                for d in pieces {
+                    let text = format!("{a}{b}{c}{d}");
+                    let bytes = text.as_bytes();
+                    let naive_first = bytes.iter().position(|&x| x == b'\n' || x == b'\r');
+                    let naive_last = bytes.iter().rposition(|&x| x == b'\n' || x == b'\r');
+                    assert_eq!(first_break(&text), naive_first, "{text:?}");
+                    assert_eq!(last_break(&text), naive_last, "{text:?}");
+                }
+            }
+        }
+    }
+}
