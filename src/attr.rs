@@ -37,10 +37,15 @@ pub fn parse_attr_block(text: &str, start: usize, limit: usize) -> Result<AttrBl
     // One line only: pandoc reads a block across lines, but a block split over two lines is
     // easy to misread, and no other tag form may span lines.
     // Each search stops at the next brace, so reading many `{` stays linear.
-    let stop = |from: usize, at: &[char]| text[from..limit].find(at).map(|n| from + n);
-    if let Some(line_end) =
-        stop(start + 1, &['}', '{', '\n', '\r']).filter(|&n| matches!(bytes[n], b'\n' | b'\r'))
-        && stop(line_end, &['}', '{']).is_some_and(|n| bytes[n] == b'}')
+    // (All four are ASCII, so a byte search finds what a char search would.)
+    let stop = |from: usize, line: bool| {
+        bytes[from..limit]
+            .iter()
+            .position(|&b| matches!(b, b'}' | b'{') || (line && matches!(b, b'\n' | b'\r')))
+            .map(|n| from + n)
+    };
+    if let Some(line_end) = stop(start + 1, true).filter(|&n| matches!(bytes[n], b'\n' | b'\r'))
+        && stop(line_end, false).is_some_and(|n| bytes[n] == b'}')
     {
         return Err(Diagnostic::new(
             Span::new(start, start + 1),
@@ -144,9 +149,20 @@ pub fn parse_attr_block(text: &str, start: usize, limit: usize) -> Result<AttrBl
                                 i += 2;
                                 continue;
                             }
-                            let ch = text[i..].chars().next().unwrap_or('\u{fffd}');
-                            value.push(ch);
-                            i += ch.len_utf8();
+                            // The run up to the next quote or backslash is copied whole: both
+                            // are ASCII, so the run ends on a character boundary.
+                            let run = bytes[i..limit]
+                                .iter()
+                                .position(|&b| b == quote || b == b'\\')
+                                .map_or(limit, |n| i + n)
+                                .max(i + 1);
+                            let run = if text.is_char_boundary(run) {
+                                run
+                            } else {
+                                i + text[i..].chars().next().map_or(1, char::len_utf8)
+                            };
+                            value.push_str(&text[i..run]);
+                            i = run;
                         }
                         value
                     } else {
@@ -226,6 +242,25 @@ mod tests {
                 },
             ]
         );
+    }
+
+    #[test]
+    fn quoted_values_keep_escapes_and_non_ascii_text() {
+        assert_eq!(
+            items(r#"{reason="café \"x\" a\b \\ é" pit='l\'été'}"#),
+            vec![
+                AttrItem::Pair {
+                    key: "reason".into(),
+                    value: r#"café "x" a\b \ é"#.into()
+                },
+                AttrItem::Pair {
+                    key: "pit".into(),
+                    value: "l'été".into()
+                },
+            ]
+        );
+        let err = parse_attr_block(r#"{reason="never closed é}"#, 0, 26).expect_err("unclosed");
+        assert_eq!(err.message, "value of `reason` is not closed");
     }
 
     #[test]

@@ -120,6 +120,94 @@ const KEYS: [&str; 13] = [
     "public_title",
 ];
 
+/// The front matter read without a YAML parser, when every line is blank or `key: value`
+/// with a known text key (once), a plain value YAML can only read as that same text, and
+/// nothing else: a paper's cover is almost always written so, and building a YAML parser for
+/// ten lines cost more than reading the rest of the paper's structure. Anything else (quotes,
+/// comments, a `:` or `#` in a value, a list, a repeated or unknown key, a value YAML would
+/// read as a number, boolean or null, any non-ASCII byte, trailing space) returns None, and
+/// the YAML parser reads it, with its errors: this never decides what is an error.
+fn plain_front_matter(yaml: &str) -> Option<RawFrontMatter> {
+    let mut raw = RawFrontMatter {
+        title: None,
+        classification: None,
+        organisation: None,
+        date: None,
+        author: None,
+        reference: None,
+        agenda_item: None,
+        version: None,
+        status: None,
+        withhold: None,
+        withhold_reason: None,
+        title_withhold: None,
+        public_title: None,
+    };
+    for line in yaml.split(['\n', '\r']) {
+        if line.is_empty() {
+            continue;
+        }
+        let (key, value) = line.split_once(": ")?;
+        let value = value.trim_start_matches(' ');
+        if !plain_text_value(value) {
+            return None;
+        }
+        let slot = match key {
+            "title" => &mut raw.title,
+            "classification" => &mut raw.classification,
+            "organisation" => &mut raw.organisation,
+            "date" => &mut raw.date,
+            "author" => &mut raw.author,
+            "reference" => &mut raw.reference,
+            "agenda_item" => &mut raw.agenda_item,
+            "version" => &mut raw.version,
+            "status" => &mut raw.status,
+            "withhold_reason" => &mut raw.withhold_reason,
+            "public_title" => &mut raw.public_title,
+            // `withhold`, `title_withhold`, unknown keys and anything odd: the YAML parser.
+            _ => return None,
+        };
+        if slot.is_some() {
+            return None;
+        }
+        *slot = Some(Scalar::Text(value.to_string()));
+    }
+    Some(raw)
+}
+
+/// Whether `value` is a one-line plain YAML scalar that reads as exactly this text: it starts
+/// with a letter (or is a date `2024-03-14`), holds only letters, digits, spaces and
+/// `. , / _ ( ) ' -`, does not end in a space, and is no word YAML or a float reads otherwise
+/// (`true`, `No`, `null`, `inf`, `NaN`).
+fn plain_text_value(value: &str) -> bool {
+    let bytes = value.as_bytes();
+    let date = bytes.len() == 10
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            4 | 7 => *b == b'-',
+            _ => b.is_ascii_digit(),
+        });
+    if date {
+        return true;
+    }
+    let Some(first) = bytes.first() else {
+        return false;
+    };
+    const WORDS: [&str; 12] = [
+        "true", "false", "yes", "no", "on", "off", "y", "n", "null", "inf", "infinity", "nan",
+    ];
+    first.is_ascii_alphabetic()
+        && !value.ends_with(' ')
+        && bytes.iter().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b' ' | b'.' | b',' | b'/' | b'_' | b'(' | b')' | b'\'' | b'-'
+                )
+        })
+        && !WORDS.iter().any(|w| w.eq_ignore_ascii_case(value))
+        && value.parse::<f64>().is_err()
+}
+
 /// Where the front matter sits in the file.
 #[derive(Debug, Clone, Copy)]
 pub struct Split {
@@ -167,6 +255,8 @@ pub fn parse(text: &str, split: Split, rules: &Rules) -> Result<FrontMatter, Dia
     let raw: RawFrontMatter = if yaml.trim().is_empty() {
         return Err(Diagnostic::new(line_one, "front matter is empty")
             .hint("give at least `title:` and `classification:`"));
+    } else if let Some(raw) = plain_front_matter(yaml) {
+        raw
     } else {
         from_yaml(yaml, split.yaml.start).map_err(|mut d| {
             let unknown = d
@@ -380,10 +470,9 @@ impl FrontMatter {
             ("version", &self.version),
             ("status", &self.status),
         ];
-        let mut out = vec![
-            ("title", self.title.as_str()),
-            ("classification", self.classification.as_str()),
-        ];
+        let mut out = Vec::with_capacity(2 + optional.len());
+        out.push(("title", self.title.as_str()));
+        out.push(("classification", self.classification.as_str()));
         out.extend(
             optional
                 .into_iter()
@@ -520,5 +609,127 @@ fn next_line(text: &str, line_end: usize) -> usize {
         Some(b'\r') if bytes.get(line_end + 1) == Some(&b'\n') => line_end + 2,
         Some(_) => line_end + 1,
         None => line_end,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{RawFrontMatter, Scalar, plain_front_matter};
+    use crate::yaml::from_yaml;
+
+    fn texts(raw: RawFrontMatter) -> Vec<Option<String>> {
+        [
+            raw.title,
+            raw.classification,
+            raw.organisation,
+            raw.date,
+            raw.author,
+            raw.reference,
+            raw.agenda_item,
+            raw.version,
+            raw.status,
+            raw.withhold_reason,
+            raw.public_title,
+        ]
+        .into_iter()
+        .map(|s| s.map(Scalar::into_text))
+        .collect()
+    }
+
+    /// Whatever the plain reading accepts, the YAML parser reads the same.
+    fn agrees(yaml: &str) -> bool {
+        let Some(fast) = plain_front_matter(yaml) else {
+            return false;
+        };
+        let slow: RawFrontMatter = from_yaml(yaml, 0).unwrap_or_else(|e| {
+            panic!(
+                "the plain reading took what YAML refuses: {yaml:?}: {}",
+                e.message
+            )
+        });
+        assert_eq!(texts(fast), texts(slow), "{yaml:?}");
+        true
+    }
+
+    #[test]
+    fn plain_front_matter_reads_what_yaml_reads() {
+        let cover = "title: Continuation of the full-time SOC lead\r\nclassification: OFFICIAL-SENSITIVE\r\n\r\norganisation: NPCC SOC Portfolio\r\ndate: 2023-07-12\r\nreference: CCC/2024/0000\r\nversion: v1.2 (draft)\r\nstatus: Chief's review, part 2\n";
+        assert!(agrees(cover));
+        // Values YAML reads as something other than their text, and YAML syntax: left to it.
+        for value in [
+            "1.20",
+            "12",
+            "0x1F",
+            "1e5",
+            "true",
+            "No",
+            "NULL",
+            "y",
+            "inf",
+            "NaN",
+            "Infinity",
+            "a: b",
+            "a #b",
+            "'quoted'",
+            "\"quoted\"",
+            "[S31]",
+            "{a}",
+            "a ",
+            "~",
+            "-a",
+            "é",
+            "2024-03-14T10:00",
+            "a\tb",
+            "*x",
+            "&x",
+            "!x",
+            "|",
+            ">",
+            "%x",
+            "@x",
+            "`x",
+        ] {
+            assert!(
+                !agrees(&format!("title: {value}\nclassification: OFFICIAL\n")),
+                "{value:?}"
+            );
+        }
+        for yaml in [
+            "title: a\ntitle: b\n",
+            "titel: a\n",
+            "withhold: S23\n",
+            "title:a\n",
+            "title : a\n",
+            " title: a\n",
+            "# note\ntitle: a\n",
+            "title: a\n  b\n",
+        ] {
+            assert!(!agrees(yaml), "{yaml:?}");
+        }
+    }
+
+    /// Random one-line values over an alphabet of YAML's special characters: wherever the
+    /// plain reading answers, it answers as YAML does.
+    #[test]
+    fn plain_front_matter_agrees_with_yaml_on_random_values() {
+        const ALPHABET: &[u8] = b"aZy0129 .,/_()'-:#\"[]{}!&*|>%@`~?-eEnNxX+";
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut taken = 0;
+        for _ in 0..4000 {
+            let len = 1 + next(8);
+            let value: String = (0..len)
+                .map(|_| ALPHABET[next(ALPHABET.len())] as char)
+                .collect();
+            if agrees(&format!("title: x\nversion: {value}\n")) {
+                taken += 1;
+            }
+        }
+        assert!(taken > 100, "the plain reading took only {taken} values");
     }
 }

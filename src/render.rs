@@ -416,19 +416,7 @@ fn list_only_tested(tags: &[TemplateTag], list: &str, start: usize, end: usize) 
 /// one line.
 pub fn escape_html(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '|' => out.push_str("&#124;"),
-            '\n' => out.push_str("&#10;"),
-            '\r' => out.push_str("&#13;"),
-            c => out.push(c),
-        }
-    }
+    push_escaped_html(&mut out, text);
     out
 }
 
@@ -493,165 +481,222 @@ pub fn markdown(copy: &Copy) -> String {
 
 /// Writes a block so it is its own paragraph inside its container.
 fn place_block(out: &mut String, placement: &BlockPlacement, block: &str) {
+    place_block_with(out, placement, placement.blank_after, |out| {
+        out.push_str(block)
+    });
+}
+
+/// [`place_block`], with `blank_after` in place of the placement's and the block written by
+/// `write` straight into `out` (no string of its own per marker or tag).
+fn place_block_with(
+    out: &mut String,
+    placement: &BlockPlacement,
+    blank_after: bool,
+    write: impl FnOnce(&mut String),
+) {
     if placement.blank_before {
         out.push_str(placement.newline);
         out.push_str(&placement.prefix);
     }
-    out.push_str(block);
-    if placement.blank_after {
+    write(out);
+    if blank_after {
         out.push_str(placement.newline);
         out.push_str(placement.prefix.trim_end());
     }
 }
 
-fn marker_html(label: &str, block: bool) -> String {
-    let label = escape_html(label);
-    if block {
-        format!(
-            "<div class=\"redact-marker redact-marker-block\" role=\"img\" aria-label=\"Withheld under {label}\">{label}</div>"
-        )
-    } else {
-        format!(
-            "<span class=\"redact-marker\" role=\"img\" aria-label=\"Withheld under {label}\">{label}</span>"
-        )
-    }
-}
-
-fn id_attr(id: Option<&str>) -> String {
-    id.map(|id| format!(" id=\"{}\"", escape_html(id)))
-        .unwrap_or_default()
-}
-
-fn open_html(p: &Passage) -> String {
-    let block = p.form != Form::Span;
-    let classes = p.classes.join(" ");
-    if !p.highlight {
-        let tag = if block { "div" } else { "span" };
-        let class = if classes.is_empty() {
-            String::new()
-        } else {
-            format!(" class=\"{}\"", escape_html(&classes))
+/// Appends `text` escaped as [`escape_html`] escapes it. Escaping goes character by
+/// character, so escaping two strings one after the other writes what escaping them joined
+/// would: the tags below are written piece by piece.
+fn push_escaped_html(out: &mut String, text: &str) {
+    let mut done = 0;
+    for (at, byte) in text.bytes().enumerate() {
+        let entity = match byte {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            b'|' => "&#124;",
+            b'\n' => "&#10;",
+            b'\r' => "&#13;",
+            _ => continue,
         };
-        return format!("<{tag}{class}{}>", id_attr(p.id));
+        out.push_str(&text[done..at]);
+        out.push_str(entity);
+        done = at + 1;
     }
-    let codes = escape_html(&p.codes.join(" "));
-    let label = escape_html(&p.label);
-    let extra = if classes.is_empty() {
-        String::new()
+    out.push_str(&text[done..]);
+}
+
+/// Appends `items` escaped and joined with spaces.
+fn push_escaped_joined<S: AsRef<str>>(out: &mut String, items: &[S]) {
+    for (k, item) in items.iter().enumerate() {
+        if k > 0 {
+            out.push(' ');
+        }
+        push_escaped_html(out, item.as_ref());
+    }
+}
+
+fn push_marker_html(out: &mut String, label: &str, block: bool) {
+    let (tag, class) = if block {
+        ("div", "redact-marker redact-marker-block")
     } else {
-        format!(" {}", escape_html(&classes))
+        ("span", "redact-marker")
     };
-    if block {
-        let reason = p
-            .reason
-            .map(|r| format!(" <span class=\"redact-reason\">{}</span>", escape_html(r)))
-            .unwrap_or_default();
-        format!(
-            "<div class=\"redact-exempt redact-exempt-block{extra}\" data-codes=\"{codes}\"{}><p class=\"redact-label\"><span class=\"redact-codes\">{label}</span>{reason}</p>",
-            id_attr(p.id)
-        )
+    out.push('<');
+    out.push_str(tag);
+    out.push_str(" class=\"");
+    out.push_str(class);
+    out.push_str("\" role=\"img\" aria-label=\"Withheld under ");
+    push_escaped_html(out, label);
+    out.push_str("\">");
+    push_escaped_html(out, label);
+    out.push_str("</");
+    out.push_str(tag);
+    out.push('>');
+}
+
+fn push_id_attr(out: &mut String, id: Option<&str>) {
+    if let Some(id) = id {
+        out.push_str(" id=\"");
+        push_escaped_html(out, id);
+        out.push('"');
+    }
+}
+
+fn push_open_html(out: &mut String, p: &Passage) {
+    let block = p.form != Form::Span;
+    if !p.highlight {
+        out.push_str(if block { "<div" } else { "<span" });
+        if !p.classes.is_empty() {
+            out.push_str(" class=\"");
+            push_escaped_joined(out, p.classes);
+            out.push('"');
+        }
+        push_id_attr(out, p.id);
+        out.push('>');
+        return;
+    }
+    out.push_str(if block {
+        "<div class=\"redact-exempt redact-exempt-block"
     } else {
-        let title = match p.reason {
-            Some(r) => format!("{}: {}", p.label, r),
-            None => p.label.clone(),
-        };
+        "<mark class=\"redact-exempt"
+    });
+    if !p.classes.is_empty() {
+        out.push(' ');
+        push_escaped_joined(out, p.classes);
+    }
+    out.push_str("\" data-codes=\"");
+    push_escaped_joined(out, &p.codes);
+    out.push('"');
+    if block {
+        push_id_attr(out, p.id);
+        out.push_str("><p class=\"redact-label\"><span class=\"redact-codes\">");
+        push_escaped_html(out, &p.label);
+        out.push_str("</span>");
+        if let Some(r) = p.reason {
+            out.push_str(" <span class=\"redact-reason\">");
+            push_escaped_html(out, r);
+            out.push_str("</span>");
+        }
+        out.push_str("</p>");
+    } else {
+        out.push_str(" title=\"");
+        push_escaped_html(out, &p.label);
+        if let Some(r) = p.reason {
+            push_escaped_html(out, ": ");
+            push_escaped_html(out, r);
+        }
+        out.push('"');
         // A hover title does not print: the page's print CSS shows `data-reason` after the
         // passage, so the printed council copy carries every reason too.
-        let reason = p
-            .reason
-            .map(|r| format!(" data-reason=\"{}\"", escape_html(r)))
-            .unwrap_or_default();
-        format!(
-            "<mark class=\"redact-exempt{extra}\" data-codes=\"{codes}\" title=\"{}\"{reason}{}>",
-            escape_html(&title),
-            id_attr(p.id)
-        )
+        if let Some(r) = p.reason {
+            out.push_str(" data-reason=\"");
+            push_escaped_html(out, r);
+            out.push('"');
+        }
+        push_id_attr(out, p.id);
+        out.push('>');
     }
 }
 
-fn close_html(p: &Passage) -> String {
+fn push_close_html(out: &mut String, p: &Passage) {
     match (p.form != Form::Span, p.highlight) {
-        (true, _) => "</div>".to_string(),
-        (false, true) => format!(
-            "<sup class=\"redact-codes\">{}</sup></mark>",
-            escape_html(&p.label)
-        ),
-        (false, false) => "</span>".to_string(),
+        (true, _) => out.push_str("</div>"),
+        (false, true) => {
+            out.push_str("<sup class=\"redact-codes\">");
+            push_escaped_html(out, &p.label);
+            out.push_str("</sup></mark>");
+        }
+        (false, false) => out.push_str("</span>"),
     }
 }
 
 /// The copy's body as Markdown for the HTML renderer, and where headings with ids start.
 fn html_markdown(copy: &Copy) -> (String, Vec<(usize, String)>) {
-    let mut out = String::new();
+    // The source text plus the tags written in: room for the text at least.
+    let text_len: usize = copy
+        .pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Text(text) => text.len(),
+            _ => 0,
+        })
+        .sum();
+    let mut out = String::with_capacity(text_len + text_len / 8);
     let mut heading_ids = Vec::new();
     for piece in &copy.pieces {
         match piece {
             Piece::Text(text) => out.push_str(text),
             Piece::HeadingAttrs(_) => {}
             Piece::HeadingStart(id) => heading_ids.push((out.len(), id.to_string())),
+            // An HTML block runs until a blank line, so one must follow it unless its
+            // container ends.
             Piece::Marker { label, placement } => match placement {
-                Some(p) => place_block(&mut out, &force_blank_after(p), &marker_html(label, true)),
-                None => out.push_str(&marker_html(label, false)),
+                Some(p) => place_block_with(&mut out, p, p.html_blank_after, |out| {
+                    push_marker_html(out, label, true)
+                }),
+                None => push_marker_html(&mut out, label, false),
             },
-            Piece::Open(p) => {
-                let html = open_html(p);
-                match (p.form, p.placement) {
-                    (Form::Span, _) | (_, None) => out.push_str(&html),
-                    (Form::Div, Some(place)) => {
-                        let before = BlockPlacement {
-                            blank_after: false,
-                            ..place.clone()
-                        };
-                        place_block(&mut out, &before, &html);
-                        out.push('\n');
-                        out.push_str(place.prefix.trim_end());
-                    }
-                    (Form::Heading, Some(place)) => {
-                        let before = BlockPlacement {
-                            blank_after: false,
-                            ..place.clone()
-                        };
-                        place_block(&mut out, &before, &html);
-                        out.push('\n');
-                        out.push_str(place.prefix.trim_end());
-                        out.push('\n');
-                        out.push_str(&place.prefix);
-                    }
+            Piece::Open(p) => match (p.form, p.placement) {
+                (Form::Span, _) | (_, None) => push_open_html(&mut out, p),
+                (Form::Div, Some(place)) => {
+                    place_block_with(&mut out, place, false, |out| push_open_html(out, p));
+                    out.push('\n');
+                    out.push_str(place.prefix.trim_end());
                 }
-            }
-            Piece::Close(p) => {
-                let html = close_html(p);
-                match (p.form, p.placement) {
-                    (Form::Span, _) | (_, None) => out.push_str(&html),
-                    (Form::Div, Some(place)) => {
-                        out.push('\n');
-                        out.push_str(&place.prefix);
-                        out.push_str(&html);
-                        out.push('\n');
-                        out.push_str(place.prefix.trim_end());
-                    }
-                    (Form::Heading, Some(place)) => {
-                        out.push('\n');
-                        out.push_str(place.prefix.trim_end());
-                        out.push('\n');
-                        out.push_str(&place.prefix);
-                        out.push_str(&html);
-                        out.push('\n');
-                        out.push_str(place.prefix.trim_end());
-                    }
+                (Form::Heading, Some(place)) => {
+                    place_block_with(&mut out, place, false, |out| push_open_html(out, p));
+                    out.push('\n');
+                    out.push_str(place.prefix.trim_end());
+                    out.push('\n');
+                    out.push_str(&place.prefix);
                 }
-            }
+            },
+            Piece::Close(p) => match (p.form, p.placement) {
+                (Form::Span, _) | (_, None) => push_close_html(&mut out, p),
+                (Form::Div, Some(place)) => {
+                    out.push('\n');
+                    out.push_str(&place.prefix);
+                    push_close_html(&mut out, p);
+                    out.push('\n');
+                    out.push_str(place.prefix.trim_end());
+                }
+                (Form::Heading, Some(place)) => {
+                    out.push('\n');
+                    out.push_str(place.prefix.trim_end());
+                    out.push('\n');
+                    out.push_str(&place.prefix);
+                    push_close_html(&mut out, p);
+                    out.push('\n');
+                    out.push_str(place.prefix.trim_end());
+                }
+            },
         }
     }
     (out, heading_ids)
-}
-
-/// An HTML block runs until a blank line, so one must follow it unless its container ends.
-fn force_blank_after(p: &BlockPlacement) -> BlockPlacement {
-    BlockPlacement {
-        blank_after: p.html_blank_after,
-        ..p.clone()
-    }
 }
 
 fn shift(level: HeadingLevel) -> HeadingLevel {
@@ -716,7 +761,11 @@ fn write_body(
             id,
         }) => Event::Start(Tag::Link {
             link_type,
-            dest_url: crate::assets::html_link(&dest_url)
+            // Only a destination holding `.md` can name a paper (`html_link` needs it).
+            dest_url: dest_url
+                .contains(".md")
+                .then(|| crate::assets::html_link(&dest_url))
+                .flatten()
                 .map(Into::into)
                 .unwrap_or(dest_url),
             title,
@@ -1004,6 +1053,42 @@ mod tests {
             ours.render("u.html", &context).is_ok(),
             own.render("u.html", &context).is_ok()
         );
+    }
+
+    /// A frame holding the body's stand-in twice (a template printing it literally) is
+    /// rendered whole, the body in the template's own place: the search for the stand-in
+    /// must see every copy of it.
+    #[test]
+    fn a_frame_holding_the_body_stand_in_twice_is_rendered_whole() {
+        use super::{BODY_SENTINEL, DEFAULT_TEMPLATES, PAGE_TEMPLATE, Templates, write_html_page};
+        let rules = crate::rules::Rules::embedded().expect("rules");
+        let text = "---\ntitle: T\nclassification: OFFICIAL\n---\nBody words.\n";
+        let paper = crate::parse::parse_paper(text, &rules).expect("parse");
+        let copy = crate::redact::copy_for(&paper, text, &rules.audiences[0]);
+        for page in [
+            format!("<a>{BODY_SENTINEL}<b><{{{{ body | safe }}}}<c>"),
+            format!("<{{{{ body | safe }}}}{BODY_SENTINEL}"),
+        ] {
+            let files: Vec<(&str, String)> = DEFAULT_TEMPLATES
+                .iter()
+                .map(|(n, t)| {
+                    (
+                        *n,
+                        if *n == PAGE_TEMPLATE {
+                            page.clone()
+                        } else {
+                            t.to_string()
+                        },
+                    )
+                })
+                .collect();
+            let templates = Templates::from_files(&files, None).expect("templates");
+            assert!(templates.page_body_streams, "{page}");
+            let mut out = Vec::new();
+            write_html_page(&copy, &templates, None, &mut out).expect("page");
+            let want = page.replace("{{ body | safe }}", "<p>Body words.</p>\n");
+            assert_eq!(String::from_utf8(out).expect("UTF-8"), want);
+        }
     }
 
     #[test]

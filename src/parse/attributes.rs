@@ -48,22 +48,24 @@ pub(super) fn class_error(rules: &Rules, class: &str, span: Span) -> Diagnostic 
     }
 }
 
-pub(super) fn tagged(rules: &Rules, items: &[(AttrItem, Span)]) -> Result<Tagged, Diagnostic> {
+/// What `items` say; they are taken by value, so their strings move into the result.
+pub(super) fn tagged(rules: &Rules, items: Vec<(AttrItem, Span)>) -> Result<Tagged, Diagnostic> {
     let mut out = Tagged::default();
     for (item, span) in items {
+        let span = &span;
         match item {
             AttrItem::Class(class) => {
-                if let Some(e) = rules.exemption(class) {
+                if let Some(e) = rules.exemption(&class) {
                     if !out.codes.contains(&e.code) {
                         out.codes.push(e.code.clone());
                     }
-                } else if rules.presentational.contains(class) {
-                    if !out.classes.contains(class) {
-                        out.classes.push(class.clone());
+                } else if rules.presentational.contains(&class) {
+                    if !out.classes.contains(&class) {
+                        out.classes.push(class);
                     }
                 } else {
                     let at = Span::new(span.start + 1, span.end);
-                    return Err(class_error(rules, class, at));
+                    return Err(class_error(rules, &class, at));
                 }
             }
             AttrItem::Id(id) => {
@@ -71,7 +73,7 @@ pub(super) fn tagged(rules: &Rules, items: &[(AttrItem, Span)]) -> Result<Tagged
                     return Err(Diagnostic::new(*span, "two ids in one attribute block")
                         .hint("a redaction has at most one `#id`"));
                 }
-                out.id = Some((id.clone(), Span::new(span.start + 1, span.end)));
+                out.id = Some((id, Span::new(span.start + 1, span.end)));
             }
             AttrItem::Pair { key, value } => {
                 let slot = match key.as_str() {
@@ -80,7 +82,7 @@ pub(super) fn tagged(rules: &Rules, items: &[(AttrItem, Span)]) -> Result<Tagged
                     _ => {
                         let near = ["reason", "pit"]
                             .into_iter()
-                            .find(|k| strsim::levenshtein(k, key) <= 2);
+                            .find(|k| strsim::levenshtein(k, &key) <= 2);
                         let hint = match near {
                             Some(k) => format!("did you mean `{k}`?"),
                             None => "the keys are `reason` and `pit`".to_string(),
@@ -95,10 +97,10 @@ pub(super) fn tagged(rules: &Rules, items: &[(AttrItem, Span)]) -> Result<Tagged
                 if slot.is_some() {
                     return Err(Diagnostic::new(*span, format!("`{key}` given twice")));
                 }
-                *slot = Some(value.clone());
+                *slot = Some(value);
             }
             AttrItem::Bare(word) => {
-                let hint = match rules.suggest_code(word) {
+                let hint = match rules.suggest_code(&word) {
                     Some(code) => format!("a class needs a dot: did you mean `.{code}`?"),
                     None => "attributes are `.class`, `#id` or `key=\"value\"`".to_string(),
                 };

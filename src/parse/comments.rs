@@ -70,9 +70,7 @@ pub(super) fn unclosed_comment(
     body: &Body,
 ) -> Result<(), Diagnostic> {
     // Only what follows the last `-->` can be left open.
-    let from = text[body_start..]
-        .rfind("-->")
-        .map_or(body_start, |n| body_start + n + 3);
+    let from = last_comment_end(&text[body_start..]).map_or(body_start, |n| body_start + n);
     // In a link (its destination) or raw HTML (a quoted value) it is text, not a comment.
     let in_link = |at: usize| {
         body.links
@@ -80,9 +78,12 @@ pub(super) fn unclosed_comment(
             .next_back()
             .is_some_and(|(_, (end, _))| at < *end)
     };
+    // From `<` to `<` (memchr): `<!--` holds one `<`, its first byte, so no two overlap and
+    // this finds each one a search for the four bytes would.
     let open = text[from..]
-        .match_indices("<!--")
+        .match_indices('<')
         .map(|(n, _)| from + n)
+        .filter(|&at| text[at..].starts_with("<!--"))
         .find(|&at| {
             !escaped(text, at)
                 && !Body::in_any(&body.code, at)
@@ -93,6 +94,21 @@ pub(super) fn unclosed_comment(
         Some(at) => Err(never_closed(at)),
         None => Ok(()),
     }
+}
+
+/// Where the last `-->` in `text` ends: the last `>` with `--` before it, found by jumping
+/// from `>` to `>` backwards (`rfind` of a char is a memrchr), rather than matching the three
+/// bytes at every offset of the body.
+pub(super) fn last_comment_end(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut end = text.len();
+    while let Some(gt) = text[..end].rfind('>') {
+        if gt >= 2 && &bytes[gt - 2..gt] == b"--" {
+            return Some(gt + 1);
+        }
+        end = gt;
+    }
+    None
 }
 
 /// Whether the byte at `at` is escaped by an odd run of backslashes before it.

@@ -36,15 +36,15 @@ impl Collector<'_> {
                     // class at the word, not a div that is never closed.
                     // Kept for the div's redaction below, so each tag is read once.
                     tags[k] = Some(match (attrs, bare) {
-                        (Some(block), _) => tagged(self.rules, &block.items)?,
+                        (Some(block), _) => tagged(self.rules, block.items.clone())?,
                         (None, Some((word, span))) => tagged(
                             self.rules,
-                            &[(
+                            vec![(
                                 AttrItem::Class(word.clone()),
                                 Span::new(span.start.saturating_sub(1), span.end),
                             )],
                         )?,
-                        (None, None) => tagged(self.rules, &[])?,
+                        (None, None) => tagged(self.rules, Vec::new())?,
                     });
                     if stack.len() >= MAX_DEPTH {
                         return Err(too_deep(Span::new(fence.colon, fence.end)));

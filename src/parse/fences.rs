@@ -8,7 +8,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::body::Body;
-use super::text::{is_blank, line_end_of, prefix_len};
+use super::text::{is_blank, last_break, line_end_of, prefix_len};
 use crate::attr::{AttrBlock, parse_attr_block};
 use crate::error::{Diagnostic, line_col_label};
 use crate::span::Span;
@@ -134,9 +134,7 @@ pub(super) fn fence_lines(text: &str, from: usize) -> impl Iterator<Item = (usiz
                 at = colon + 1;
                 continue;
             }
-            let start = text[from..colon]
-                .rfind(['\n', '\r'])
-                .map_or(from, |n| from + n + 1);
+            let start = last_break(&text[from..colon]).map_or(from, |n| from + n + 1);
             let end = line_end_of(text, colon);
             at = end + 1;
             return Some((start, end));
@@ -181,7 +179,7 @@ pub(super) fn own_block_fences(text: &str, body_start: usize, all: &[Fence]) -> 
                 .or_else(|| before.strip_suffix('\n'))
                 .or_else(|| before.strip_suffix('\r'))
                 .unwrap_or(before);
-            let start = before.rfind(['\n', '\r']).map_or(0, |n| n + 1);
+            let start = last_break(before).map_or(0, |n| n + 1);
             let line = &before[start..];
             if is_blank(line) {
                 return true;

@@ -151,7 +151,7 @@ impl Collector<'_> {
         };
         let mut i = self.body.body_start;
         let mut done_to = i;
-        while let Some(n) = bytes[i..].iter().position(|&b| b >= 0xC0) {
+        while let Some(n) = first_lead_byte(&bytes[i..]) {
             let at = i + n;
             let c = text[at..].chars().next().unwrap_or('\u{fffd}');
             i = at + c.len_utf8();
@@ -203,4 +203,28 @@ impl Collector<'_> {
         }
         Ok(())
     }
+}
+
+/// Where the first byte that starts a multi-byte character (0xC0 and up) is: every suspect
+/// character is one. Most papers are nearly all ASCII, so eight bytes are read at a time (a
+/// byte is a lead byte when its top two bits are set: `x & (x << 1)` keeps bit 7 of exactly
+/// those bytes), and only a word holding one is read byte by byte.
+pub(super) fn first_lead_byte(bytes: &[u8]) -> Option<usize> {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
+    let mut at = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word);
+        if x & (x << 1) & HIGH != 0 {
+            return chunk.iter().position(|&b| b >= 0xC0).map(|n| at + n);
+        }
+        at += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b >= 0xC0)
+        .map(|n| at + n)
 }

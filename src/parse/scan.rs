@@ -113,7 +113,7 @@ pub(super) fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
                         let auto = matches!(link_type, LinkType::Autolink | LinkType::Email);
                         out.links.insert(span.start, (span.end, auto));
                         out.link_refs.push(crate::model::LinkRef {
-                            dest: dest_url.to_string(),
+                            dest: String::from(&**dest_url),
                             span,
                             image: matches!(tag, Tag::Image { .. }),
                             auto,

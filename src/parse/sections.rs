@@ -76,7 +76,7 @@ impl Collector<'_> {
             let (start, level, key, container_end) =
                 (h.start, h.level, h.container, h.container_end);
             let block_end = h.block_end;
-            let Some((line_end, attrs)) = self.heading_attr_block(start, block_end)? else {
+            let Some((line_end, mut attrs)) = self.heading_attr_block(start, block_end)? else {
                 continue;
             };
             if h.setext {
@@ -86,7 +86,7 @@ impl Collector<'_> {
                 )
                 .hint(SETEXT_HINT));
             }
-            let tagged = tagged(self.rules, &attrs.items)?;
+            let tagged = tagged(self.rules, std::mem::take(&mut attrs.items))?;
             self.note_id(&tagged.id)?;
             let before = text[..attrs.span.start].trim_end_matches([' ', '\t']).len();
             self.heading_attrs.push(HeadingAttrs {

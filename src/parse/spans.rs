@@ -107,7 +107,7 @@ impl Collector<'_> {
                                 &text[open..i + 1]
                             )));
                         }
-                        let tagged = tagged(self.rules, &block.items)?;
+                        let tagged = tagged(self.rules, block.items)?;
                         self.check_tag(&tagged, block.span, "span")?;
                         self.note_id(&tagged.id)?;
                         self.found.push(Found {
@@ -144,7 +144,7 @@ impl Collector<'_> {
                             if bytes.get(link_end) == Some(&b'{') {
                                 let block = parse_attr_block(text, link_end, self.limit(link_end))?;
                                 self.same_block(link_start, link_end)?;
-                                let tagged = tagged(self.rules, &block.items)?;
+                                let tagged = tagged(self.rules, block.items)?;
                                 self.check_tag(&tagged, block.span, "link")?;
                                 self.note_id(&tagged.id)?;
                                 self.found.push(Found {

@@ -202,3 +202,94 @@ proptest::proptest! {
         proptest::prop_assert_eq!(outcome(true), outcome(false), "{}", text);
     }
 }
+
+/// The word-at-a-time search for a multi-byte character finds what a byte-by-byte one does,
+/// at every offset in a word, and so the look-alike check still sees a full-width brace
+/// wherever it falls.
+#[test]
+fn lead_byte_search_finds_every_multibyte_character() {
+    use super::near_miss::first_lead_byte;
+    for len in 0..24 {
+        for at in 0..len {
+            for lead in [0xC2u8, 0xE2, 0xEF, 0xF0, 0xFF] {
+                let mut bytes = vec![b'a'; len];
+                // Continuation bytes (0x80..0xBF) and ASCII are not lead bytes.
+                if at > 0 {
+                    bytes[at - 1] = 0xBF;
+                }
+                bytes[at] = lead;
+                let naive = bytes.iter().position(|&b| b >= 0xC0);
+                assert_eq!(first_lead_byte(&bytes), naive, "{len} {at} {lead:x}");
+            }
+        }
+        assert_eq!(first_lead_byte(&vec![0x80; len]), None);
+    }
+    for pad in 0..17 {
+        let body = format!(
+            "{}[x]\u{ff5b}.S31\u{ff5d} and more text here.\n",
+            "a".repeat(pad)
+        );
+        let error = parse(&body).expect_err("a full-width tag");
+        assert!(
+            error.message.contains("look-alike"),
+            "{pad}: {}",
+            error.message
+        );
+    }
+}
+
+/// The backward search for the last `-->` finds what `rfind` does, and a `<!--` after it is
+/// still refused, whatever near-misses of `-->` come between.
+#[test]
+fn last_comment_end_matches_rfind() {
+    use super::comments::last_comment_end;
+    for text in [
+        "",
+        ">",
+        "->",
+        "-->",
+        "a-->b",
+        "--->",
+        "-- >",
+        "->->",
+        "a --> b --> c",
+        ">-->>",
+        "-->-",
+        "<!-- x -->> y",
+        "- - >",
+    ] {
+        let naive = text.rfind("-->").map(|n| n + 3);
+        assert_eq!(last_comment_end(text), naive, "{text:?}");
+    }
+    for tail in ["", " ->", " -- >", " >", " ->>"] {
+        let body = format!("<!-- one -->\n\nText{tail} and 1 < 2 <<!-- never closed\n");
+        let error = parse(&body).expect_err("an open comment");
+        assert!(
+            error.message.contains("never closed"),
+            "{tail:?}: {}",
+            error.message
+        );
+    }
+}
+
+/// The line-break searches find what a byte-by-byte search for `\n` or `\r` finds, with
+/// LF, CRLF and lone CR lines in any mix.
+#[test]
+fn line_break_searches_match_a_byte_search() {
+    use super::text::{first_break, last_break};
+    let pieces = ["a", "é", "\n", "\r", "\r\n", "", "xyz"];
+    for a in pieces {
+        for b in pieces {
+            for c in pieces {
+                for d in pieces {
+                    let text = format!("{a}{b}{c}{d}");
+                    let bytes = text.as_bytes();
+                    let naive_first = bytes.iter().position(|&x| x == b'\n' || x == b'\r');
+                    let naive_last = bytes.iter().rposition(|&x| x == b'\n' || x == b'\r');
+                    assert_eq!(first_break(&text), naive_first, "{text:?}");
+                    assert_eq!(last_break(&text), naive_last, "{text:?}");
+                }
+            }
+        }
+    }
+}

@@ -5,10 +5,24 @@
 use crate::span::Span;
 
 pub(super) fn line_end_of(text: &str, from: usize) -> usize {
-    text[from..]
-        .find(['\n', '\r'])
-        .map(|n| from + n)
-        .unwrap_or(text.len())
+    first_break(&text[from..]).map_or(text.len(), |n| from + n)
+}
+
+/// Where the first line break (`\n` or `\r`) in `text` is: the first `\n`, unless a `\r`
+/// comes before it. Each is a `find` of one ASCII byte (memchr), and the `\r` is looked for
+/// only before the `\n`, so a paper without any `\r` is not read to its end each time.
+pub(super) fn first_break(text: &str) -> Option<usize> {
+    let newline = text.find('\n');
+    let before = &text[..newline.unwrap_or(text.len())];
+    before.find('\r').or(newline)
+}
+
+/// Where the last line break (`\n` or `\r`) in `text` is: the last `\n`, unless a `\r`
+/// comes after it (memrchr both ways, the `\r` only after the `\n`).
+pub(super) fn last_break(text: &str) -> Option<usize> {
+    let newline = text.rfind('\n');
+    let after = newline.map_or(0, |n| n + 1);
+    text[after..].rfind('\r').map(|n| after + n).or(newline)
 }
 
 /// Sorts and merges overlapping spans.
@@ -120,10 +134,7 @@ pub(super) fn lines(text: &str, from: usize) -> impl Iterator<Item = (usize, usi
 }
 
 pub(super) fn line_start_of(text: &str, offset: usize) -> usize {
-    text[..offset]
-        .rfind(['\n', '\r'])
-        .map(|n| n + 1)
-        .unwrap_or(0)
+    last_break(&text[..offset]).map_or(0, |n| n + 1)
 }
 
 pub(super) fn is_blank(line: &str) -> bool {
@@ -144,7 +155,7 @@ pub(super) fn word_prefix(text: &str, separator: impl Fn(char) -> bool, chars: u
 
 /// The line ending a paper uses: the first one in it.
 pub fn newline_of(text: &str) -> &'static str {
-    match text.find(['\n', '\r']) {
+    match first_break(text) {
         Some(i) if text[i..].starts_with("\r\n") => "\r\n",
         Some(i) if text[i..].starts_with('\r') => "\r",
         _ => "\n",
