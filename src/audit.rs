@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use tera::Context;
 
 use crate::model::{Form, Paper, Redaction};
-use crate::proof::{Applied, Cause, Lines, Proof, Prover};
+use crate::proof::{Applied, Cause, Proof, Prover};
 use crate::render::{AuditList, Templates, escape_css_string};
 use crate::rules::{Audience, Exemption, Marking, Origin, Rules, Test, hex};
 use crate::schedule::{Release, Schedule, ScheduleRow};
@@ -1406,7 +1406,7 @@ fn entry_view<'a, 'r>(
     let input = from.input;
     let AuditInput { text, paper, .. } = *input;
     let span = paper.redactions[k].span;
-    let (codes, _) = codes_of(input, k);
+    let (codes, _) = codes_of(input, &from.redactions.exemptions, k);
     let entry = entry_of(from, &codes, seen, k);
     let own = around(text, &from.breaks, paper, span);
     let council = scratch.html(|out| {
@@ -1871,7 +1871,7 @@ mod tests {
             let mut seen = Vec::new();
             for k in 0..paper.redactions.len() {
                 let r = record.redactions.get(k);
-                let (codes, _) = codes_of(&input, k);
+                let (codes, _) = codes_of(&input, &record.redactions.exemptions, k);
                 let e = entry_of(&from, &codes, &mut seen, k);
                 let at = |(line, col): (usize, usize)| format!("{line}:{col}");
                 assert_eq!(e.number, r.number);
