@@ -1079,11 +1079,16 @@ struct Known<'w> {
 
 impl<'w> Known<'w> {
     fn new(text: &str, withheld: &'w [Withheld], min_words: usize) -> Self {
+        // Nearly every run is distinct: sized once rather than grown (and rehashed) run by run.
+        let runs: usize = withheld
+            .iter()
+            .map(|p| (p.words.len() + 1).saturating_sub(min_words))
+            .sum();
         let mut known = Known {
             min_words,
             words: WordMap::default(),
             filter: WordFilter::default(),
-            runs: WordMap::default(),
+            runs: WordMap::with_capacity_and_hasher(runs, Default::default()),
             extra: Vec::new(),
         };
         for (p, passage) in withheld.iter().enumerate() {
