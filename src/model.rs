@@ -20,6 +20,17 @@ pub enum Form {
     Heading,
 }
 
+impl Form {
+    /// The form's name as the audit writes it (its serde name).
+    pub fn name(self) -> &'static str {
+        match self {
+            Form::Span => "span",
+            Form::Div => "div",
+            Form::Heading => "heading",
+        }
+    }
+}
+
 /// How a block redaction sits in its container, so a marker put in its place is still its
 /// own paragraph there (`> ` in a blockquote, indentation in a list item).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -57,6 +57,16 @@ pub enum Test {
     Qualified,
 }
 
+impl Test {
+    /// The test's name as the audit writes it (its serde name).
+    pub fn name(self) -> &'static str {
+        match self {
+            Test::Absolute => "absolute",
+            Test::Qualified => "qualified",
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Exemption {
     pub code: ExemptionCode,

@@ -17,9 +17,7 @@ use super::{
     AudienceRecord, AuditInput, AuditRecord, CodeRecord, CommentRecord, Redactions, Totals,
     code_records,
 };
-use crate::model::Form;
 use crate::proof::{Cause, Hunk, Lines, Proof};
-use crate::rules::Test;
 use crate::span::Span;
 
 /// Bytes gathered before they go to the writer.
@@ -193,7 +191,7 @@ impl<'w> Json<'w> {
         self.field_str("code", c.code);
         self.field_str("section", c.section);
         self.field_str("title", c.title);
-        self.field_str("test", test_name(c.test));
+        self.field_str("test", c.test.name());
         self.key("pit");
         self.opt_str(c.pit);
         self.key("pit_source");
@@ -226,7 +224,7 @@ impl<'w> Json<'w> {
         self.field_uint("number", r.number);
         self.key("id");
         self.opt_str(r.id.as_deref());
-        self.field_str("form", form_name(r.form));
+        self.field_str("form", r.form.name());
         self.key("codes");
         self.open(b'[');
         for c in code_records(r, &rs.exemptions) {
@@ -385,7 +383,7 @@ impl<'w> Json<'w> {
             self.field_str("code", &c.code);
             self.field_str("section", &c.section);
             self.field_str("title", &c.title);
-            self.field_str("test", test_name(c.test));
+            self.field_str("test", c.test.name());
             self.field_uint("redactions", c.redactions);
             self.field_uint("words", c.words);
             self.key("share");
@@ -455,21 +453,6 @@ impl<'w> Json<'w> {
         self.close(b']');
         self.close(b'}');
         Ok(())
-    }
-}
-
-fn form_name(form: Form) -> &'static str {
-    match form {
-        Form::Span => "span",
-        Form::Div => "div",
-        Form::Heading => "heading",
-    }
-}
-
-fn test_name(test: Test) -> &'static str {
-    match test {
-        Test::Absolute => "absolute",
-        Test::Qualified => "qualified",
     }
 }
 

@@ -25,21 +25,6 @@ fn given<'a>(value: &Option<&'a str>) -> Option<&'a str> {
     value.filter(|v| !v.is_empty())
 }
 
-fn form_name(form: Form) -> &'static str {
-    match form {
-        Form::Span => "span",
-        Form::Div => "div",
-        Form::Heading => "heading",
-    }
-}
-
-fn test_name(test: Test) -> &'static str {
-    match test {
-        Test::Absolute => "absolute",
-        Test::Qualified => "qualified",
-    }
-}
-
 /// A row of the exemptions table.
 #[derive(Serialize)]
 pub(super) struct CodeRow<'a> {
@@ -64,7 +49,7 @@ pub(super) fn code_rows<'a>(record: &'a AuditRecord) -> Vec<CodeRow<'a>> {
         .map(|t| CodeRow {
             code: &t.code,
             exemption: format!("section {}, {}", t.section, t.title),
-            test: test_name(t.test),
+            test: t.test.name(),
             public_interest_test: if t.test == Test::Qualified {
                 "yes"
             } else {
@@ -335,7 +320,7 @@ pub(super) fn entry_row<'a>(
             out.push_str(", ");
             push_escaped(out, c.title);
             out.push_str(" (");
-            out.push_str(test_name(c.test));
+            out.push_str(c.test.name());
             out.push(')');
         }
         if r.codes.is_empty() {
@@ -420,7 +405,7 @@ pub(super) fn entry_row<'a>(
     EntryRow {
         number: r.number,
         heading,
-        form: form_name(r.form),
+        form: r.form.name(),
         location,
         codes_html,
         reason: given(&r.reason).unwrap_or("none given"),
