@@ -117,8 +117,8 @@ impl<'w> Json<'w> {
     }
 
     fn uint(&mut self, value: usize) {
-        let mut digits = itoa_buffer();
-        self.buf.extend_from_slice(format_uint(&mut digits, value));
+        self.buf
+            .extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
     }
 
     fn opt_uint(&mut self, value: Option<usize>) {
@@ -454,24 +454,6 @@ impl<'w> Json<'w> {
         self.close(b'}');
         Ok(())
     }
-}
-
-fn itoa_buffer() -> [u8; 20] {
-    [0; 20]
-}
-
-/// `value` in decimal, written at the end of `digits`.
-fn format_uint(digits: &mut [u8; 20], mut value: usize) -> &[u8] {
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (value % 10) as u8;
-        value /= 10;
-        if value == 0 {
-            break;
-        }
-    }
-    &digits[at..]
 }
 
 /// What serde_json writes for a byte inside a string: 0 for the byte itself, `u` for

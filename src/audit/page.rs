@@ -150,18 +150,8 @@ fn push_escaped(out: &mut String, text: &str) {
 }
 
 /// Appends a number as tera prints it (in decimal), without the formatting machinery.
-fn push_number(out: &mut String, mut n: usize) {
-    let mut digits = [0u8; 20];
-    let mut at = digits.len();
-    loop {
-        at -= 1;
-        digits[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.push_str(std::str::from_utf8(&digits[at..]).unwrap_or_default());
+fn push_number(out: &mut String, n: usize) {
+    out.push_str(itoa::Buffer::new().format(n));
 }
 
 /// One buffer, reused for every value of a chunk's rows that is made here: each value is
