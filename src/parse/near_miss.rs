@@ -11,7 +11,7 @@ use regex::Regex;
 use super::attributes::{code_like, key_like};
 use super::body::Body;
 use super::collector::Collector;
-use super::text::{is_invisible, line_end_of, line_start_of, merge};
+use super::text::{find_by_word, is_invisible, line_end_of, line_start_of, merge};
 use crate::error::Diagnostic;
 use crate::span::Span;
 
@@ -211,20 +211,5 @@ impl Collector<'_> {
 /// those bytes), and only a word holding one is read byte by byte.
 pub(super) fn first_lead_byte(bytes: &[u8]) -> Option<usize> {
     const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut chunks = bytes.chunks_exact(8);
-    let mut at = 0;
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        if x & (x << 1) & HIGH != 0 {
-            return chunk.iter().position(|&b| b >= 0xC0).map(|n| at + n);
-        }
-        at += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| b >= 0xC0)
-        .map(|n| at + n)
+    find_by_word(bytes, |x| x & (x << 1) & HIGH != 0, |b| b >= 0xC0)
 }

@@ -6,7 +6,7 @@
 
 use super::attributes::{code_like, tagged};
 use super::collector::{Collector, Found};
-use super::text::{merge, word_prefix};
+use super::text::{find_by_word, merge, word_prefix};
 use crate::attr::{AttrItem, parse_attr_block};
 use crate::error::{Diagnostic, line_col_label};
 use crate::model::Form;
@@ -260,20 +260,9 @@ pub(super) fn next_special(bytes: &[u8]) -> Option<usize> {
         let y = x ^ (ONES * u64::from(b));
         y.wrapping_sub(ONES) & !y & HIGH
     };
-    let mut chunks = bytes.chunks_exact(8);
-    let mut at = 0;
-    for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word);
-        if holds(x, b'\\') | holds(x, b'[') | holds(x, b']') | holds(x, b'{') != 0 {
-            return chunk.iter().position(|&b| special(b)).map(|n| at + n);
-        }
-        at += 8;
-    }
-    chunks
-        .remainder()
-        .iter()
-        .position(|&b| special(b))
-        .map(|n| at + n)
+    find_by_word(
+        bytes,
+        |x| holds(x, b'\\') | holds(x, b'[') | holds(x, b']') | holds(x, b'{') != 0,
+        special,
+    )
 }

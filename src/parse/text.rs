@@ -199,3 +199,24 @@ pub(super) fn trim_back(text: &str, mut end: usize, floor: usize) -> usize {
         return line_end.max(floor);
     }
 }
+
+/// The first byte of `bytes` for which `byte` holds, read eight bytes at a time: most of a
+/// paper is ASCII prose holding none, so only a word that `word` says may hold one (it must
+/// never miss one; read as a little-endian `u64`) is read byte by byte.
+pub(super) fn find_by_word(
+    bytes: &[u8],
+    word: impl Fn(u64) -> bool,
+    byte: impl Fn(u8) -> bool,
+) -> Option<usize> {
+    let (words, rest) = bytes.as_chunks::<8>();
+    for (n, chunk) in words.iter().enumerate() {
+        if word(u64::from_le_bytes(*chunk))
+            && let Some(k) = chunk.iter().position(|&b| byte(b))
+        {
+            return Some(n * 8 + k);
+        }
+    }
+    rest.iter()
+        .position(|&b| byte(b))
+        .map(|k| words.len() * 8 + k)
+}
