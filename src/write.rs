@@ -70,21 +70,21 @@ impl Sink for Memory {
 /// place together by [`Staged::commit`]. Dropped uncommitted, they are removed.
 pub struct Staged<'w> {
     writer: &'w Writer,
-    /// Each file's path relative to the output folder, and its name in the staging folder.
-    files: Vec<(PathBuf, String)>,
+    /// Each file's path relative to the output folder, the staging shelf it is in, and its
+    /// name there.
+    files: Vec<(PathBuf, Arc<Dir>, String)>,
 }
 
 impl Sink for Staged<'_> {
     fn open(&mut self, relative: &Path) -> Result<Box<dyn Write + '_>, Error> {
-        Writer::split(relative)?;
-        // Staged flat under a number: the staging folder holds no folder a link could replace.
+        let (folders, _) = Writer::split(relative)?;
+        let shelf = self.writer.shelf(&folders, relative)?;
+        // Staged under a number: no name from a paper is ever a path in the staging folder.
         let temp = self.writer.next.fetch_add(1, Ordering::Relaxed).to_string();
-        let file = self
-            .writer
-            .staging
+        let file = shelf
             .open_with(&temp, OpenOptions::new().write(true).create_new(true))
             .map_err(|e| Error::path(self.writer.shown(relative), format!("cannot write: {e}")))?;
-        self.files.push((relative.to_path_buf(), temp));
+        self.files.push((relative.to_path_buf(), shelf, temp));
         Ok(Box::new(BufWriter::with_capacity(1 << 16, file)))
     }
 }
@@ -92,13 +92,13 @@ impl Sink for Staged<'_> {
 impl Staged<'_> {
     /// The files staged so far, relative to the output folder.
     pub fn relatives(&self) -> impl Iterator<Item = &Path> {
-        self.files.iter().map(|(r, _)| r.as_path())
+        self.files.iter().map(|(r, _, _)| r.as_path())
     }
 
     /// Reads back a staged file (to print it, or record it).
     pub fn read(&self, relative: &Path) -> Option<Vec<u8>> {
-        let (_, temp) = self.files.iter().find(|(r, _)| r == relative)?;
-        self.writer.staging.read(temp).ok()
+        let (_, shelf, temp) = self.files.iter().find(|(r, _, _)| r == relative)?;
+        shelf.read(temp).ok()
     }
 
     /// Moves every staged file into place.
@@ -106,14 +106,14 @@ impl Staged<'_> {
         let files = std::mem::take(&mut self.files);
         let mut moving = files.iter();
         let result = (|| {
-            for (relative, temp) in moving.by_ref() {
-                self.writer.place(temp, relative)?;
+            for (relative, shelf, temp) in moving.by_ref() {
+                self.writer.place(shelf, temp, relative)?;
             }
             Ok(())
         })();
         // A failed move leaves the rest staged: remove them.
-        for (_, temp) in moving {
-            let _ = self.writer.staging.remove_file(temp);
+        for (_, shelf, temp) in moving {
+            let _ = shelf.remove_file(temp);
         }
         result
     }
@@ -121,8 +121,8 @@ impl Staged<'_> {
 
 impl Drop for Staged<'_> {
     fn drop(&mut self) {
-        for (_, temp) in &self.files {
-            let _ = self.writer.staging.remove_file(temp);
+        for (_, shelf, temp) in &self.files {
+            let _ = shelf.remove_file(temp);
         }
     }
 }
@@ -136,6 +136,11 @@ pub struct Writer {
     folders: RwLock<HashMap<PathBuf, Arc<Dir>>>,
     staging_name: String,
     staging: Dir,
+    /// A folder in the staging folder for each output folder written to, by path relative
+    /// to the output folder, made and opened once a run. Files bound for different folders
+    /// are staged apart, so papers written at once on several threads do not all wait on
+    /// one folder's lock (each create and each rename out of it takes that lock).
+    shelves: RwLock<HashMap<PathBuf, Arc<Dir>>>,
     /// The next staged file's name.
     next: AtomicUsize,
     /// Folders made for `--out` by this run, deepest first: removed again if left empty.
@@ -186,6 +191,7 @@ impl Writer {
             folders: RwLock::default(),
             staging_name,
             staging,
+            shelves: RwLock::default(),
             next: AtomicUsize::new(0),
             created,
         };
@@ -335,8 +341,38 @@ impl Writer {
         staged.commit()
     }
 
-    /// Moves a staged file to `relative` in the output folder.
-    fn place(&self, temp: &str, relative: &Path) -> Result<(), Error> {
+    /// The staging shelf for files bound for `folders` (of `relative`): a folder of the
+    /// staging folder named by a number, made and opened without following a link on first
+    /// use and kept open, so a link put in its place later is never written through.
+    fn shelf(&self, folders: &[&OsStr], relative: &Path) -> Result<Arc<Dir>, Error> {
+        let at: PathBuf = folders.iter().collect();
+        if let Some(shelf) = self
+            .shelves
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&at)
+        {
+            return Ok(Arc::clone(shelf));
+        }
+        let mut shelves = self.shelves.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(shelf) = shelves.get(&at) {
+            return Ok(Arc::clone(shelf));
+        }
+        let name = shelves.len().to_string();
+        let fail = |e: std::io::Error| {
+            Error::path(
+                self.shown(relative),
+                format!("cannot create a staging folder: {e}"),
+            )
+        };
+        self.staging.create_dir(&name).map_err(fail)?;
+        let shelf = Arc::new(self.staging.open_dir_nofollow(&name).map_err(fail)?);
+        shelves.insert(at, Arc::clone(&shelf));
+        Ok(shelf)
+    }
+
+    /// Moves a staged file (`temp` on `shelf`) to `relative` in the output folder.
+    fn place(&self, shelf: &Dir, temp: &str, relative: &Path) -> Result<(), Error> {
         let (folders, name) = Self::split(relative)?;
         let target = self.shown(relative);
         let Some(dir) = self.folder(&folders, true)? else {
@@ -352,7 +388,7 @@ impl Writer {
             }
             _ => {}
         }
-        self.staging
+        shelf
             .rename(temp, &dir, name)
             .map_err(|e| Error::path(&target, format!("cannot write: {e}")))
     }
@@ -488,6 +524,47 @@ mod tests {
             fs::read(dir.path().join("public/p.md")).expect("read"),
             b"kept"
         );
+    }
+
+    /// A staging shelf moved away and a link put in its place is never written through: the
+    /// writer keeps the folder it made open, so the next paper lands in place and nothing
+    /// reaches where the link points.
+    #[cfg(unix)]
+    #[test]
+    fn a_staging_shelf_replaced_by_a_link_is_not_followed() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("out");
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir_all(&elsewhere).expect("mkdir");
+        let writer = Writer::new(&out).expect("writer");
+        let paper = |text: &[u8]| {
+            [
+                Output {
+                    relative: PathBuf::from("public/p.md"),
+                    bytes: text.to_vec(),
+                },
+                Output {
+                    relative: PathBuf::from("audit/p.json"),
+                    bytes: text.to_vec(),
+                },
+            ]
+        };
+        writer.write_paper(&paper(b"first")).expect("write");
+        let staging = out.join(&writer.staging_name);
+        let shelves: Vec<PathBuf> = fs::read_dir(&staging)
+            .expect("staging")
+            .map(|e| e.expect("entry").path())
+            .collect();
+        assert_eq!(shelves.len(), 2, "one shelf per output folder: {shelves:?}");
+        for (k, shelf) in shelves.iter().enumerate() {
+            fs::rename(shelf, dir.path().join(format!("moved-{k}"))).expect("move");
+            std::os::unix::fs::symlink(&elsewhere, shelf).expect("link");
+        }
+        writer.write_paper(&paper(b"shelfcanary")).expect("write");
+        assert_eq!(fs::read_dir(&elsewhere).expect("read").count(), 0);
+        for file in ["public/p.md", "audit/p.json"] {
+            assert_eq!(fs::read(out.join(file)).expect("read"), b"shelfcanary");
+        }
     }
 
     /// Written through the writer, a folder or a file that is a link stops the write, however

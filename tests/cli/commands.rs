@@ -471,7 +471,10 @@ fn audit_spells_codes_as_the_rules_do() {
             .success();
         let html =
             fs::read_to_string(out.path().join("audit/01-soc-lead-continuation.html")).unwrap();
-        let found: Vec<&str> = lower.find_iter(&html).map(|m| m.as_str()).collect();
+        // The audit names the source by its path, which may hold anything (a checkout in
+        // `s22-work/`, say): only what the audit itself writes is looked at.
+        let written = html.replace(&project_root().display().to_string(), "");
+        let found: Vec<&str> = lower.find_iter(&written).map(|m| m.as_str()).collect();
         assert!(found.is_empty(), "{name}: {found:?}");
         assert!(html.contains("S24: 7"), "{name}: the schedule row");
         assert!(
