@@ -290,6 +290,9 @@ struct Withheld {
     attrs: Vec<Span>,
     /// Words of `content`, in order, as one stream.
     words: Words,
+    /// The words only other readings of the passage have: those of `content` with inline
+    /// markup stripped that its words as written lack, then those of `attrs`, in order.
+    extra_words: Words,
     /// Words of `content` as a reader of a copy that shows it sees it, in order, as one
     /// stream: what the deny-list and the consistency scans compare.
     visible_words: Words,
@@ -412,6 +415,7 @@ pub fn scan_copies(
             // is worked out again for the few papers that need it (see `view`).
             for passage in &mut withheld {
                 passage.words = Words::default();
+                passage.extra_words = Words::default();
                 passage.content = Vec::new();
                 passage.attrs = Vec::new();
             }
@@ -717,12 +721,28 @@ fn withheld_passages(input: &CheckInput, maximal: &[usize]) -> (Vec<Withheld>, V
             attrs.push(h.span);
         }
         let content = subtract(span, &tags);
-        let words = words_of_pieces(text, &content, Strip::None);
+        // The content read as written and with inline markup stripped in one pass: most
+        // words are the same in both.
+        let bytes: usize = content.iter().map(|p| p.end.saturating_sub(p.start)).sum();
+        let mut words = Words::with_capacity(bytes);
+        let mut extra_words = Words::default();
+        for piece in &content {
+            text::for_each_word_two_ways(text, *piece, Strip::Markdown, |reading, w, s| {
+                match reading {
+                    Reading::Stripped => extra_words.push_word(w, s),
+                    Reading::Raw | Reading::Both => words.push_word(w, s),
+                }
+            });
+        }
+        for piece in &attrs {
+            extra_words.push_text(text, *piece, Strip::None);
+        }
         withheld.push(Withheld {
             redaction: k,
             content,
             attrs,
             words,
+            extra_words,
             visible_words: Words::default(),
         });
     }
@@ -898,7 +918,7 @@ fn leak_scan(
     else {
         return Vec::new();
     };
-    let known = Known::new(text, withheld, deny.min_words);
+    let known = Known::new(withheld, deny.min_words);
     // The withheld words and runs the source's published stretches hold, as written and
     // with markup stripped (in parallel in a large paper): an honest copy holds them too.
     let stretches = public_stretches(input, maximal);
@@ -1057,9 +1077,9 @@ impl Default for RunFacts {
 
 /// A word that only another reading of a passage has (inline markup stripped, or its
 /// attributes), the first time the passages name it.
-struct ExtraWord {
+struct ExtraWord<'w> {
     passage: usize,
-    word: Box<str>,
+    word: &'w str,
     source: Span,
 }
 
@@ -1069,16 +1089,17 @@ struct ExtraWord {
 /// reference to the passage that holds it.
 struct Known<'w> {
     min_words: usize,
-    words: WordMap<Box<str>, WordFacts>,
+    /// Keyed by words of the passages' streams, which outlive it.
+    words: WordMap<&'w str, WordFacts>,
     /// Every key of `words`.
     filter: WordFilter,
     runs: WordMap<&'w str, RunFacts>,
     /// In the order the passages name them.
-    extra: Vec<ExtraWord>,
+    extra: Vec<ExtraWord<'w>>,
 }
 
 impl<'w> Known<'w> {
-    fn new(text: &str, withheld: &'w [Withheld], min_words: usize) -> Self {
+    fn new(withheld: &'w [Withheld], min_words: usize) -> Self {
         // Nearly every run is distinct: sized once rather than grown (and rehashed) run by run.
         let runs: usize = withheld
             .iter()
@@ -1099,26 +1120,23 @@ impl<'w> Known<'w> {
                     Some(facts) => facts.in_runs = true,
                     None => {
                         known.filter.insert(word);
-                        known.words.insert(word.into(), WordFacts::new(true));
+                        known.words.insert(word, WordFacts::new(true));
                     }
                 }
             }
             // Only a word not named before can become a pattern here, so only those are kept.
-            for (pieces, strip) in [
-                (&passage.content, Strip::Markdown),
-                (&passage.attrs, Strip::None),
-            ] {
-                for piece in pieces {
-                    text::for_each_word(text, *piece, strip, |word, source| {
-                        if !known.words.contains_key(word) {
-                            known.filter.insert(word);
-                            known.words.insert(word.into(), WordFacts::new(false));
-                            known.extra.push(ExtraWord {
-                                passage: p,
-                                word: word.into(),
-                                source,
-                            });
-                        }
+            // A word both readings of the content share is one of its words as written, so
+            // the other reading's words that are not are all in `extra_words`.
+            let extra = &passage.extra_words;
+            for i in 0..extra.len() {
+                let word = extra.word(i);
+                if !known.words.contains_key(word) {
+                    known.filter.insert(word);
+                    known.words.insert(word, WordFacts::new(false));
+                    known.extra.push(ExtraWord {
+                        passage: p,
+                        word,
+                        source: extra.source(i, 1),
                     });
                 }
             }
@@ -1194,7 +1212,7 @@ impl<'w> Known<'w> {
         let mut raw_window = Window::default();
         let mut stripped_window = Window::default();
         for piece in pieces {
-            text::for_each_word_two_ways(text, *piece, strip, |reading, word, source| {
+            let each = |reading, word: &str, source| {
                 let facts = self.facts(word);
                 if reading != Reading::Stripped {
                     raw(word, source);
@@ -1203,7 +1221,8 @@ impl<'w> Known<'w> {
                 if reading != Reading::Raw {
                     self.step(facts, word, source, &mut stripped_window, &mut found);
                 }
-            });
+            };
+            text::for_each_word_two_ways(text, *piece, strip, each);
         }
     }
 
@@ -1273,7 +1292,7 @@ impl<'w> Known<'w> {
             PatternKind::Word => (passage.words.word(index), passage.words.source(index, 1)),
             PatternKind::Extra => {
                 let extra = &self.extra[index];
-                (&extra.word, extra.source)
+                (extra.word, extra.source)
             }
             PatternKind::Run => (
                 passage.words.run(index, self.min_words),
@@ -1432,7 +1451,7 @@ fn leaks(
             }
         }
         while let Some(e) = known.extra.get(extra).filter(|e| e.passage == p) {
-            if let Some(facts) = known.words.get_mut(&*e.word) {
+            if let Some(facts) = known.words.get_mut(e.word) {
                 new_pattern(facts, &e.word, PatternKind::Extra, extra);
             }
             extra += 1;
