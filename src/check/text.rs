@@ -11,6 +11,8 @@
 //! `Kes<b>trel</b>`), and look-alikes of ASCII letters (`Кеstrel` in Cyrillic) read as the
 //! letters they look like. Nothing here knows about redactions: it only turns text into words.
 
+use std::hash::BuildHasher;
+
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::{canonical_combining_class, is_combining_mark};
 use unicode_security::confusable_detection::skeleton;
@@ -608,6 +610,210 @@ pub(crate) fn for_each_word_two_ways(
     })
 }
 
+/// [`for_each_word_two_ways`] with [`Strip::Html`], for HTML pages, most of whose lines
+/// (the page template: its head, style sheet and cover) are the same on every page and read
+/// the same every time: a block of lines read before gives the words it gave then, from a
+/// cache of this thread. Each reading gives the same words in the same order as
+/// [`for_each_word_two_ways`], though the two readings may interleave otherwise (a word may
+/// come as [`Reading::Raw`] and [`Reading::Stripped`] where it came as [`Reading::Both`]).
+///
+/// A block is read on its own only between places where the text may be cut
+/// ([`line_cuts`]): there each reading of the text is the reading of what precedes the cut
+/// followed by that of what follows it.
+pub(crate) fn for_each_html_word_two_ways(
+    text: &str,
+    span: Span,
+    mut found: impl FnMut(Reading, &str, Span),
+) {
+    let end = span.end.min(text.len());
+    if span.start >= end {
+        return;
+    }
+    let mut uncached = span.start;
+    let mut line_start = span.start;
+    let mut block_start = span.start;
+    let mut cuts = line_cuts(text, span.start, end);
+    loop {
+        let cut = cuts.next();
+        let line_end = cut.unwrap_or(end);
+        let ends_block = cut.is_none() || Lines::ends_block(&text[line_start..line_end]);
+        line_start = line_end;
+        if !ends_block {
+            continue;
+        }
+        let block_end = line_end;
+        let block = &text[block_start..block_end];
+        let cached = (block.len() <= Lines::MAX_BLOCK)
+            .then(|| LINES.with(|lines| lines.borrow_mut().words(text, block_start, block_end)))
+            .flatten();
+        if let Some(read) = cached {
+            // The blocks before it are read together, then this one from what it gave.
+            if uncached < block_start {
+                for_each_word_two_ways(
+                    text,
+                    Span::new(uncached, block_start),
+                    Strip::Html,
+                    &mut found,
+                );
+            }
+            read.replay(block_start, &mut found);
+            uncached = block_end;
+        }
+        if block_end == end {
+            break;
+        }
+        block_start = block_end;
+    }
+    if uncached < end {
+        for_each_word_two_ways(text, Span::new(uncached, end), Strip::Html, &mut found);
+    }
+}
+
+/// The places in `text[start..end]` (not `start` or `end`) where its readings as it is and
+/// with [`Strip::Html`] may be cut: just after a line feed that no tag or comment of the
+/// stripped reading encloses (that reading recognises tags as [`raw_step`] does, stepping
+/// over each one it finds), before an ASCII character that neither starts an escape nor is
+/// an inline tag (which vanishes, so what follows it would meet the line feed). There the
+/// characters before the cut normalise the same on their own ([`is_cut`] holds in both
+/// readings: a line feed, then an ASCII character, or the space a tag that separates words
+/// stands for), no word or escape spans the cut, and every tag found before it ends before
+/// it, so each side reads as it does in the whole.
+fn line_cuts(text: &str, start: usize, end: usize) -> impl Iterator<Item = usize> + '_ {
+    let within = &text[..end];
+    let bytes = within.as_bytes();
+    let mut at = start;
+    std::iter::from_fn(move || {
+        while let Some(i) = memchr::memchr2(b'\n', b'<', &bytes[at..]).map(|i| at + i) {
+            if bytes[i] == b'<' {
+                at = match tag_at(within, i) {
+                    Some((tag_end, _)) => tag_end,
+                    None => i + 1,
+                };
+                continue;
+            }
+            at = i + 1;
+            let &next = bytes.get(at)?;
+            let escape = matches!(next, b'&' | b'%');
+            let inline = next == b'<' && matches!(tag_at(within, at), Some((_, true)));
+            if next.is_ascii() && !escape && !inline {
+                return Some(at);
+            }
+        }
+        None
+    })
+}
+
+/// The words a block of lines gave, each reading's in order, to give again.
+struct LineWords {
+    text: Box<str>,
+    /// The words, one after another.
+    words: String,
+    /// Each word: its reading, its end in `words`, and its source bytes from the block's
+    /// start.
+    found: Vec<(Reading, u32, u32, u32)>,
+}
+
+impl LineWords {
+    fn read(text: &str, start: usize, end: usize) -> LineWords {
+        let mut words = String::new();
+        let mut found = Vec::new();
+        for_each_word_two_ways(text, Span::new(start, end), Strip::Html, |r, w, s| {
+            words.push_str(w);
+            let offset = |at: usize| (at - start) as u32;
+            found.push((r, words.len() as u32, offset(s.start), offset(s.end)));
+        });
+        LineWords {
+            text: text[start..end].into(),
+            words,
+            found,
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        self.text.len()
+            + self.words.len()
+            + self.found.len() * size_of::<(Reading, u32, u32, u32)>()
+    }
+
+    /// Gives each word again, its source bytes moved to a block starting at `start`.
+    fn replay(&self, start: usize, found: &mut impl FnMut(Reading, &str, Span)) {
+        let mut from = 0;
+        for &(reading, to, s, e) in &self.found {
+            let to = to as usize;
+            found(
+                reading,
+                &self.words[from..to],
+                Span::new(start + s as usize, start + e as usize),
+            );
+            from = to;
+        }
+    }
+}
+
+/// The blocks of lines [`for_each_html_word_two_ways`] has read on this thread: a block is
+/// kept the second time it is read (most blocks of a page are its own and never come
+/// again), and all are let go when they add up to [`Lines::KEEP_BYTES`].
+struct Lines {
+    hasher: super::hash::BuildWordHasher,
+    map: super::hash::WordMap<u64, std::rc::Rc<LineWords>>,
+    bytes: usize,
+    /// Hashes of blocks read once, one slot per hash's low bits (a later block may take it).
+    seen: Box<[u64]>,
+}
+
+impl Lines {
+    const KEEP_BYTES: usize = 1 << 20;
+    /// Longer blocks are read afresh: few pages repeat one, and the offsets kept are `u32`.
+    const MAX_BLOCK: usize = 1 << 14;
+    const SEEN_SLOTS: usize = 1 << 13;
+
+    /// Whether a block ends with this line: lines are read a few at a time, as looking each
+    /// up costs about as much as reading it. Decided by the line alone, so that a template's
+    /// lines fall into the same blocks on every page, whatever comes before them.
+    fn ends_block(line: &str) -> bool {
+        let first = line.as_bytes().first().copied().unwrap_or(0);
+        (line.len() ^ usize::from(first)).is_multiple_of(4)
+    }
+
+    /// The words of `text[start..end]` from the cache, or read now if it was read once
+    /// before; `None` the first time (a block never read again is not kept).
+    fn words(&mut self, text: &str, start: usize, end: usize) -> Option<std::rc::Rc<LineWords>> {
+        let block = &text[start..end];
+        let hash = self.hasher.hash_one(block);
+        if let Some(known) = self.map.get(&hash).filter(|l| &*l.text == block) {
+            return Some(std::rc::Rc::clone(known));
+        }
+        if !self.seen(hash) {
+            return None;
+        }
+        let read = std::rc::Rc::new(LineWords::read(text, start, end));
+        self.bytes += read.bytes();
+        if self.bytes > Lines::KEEP_BYTES {
+            self.map.clear();
+            self.bytes = read.bytes();
+        }
+        self.map.insert(hash, std::rc::Rc::clone(&read));
+        Some(read)
+    }
+
+    /// Whether a block with this hash was read before; notes it if not.
+    fn seen(&mut self, hash: u64) -> bool {
+        let slot = &mut self.seen[hash as usize % Lines::SEEN_SLOTS];
+        let seen = *slot == hash;
+        *slot = hash;
+        seen
+    }
+}
+
+thread_local! {
+    static LINES: std::cell::RefCell<Lines> = std::cell::RefCell::new(Lines {
+        hasher: Default::default(),
+        map: Default::default(),
+        bytes: 0,
+        seen: vec![0; Lines::SEEN_SLOTS].into_boxed_slice(),
+    });
+}
+
 /// The stripped reading drives: where it reads a chunk of plain bytes that the raw reading
 /// may also start at (see [`raw_cut_after`]), the raw reading first catches up on the bytes
 /// before it, as a piece of its own, and the chunk's words go to both. A plain chunk always
@@ -971,10 +1177,98 @@ mod tests {
         assert_two_ways_read_alike(&long);
     }
 
+    /// Each reading's words of `text[span]` (with [`Strip::Html`]) from `read`.
+    fn readings(read: impl FnOnce(&mut dyn FnMut(Reading, &str, Span))) -> [Read; 2] {
+        let (mut raw, mut stripped) = (Vec::new(), Vec::new());
+        read(&mut |reading, w, s| {
+            if reading != Reading::Stripped {
+                raw.push((w.to_string(), s));
+            }
+            if reading != Reading::Raw {
+                stripped.push((w.to_string(), s));
+            }
+        });
+        [raw, stripped]
+    }
+
+    /// The line-cached reading of an HTML page against the plain two-way pass, three times
+    /// over (a line is kept the second time it is read and given from the cache the third),
+    /// on the whole text and on a span of it.
+    fn assert_html_lines_read_alike(text: &str) {
+        let spans = [
+            Span::new(0, text.len()),
+            Span::new(text.len() / 3, text.len()),
+        ];
+        for span in spans {
+            if !text.is_char_boundary(span.start) {
+                continue;
+            }
+            let plain =
+                readings(|f| for_each_word_two_ways(text, span, Strip::Html, |r, w, s| f(r, w, s)));
+            for round in 0..3 {
+                let cached =
+                    readings(|f| for_each_html_word_two_ways(text, span, |r, w, s| f(r, w, s)));
+                assert_eq!(
+                    cached[0], plain[0],
+                    "raw reading of {text:?} {span:?}, round {round}"
+                );
+                assert_eq!(
+                    cached[1], plain[1],
+                    "HTML reading of {text:?} {span:?}, round {round}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn html_lines_read_from_the_cache_as_in_the_whole_page() {
+        let page = include_str!("../../templates/paper.html");
+        let lines: Vec<&str> = page.split_inclusive('\n').collect();
+        let mut texts = vec![
+            page.to_string(),
+            // A line read before, now inside a comment, a tag or an inline tag's reach.
+            format!("<!-- opened\n{page}\n-->after"),
+            format!("<p title=\"open\n{page}\">after"),
+            format!("<a\n{}", lines[1..].concat()),
+            format!("x\n<b>\u{301}{}", lines[5..].concat()),
+            format!("\u{e9}\n<b>\u{301}{}", lines[5..].concat()),
+            format!("x\n&amp;\n%41\n\u{301}\n{}", lines[2..].concat()),
+            "a\r\nb\r\n<b>c</b>\r\n<br>\u{301}\n<!--\n-->\n".to_string(),
+        ];
+        texts.push(texts[1].replace('\n', "\r\n"));
+        for text in &texts {
+            assert_html_lines_read_alike(text);
+        }
+        // Lines met first in one page and then in others, in every order.
+        for text in texts.iter().rev() {
+            assert_html_lines_read_alike(text);
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(
             std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400)
         ))]
+        #[test]
+        fn html_lines_read_alike_on_any_text(
+            lines in proptest::collection::vec(proptest::collection::vec(
+                prop::sample::select(vec![
+                    "a", "Kes", "trel", " ", "\t", "\r", "&", "amp;", "#", "107", ";", "%", "4B",
+                    "<", ">", "<b>", "</b>", "<p>", "</p>", "<!--", "-->", "<a href=\"", "\">",
+                    "'", "\u{e9}", "\u{301}", "\u{200b}", "\u{ff4b}", "x", "9", ".", "{", "}",
+                ]),
+                0..12,
+            ), 1..16),
+            prefix in prop::sample::select(vec!["", "<!--", "<a href=\"", "<b>", "x", "\u{301}", "&", "<"]),
+        ) {
+            let lines: Vec<String> = lines.iter().map(|parts| parts.concat() + "\n").collect();
+            let text = lines.concat();
+            assert_html_lines_read_alike(&text);
+            // The same lines after something that may enclose them, or lean on the first.
+            assert_html_lines_read_alike(&format!("{prefix}{text}"));
+            assert_html_lines_read_alike(&format!("{prefix}\n{}", lines[lines.len() / 2..].concat()));
+        }
+
         #[test]
         fn two_way_pass_matches_on_any_text(parts in proptest::collection::vec(
             prop::sample::select(vec![
