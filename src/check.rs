@@ -1103,7 +1103,13 @@ struct ExtraWord<'w> {
     passage: usize,
     word: &'w str,
     source: Span,
+    /// Its place in [`Known::word_facts`].
+    id: usize,
 }
+
+/// A map only looked up, never walked (so its order cannot reach a finding), from the words
+/// and runs of a paper's withheld passages: foldhash reads a short key in a few loads.
+type KnownMap<'w, V> = HashMap<&'w str, V, foldhash::fast::FixedState>;
 
 /// Every word and run of `min_words` words of a paper's withheld passages (for one audience),
 /// marked where an honest copy publishes it: what the leak scan may look for is what is left.
@@ -1111,11 +1117,19 @@ struct ExtraWord<'w> {
 /// reference to the passage that holds it.
 struct Known<'w> {
     min_words: usize,
-    /// Keyed by words of the passages' streams, which outlive it.
-    words: WordMap<&'w str, WordFacts>,
+    /// Each word's place in `word_facts`, keyed by words of the passages' streams, which
+    /// outlive it.
+    words: KnownMap<'w, usize>,
+    word_facts: Vec<WordFacts>,
     /// Every key of `words`.
     filter: WordFilter,
-    runs: WordMap<&'w str, RunFacts>,
+    /// Each run's place in `run_facts`.
+    runs: KnownMap<'w, usize>,
+    run_facts: Vec<RunFacts>,
+    /// For each passage, the place of each of its words in `word_facts` and of each of its
+    /// runs in `run_facts`: the leak scan goes through them in order, without a look-up.
+    passage_words: Vec<Vec<usize>>,
+    passage_runs: Vec<Vec<usize>>,
     /// In the order the passages name them.
     extra: Vec<ExtraWord<'w>>,
 }
@@ -1129,23 +1143,33 @@ impl<'w> Known<'w> {
             .sum();
         let mut known = Known {
             min_words,
-            words: WordMap::default(),
+            words: KnownMap::default(),
+            word_facts: Vec::new(),
             filter: WordFilter::default(),
-            runs: WordMap::with_capacity_and_hasher(runs, Default::default()),
+            runs: KnownMap::with_capacity_and_hasher(runs, Default::default()),
+            run_facts: Vec::with_capacity(runs),
+            passage_words: Vec::with_capacity(withheld.len()),
+            passage_runs: Vec::with_capacity(withheld.len()),
             extra: Vec::new(),
         };
         for (p, passage) in withheld.iter().enumerate() {
             let words = &passage.words;
+            let mut ids = Vec::with_capacity(words.len());
             for i in 0..words.len() {
                 let word = words.word(i);
-                match known.words.get_mut(word) {
-                    Some(facts) => facts.in_runs = true,
+                let id = match known.words.get(word) {
+                    Some(&id) => {
+                        known.word_facts[id].in_runs = true;
+                        id
+                    }
                     None => {
                         known.filter.insert(word);
-                        known.words.insert(word, WordFacts::new(true));
+                        known.add_word(word, true)
                     }
-                }
+                };
+                ids.push(id);
             }
+            known.passage_words.push(ids);
             // Only a word not named before can become a pattern here, so only those are kept.
             // A word both readings of the content share is one of its words as written, so
             // the other reading's words that are not are all in `extra_words`.
@@ -1154,25 +1178,42 @@ impl<'w> Known<'w> {
                 let word = extra.word(i);
                 if !known.words.contains_key(word) {
                     known.filter.insert(word);
-                    known.words.insert(word, WordFacts::new(false));
+                    let id = known.add_word(word, false);
                     known.extra.push(ExtraWord {
                         passage: p,
                         word,
                         source: extra.source(i, 1),
+                        id,
                     });
                 }
             }
-            for i in 0..(words.len() + 1).saturating_sub(min_words) {
-                known.runs.entry(words.run(i, min_words)).or_default();
-            }
+            let run_facts = &mut known.run_facts;
+            let ids = (0..(words.len() + 1).saturating_sub(min_words))
+                .map(|i| {
+                    *known
+                        .runs
+                        .entry(words.run(i, min_words))
+                        .or_insert_with(|| {
+                            run_facts.push(RunFacts::default());
+                            run_facts.len() - 1
+                        })
+                })
+                .collect();
+            known.passage_runs.push(ids);
         }
         known
+    }
+
+    fn add_word(&mut self, word: &'w str, in_runs: bool) -> usize {
+        self.word_facts.push(WordFacts::new(in_runs));
+        self.words.insert(word, self.word_facts.len() - 1);
+        self.word_facts.len() - 1
     }
 
     /// What is known of `word`, if it is withheld.
     fn facts(&self, word: &str) -> Option<&WordFacts> {
         if self.filter.may_contain(word) {
-            self.words.get(word)
+            self.words.get(word).map(|&id| &self.word_facts[id])
         } else {
             None
         }
@@ -1213,7 +1254,8 @@ impl<'w> Known<'w> {
             None => window.clear(),
         }
         if window.len() == self.min_words
-            && let Some(facts) = self.runs.get(window.run())
+            && let Some(&id) = self.runs.get(window.run())
+            && let facts = &self.run_facts[id]
         {
             found(window.source(), true, &facts.published, facts.pattern);
         }
@@ -1281,8 +1323,8 @@ impl<'w> Known<'w> {
     }
 
     fn mark_published_word(&self, word: &str) {
-        if let Some(facts) = self.words.get(word) {
-            Known::publish(&facts.published);
+        if let Some(&id) = self.words.get(word) {
+            Known::publish(&self.word_facts[id].published);
         }
     }
 
@@ -1471,22 +1513,25 @@ fn leaks(
             });
         };
         let words = &passage.words;
-        for i in 0..words.len() {
-            let word = words.word(i);
-            if let Some(facts) = known.words.get_mut(word) {
-                new_pattern(facts, word, PatternKind::Word, i);
-            }
+        for (i, &id) in known.passage_words[p].iter().enumerate() {
+            new_pattern(
+                &mut known.word_facts[id],
+                words.word(i),
+                PatternKind::Word,
+                i,
+            );
         }
         while let Some(e) = known.extra.get(extra).filter(|e| e.passage == p) {
-            if let Some(facts) = known.words.get_mut(e.word) {
-                new_pattern(facts, e.word, PatternKind::Extra, extra);
-            }
+            new_pattern(
+                &mut known.word_facts[e.id],
+                e.word,
+                PatternKind::Extra,
+                extra,
+            );
             extra += 1;
         }
-        for i in 0..(words.len() + 1).saturating_sub(min_words) {
-            let Some(facts) = known.runs.get_mut(words.run(i, min_words)) else {
-                continue;
-            };
+        for (i, &id) in known.passage_runs[p].iter().enumerate() {
+            let facts = &mut known.run_facts[id];
             if Known::is_published(&facts.published) || facts.pattern != NO_PATTERN {
                 continue;
             }
