@@ -1286,12 +1286,7 @@ impl<'w> Known<'w> {
                     self.step(facts, word, source, &mut stripped_window, &mut found);
                 }
             };
-            // An HTML page is mostly its template, whose lines read alike on every page.
-            if strip == Strip::Html {
-                text::for_each_html_word_two_ways(text, *piece, each);
-            } else {
-                text::for_each_word_two_ways(text, *piece, strip, each);
-            }
+            text::for_each_word_two_ways(text, *piece, strip, each);
         }
     }
 
