@@ -2316,6 +2316,99 @@ mod tests {
         }
     }
 
+    /// The words a passage's stripped reading and attributes add, as `Known` names them
+    /// from one two-way reading, against reading each passage's content again with inline
+    /// markup stripped, and its attributes, word by word.
+    #[test]
+    fn known_names_the_words_a_second_reading_of_each_passage_adds() {
+        let rules = Rules::embedded().expect("rules");
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut texts: Vec<String> = std::fs::read_dir(&fixtures)
+            .expect("fixtures")
+            .filter_map(|e| Some(e.ok()?.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "md"))
+            .map(|p| std::fs::read_to_string(p).expect("fixture"))
+            .collect();
+        texts.sort();
+        for body in [
+            "Call [Kes**trel** at `Ops`_room_ ~~now~~ &amp; K<b>ES</b>trel]{.S31 #a reason=\"why not\"}.\n",
+            "[x *y* z]{.S31} and [caf\u{e9} kes\u{200b}trel **Kes**trel]{.S24 pit=\"p q\"}\n",
+            "::: S31\nA **bold**face and `co`de\\*s and <span>in</span>line.\n:::\n",
+        ] {
+            texts.push(format!("{HEAD}{body}"));
+        }
+        let mut extras = 0;
+        for text in &texts {
+            let paper = parse_paper(text, &rules).expect("parses");
+            let outputs = Vec::new();
+            let input = CheckInput {
+                path: Path::new("p.md"),
+                name: "p",
+                text,
+                paper: &paper,
+                outputs: &outputs,
+            };
+            for audience in public_audiences(&rules) {
+                let maximal = paper.maximal_withheld(audience);
+                let (withheld, _) = withheld_passages(&input, &maximal);
+                let mut named: HashSet<String> = HashSet::new();
+                let mut expected = Vec::new();
+                for (p, passage) in withheld.iter().enumerate() {
+                    let words = words_of_pieces(text, &passage.content, Strip::None);
+                    assert_eq!(passage.words.stream, words.stream);
+                    assert_eq!(passage.words.tokens, words.tokens);
+                    for i in 0..words.len() {
+                        named.insert(words.word(i).to_string());
+                    }
+                    for (pieces, strip) in [
+                        (&passage.content, Strip::Markdown),
+                        (&passage.attrs, Strip::None),
+                    ] {
+                        for piece in pieces {
+                            text::for_each_word(text, *piece, strip, |w, s| {
+                                if named.insert(w.to_string()) {
+                                    expected.push((p, w.to_string(), s));
+                                }
+                            });
+                        }
+                    }
+                }
+                let known = Known::new(&withheld, 5);
+                let extra: Vec<(usize, String, Span)> = (known.extra.iter())
+                    .map(|e| (e.passage, e.word.to_string(), e.source))
+                    .collect();
+                assert_eq!(extra, expected, "{text}");
+                assert_eq!(known.words.len(), named.len());
+                extras += extra.len();
+                // The places kept for each passage's words and runs, which the leak scan
+                // walks, are where the maps lead.
+                for (p, passage) in withheld.iter().enumerate() {
+                    let words = &passage.words;
+                    let ids: Vec<usize> = (0..words.len())
+                        .map(|i| known.words[words.word(i)])
+                        .collect();
+                    assert_eq!(known.passage_words[p], ids);
+                    let runs = (words.len() + 1).saturating_sub(known.min_words);
+                    let ids: Vec<usize> = (0..runs)
+                        .map(|i| known.runs[words.run(i, known.min_words)])
+                        .collect();
+                    assert_eq!(known.passage_runs[p], ids);
+                }
+                for e in &known.extra {
+                    assert_eq!(known.words[e.word], e.id);
+                }
+                // Each word and run has facts of its own.
+                let mut ids: Vec<usize> = known.words.values().copied().collect();
+                ids.sort_unstable();
+                assert!(ids.iter().copied().eq(0..known.word_facts.len()));
+                let mut ids: Vec<usize> = known.runs.values().copied().collect();
+                ids.sort_unstable();
+                assert!(ids.iter().copied().eq(0..known.run_facts.len()));
+            }
+        }
+        assert!(extras > 10, "{extras}");
+    }
+
     #[test]
     fn an_honest_paper_has_no_finding() {
         let paper = format!(
