@@ -49,7 +49,7 @@ use crate::deny::{DenyList, Pattern, fingerprint};
 use crate::model::{BlockPlacement, Form, Paper};
 use crate::redact::{Passage as OpenPassage, Piece, copy_for};
 use crate::render::{Templates, html_page_with_schedule, markdown_with_schedule};
-use crate::rules::{Audience, Rules};
+use crate::rules::{Audience, Marking, Rules};
 use crate::schedule::{Release, schedule_for};
 use crate::span::{LineIndex, Span, subtract};
 use crate::write::Output;
@@ -290,6 +290,9 @@ struct Withheld {
     attrs: Vec<Span>,
     /// Words of `content`, in order, as one stream.
     words: Words,
+    /// The words only other readings of the passage have: those of `content` with inline
+    /// markup stripped that its words as written lack, then those of `attrs`, in order.
+    extra_words: Words,
     /// Words of `content` as a reader of a copy that shows it sees it, in order, as one
     /// stream: what the deny-list and the consistency scans compare.
     visible_words: Words,
@@ -412,6 +415,7 @@ pub fn scan_copies(
             // is worked out again for the few papers that need it (see `view`).
             for passage in &mut withheld {
                 passage.words = Words::default();
+                passage.extra_words = Words::default();
                 passage.content = Vec::new();
                 passage.attrs = Vec::new();
             }
@@ -717,12 +721,28 @@ fn withheld_passages(input: &CheckInput, maximal: &[usize]) -> (Vec<Withheld>, V
             attrs.push(h.span);
         }
         let content = subtract(span, &tags);
-        let words = words_of_pieces(text, &content, Strip::None);
+        // The content read as written and with inline markup stripped in one pass: most
+        // words are the same in both.
+        let bytes: usize = content.iter().map(|p| p.end.saturating_sub(p.start)).sum();
+        let mut words = Words::with_capacity(bytes);
+        let mut extra_words = Words::default();
+        for piece in &content {
+            text::for_each_word_two_ways(text, *piece, Strip::Markdown, |reading, w, s| {
+                match reading {
+                    Reading::Stripped => extra_words.push_word(w, s),
+                    Reading::Raw | Reading::Both => words.push_word(w, s),
+                }
+            });
+        }
+        for piece in &attrs {
+            extra_words.push_text(text, *piece, Strip::None);
+        }
         withheld.push(Withheld {
             redaction: k,
             content,
             attrs,
             words,
+            extra_words,
             visible_words: Words::default(),
         });
     }
@@ -898,7 +918,7 @@ fn leak_scan(
     else {
         return Vec::new();
     };
-    let known = Known::new(text, withheld, deny.min_words);
+    let known = Known::new(withheld, deny.min_words);
     // The withheld words and runs the source's published stretches hold, as written and
     // with markup stripped (in parallel in a large paper): an honest copy holds them too.
     let stretches = public_stretches(input, maximal);
@@ -961,8 +981,7 @@ fn boilerplate(
         html_blank_after: true,
         newline: "\n",
     };
-    let mut probe = copy_for(input.paper, input.text, audience);
-    probe.pieces = vec![
+    let pieces = vec![
         Piece::Text(PROBE),
         Piece::HeadingStart("x"),
         Piece::Text("## x\n\nx "),
@@ -988,11 +1007,34 @@ fn boilerplate(
         Piece::Close(passage(Form::Div, Some(&DIV_PLACEMENT))),
         Piece::Text("\n"),
     ];
+    let probe = probe_copy(input, audience, pieces);
     let schedule = schedule_for(input.paper, audience, rules, options.release);
     Ok([
         markdown_with_schedule(&probe, schedule.as_ref()),
         html_page_with_schedule(&probe, options.templates, schedule.as_ref())?,
     ])
+}
+
+/// The paper's copy for `audience` with `pieces` for its body: what [`copy_for`] gives but
+/// for its pieces, without working out the paper's own pieces, which the probe replaces.
+/// (`markers` counts the paper's withheld passages for the audit; no page shows it.)
+fn probe_copy<'a>(
+    input: &CheckInput<'a>,
+    audience: &'a Audience,
+    pieces: Vec<Piece<'a>>,
+) -> crate::redact::Copy<'a> {
+    let paper = input.paper;
+    crate::redact::Copy {
+        audience,
+        marking: match &audience.marking {
+            Marking::Source => paper.front_matter.classification.clone(),
+            Marking::Fixed(m) => m.clone(),
+        },
+        front_matter: paper.front_matter.for_audience(audience),
+        source: audience.reads_source().then_some(input.text),
+        pieces,
+        markers: 0,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -1057,11 +1099,17 @@ impl Default for RunFacts {
 
 /// A word that only another reading of a passage has (inline markup stripped, or its
 /// attributes), the first time the passages name it.
-struct ExtraWord {
+struct ExtraWord<'w> {
     passage: usize,
-    word: Box<str>,
+    word: &'w str,
     source: Span,
+    /// Its place in [`Known::word_facts`].
+    id: usize,
 }
+
+/// A map only looked up, never walked (so its order cannot reach a finding), from the words
+/// and runs of a paper's withheld passages: foldhash reads a short key in a few loads.
+type KnownMap<'w, V> = HashMap<&'w str, V, foldhash::fast::FixedState>;
 
 /// Every word and run of `min_words` words of a paper's withheld passages (for one audience),
 /// marked where an honest copy publishes it: what the leak scan may look for is what is left.
@@ -1069,16 +1117,25 @@ struct ExtraWord {
 /// reference to the passage that holds it.
 struct Known<'w> {
     min_words: usize,
-    words: WordMap<Box<str>, WordFacts>,
+    /// Each word's place in `word_facts`, keyed by words of the passages' streams, which
+    /// outlive it.
+    words: KnownMap<'w, usize>,
+    word_facts: Vec<WordFacts>,
     /// Every key of `words`.
     filter: WordFilter,
-    runs: WordMap<&'w str, RunFacts>,
+    /// Each run's place in `run_facts`.
+    runs: KnownMap<'w, usize>,
+    run_facts: Vec<RunFacts>,
+    /// For each passage, the place of each of its words in `word_facts` and of each of its
+    /// runs in `run_facts`: the leak scan goes through them in order, without a look-up.
+    passage_words: Vec<Vec<usize>>,
+    passage_runs: Vec<Vec<usize>>,
     /// In the order the passages name them.
-    extra: Vec<ExtraWord>,
+    extra: Vec<ExtraWord<'w>>,
 }
 
 impl<'w> Known<'w> {
-    fn new(text: &str, withheld: &'w [Withheld], min_words: usize) -> Self {
+    fn new(withheld: &'w [Withheld], min_words: usize) -> Self {
         // Nearly every run is distinct: sized once rather than grown (and rehashed) run by run.
         let runs: usize = withheld
             .iter()
@@ -1086,53 +1143,77 @@ impl<'w> Known<'w> {
             .sum();
         let mut known = Known {
             min_words,
-            words: WordMap::default(),
+            words: KnownMap::default(),
+            word_facts: Vec::new(),
             filter: WordFilter::default(),
-            runs: WordMap::with_capacity_and_hasher(runs, Default::default()),
+            runs: KnownMap::with_capacity_and_hasher(runs, Default::default()),
+            run_facts: Vec::with_capacity(runs),
+            passage_words: Vec::with_capacity(withheld.len()),
+            passage_runs: Vec::with_capacity(withheld.len()),
             extra: Vec::new(),
         };
         for (p, passage) in withheld.iter().enumerate() {
             let words = &passage.words;
+            let mut ids = Vec::with_capacity(words.len());
             for i in 0..words.len() {
                 let word = words.word(i);
-                match known.words.get_mut(word) {
-                    Some(facts) => facts.in_runs = true,
+                let id = match known.words.get(word) {
+                    Some(&id) => {
+                        known.word_facts[id].in_runs = true;
+                        id
+                    }
                     None => {
                         known.filter.insert(word);
-                        known.words.insert(word.into(), WordFacts::new(true));
+                        known.add_word(word, true)
                     }
-                }
+                };
+                ids.push(id);
             }
+            known.passage_words.push(ids);
             // Only a word not named before can become a pattern here, so only those are kept.
-            for (pieces, strip) in [
-                (&passage.content, Strip::Markdown),
-                (&passage.attrs, Strip::None),
-            ] {
-                for piece in pieces {
-                    text::for_each_word(text, *piece, strip, |word, source| {
-                        if !known.words.contains_key(word) {
-                            known.filter.insert(word);
-                            known.words.insert(word.into(), WordFacts::new(false));
-                            known.extra.push(ExtraWord {
-                                passage: p,
-                                word: word.into(),
-                                source,
-                            });
-                        }
+            // A word both readings of the content share is one of its words as written, so
+            // the other reading's words that are not are all in `extra_words`.
+            let extra = &passage.extra_words;
+            for i in 0..extra.len() {
+                let word = extra.word(i);
+                if !known.words.contains_key(word) {
+                    known.filter.insert(word);
+                    let id = known.add_word(word, false);
+                    known.extra.push(ExtraWord {
+                        passage: p,
+                        word,
+                        source: extra.source(i, 1),
+                        id,
                     });
                 }
             }
-            for i in 0..(words.len() + 1).saturating_sub(min_words) {
-                known.runs.entry(words.run(i, min_words)).or_default();
-            }
+            let run_facts = &mut known.run_facts;
+            let ids = (0..(words.len() + 1).saturating_sub(min_words))
+                .map(|i| {
+                    *known
+                        .runs
+                        .entry(words.run(i, min_words))
+                        .or_insert_with(|| {
+                            run_facts.push(RunFacts::default());
+                            run_facts.len() - 1
+                        })
+                })
+                .collect();
+            known.passage_runs.push(ids);
         }
         known
+    }
+
+    fn add_word(&mut self, word: &'w str, in_runs: bool) -> usize {
+        self.word_facts.push(WordFacts::new(in_runs));
+        self.words.insert(word, self.word_facts.len() - 1);
+        self.word_facts.len() - 1
     }
 
     /// What is known of `word`, if it is withheld.
     fn facts(&self, word: &str) -> Option<&WordFacts> {
         if self.filter.may_contain(word) {
-            self.words.get(word)
+            self.words.get(word).map(|&id| &self.word_facts[id])
         } else {
             None
         }
@@ -1173,7 +1254,8 @@ impl<'w> Known<'w> {
             None => window.clear(),
         }
         if window.len() == self.min_words
-            && let Some(facts) = self.runs.get(window.run())
+            && let Some(&id) = self.runs.get(window.run())
+            && let facts = &self.run_facts[id]
         {
             found(window.source(), true, &facts.published, facts.pattern);
         }
@@ -1194,7 +1276,7 @@ impl<'w> Known<'w> {
         let mut raw_window = Window::default();
         let mut stripped_window = Window::default();
         for piece in pieces {
-            text::for_each_word_two_ways(text, *piece, strip, |reading, word, source| {
+            let each = |reading, word: &str, source| {
                 let facts = self.facts(word);
                 if reading != Reading::Stripped {
                     raw(word, source);
@@ -1203,7 +1285,8 @@ impl<'w> Known<'w> {
                 if reading != Reading::Raw {
                     self.step(facts, word, source, &mut stripped_window, &mut found);
                 }
-            });
+            };
+            text::for_each_word_two_ways(text, *piece, strip, each);
         }
     }
 
@@ -1235,8 +1318,8 @@ impl<'w> Known<'w> {
     }
 
     fn mark_published_word(&self, word: &str) {
-        if let Some(facts) = self.words.get(word) {
-            Known::publish(&facts.published);
+        if let Some(&id) = self.words.get(word) {
+            Known::publish(&self.word_facts[id].published);
         }
     }
 
@@ -1273,7 +1356,7 @@ impl<'w> Known<'w> {
             PatternKind::Word => (passage.words.word(index), passage.words.source(index, 1)),
             PatternKind::Extra => {
                 let extra = &self.extra[index];
-                (&extra.word, extra.source)
+                (extra.word, extra.source)
             }
             PatternKind::Run => (
                 passage.words.run(index, self.min_words),
@@ -1425,22 +1508,25 @@ fn leaks(
             });
         };
         let words = &passage.words;
-        for i in 0..words.len() {
-            let word = words.word(i);
-            if let Some(facts) = known.words.get_mut(word) {
-                new_pattern(facts, word, PatternKind::Word, i);
-            }
+        for (i, &id) in known.passage_words[p].iter().enumerate() {
+            new_pattern(
+                &mut known.word_facts[id],
+                words.word(i),
+                PatternKind::Word,
+                i,
+            );
         }
         while let Some(e) = known.extra.get(extra).filter(|e| e.passage == p) {
-            if let Some(facts) = known.words.get_mut(&*e.word) {
-                new_pattern(facts, &e.word, PatternKind::Extra, extra);
-            }
+            new_pattern(
+                &mut known.word_facts[e.id],
+                e.word,
+                PatternKind::Extra,
+                extra,
+            );
             extra += 1;
         }
-        for i in 0..(words.len() + 1).saturating_sub(min_words) {
-            let Some(facts) = known.runs.get_mut(words.run(i, min_words)) else {
-                continue;
-            };
+        for (i, &id) in known.passage_runs[p].iter().enumerate() {
+            let facts = &mut known.run_facts[id];
             if Known::is_published(&facts.published) || facts.pattern != NO_PATTERN {
                 continue;
             }
@@ -2170,6 +2256,158 @@ mod tests {
     }
 
     const HEAD: &str = "---\ntitle: T\nclassification: OFFICIAL-SENSITIVE\n---\n";
+
+    /// The probe's copy renders as the paper's own copy does with the probe's pieces, for
+    /// every fixture and audience: it only skips working out the pieces it replaces.
+    #[test]
+    fn probe_copy_renders_as_the_papers_copy_with_its_pieces() {
+        let rules = Rules::embedded().expect("rules");
+        let templates = Templates::embedded().expect("templates");
+        let release = Release::default();
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut names: Vec<_> = std::fs::read_dir(&fixtures)
+            .expect("fixtures")
+            .filter_map(|e| Some(e.ok()?.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "md"))
+            .collect();
+        names.sort();
+        assert!(names.len() >= 5, "{names:?}");
+        let mut texts: Vec<String> = names
+            .iter()
+            .map(|p| std::fs::read_to_string(p).expect("fixture"))
+            .collect();
+        texts.push(
+            "---\ntitle: <b>T</b> & \"q\"\nclassification: SECRET\nauthor: A\n---\nx [y]{.S31}\n"
+                .to_string(),
+        );
+        let pieces = || {
+            vec![
+                Piece::Text("# x\n\nx "),
+                Piece::Marker {
+                    label: "x".into(),
+                    placement: None,
+                },
+                Piece::Text(" x\n"),
+            ]
+        };
+        for text in &texts {
+            let paper = parse_paper(text, &rules).expect("parses");
+            let outputs = Vec::new();
+            let input = CheckInput {
+                path: Path::new("p.md"),
+                name: "p",
+                text,
+                paper: &paper,
+                outputs: &outputs,
+            };
+            for audience in &rules.audiences {
+                let schedule = schedule_for(&paper, audience, &rules, &release);
+                let render = |copy: &crate::redact::Copy| {
+                    (
+                        markdown_with_schedule(copy, schedule.as_ref()),
+                        html_page_with_schedule(copy, &templates, schedule.as_ref()),
+                    )
+                };
+                let mut full = copy_for(&paper, text, audience);
+                full.pieces = pieces();
+                let probe = probe_copy(&input, audience, pieces());
+                assert_eq!(render(&probe), render(&full), "{}", audience.name);
+            }
+        }
+    }
+
+    /// The words a passage's stripped reading and attributes add, as `Known` names them
+    /// from one two-way reading, against reading each passage's content again with inline
+    /// markup stripped, and its attributes, word by word.
+    #[test]
+    fn known_names_the_words_a_second_reading_of_each_passage_adds() {
+        let rules = Rules::embedded().expect("rules");
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut texts: Vec<String> = std::fs::read_dir(&fixtures)
+            .expect("fixtures")
+            .filter_map(|e| Some(e.ok()?.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == "md"))
+            .map(|p| std::fs::read_to_string(p).expect("fixture"))
+            .collect();
+        texts.sort();
+        for body in [
+            "Call [Kes**trel** at `Ops`_room_ ~~now~~ &amp; K<b>ES</b>trel]{.S31 #a reason=\"why not\"}.\n",
+            "[x *y* z]{.S31} and [caf\u{e9} kes\u{200b}trel **Kes**trel]{.S24 pit=\"p q\"}\n",
+            "::: S31\nA **bold**face and `co`de\\*s and <span>in</span>line.\n:::\n",
+        ] {
+            texts.push(format!("{HEAD}{body}"));
+        }
+        let mut extras = 0;
+        for text in &texts {
+            let paper = parse_paper(text, &rules).expect("parses");
+            let outputs = Vec::new();
+            let input = CheckInput {
+                path: Path::new("p.md"),
+                name: "p",
+                text,
+                paper: &paper,
+                outputs: &outputs,
+            };
+            for audience in public_audiences(&rules) {
+                let maximal = paper.maximal_withheld(audience);
+                let (withheld, _) = withheld_passages(&input, &maximal);
+                let mut named: HashSet<String> = HashSet::new();
+                let mut expected = Vec::new();
+                for (p, passage) in withheld.iter().enumerate() {
+                    let words = words_of_pieces(text, &passage.content, Strip::None);
+                    assert_eq!(passage.words.stream, words.stream);
+                    assert_eq!(passage.words.tokens, words.tokens);
+                    for i in 0..words.len() {
+                        named.insert(words.word(i).to_string());
+                    }
+                    for (pieces, strip) in [
+                        (&passage.content, Strip::Markdown),
+                        (&passage.attrs, Strip::None),
+                    ] {
+                        for piece in pieces {
+                            text::for_each_word(text, *piece, strip, |w, s| {
+                                if named.insert(w.to_string()) {
+                                    expected.push((p, w.to_string(), s));
+                                }
+                            });
+                        }
+                    }
+                }
+                let known = Known::new(&withheld, 5);
+                let extra: Vec<(usize, String, Span)> = (known.extra.iter())
+                    .map(|e| (e.passage, e.word.to_string(), e.source))
+                    .collect();
+                assert_eq!(extra, expected, "{text}");
+                assert_eq!(known.words.len(), named.len());
+                extras += extra.len();
+                // The places kept for each passage's words and runs, which the leak scan
+                // walks, are where the maps lead.
+                for (p, passage) in withheld.iter().enumerate() {
+                    let words = &passage.words;
+                    let ids: Vec<usize> = (0..words.len())
+                        .map(|i| known.words[words.word(i)])
+                        .collect();
+                    assert_eq!(known.passage_words[p], ids);
+                    let runs = (words.len() + 1).saturating_sub(known.min_words);
+                    let ids: Vec<usize> = (0..runs)
+                        .map(|i| known.runs[words.run(i, known.min_words)])
+                        .collect();
+                    assert_eq!(known.passage_runs[p], ids);
+                }
+                for e in &known.extra {
+                    assert_eq!(known.words[e.word], e.id);
+                }
+                // Each word and run has facts of its own.
+                let mut ids: Vec<usize> = known.words.values().copied().collect();
+                ids.sort_unstable();
+                assert!(ids.iter().copied().eq(0..known.word_facts.len()));
+                let mut ids: Vec<usize> = known.runs.values().copied().collect();
+                ids.sort_unstable();
+                assert!(ids.iter().copied().eq(0..known.run_facts.len()));
+            }
+        }
+        assert!(extras > 10, "{extras}");
+    }
 
     #[test]
     fn an_honest_paper_has_no_finding() {
