@@ -318,9 +318,9 @@ struct ViewScan<'a> {
     deny_published: Vec<(Finding, DenyKey)>,
     /// Deny-list hits in withheld text, in document order.
     deny_withheld: Vec<(DenyKey, Span)>,
-    /// [`run_hash`] of each run of `min_words` published words, per stretch.
+    /// [`run_hashes`] of the runs of `min_words` published words, per stretch.
     published_runs: Vec<Vec<u64>>,
-    /// [`run_hash`] of each run of `min_words` withheld words, per passage.
+    /// [`run_hashes`] of the runs of `min_words` withheld words, per passage.
     withheld_runs: Vec<Vec<u64>>,
     /// Where a short withheld passage of any paper may be published: (stretch, first word,
     /// words, [`run_hash`]).
@@ -911,11 +911,10 @@ fn leak_scan(
     leaks(paper, public, output, withheld, known, rules, options)
 }
 
-/// [`run_hash`] of each run of `min_words` words.
+/// [`hash::run_hashes`] of each run of `min_words` words: rolled from word to word, as only
+/// these hashes (published and withheld) meet each other.
 fn run_hashes(audience: &str, words: &Words, min_words: usize) -> Vec<u64> {
-    (0..(words.len() + 1).saturating_sub(min_words))
-        .map(|i| run_hash(audience, words.run(i, min_words)))
-        .collect()
+    hash::run_hashes(audience, (0..words.len()).map(|i| words.word(i)), min_words)
 }
 
 // ---------------------------------------------------------------------------------------
