@@ -2125,19 +2125,18 @@ impl DecodedPieces {
             .rev()
             .find(|&k| self.pieces[k].0 < range.end && self.piece_end(k) > self.pieces[k].0)
             .unwrap_or(0);
+        // The part of `range` in piece `k`, in the piece's own string.
+        let local = |k: usize| {
+            let at = self.pieces[k].0;
+            range.start.max(at) - at..range.end.min(self.piece_end(k)) - at
+        };
         let start = match &self.pieces[first] {
-            (at, DecodedPiece::Plain(source)) => source + range.start.max(*at) - at,
-            (at, DecodedPiece::Decoded(d)) => {
-                let local = range.start.saturating_sub(*at);
-                d.sources[d.offsets.partition_point(|&o| o < local)].start
-            }
+            (_, DecodedPiece::Plain(source)) => source + local(first).start,
+            (_, DecodedPiece::Decoded(d)) => d.source(local(first)).start,
         };
         let end = match &self.pieces[last] {
-            (at, DecodedPiece::Plain(source)) => source + range.end.min(self.piece_end(last)) - at,
-            (at, DecodedPiece::Decoded(d)) => {
-                let local = range.end - at;
-                d.sources[d.offsets.partition_point(|&o| o < local) - 1].end
-            }
+            (_, DecodedPiece::Plain(source)) => source + local(last).end,
+            (_, DecodedPiece::Decoded(d)) => d.source(local(last)).end,
         };
         Span::new(start, end)
     }
