@@ -77,6 +77,23 @@ impl SourceMap {
         self.source_from(span, first)
     }
 
+    /// The first segment that does not end by `at` (as [`SourceMap::source`] finds it),
+    /// found from `hint`, where the last one asked for was.
+    fn first_near(&self, at: usize, hint: usize) -> usize {
+        let segments = &self.segments;
+        partition_near(segments.len(), hint, |k| {
+            segments[k].at + segments[k].len <= at
+        })
+    }
+
+    /// [`SourceMap::source`] for spans asked near one another (the events of a parse come
+    /// in document order, but a block's end spans the block again): `hint` is the segment
+    /// where the last one started, and is moved to where this one does.
+    fn source_near(&self, span: Span, hint: &mut usize) -> Span {
+        *hint = self.first_near(span.start, *hint);
+        self.source_from(span, *hint)
+    }
+
     /// [`SourceMap::source`] for spans asked in order: `hint` is where the last one started,
     /// so the next is found by a short walk rather than a search.
     fn source_after(&self, span: Span, hint: &mut usize) -> Span {
@@ -119,11 +136,13 @@ impl SourceMap {
 
     /// The source of `range` of the mapped string, piece by piece: what [`Visible`] records
     /// when it keeps a piece of the read Markdown as it is.
-    fn pieces(&self, range: Span) -> impl Iterator<Item = (Span, Span, bool)> + '_ {
-        let first = self
-            .segments
-            .partition_point(|s| s.at + s.len <= range.start);
-        self.segments[first..]
+    fn pieces(
+        &self,
+        range: Span,
+        hint: &mut usize,
+    ) -> impl Iterator<Item = (Span, Span, bool)> + '_ {
+        *hint = self.first_near(range.start, *hint);
+        self.segments[*hint..]
             .iter()
             .take_while(move |s| s.at < range.end)
             .map(move |s| {
@@ -137,6 +156,44 @@ impl SourceMap {
                 (Span::new(from, to), source, s.exact)
             })
     }
+}
+
+/// The `partition_point` of `0..len` for `before` (true for a prefix of it, then false),
+/// found from `hint`, where it was last: a few steps either way, as it mostly moves little
+/// from one ask to the next, and a binary search of what is left when it has moved further.
+fn partition_near(len: usize, hint: usize, before: impl Fn(usize) -> bool) -> usize {
+    const STEPS: usize = 4;
+    let mut k = hint.min(len);
+    if k < len && before(k) {
+        for _ in 0..STEPS {
+            k += 1;
+            if k == len || !before(k) {
+                return k;
+            }
+        }
+        return k + partition(len - k, |i| before(k + i));
+    }
+    for _ in 0..STEPS {
+        if k == 0 || before(k - 1) {
+            return k;
+        }
+        k -= 1;
+    }
+    partition(k, before)
+}
+
+/// The `partition_point` of `0..len` for `before`, by binary search.
+fn partition(len: usize, before: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, len);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if before(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// Visible text, with where each byte came from in the source.
@@ -166,6 +223,7 @@ impl Visible {
         let mut next_break = 0;
         let mut stretch = (usize::MAX, usize::MAX);
         let mut hint = 0;
+        let mut cut = 0;
         text::for_each_word(
             &self.text,
             Span::new(0, self.text.len()),
@@ -175,10 +233,14 @@ impl Visible {
                     next_break += 1;
                 }
                 let source = self.map.source_after(span, &mut hint);
-                let cut = self.cuts.partition_point(|&c| c < source.start);
+                // Sources rise through the body, then start again for each field.
+                cut = partition_near(self.cuts.len(), cut, |k| self.cuts[k] < source.start);
                 if (next_break, cut) != stretch {
                     stretch = (next_break, cut);
-                    out.push(Words::default());
+                    // Room for the words up to the next break (a withheld passage's or a
+                    // field's), which ends this stretch if nothing before it does.
+                    let rest = &self.text[span.start..];
+                    out.push(Words::with_capacity(rest.find(BREAK).unwrap_or(rest.len())));
                 }
                 if let Some(words) = out.last_mut() {
                     words.push_word(word, source);
@@ -327,13 +389,14 @@ pub(crate) fn passages(text: &str, contents: &[&[Span]]) -> (Visible, Vec<Words>
         .map(|b| Words::with_capacity(b.len()))
         .collect();
     let mut hint = 0;
+    let mut k = 0;
     text::for_each_word(
         &visible.text,
         Span::new(0, visible.text.len()),
         Strip::None,
         |word, span| {
             let source = visible.map.source_after(span, &mut hint);
-            let k = bounds.partition_point(|b| b.end <= source.start);
+            k = partition_near(bounds.len(), k, |b| bounds[b].end <= source.start);
             if let Some(passage) = words.get_mut(k)
                 && bounds[k].start <= source.start
             {
@@ -362,9 +425,10 @@ fn read_markdown(md: &Assembled) -> Visible {
             fields.push((title.to_string(), source));
         }
     }
+    let mut hint = 0;
     for (event, range) in events {
         let range = Span::new(range.start, range.end);
-        let source = md.map.source(range);
+        let source = md.map.source_near(range, &mut hint);
         match event {
             Event::Text(t) | Event::Code(t) => {
                 if let Some(reader) = html_block.as_mut() {
@@ -378,7 +442,7 @@ fn read_markdown(md: &Assembled) -> Visible {
                     // As written: trace each byte (or a code span's content) to its own.
                     Some(offset) => {
                         let kept = Span::new(range.start + offset, range.start + offset + t.len());
-                        for (piece, source, exact) in md.map.pieces(kept) {
+                        for (piece, source, exact) in md.map.pieces(kept, &mut hint) {
                             out.push(&md.markdown[piece.start..piece.end], source, exact);
                         }
                     }
@@ -600,5 +664,51 @@ mod tests {
         assert_eq!(words.word(1), "chis");
         assert_eq!(at(1), "C**HIS");
         assert_eq!(at(2), "1234");
+    }
+
+    proptest::proptest! {
+        /// [`partition_near`] finds what `partition_point` finds, from any hint.
+        #[test]
+        fn partition_near_is_the_partition_point(
+            mut values in proptest::collection::vec(0usize..50, 0..40),
+            asks in proptest::collection::vec((0usize..55, 0usize..45), 1..20),
+        ) {
+            values.sort_unstable();
+            for (at, hint) in asks {
+                proptest::prop_assert_eq!(
+                    partition_near(values.len(), hint, |k| values[k] < at),
+                    values.partition_point(|&v| v < at)
+                );
+            }
+        }
+
+        /// Asked in any order, each from where the last was, [`SourceMap::source_near`] and
+        /// [`SourceMap::pieces`] give what [`SourceMap::source`] and a binary search give.
+        #[test]
+        fn source_near_is_the_source(
+            pieces in proptest::collection::vec((0usize..6, 0usize..4, proptest::bool::ANY), 0..30),
+            asks in proptest::collection::vec((0usize..80, 0usize..8), 1..30),
+        ) {
+            let mut map = SourceMap::default();
+            let (mut at, mut from) = (0, 0);
+            for (len, gap, exact) in pieces {
+                let source = if exact { Span::new(from + gap, from + gap + len) } else { Span::new(from, from + gap + 1) };
+                map.push(at, len, source, exact);
+                at += len;
+                from = source.end;
+            }
+            let mut hint = 0;
+            for (start, len) in asks {
+                let span = Span::new(start, start + len);
+                let mut near = hint;
+                proptest::prop_assert_eq!(map.source_near(span, &mut near), map.source(span));
+                let first = map.segments.partition_point(|s| s.at + s.len <= span.start);
+                let mut from_first = first;
+                let plain: Vec<_> = map.pieces(span, &mut from_first).collect();
+                let got: Vec<_> = map.pieces(span, &mut hint).collect();
+                proptest::prop_assert_eq!(got, plain);
+                proptest::prop_assert_eq!(hint, first);
+            }
+        }
     }
 }
