@@ -280,11 +280,35 @@ struct Assembled {
     map: SourceMap,
 }
 
+thread_local! {
+    /// The buffers of the last [`Assembled`] this thread let go: each paper's body and
+    /// passages are assembled in turn, and a fresh buffer the size of a paper for each took
+    /// malloc's slow path every time.
+    static SPARE: RefCell<Option<Assembled>> = const { RefCell::new(None) };
+}
+
 impl Assembled {
+    /// Spare buffers larger than this are let go rather than kept.
+    const KEEP_BYTES: usize = 1 << 20;
+
     fn new(capacity: usize) -> Self {
-        Assembled {
-            markdown: String::with_capacity(capacity),
-            map: SourceMap::default(),
+        let mut md = SPARE
+            .with(|spare| spare.borrow_mut().take())
+            .unwrap_or_else(|| Assembled {
+                markdown: String::new(),
+                map: SourceMap::default(),
+            });
+        md.markdown.clear();
+        md.map.segments.clear();
+        md.markdown.reserve(capacity);
+        md
+    }
+
+    /// Keeps the buffers for the next [`Assembled::new`] on this thread.
+    fn recycle(self) {
+        let bytes = self.markdown.capacity() + self.map.segments.capacity() * size_of::<Segment>();
+        if bytes <= Self::KEEP_BYTES {
+            SPARE.with(|spare| *spare.borrow_mut() = Some(self));
         }
     }
 
@@ -351,6 +375,7 @@ pub(crate) fn public_body(text: &str, paper: &Paper, maximal: &[usize]) -> Visib
     }
     push_stretch(&mut md, Span::new(from, text.len()));
     let mut visible = read_markdown(&md);
+    md.recycle();
     visible.cuts = cuts;
     visible
 }
@@ -383,6 +408,7 @@ pub(crate) fn passages(text: &str, contents: &[&[Span]]) -> (Visible, Vec<Words>
         bounds.push(Span::new(first.start, last.end));
     }
     let visible = read_markdown(&md);
+    md.recycle();
     // Each word goes to the passage its source bytes are in.
     let mut words: Vec<Words> = bounds
         .iter()
@@ -710,5 +736,48 @@ mod tests {
                 proptest::prop_assert_eq!(hint, first);
             }
         }
+    }
+
+    /// What [`passages`] gives of `text`, words and their sources included.
+    fn passages_read(text: &str) -> (String, Vec<(String, Vec<Span>)>) {
+        let half = text.len() / 2;
+        let half = (0..=half)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        let (first, second) = ([Span::new(0, half)], [Span::new(half, text.len())]);
+        let (visible, words) = passages(text, &[&first, &second]);
+        let words = words
+            .iter()
+            .map(|w| {
+                let sources = (0..w.len()).map(|i| w.source(i, 1)).collect();
+                (w.stream.clone(), sources)
+            })
+            .collect();
+        let sources = (0..visible.text.len())
+            .filter(|&i| visible.text.is_char_boundary(i))
+            .map(|i| format!("{:?}", visible.source(Span::new(i, i + 1))))
+            .collect::<Vec<_>>()
+            .join(",");
+        (format!("{}|{sources}", visible.text), words)
+    }
+
+    #[test]
+    fn reused_buffers_read_as_fresh_ones() {
+        let long =
+            "# Heading\n\nA *long* paragraph with [a link](https://example.org) in it. ".repeat(40);
+        let short = "Two <b>short</b>\n\nlines &amp; more";
+        let fresh = std::thread::spawn(move || passages_read(short))
+            .join()
+            .expect("reads");
+        passages_read(&long);
+        assert_eq!(passages_read(short), fresh);
+        let body_fresh = std::thread::spawn(move || passages_read(&long))
+            .join()
+            .expect("reads");
+        let long =
+            "# Heading\n\nA *long* paragraph with [a link](https://example.org) in it. ".repeat(40);
+        passages_read(short);
+        assert_eq!(passages_read(&long), body_fresh);
     }
 }
