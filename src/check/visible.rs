@@ -224,29 +224,24 @@ impl Visible {
         let mut stretch = (usize::MAX, usize::MAX);
         let mut hint = 0;
         let mut cut = 0;
-        text::for_each_word(
-            &self.text,
-            Span::new(0, self.text.len()),
-            Strip::None,
-            |word, span| {
-                while self.breaks.get(next_break).is_some_and(|&b| b < span.start) {
-                    next_break += 1;
-                }
-                let source = self.map.source_after(span, &mut hint);
-                // Sources rise through the body, then start again for each field.
-                cut = partition_near(self.cuts.len(), cut, |k| self.cuts[k] < source.start);
-                if (next_break, cut) != stretch {
-                    stretch = (next_break, cut);
-                    // Room for the words up to the next break (a withheld passage's or a
-                    // field's), which ends this stretch if nothing before it does.
-                    let rest = &self.text[span.start..];
-                    out.push(Words::with_capacity(rest.find(BREAK).unwrap_or(rest.len())));
-                }
-                if let Some(words) = out.last_mut() {
-                    words.push_word(word, source);
-                }
-            },
-        );
+        for_each_visible_word(&self.text, |word, span| {
+            while self.breaks.get(next_break).is_some_and(|&b| b < span.start) {
+                next_break += 1;
+            }
+            let source = self.map.source_after(span, &mut hint);
+            // Sources rise through the body, then start again for each field.
+            cut = partition_near(self.cuts.len(), cut, |k| self.cuts[k] < source.start);
+            if (next_break, cut) != stretch {
+                stretch = (next_break, cut);
+                // Room for the words up to the next break (a withheld passage's or a
+                // field's), which ends this stretch if nothing before it does.
+                let rest = &self.text[span.start..];
+                out.push(Words::with_capacity(rest.find(BREAK).unwrap_or(rest.len())));
+            }
+            if let Some(words) = out.last_mut() {
+                words.push_word(word, source);
+            }
+        });
         out
     }
 
@@ -416,21 +411,34 @@ pub(crate) fn passages(text: &str, contents: &[&[Span]]) -> (Visible, Vec<Words>
         .collect();
     let mut hint = 0;
     let mut k = 0;
-    text::for_each_word(
-        &visible.text,
-        Span::new(0, visible.text.len()),
-        Strip::None,
-        |word, span| {
-            let source = visible.map.source_after(span, &mut hint);
-            k = partition_near(bounds.len(), k, |b| bounds[b].end <= source.start);
-            if let Some(passage) = words.get_mut(k)
-                && bounds[k].start <= source.start
-            {
-                passage.push_word(word, source);
-            }
-        },
-    );
+    for_each_visible_word(&visible.text, |word, span| {
+        let source = visible.map.source_after(span, &mut hint);
+        k = partition_near(bounds.len(), k, |b| bounds[b].end <= source.start);
+        if let Some(passage) = words.get_mut(k)
+            && bounds[k].start <= source.start
+        {
+            passage.push_word(word, source);
+        }
+    });
     (visible, words)
+}
+
+/// [`text::for_each_word`] over the whole of `text` (visible text), read in pieces between
+/// the [`BREAK`]s that an ASCII byte or the end follows: the same words from the same bytes,
+/// as no word holds a `BREAK`, and no escape, combining sequence or compatibility form
+/// spans one that an ASCII byte follows (one followed by a combining mark is read with it).
+/// Read whole, each `BREAK` went through every stage of normalising, and so did the text
+/// after it up to the next whitespace.
+fn for_each_visible_word(text: &str, mut found: impl FnMut(&str, Span)) {
+    let mut from = 0;
+    for (at, _) in text.match_indices(BREAK) {
+        let next = at + BREAK.len_utf8();
+        if text.as_bytes().get(next).is_none_or(u8::is_ascii) {
+            text::for_each_word(text, Span::new(from, at), Strip::None, &mut found);
+            from = next;
+        }
+    }
+    text::for_each_word(text, Span::new(from, text.len()), Strip::None, &mut found);
 }
 
 /// Reads Markdown as pulldown-cmark does for the copy, raw HTML through html5ever.
@@ -779,5 +787,29 @@ mod tests {
             "# Heading\n\nA *long* paragraph with [a link](https://example.org) in it. ".repeat(40);
         passages_read(short);
         assert_eq!(passages_read(&long), body_fresh);
+    }
+
+    /// Pieces of visible text: breaks, what may join across them, and plain words.
+    const VISIBLE_PARTS: [&str; 16] = [
+        "\u{fffc}", "\u{fffc}", "a", "Kes", " ", "\n", "\u{301}", "e\u{301}", "&", "amp;", "#107;",
+        "%4B", "\u{a3}", "\u{200b}", "\u{421}", "\u{ff4b}",
+    ];
+
+    proptest::proptest! {
+        /// Reading visible text in pieces between breaks gives the words, and the bytes
+        /// each came from, that reading it whole gives.
+        #[test]
+        fn visible_words_read_in_pieces_as_whole(
+            parts in proptest::collection::vec(0..VISIBLE_PARTS.len(), 0..60),
+        ) {
+            let text: String = parts.iter().map(|&k| VISIBLE_PARTS[k]).collect();
+            let mut whole = Vec::new();
+            text::for_each_word(&text, Span::new(0, text.len()), Strip::None, |w, s| {
+                whole.push((w.to_string(), s))
+            });
+            let mut pieces = Vec::new();
+            for_each_visible_word(&text, |w, s| pieces.push((w.to_string(), s)));
+            proptest::prop_assert_eq!(pieces, whole);
+        }
     }
 }
