@@ -37,10 +37,8 @@ pub(crate) mod hash;
 pub(crate) mod text;
 pub(crate) mod visible;
 
-use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet, VecDeque};
 use std::path::Path;
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use aho_corasick::{AhoCorasick, MatchKind};
@@ -2043,43 +2041,7 @@ struct DecodedPieces {
 enum DecodedPiece {
     /// Bytes that decode to themselves, the first from this source offset.
     Plain(usize),
-    /// The piece decoded on its own (its sources counted from 0), and where it starts in
-    /// the source.
-    Decoded(Rc<text::DecodedString>, usize),
-}
-
-thread_local! {
-    /// Short pieces already decoded on this thread, by their text: the same few (a sum in
-    /// pounds, a name with an accent) come back in paper after paper, and each costs a pass
-    /// through NFKC and the look-alike table.
-    static DECODED_PIECES: RefCell<WordMap<Box<str>, Rc<text::DecodedString>>> =
-        RefCell::new(WordMap::default());
-}
-
-/// `piece` decoded on its own, as [`text::decoded_string`] decodes it: what it gives depends
-/// on the bytes of the span it reads and nothing else, so it is the same at any offset (its
-/// sources moved by that offset), and a short piece seen before is not decoded again.
-fn decoded_piece(piece: &str) -> Rc<text::DecodedString> {
-    /// Longer pieces are decoded each time, and the cache is emptied when it holds this
-    /// many.
-    const CACHED_BYTES: usize = 32;
-    const CACHED_PIECES: usize = 4096;
-    let decode = || Rc::new(text::decoded_string(piece, Span::new(0, piece.len())));
-    if piece.len() > CACHED_BYTES {
-        return decode();
-    }
-    DECODED_PIECES.with(|cache| {
-        let mut cache = cache.borrow_mut();
-        if let Some(decoded) = cache.get(piece) {
-            return Rc::clone(decoded);
-        }
-        if cache.len() >= CACHED_PIECES {
-            cache.clear();
-        }
-        let decoded = decode();
-        cache.insert(piece.into(), Rc::clone(&decoded));
-        decoded
-    })
+    Decoded(text::DecodedString),
 }
 
 impl DecodedPieces {
@@ -2126,12 +2088,12 @@ impl DecodedPieces {
                 }
             }
             out.push_plain(text, Span::new(at, from));
-            let decoded = decoded_piece(&text[from..to]);
-            out.pieces.push((
-                out.string.len(),
-                DecodedPiece::Decoded(Rc::clone(&decoded), from),
-            ));
+            let decoded = text::decoded_string(text, Span::new(from, to));
             out.string.push_str(&decoded.string);
+            out.pieces.push((
+                out.string.len() - decoded.string.len(),
+                DecodedPiece::Decoded(decoded),
+            ));
             at = to;
         }
         out
@@ -2170,11 +2132,11 @@ impl DecodedPieces {
         };
         let start = match &self.pieces[first] {
             (_, DecodedPiece::Plain(source)) => source + local(first).start,
-            (_, DecodedPiece::Decoded(d, from)) => from + d.source(local(first)).start,
+            (_, DecodedPiece::Decoded(d)) => d.source(local(first)).start,
         };
         let end = match &self.pieces[last] {
             (_, DecodedPiece::Plain(source)) => source + local(last).end,
-            (_, DecodedPiece::Decoded(d, from)) => from + d.source(local(last)).end,
+            (_, DecodedPiece::Decoded(d)) => d.source(local(last)).end,
         };
         Span::new(start, end)
     }
