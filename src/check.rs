@@ -800,8 +800,10 @@ struct View {
 
 fn view(input: &CheckInput, audience: &Audience) -> View {
     let maximal = input.paper.maximal_withheld(audience);
+    let (body, public) = published(input, &maximal);
+    body.recycle();
     View {
-        public: published(input, &maximal).1,
+        public,
         withheld: withheld_passages(input, &maximal).0,
     }
 }
@@ -850,6 +852,7 @@ fn scan_view<'a>(
             deny_published.push(published_deny_finding(paper, audience, deny, hit));
         }
     }
+    body.recycle();
     let mut deny_withheld = Vec::new();
     let words = withheld.iter().map(|p| &p.visible_words);
     for hit in deny_matches(text, &withheld_visible, &[], words, deny, terms) {
@@ -2530,5 +2533,57 @@ mod tests {
                 ("deny/collar-number", column("PC&"), column("PC&") + 11),
             ]
         );
+    }
+
+    /// What [`published`] gives of a paper for the public audience: the body's text with
+    /// each character's source, and each stretch's words with theirs.
+    fn published_read(text: &str) -> (String, Vec<(String, Vec<Span>)>) {
+        let rules = Rules::embedded().expect("rules");
+        let paper = parse_paper(text, &rules).expect("parses");
+        let audience = public_audiences(&rules).next().expect("a public audience");
+        let input = CheckInput {
+            path: Path::new("a.md"),
+            name: "a",
+            text,
+            paper: &paper,
+            outputs: &[],
+        };
+        let (body, stretches) = published(&input, &paper.maximal_withheld(audience));
+        let sources: Vec<String> = (0..body.text.len())
+            .filter(|&i| body.text.is_char_boundary(i))
+            .map(|i| format!("{:?}", body.source(Span::new(i, i + 1))))
+            .collect();
+        let words = stretches
+            .iter()
+            .map(|w| {
+                (
+                    w.stream.clone(),
+                    (0..w.len()).map(|i| w.source(i, 1)).collect(),
+                )
+            })
+            .collect();
+        let read = format!("{}|{}", body.text, sources.join(","));
+        body.recycle();
+        (read, words)
+    }
+
+    #[test]
+    fn a_recycled_body_reads_as_a_fresh_one() {
+        let long = format!(
+            "{HEAD}{}",
+            "A *long* paragraph [with a secret]{.S31} and [a link](https://example.org).\n\n"
+                .repeat(40)
+        );
+        let short = format!("{HEAD}Two <b>short</b> [words]{{.S40}}\n\nlines &amp; more\n");
+        let (l, s) = (long.clone(), short.clone());
+        let fresh_short = std::thread::spawn(move || published_read(&s))
+            .join()
+            .expect("reads");
+        let fresh_long = std::thread::spawn(move || published_read(&l))
+            .join()
+            .expect("reads");
+        published_read(&long);
+        assert_eq!(published_read(&short), fresh_short);
+        assert_eq!(published_read(&long), fresh_long);
     }
 }

@@ -210,7 +210,41 @@ pub(crate) struct Visible {
     cuts: Vec<usize>,
 }
 
+thread_local! {
+    /// The text and map of the last [`Visible`] this thread let go ([`Visible::recycle`]):
+    /// a fresh pair the size of a paper for every paper and audience took malloc's slow path.
+    static SPARE_VISIBLE: RefCell<Option<(String, Vec<Segment>)>> = const { RefCell::new(None) };
+}
+
 impl Visible {
+    /// Spare buffers larger than this are let go rather than kept.
+    const KEEP_BYTES: usize = 1 << 20;
+
+    /// An empty one with room for `bytes` of text, in this thread's spare buffers if it has
+    /// them.
+    fn with_capacity(bytes: usize) -> Visible {
+        let (mut text, mut segments) = SPARE_VISIBLE
+            .with(|spare| spare.borrow_mut().take())
+            .unwrap_or_default();
+        text.clear();
+        segments.clear();
+        text.reserve(bytes);
+        Visible {
+            text,
+            map: SourceMap { segments },
+            ..Visible::default()
+        }
+    }
+
+    /// Keeps the text and map's buffers for the next visible text read on this thread: for
+    /// one read, scanned and let go.
+    pub(crate) fn recycle(self) {
+        let bytes = self.text.capacity() + self.map.segments.capacity() * size_of::<Segment>();
+        if bytes <= Self::KEEP_BYTES {
+            SPARE_VISIBLE.with(|spare| *spare.borrow_mut() = Some((self.text, self.map.segments)));
+        }
+    }
+
     /// The source bytes that `span` of [`Visible::text`] came from.
     pub(crate) fn source(&self, span: Span) -> Span {
         self.map.source(span)
@@ -443,10 +477,7 @@ fn for_each_visible_word(text: &str, mut found: impl FnMut(&str, Span)) {
 
 /// Reads Markdown as pulldown-cmark does for the copy, raw HTML through html5ever.
 fn read_markdown(md: &Assembled) -> Visible {
-    let mut out = Visible {
-        text: String::with_capacity(md.markdown.len()),
-        ..Visible::default()
-    };
+    let mut out = Visible::with_capacity(md.markdown.len());
     // Link targets, titles and attribute values: read after the body, each on its own.
     let mut fields: Vec<(String, Span)> = Vec::new();
     let mut html_block: Option<HtmlReader> = None;
