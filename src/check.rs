@@ -2069,8 +2069,10 @@ impl DecodedPieces {
             pieces: Vec::new(),
         };
         let mut at = span.start;
+        // The first byte at or after `at` that decoding may change.
+        let mut next = next_escape(at);
         while at < end {
-            let Some(first) = next_escape(at) else {
+            let Some(first) = next else {
                 out.push_plain(text, Span::new(at, end));
                 break;
             };
@@ -2085,8 +2087,9 @@ impl DecodedPieces {
                 while to < end && !is_cut(to) {
                     to += 1;
                 }
-                match next_escape(to) {
-                    Some(next) if next - to <= Self::JOIN_BYTES => to = next + 1,
+                next = next_escape(to);
+                match next {
+                    Some(close) if close - to <= Self::JOIN_BYTES => to = close + 1,
                     _ => break,
                 }
             }
