@@ -321,9 +321,9 @@ struct ViewScan<'a> {
     deny_published: Vec<(Finding, DenyKey)>,
     /// Deny-list hits in withheld text, in document order.
     deny_withheld: Vec<(DenyKey, Span)>,
-    /// [`run_hash`] of each run of `min_words` published words, per stretch.
+    /// [`run_hashes`] of the runs of `min_words` published words, per stretch.
     published_runs: Vec<Vec<u64>>,
-    /// [`run_hash`] of each run of `min_words` withheld words, per passage.
+    /// [`run_hashes`] of the runs of `min_words` withheld words, per passage.
     withheld_runs: Vec<Vec<u64>>,
     /// Where a short withheld passage of any paper may be published: (stretch, first word,
     /// words, [`run_hash`]).
@@ -820,8 +820,10 @@ struct View {
 
 fn view(input: &CheckInput, audience: &Audience) -> View {
     let maximal = input.paper.maximal_withheld(audience);
+    let (body, public) = published(input, &maximal);
+    body.recycle();
     View {
-        public: published(input, &maximal).1,
+        public,
         withheld: withheld_passages(input, &maximal).0,
     }
 }
@@ -870,6 +872,7 @@ fn scan_view<'a>(
             deny_published.push(published_deny_finding(paper, audience, deny, hit));
         }
     }
+    body.recycle();
     let mut deny_withheld = Vec::new();
     let words = withheld.iter().map(|p| &p.visible_words);
     for hit in deny_matches(text, &withheld_visible, &[], words, deny, terms) {
@@ -931,11 +934,10 @@ fn leak_scan(
     leaks(paper, public, output, withheld, known, rules, options)
 }
 
-/// [`run_hash`] of each run of `min_words` words.
+/// [`hash::run_hashes`] of each run of `min_words` words: rolled from word to word, as only
+/// these hashes (published and withheld) meet each other.
 fn run_hashes(audience: &str, words: &Words, min_words: usize) -> Vec<u64> {
-    (0..(words.len() + 1).saturating_sub(min_words))
-        .map(|i| run_hash(audience, words.run(i, min_words)))
-        .collect()
+    hash::run_hashes(audience, (0..words.len()).map(|i| words.word(i)), min_words)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -2085,7 +2087,7 @@ fn regex_hits(
     let raw = &text[span.start..span.end.min(text.len())];
     // ASCII with no `&` or `%` decodes to itself (ignorables, compatibility forms and
     // look-alikes are all non-ASCII), so the regexes can read it as it is.
-    if raw.bytes().all(|b| b.is_ascii() && b != b'&' && b != b'%') {
+    if raw.bytes().all(decodes_to_itself) {
         for (r, m) in regex_matches(deny, raw) {
             out.push(DenyHit {
                 rule: r,
@@ -2095,13 +2097,140 @@ fn regex_hits(
         }
         return;
     }
-    let decoded = text::decoded_string(text, span);
+    let decoded = DecodedPieces::new(text, span);
     for (r, m) in regex_matches(deny, &decoded.string) {
         out.push(DenyHit {
             rule: r,
             span: source(decoded.source(m.range())),
             key: text::words_of(m.as_str()),
         });
+    }
+}
+
+/// A byte that decoding leaves as it is, wherever it stands: ASCII, and no escape.
+fn decodes_to_itself(b: u8) -> bool {
+    b.is_ascii() && b != b'&' && b != b'%'
+}
+
+/// `text[span]` as [`text::decoded_string`] gives it (the same string, each character traced
+/// to the same source bytes), with only the pieces around bytes decoding may change read
+/// through it: a stretch of visible text with one `£` in it is otherwise held as a character
+/// list ten times its size.
+///
+/// The pieces are cut only after ASCII whitespace and before an ASCII byte that is no escape,
+/// where decoding cuts its own chunks ([`text::decoded_string`] reads a span in chunks cut
+/// there, which join to what reading it whole gives): no escape, combining sequence or
+/// compatibility form spans such a cut, so the pieces decoded apart join to the whole.
+struct DecodedPieces {
+    string: String,
+    /// Each piece, in order: where it starts in `string`, and how it maps back.
+    pieces: Vec<(usize, DecodedPiece)>,
+}
+
+enum DecodedPiece {
+    /// Bytes that decode to themselves, the first from this source offset.
+    Plain(usize),
+    Decoded(text::DecodedString),
+}
+
+impl DecodedPieces {
+    /// Plain bytes between two pieces that need decoding, up to this many, are decoded with
+    /// them rather than kept apart: a piece costs a call and three small vectors.
+    const JOIN_BYTES: usize = 64;
+
+    fn new(text: &str, span: Span) -> Self {
+        let bytes = text.as_bytes();
+        let end = span.end.min(text.len());
+        let is_cut = |p: usize| {
+            matches!(bytes[p - 1], b' ' | b'\n' | b'\r' | b'\t') && decodes_to_itself(bytes[p])
+        };
+        let next_escape = |from: usize| {
+            bytes[from..end]
+                .iter()
+                .position(|&b| !decodes_to_itself(b))
+                .map(|i| from + i)
+        };
+        let mut out = DecodedPieces {
+            string: String::with_capacity(end.saturating_sub(span.start)),
+            pieces: Vec::new(),
+        };
+        let mut at = span.start;
+        // The first byte at or after `at` that decoding may change.
+        let mut next = next_escape(at);
+        while at < end {
+            let Some(first) = next else {
+                out.push_plain(text, Span::new(at, end));
+                break;
+            };
+            // The piece to decode: from the last cut before its first such byte...
+            let mut from = first;
+            while from > at && !is_cut(from) {
+                from -= 1;
+            }
+            // ...to the first cut after its last, taking in those close behind.
+            let mut to = first + 1;
+            loop {
+                while to < end && !is_cut(to) {
+                    to += 1;
+                }
+                next = next_escape(to);
+                match next {
+                    Some(close) if close - to <= Self::JOIN_BYTES => to = close + 1,
+                    _ => break,
+                }
+            }
+            out.push_plain(text, Span::new(at, from));
+            let decoded = text::decoded_string(text, Span::new(from, to));
+            out.string.push_str(&decoded.string);
+            out.pieces.push((
+                out.string.len() - decoded.string.len(),
+                DecodedPiece::Decoded(decoded),
+            ));
+            at = to;
+        }
+        out
+    }
+
+    fn push_plain(&mut self, text: &str, span: Span) {
+        if span.start < span.end {
+            self.pieces
+                .push((self.string.len(), DecodedPiece::Plain(span.start)));
+            self.string.push_str(&text[span.start..span.end]);
+        }
+    }
+
+    /// Where the piece at `k` ends in `string`.
+    fn piece_end(&self, k: usize) -> usize {
+        self.pieces.get(k + 1).map_or(self.string.len(), |p| p.0)
+    }
+
+    /// The source bytes of the characters that `string[range]` holds (not empty), as
+    /// [`text::DecodedString::source`] gives them.
+    fn source(&self, range: std::ops::Range<usize>) -> Span {
+        // The first character at or after `range.start`, and the last before `range.end`:
+        // in the first piece ending after the one, and the last starting before the other
+        // that is not empty (a piece of ignorable characters alone decodes to nothing).
+        let first = (0..self.pieces.len())
+            .find(|&k| self.piece_end(k) > range.start)
+            .unwrap_or(self.pieces.len() - 1);
+        let last = (0..self.pieces.len())
+            .rev()
+            .find(|&k| self.pieces[k].0 < range.end && self.piece_end(k) > self.pieces[k].0)
+            .unwrap_or(0);
+        // The part of `range` in piece `k`, in the piece's own string.
+        let local = |k: usize| {
+            let at = self.pieces[k].0;
+            range.start.max(at) - at..range.end.min(self.piece_end(k)) - at
+        };
+        let start = match &self.pieces[first] {
+            (_, DecodedPiece::Plain(source)) => source + local(first).start,
+            (_, DecodedPiece::Decoded(d)) => d.source(local(first)).start,
+        };
+        let end = match &self.pieces[last] {
+            (_, DecodedPiece::Plain(source)) => source + local(last).end,
+            (_, DecodedPiece::Decoded(d)) => d.source(local(last)).end,
+        };
+        Span::new(start, end)
     }
 }
 
@@ -2560,5 +2689,142 @@ mod tests {
             run(&[("a.md", &a), ("b.md", &b)], &DenyList::empty()),
             vec![]
         );
+    }
+
+    /// Pieces of text that decoding changes or joins to a neighbour, and plain ones.
+    const DECODING_PARTS: [&str; 24] = [
+        "a",
+        "Kes",
+        "trel",
+        " ",
+        "  ",
+        "\n",
+        "\t",
+        "&",
+        "amp;",
+        "&amp;",
+        "#107;",
+        "&#x20;",
+        "%",
+        "%4B",
+        "%20",
+        "%E2%80",
+        "\u{a3}",
+        "e\u{301}",
+        "\u{301}",
+        "\u{200b}",
+        "\u{ff4b}",
+        "\u{421}",
+        "\u{fb01}",
+        "CHIS 1234",
+    ];
+
+    proptest::proptest! {
+        /// [`DecodedPieces`] gives what [`text::decoded_string`] gives of any span of any
+        /// text: the same string, and every character range traced to the same source.
+        #[test]
+        fn decoded_pieces_read_as_one_decoded_string(
+            parts in proptest::collection::vec(
+                (0..DECODING_PARTS.len(), proptest::bool::ANY), 0..40),
+            skip in 0usize..4,
+        ) {
+            let text: String = parts
+                .iter()
+                .map(|&(k, long)| {
+                    if long {
+                        format!("{} a long plain stretch of words no escape is in ", DECODING_PARTS[k])
+                    } else {
+                        DECODING_PARTS[k].to_string()
+                    }
+                })
+                .collect();
+            let start = (0..=skip.min(text.len())).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+            let span = Span::new(start, text.len());
+            let whole = text::decoded_string(&text, span);
+            let pieces = DecodedPieces::new(&text, span);
+            proptest::prop_assert_eq!(&pieces.string, &whole.string);
+            let bounds: Vec<usize> = whole.offsets.iter().copied().chain([whole.string.len()]).collect();
+            // Every range of up to 24 characters, and every range to the end.
+            for (i, &a) in bounds.iter().enumerate() {
+                let near = bounds[i + 1..].iter().take(24);
+                for &b in near.chain(bounds.last().filter(|_| i + 1 < bounds.len())) {
+                    proptest::prop_assert_eq!(pieces.source(a..b), whole.source(a..b), "{:?}", a..b);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn deny_regex_reads_a_long_stretch_with_one_escape_in_it() {
+        let filler = "words and more words ".repeat(20);
+        let a = format!("{HEAD}{filler}costs \u{a3}2m; {filler}CHIS 1234 met PC&#32;4321 here.\n");
+        let findings = run(&[("a.md", &a)], &DenyList::embedded().expect("deny-list"));
+        let at: Vec<(&str, usize, usize)> = findings
+            .iter()
+            .map(|f| (f.rule.as_str(), f.location.column, f.location.end_column))
+            .collect();
+        let column = |s: &str| {
+            let line = a.lines().nth(4).unwrap_or_default();
+            line[..line.find(s).unwrap_or_default()].chars().count() + 1
+        };
+        assert_eq!(
+            at,
+            vec![
+                ("deny/chis-reference", column("CHIS"), column("CHIS") + 9),
+                ("deny/collar-number", column("PC&"), column("PC&") + 11),
+            ]
+        );
+    }
+
+    /// What [`published`] gives of a paper for the public audience: the body's text with
+    /// each character's source, and each stretch's words with theirs.
+    fn published_read(text: &str) -> (String, Vec<(String, Vec<Span>)>) {
+        let rules = Rules::embedded().expect("rules");
+        let paper = parse_paper(text, &rules).expect("parses");
+        let audience = public_audiences(&rules).next().expect("a public audience");
+        let input = CheckInput {
+            path: Path::new("a.md"),
+            name: "a",
+            text,
+            paper: &paper,
+            outputs: &[],
+        };
+        let (body, stretches) = published(&input, &paper.maximal_withheld(audience));
+        let sources: Vec<String> = (0..body.text.len())
+            .filter(|&i| body.text.is_char_boundary(i))
+            .map(|i| format!("{:?}", body.source(Span::new(i, i + 1))))
+            .collect();
+        let words = stretches
+            .iter()
+            .map(|w| {
+                (
+                    w.stream.clone(),
+                    (0..w.len()).map(|i| w.source(i, 1)).collect(),
+                )
+            })
+            .collect();
+        let read = format!("{}|{}", body.text, sources.join(","));
+        body.recycle();
+        (read, words)
+    }
+
+    #[test]
+    fn a_recycled_body_reads_as_a_fresh_one() {
+        let long = format!(
+            "{HEAD}{}",
+            "A *long* paragraph [with a secret]{.S31} and [a link](https://example.org).\n\n"
+                .repeat(40)
+        );
+        let short = format!("{HEAD}Two <b>short</b> [words]{{.S40}}\n\nlines &amp; more\n");
+        let (l, s) = (long.clone(), short.clone());
+        let fresh_short = std::thread::spawn(move || published_read(&s))
+            .join()
+            .expect("reads");
+        let fresh_long = std::thread::spawn(move || published_read(&l))
+            .join()
+            .expect("reads");
+        published_read(&long);
+        assert_eq!(published_read(&short), fresh_short);
+        assert_eq!(published_read(&long), fresh_long);
     }
 }

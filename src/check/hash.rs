@@ -145,6 +145,66 @@ impl HashFilter {
     }
 }
 
+/// The base of [`run_hashes`]' polynomial: odd, so multiplying by it loses no bit.
+const BASE: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// The hash of one word: what [`run_hashes`] combines.
+fn word_hash(word: &str) -> u64 {
+    let bytes = word.as_bytes();
+    if bytes.len() <= 8 {
+        // Most words are their own 64-bit value (no word holds a NUL, so the padding keeps
+        // `ab` and `ab\0` apart where it matters): one fold mixes it, where the streaming
+        // hasher takes two and a loop.
+        let mut value = [0u8; 8];
+        value[..bytes.len()].copy_from_slice(bytes);
+        return folded_multiply(u64::from_le_bytes(value) ^ K0, BASE);
+    }
+    let mut h = WordHasher::default();
+    h.write(bytes);
+    h.finish()
+}
+
+/// The hash of each run of `n` consecutive words of `words` (`n` at least 1), in order, as
+/// one audience's copies hold it: for the scans across papers, which compare such hashes
+/// only with each other, never with [`run_hash`].
+///
+/// Each run's hash is a polynomial in [`BASE`] of its words' hashes (modulo 2^64), so the
+/// next run's follows from the last by taking its first word out and the next word in: two
+/// multiplications a run, and each word hashed once, where hashing each run's text reads
+/// every word `n` times. Two different runs differ in at least one word; as the base is odd
+/// the difference of their polynomials is zero only if that of well-mixed 64-bit word hashes
+/// cancels, as unlikely as a collision of one 64-bit hash, and the final fold spreads every
+/// bit of the sum (and of the audience) into every bit of the hash.
+pub(crate) fn run_hashes<'w>(
+    audience: &str,
+    words: impl IntoIterator<Item = &'w str>,
+    n: usize,
+) -> Vec<u64> {
+    assert!(n > 0, "a run has at least one word");
+    let hashes: Vec<u64> = words.into_iter().map(word_hash).collect();
+    let runs = (hashes.len() + 1).saturating_sub(n);
+    if runs == 0 {
+        return Vec::new();
+    }
+    let seed = word_hash(audience);
+    let finish = |sum: u64| folded_multiply(sum ^ seed, K0);
+    // BASE^(n - 1): the weight of a run's first word.
+    let first = (1..n).fold(1u64, |p, _| p.wrapping_mul(BASE));
+    let mut sum = hashes[..n]
+        .iter()
+        .fold(0u64, |sum, &h| sum.wrapping_mul(BASE).wrapping_add(h));
+    let mut out = Vec::with_capacity(runs);
+    out.push(finish(sum));
+    for (&out_word, &in_word) in hashes.iter().zip(&hashes[n..]) {
+        sum = sum
+            .wrapping_sub(out_word.wrapping_mul(first))
+            .wrapping_mul(BASE)
+            .wrapping_add(in_word);
+        out.push(finish(sum));
+    }
+    out
+}
+
 /// The hash of a run of words as one audience's copies hold it (`""`: any audience).
 pub(crate) fn run_hash(audience: &str, run: &str) -> u64 {
     let mut h = WordHasher::default();
@@ -189,6 +249,62 @@ mod tests {
         let passed = others.filter(|&h| filter.may_contain(h)).count();
         // 10,000 bits of 16,777,216 set: about 6 of 10,000 others pass.
         assert!(passed < 50, "{passed} of 10,000 passed");
+    }
+
+    /// [`run_hashes`] as the plain sum of each run's words, without rolling.
+    fn run_hashes_plain(audience: &str, words: &[&str], n: usize) -> Vec<u64> {
+        let seed = word_hash(audience);
+        words
+            .windows(n)
+            .map(|run| {
+                let sum = run.iter().fold(0u64, |sum, w| {
+                    sum.wrapping_mul(BASE).wrapping_add(word_hash(w))
+                });
+                folded_multiply(sum ^ seed, K0)
+            })
+            .collect()
+    }
+
+    proptest::proptest! {
+        /// The rolling hashes are each run's own, and equal exactly where the runs are
+        /// (words from a small vocabulary, so many runs repeat), within and across
+        /// sequences and audiences.
+        #[test]
+        fn rolling_run_hashes_are_each_runs_own(
+            a in proptest::collection::vec(0usize..6, 0..60),
+            b in proptest::collection::vec(0usize..6, 0..60),
+            n in 1usize..7,
+        ) {
+            const VOCAB: [&str; 6] = ["a", "kestrel", "ab", "b", "kestrels1", "0123456789abcdef"];
+            let a: Vec<&str> = a.iter().map(|&i| VOCAB[i]).collect();
+            let b: Vec<&str> = b.iter().map(|&i| VOCAB[i]).collect();
+            let ha = run_hashes("public", a.iter().copied(), n);
+            let hb = run_hashes("public", b.iter().copied(), n);
+            let hc = run_hashes("council", b.iter().copied(), n);
+            proptest::prop_assert_eq!(&ha, &run_hashes_plain("public", &a, n));
+            proptest::prop_assert_eq!(ha.len(), (a.len() + 1).saturating_sub(n));
+            for (i, x) in a.windows(n).enumerate() {
+                for (j, y) in b.windows(n).enumerate() {
+                    proptest::prop_assert_eq!(x == y, ha[i] == hb[j]);
+                    proptest::prop_assert_ne!(ha[i], hc[j]);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn rolling_run_hashes_keep_words_apart() {
+        let h = |words: &[&str]| run_hashes("public", words.iter().copied(), words.len())[0];
+        assert_ne!(h(&["ab", "c"]), h(&["a", "bc"]));
+        assert_ne!(h(&["a", "b"]), h(&["b", "a"]));
+        assert_ne!(h(&["a", "a", "b"]), h(&["a", "b", "b"]));
+        assert!(run_hashes("public", ["a"], 2).is_empty());
+        // Words of every length up to and past the eight bytes hashed as one value.
+        let words: Vec<String> = (0..20_000)
+            .flat_map(|i| [format!("{i}"), format!("w{i:07}"), format!("kestrel{i}")])
+            .collect();
+        let hashes: std::collections::HashSet<u64> = words.iter().map(|w| word_hash(w)).collect();
+        assert_eq!(hashes.len(), words.len());
     }
 
     #[test]

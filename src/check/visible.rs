@@ -77,6 +77,23 @@ impl SourceMap {
         self.source_from(span, first)
     }
 
+    /// The first segment that does not end by `at` (as [`SourceMap::source`] finds it),
+    /// found from `hint`, where the last one asked for was.
+    fn first_near(&self, at: usize, hint: usize) -> usize {
+        let segments = &self.segments;
+        partition_near(segments.len(), hint, |k| {
+            segments[k].at + segments[k].len <= at
+        })
+    }
+
+    /// [`SourceMap::source`] for spans asked near one another (the events of a parse come
+    /// in document order, but a block's end spans the block again): `hint` is the segment
+    /// where the last one started, and is moved to where this one does.
+    fn source_near(&self, span: Span, hint: &mut usize) -> Span {
+        *hint = self.first_near(span.start, *hint);
+        self.source_from(span, *hint)
+    }
+
     /// [`SourceMap::source`] for spans asked in order: `hint` is where the last one started,
     /// so the next is found by a short walk rather than a search.
     fn source_after(&self, span: Span, hint: &mut usize) -> Span {
@@ -119,11 +136,13 @@ impl SourceMap {
 
     /// The source of `range` of the mapped string, piece by piece: what [`Visible`] records
     /// when it keeps a piece of the read Markdown as it is.
-    fn pieces(&self, range: Span) -> impl Iterator<Item = (Span, Span, bool)> + '_ {
-        let first = self
-            .segments
-            .partition_point(|s| s.at + s.len <= range.start);
-        self.segments[first..]
+    fn pieces(
+        &self,
+        range: Span,
+        hint: &mut usize,
+    ) -> impl Iterator<Item = (Span, Span, bool)> + '_ {
+        *hint = self.first_near(range.start, *hint);
+        self.segments[*hint..]
             .iter()
             .take_while(move |s| s.at < range.end)
             .map(move |s| {
@@ -137,6 +156,44 @@ impl SourceMap {
                 (Span::new(from, to), source, s.exact)
             })
     }
+}
+
+/// The `partition_point` of `0..len` for `before` (true for a prefix of it, then false),
+/// found from `hint`, where it was last: a few steps either way, as it mostly moves little
+/// from one ask to the next, and a binary search of what is left when it has moved further.
+fn partition_near(len: usize, hint: usize, before: impl Fn(usize) -> bool) -> usize {
+    const STEPS: usize = 4;
+    let mut k = hint.min(len);
+    if k < len && before(k) {
+        for _ in 0..STEPS {
+            k += 1;
+            if k == len || !before(k) {
+                return k;
+            }
+        }
+        return k + partition(len - k, |i| before(k + i));
+    }
+    for _ in 0..STEPS {
+        if k == 0 || before(k - 1) {
+            return k;
+        }
+        k -= 1;
+    }
+    partition(k, before)
+}
+
+/// The `partition_point` of `0..len` for `before`, by binary search.
+fn partition(len: usize, before: impl Fn(usize) -> bool) -> usize {
+    let (mut lo, mut hi) = (0, len);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if before(mid) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
+    }
+    lo
 }
 
 /// Visible text, with where each byte came from in the source.
@@ -153,7 +210,41 @@ pub(crate) struct Visible {
     cuts: Vec<usize>,
 }
 
+thread_local! {
+    /// The text and map of the last [`Visible`] this thread let go ([`Visible::recycle`]):
+    /// a fresh pair the size of a paper for every paper and audience took malloc's slow path.
+    static SPARE_VISIBLE: RefCell<Option<(String, Vec<Segment>)>> = const { RefCell::new(None) };
+}
+
 impl Visible {
+    /// Spare buffers larger than this are let go rather than kept.
+    const KEEP_BYTES: usize = 1 << 20;
+
+    /// An empty one with room for `bytes` of text, in this thread's spare buffers if it has
+    /// them.
+    fn with_capacity(bytes: usize) -> Visible {
+        let (mut text, mut segments) = SPARE_VISIBLE
+            .with(|spare| spare.borrow_mut().take())
+            .unwrap_or_default();
+        text.clear();
+        segments.clear();
+        text.reserve(bytes);
+        Visible {
+            text,
+            map: SourceMap { segments },
+            ..Visible::default()
+        }
+    }
+
+    /// Keeps the text and map's buffers for the next visible text read on this thread: for
+    /// one read, scanned and let go.
+    pub(crate) fn recycle(self) {
+        let bytes = self.text.capacity() + self.map.segments.capacity() * size_of::<Segment>();
+        if bytes <= Self::KEEP_BYTES {
+            SPARE_VISIBLE.with(|spare| *spare.borrow_mut() = Some((self.text, self.map.segments)));
+        }
+    }
+
     /// The source bytes that `span` of [`Visible::text`] came from.
     pub(crate) fn source(&self, span: Span) -> Span {
         self.map.source(span)
@@ -166,25 +257,25 @@ impl Visible {
         let mut next_break = 0;
         let mut stretch = (usize::MAX, usize::MAX);
         let mut hint = 0;
-        text::for_each_word(
-            &self.text,
-            Span::new(0, self.text.len()),
-            Strip::None,
-            |word, span| {
-                while self.breaks.get(next_break).is_some_and(|&b| b < span.start) {
-                    next_break += 1;
-                }
-                let source = self.map.source_after(span, &mut hint);
-                let cut = self.cuts.partition_point(|&c| c < source.start);
-                if (next_break, cut) != stretch {
-                    stretch = (next_break, cut);
-                    out.push(Words::default());
-                }
-                if let Some(words) = out.last_mut() {
-                    words.push_word(word, source);
-                }
-            },
-        );
+        let mut cut = 0;
+        for_each_visible_word(&self.text, |word, span| {
+            while self.breaks.get(next_break).is_some_and(|&b| b < span.start) {
+                next_break += 1;
+            }
+            let source = self.map.source_after(span, &mut hint);
+            // Sources rise through the body, then start again for each field.
+            cut = partition_near(self.cuts.len(), cut, |k| self.cuts[k] < source.start);
+            if (next_break, cut) != stretch {
+                stretch = (next_break, cut);
+                // Room for the words up to the next break (a withheld passage's or a
+                // field's), which ends this stretch if nothing before it does.
+                let rest = &self.text[span.start..];
+                out.push(Words::with_capacity(rest.find(BREAK).unwrap_or(rest.len())));
+            }
+            if let Some(words) = out.last_mut() {
+                words.push_word(word, source);
+            }
+        });
         out
     }
 
@@ -218,11 +309,35 @@ struct Assembled {
     map: SourceMap,
 }
 
+thread_local! {
+    /// The buffers of the last [`Assembled`] this thread let go: each paper's body and
+    /// passages are assembled in turn, and a fresh buffer the size of a paper for each took
+    /// malloc's slow path every time.
+    static SPARE: RefCell<Option<Assembled>> = const { RefCell::new(None) };
+}
+
 impl Assembled {
+    /// Spare buffers larger than this are let go rather than kept.
+    const KEEP_BYTES: usize = 1 << 20;
+
     fn new(capacity: usize) -> Self {
-        Assembled {
-            markdown: String::with_capacity(capacity),
-            map: SourceMap::default(),
+        let mut md = SPARE
+            .with(|spare| spare.borrow_mut().take())
+            .unwrap_or_else(|| Assembled {
+                markdown: String::new(),
+                map: SourceMap::default(),
+            });
+        md.markdown.clear();
+        md.map.segments.clear();
+        md.markdown.reserve(capacity);
+        md
+    }
+
+    /// Keeps the buffers for the next [`Assembled::new`] on this thread.
+    fn recycle(self) {
+        let bytes = self.markdown.capacity() + self.map.segments.capacity() * size_of::<Segment>();
+        if bytes <= Self::KEEP_BYTES {
+            SPARE.with(|spare| *spare.borrow_mut() = Some(self));
         }
     }
 
@@ -289,6 +404,7 @@ pub(crate) fn public_body(text: &str, paper: &Paper, maximal: &[usize]) -> Visib
     }
     push_stretch(&mut md, Span::new(from, text.len()));
     let mut visible = read_markdown(&md);
+    md.recycle();
     visible.cuts = cuts;
     visible
 }
@@ -321,35 +437,47 @@ pub(crate) fn passages(text: &str, contents: &[&[Span]]) -> (Visible, Vec<Words>
         bounds.push(Span::new(first.start, last.end));
     }
     let visible = read_markdown(&md);
+    md.recycle();
     // Each word goes to the passage its source bytes are in.
     let mut words: Vec<Words> = bounds
         .iter()
         .map(|b| Words::with_capacity(b.len()))
         .collect();
     let mut hint = 0;
-    text::for_each_word(
-        &visible.text,
-        Span::new(0, visible.text.len()),
-        Strip::None,
-        |word, span| {
-            let source = visible.map.source_after(span, &mut hint);
-            let k = bounds.partition_point(|b| b.end <= source.start);
-            if let Some(passage) = words.get_mut(k)
-                && bounds[k].start <= source.start
-            {
-                passage.push_word(word, source);
-            }
-        },
-    );
+    let mut k = 0;
+    for_each_visible_word(&visible.text, |word, span| {
+        let source = visible.map.source_after(span, &mut hint);
+        k = partition_near(bounds.len(), k, |b| bounds[b].end <= source.start);
+        if let Some(passage) = words.get_mut(k)
+            && bounds[k].start <= source.start
+        {
+            passage.push_word(word, source);
+        }
+    });
     (visible, words)
+}
+
+/// [`text::for_each_word`] over the whole of `text` (visible text), read in pieces between
+/// the [`BREAK`]s that an ASCII byte or the end follows: the same words from the same bytes,
+/// as no word holds a `BREAK`, and no escape, combining sequence or compatibility form
+/// spans one that an ASCII byte follows (one followed by a combining mark is read with it).
+/// Read whole, each `BREAK` went through every stage of normalising, and so did the text
+/// after it up to the next whitespace.
+fn for_each_visible_word(text: &str, mut found: impl FnMut(&str, Span)) {
+    let mut from = 0;
+    for (at, _) in text.match_indices(BREAK) {
+        let next = at + BREAK.len_utf8();
+        if text.as_bytes().get(next).is_none_or(u8::is_ascii) {
+            text::for_each_word(text, Span::new(from, at), Strip::None, &mut found);
+            from = next;
+        }
+    }
+    text::for_each_word(text, Span::new(from, text.len()), Strip::None, &mut found);
 }
 
 /// Reads Markdown as pulldown-cmark does for the copy, raw HTML through html5ever.
 fn read_markdown(md: &Assembled) -> Visible {
-    let mut out = Visible {
-        text: String::with_capacity(md.markdown.len()),
-        ..Visible::default()
-    };
+    let mut out = Visible::with_capacity(md.markdown.len());
     // Link targets, titles and attribute values: read after the body, each on its own.
     let mut fields: Vec<(String, Span)> = Vec::new();
     let mut html_block: Option<HtmlReader> = None;
@@ -362,9 +490,10 @@ fn read_markdown(md: &Assembled) -> Visible {
             fields.push((title.to_string(), source));
         }
     }
+    let mut hint = 0;
     for (event, range) in events {
         let range = Span::new(range.start, range.end);
-        let source = md.map.source(range);
+        let source = md.map.source_near(range, &mut hint);
         match event {
             Event::Text(t) | Event::Code(t) => {
                 if let Some(reader) = html_block.as_mut() {
@@ -378,7 +507,7 @@ fn read_markdown(md: &Assembled) -> Visible {
                     // As written: trace each byte (or a code span's content) to its own.
                     Some(offset) => {
                         let kept = Span::new(range.start + offset, range.start + offset + t.len());
-                        for (piece, source, exact) in md.map.pieces(kept) {
+                        for (piece, source, exact) in md.map.pieces(kept, &mut hint) {
                             out.push(&md.markdown[piece.start..piece.end], source, exact);
                         }
                     }
@@ -600,5 +729,118 @@ mod tests {
         assert_eq!(words.word(1), "chis");
         assert_eq!(at(1), "C**HIS");
         assert_eq!(at(2), "1234");
+    }
+
+    proptest::proptest! {
+        /// [`partition_near`] finds what `partition_point` finds, from any hint.
+        #[test]
+        fn partition_near_is_the_partition_point(
+            mut values in proptest::collection::vec(0usize..50, 0..40),
+            asks in proptest::collection::vec((0usize..55, 0usize..45), 1..20),
+        ) {
+            values.sort_unstable();
+            for (at, hint) in asks {
+                proptest::prop_assert_eq!(
+                    partition_near(values.len(), hint, |k| values[k] < at),
+                    values.partition_point(|&v| v < at)
+                );
+            }
+        }
+
+        /// Asked in any order, each from where the last was, [`SourceMap::source_near`] and
+        /// [`SourceMap::pieces`] give what [`SourceMap::source`] and a binary search give.
+        #[test]
+        fn source_near_is_the_source(
+            pieces in proptest::collection::vec((0usize..6, 0usize..4, proptest::bool::ANY), 0..30),
+            asks in proptest::collection::vec((0usize..80, 0usize..8), 1..30),
+        ) {
+            let mut map = SourceMap::default();
+            let (mut at, mut from) = (0, 0);
+            for (len, gap, exact) in pieces {
+                let source = if exact { Span::new(from + gap, from + gap + len) } else { Span::new(from, from + gap + 1) };
+                map.push(at, len, source, exact);
+                at += len;
+                from = source.end;
+            }
+            let mut hint = 0;
+            for (start, len) in asks {
+                let span = Span::new(start, start + len);
+                let mut near = hint;
+                proptest::prop_assert_eq!(map.source_near(span, &mut near), map.source(span));
+                let first = map.segments.partition_point(|s| s.at + s.len <= span.start);
+                let mut from_first = first;
+                let plain: Vec<_> = map.pieces(span, &mut from_first).collect();
+                let got: Vec<_> = map.pieces(span, &mut hint).collect();
+                proptest::prop_assert_eq!(got, plain);
+                proptest::prop_assert_eq!(hint, first);
+            }
+        }
+    }
+
+    /// What [`passages`] gives of `text`, words and their sources included.
+    fn passages_read(text: &str) -> (String, Vec<(String, Vec<Span>)>) {
+        let half = text.len() / 2;
+        let half = (0..=half)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        let (first, second) = ([Span::new(0, half)], [Span::new(half, text.len())]);
+        let (visible, words) = passages(text, &[&first, &second]);
+        let words = words
+            .iter()
+            .map(|w| {
+                let sources = (0..w.len()).map(|i| w.source(i, 1)).collect();
+                (w.stream.clone(), sources)
+            })
+            .collect();
+        let sources = (0..visible.text.len())
+            .filter(|&i| visible.text.is_char_boundary(i))
+            .map(|i| format!("{:?}", visible.source(Span::new(i, i + 1))))
+            .collect::<Vec<_>>()
+            .join(",");
+        (format!("{}|{sources}", visible.text), words)
+    }
+
+    #[test]
+    fn reused_buffers_read_as_fresh_ones() {
+        let long =
+            "# Heading\n\nA *long* paragraph with [a link](https://example.org) in it. ".repeat(40);
+        let short = "Two <b>short</b>\n\nlines &amp; more";
+        let fresh = std::thread::spawn(move || passages_read(short))
+            .join()
+            .expect("reads");
+        passages_read(&long);
+        assert_eq!(passages_read(short), fresh);
+        let body_fresh = std::thread::spawn(move || passages_read(&long))
+            .join()
+            .expect("reads");
+        let long =
+            "# Heading\n\nA *long* paragraph with [a link](https://example.org) in it. ".repeat(40);
+        passages_read(short);
+        assert_eq!(passages_read(&long), body_fresh);
+    }
+
+    /// Pieces of visible text: breaks, what may join across them, and plain words.
+    const VISIBLE_PARTS: [&str; 16] = [
+        "\u{fffc}", "\u{fffc}", "a", "Kes", " ", "\n", "\u{301}", "e\u{301}", "&", "amp;", "#107;",
+        "%4B", "\u{a3}", "\u{200b}", "\u{421}", "\u{ff4b}",
+    ];
+
+    proptest::proptest! {
+        /// Reading visible text in pieces between breaks gives the words, and the bytes
+        /// each came from, that reading it whole gives.
+        #[test]
+        fn visible_words_read_in_pieces_as_whole(
+            parts in proptest::collection::vec(0..VISIBLE_PARTS.len(), 0..60),
+        ) {
+            let text: String = parts.iter().map(|&k| VISIBLE_PARTS[k]).collect();
+            let mut whole = Vec::new();
+            text::for_each_word(&text, Span::new(0, text.len()), Strip::None, |w, s| {
+                whole.push((w.to_string(), s))
+            });
+            let mut pieces = Vec::new();
+            for_each_visible_word(&text, |w, s| pieces.push((w.to_string(), s)));
+            proptest::prop_assert_eq!(pieces, whole);
+        }
     }
 }
