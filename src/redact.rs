@@ -86,10 +86,6 @@ impl Action {
 
 /// Builds `audience`'s copy of `paper`, whose source is `text`.
 pub fn copy_for<'a>(paper: &'a Paper, text: &'a str, audience: &'a Audience) -> Copy<'a> {
-    let marking = match &audience.marking {
-        Marking::Source => paper.front_matter.classification.clone(),
-        Marking::Fixed(m) => m.clone(),
-    };
     let mut cuts: Vec<(Span, Action)> = Vec::new();
     // A comment goes with what the parser found it must take along, so nothing else changes.
     for cut in &paper.comment_cuts {
@@ -197,6 +193,22 @@ pub fn copy_for<'a>(paper: &'a Paper, text: &'a str, audience: &'a Audience) -> 
     if cursor < text.len() {
         pieces.push(Piece::Text(&text[cursor..]));
     }
+    copy_with(paper, text, audience, pieces, markers)
+}
+
+/// `audience`'s copy of `paper` with `pieces` for its body (`markers` of them withheld
+/// passages): the marking, front matter and source every page of the paper is framed with.
+pub fn copy_with<'a>(
+    paper: &'a Paper,
+    text: &'a str,
+    audience: &'a Audience,
+    pieces: Vec<Piece<'a>>,
+    markers: usize,
+) -> Copy<'a> {
+    let marking = match &audience.marking {
+        Marking::Source => paper.front_matter.classification.clone(),
+        Marking::Fixed(m) => m.clone(),
+    };
     Copy {
         audience,
         marking,

@@ -368,6 +368,34 @@ fn disguised_leaks_are_caught() {
     }
 }
 
+/// A withheld passage's first and last runs of words are looked for in a copy like any
+/// other, even when each of its words is published elsewhere, so only the run gives it away.
+#[test]
+fn withheld_runs_at_either_end_of_a_passage_are_found() {
+    let setup = setup();
+    let text = "---\ntitle: T\nclassification: OFFICIAL-SENSITIVE\n---\n\n\
+        Hotel golf foxtrot echo delta charlie bravo alpha.\n\n\
+        Then [alpha bravo charlie delta echo foxtrot golf hotel]{.S31} was agreed.\n";
+    for run in [
+        "alpha bravo charlie delta echo",
+        "delta echo foxtrot golf hotel",
+    ] {
+        let paper = loaded("ends", text, &setup.rules);
+        let findings = run_check(&setup, &[paper], &DenyList::empty(), |_, output| {
+            output.markdown.push_str(&format!("\n{run}\n"));
+        });
+        assert_eq!(findings.len(), 1, "{run}: {}", report::text(&findings));
+        assert_eq!(findings[0].rule, "leak/withheld-run", "{run}");
+        assert!(
+            findings[0]
+                .message
+                .starts_with(&format!("withheld run of 5 words `{run}`")),
+            "{}",
+            findings[0].message
+        );
+    }
+}
+
 #[test]
 fn altered_copy_with_a_withheld_run_is_one_run_finding() {
     let findings = altered_covert(|output| {
