@@ -1764,13 +1764,8 @@ mod tests {
             "..",
             "\u{200b}",
         ];
-        let mut seed = 17u64;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        };
+        let mut rng = crate::test_rng::Lcg::new(17);
+        let mut next = |n: usize| rng.below(n);
         for round in 0..4000 {
             let mut text = String::new();
             let len = if round % 2 == 0 { next(40) } else { next(400) };

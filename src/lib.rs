@@ -32,6 +32,8 @@ pub mod serve;
 pub mod source;
 pub mod span;
 pub mod suggest;
+#[cfg(test)]
+mod test_rng;
 pub mod withheld;
 pub mod write;
 mod yaml;

@@ -1137,16 +1137,12 @@ mod tests {
             starts
         };
         let pieces = ["a", "\n", "\r", "\r\n", "é", "\n\r", "bc"];
-        let mut seed = 5u64;
+        let mut rng = crate::test_rng::Lcg::new(5);
         for _ in 0..3000 {
             let mut text = String::new();
-            for _ in 0..(seed % 10) {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            for _ in 0..rng.below(10) {
+                text.push_str(pieces[rng.below(pieces.len())]);
             }
-            seed = seed.wrapping_add(3);
             assert_eq!(line_starts(&text), scan(&text), "{text:?}");
         }
     }
@@ -1154,13 +1150,8 @@ mod tests {
     /// The regions a hunk touches, found by binary search, are those a scan finds.
     #[test]
     fn touching_regions_by_search_are_those_a_scan_finds() {
-        let mut seed = 7u64;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        };
+        let mut rng = crate::test_rng::Lcg::new(7);
+        let mut next = |n: usize| rng.below(n);
         for _ in 0..2000 {
             let (mut o, mut n) = (0, 0);
             let mut regions = Vec::new();

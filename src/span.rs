@@ -165,16 +165,12 @@ mod tests {
             starts
         };
         let pieces = ["a", "\n", "\r", "\r\n", "é", "\n\r", "bc", "\r\r"];
-        let mut seed = 11u64;
+        let mut rng = crate::test_rng::Lcg::new(11);
         for _ in 0..3000 {
             let mut text = String::new();
-            for _ in 0..(seed % 12) {
-                seed = seed
-                    .wrapping_mul(6364136223846793005)
-                    .wrapping_add(1442695040888963407);
-                text.push_str(pieces[(seed >> 33) as usize % pieces.len()]);
+            for _ in 0..rng.below(12) {
+                text.push_str(pieces[rng.below(pieces.len())]);
             }
-            seed = seed.wrapping_add(7);
             assert_eq!(LineIndex::new(&text).starts, scan(&text), "{text:?}");
         }
     }

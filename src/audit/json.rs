@@ -621,13 +621,8 @@ mod tests {
     /// Strings are escaped as serde_json escapes them, wherever the byte to escape falls.
     #[test]
     fn strings_are_escaped_as_serde_escapes_them() {
-        let mut seed = 3u64;
-        let mut next = |n: usize| {
-            seed = seed
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (seed >> 33) as usize % n
-        };
+        let mut rng = crate::test_rng::Lcg::new(3);
+        let mut next = |n: usize| rng.below(n);
         for _ in 0..20_000 {
             let text: String = (0..next(40))
                 .map(|_| match next(10) {
