@@ -30,6 +30,7 @@
 //!   --profile S    build the corpus on one thread for S seconds and nothing else (for
 //!                  `perf record --call-graph dwarf`)
 //!   --profile-check S  the same for `check`
+//!   --profile-parse S  the same for the parse alone (`parse_paper`, one thread)
 //!   --threads N    threads for the two profiling runs (default 1)
 //!   --rounds R     rounds of the main table (default 5): each runs every phase once, and
 //!                  each phase's figure is its fastest round
@@ -1005,6 +1006,23 @@ fn main() {
         let d = start.elapsed() / runs;
         println!(
             "check, {threads} thread(s): {:.1} MB/s over {runs} runs",
+            mb_per_s(main.bytes, d)
+        );
+        return;
+    }
+    let profile_parse = arg("--profile-parse", 0);
+    if profile_parse > 0 {
+        let start = Instant::now();
+        let mut runs = 0;
+        while start.elapsed().as_secs() < profile_parse as u64 {
+            for text in &main.papers {
+                std::hint::black_box(parse_paper(text, &rules).expect("parse"));
+            }
+            runs += 1;
+        }
+        let d = start.elapsed() / runs;
+        println!(
+            "parse, 1 thread: {:.1} MB/s over {runs} runs",
             mb_per_s(main.bytes, d)
         );
         return;
