@@ -22,8 +22,9 @@
 //! - **Consistency** (`consistency/shared-run`, `consistency/deny-term`, `consistency/asset`):
 //!   a run of `min_words` or more words withheld in one place and published in another, in the
 //!   same paper or another paper of the run, both read as a reader sees them; runs made mostly of
-//!   common words are ignored. A short withheld passage (up to three words with a distinctive
-//!   one: a surname, a code word) whose words are published together elsewhere is one too.
+//!   common words are ignored. A withheld passage too short for a run (fewer than `min_words`
+//!   words, one of them distinctive: a surname, a code word) whose words are published
+//!   together elsewhere is one too.
 //!   The cross-paper index holds hashes of word shingles, not text. A deny-listed term
 //!   withheld in one place and published (by allowlist) in another is a finding too, and so
 //!   is an image or annex one paper withholds from an audience and another shows it.
@@ -1839,12 +1840,13 @@ fn shared_runs(papers: &[Checked], scans: &[ViewScan], min_words: usize) -> Vec<
 }
 
 /// The words of a short withheld passage (a surname, a code word), if it is one: fewer words
-/// than a shared run needs, up to [`SHORT_WORDS`], and at least one of them distinctive (not
-/// a common word, with a letter, [`SHORT_DISTINCTIVE_CHARS`] long), so a withheld figure or
-/// "the report" is not one.
+/// than a shared run needs, so no run of it is looked for, and at least one of them
+/// distinctive (not a common word, with a letter, [`SHORT_DISTINCTIVE_CHARS`] long), so a
+/// withheld figure or "the report" is not one. Every length below `min_words` counts: a
+/// passage one word too short for a run is compared whole, or it would be compared not at all.
 fn short_run(words: &Words, min_words: usize) -> Option<&str> {
     let n = words.len();
-    if n == 0 || n > SHORT_WORDS || n >= min_words {
+    if n == 0 || n >= min_words {
         return None;
     }
     (0..n)
@@ -1857,8 +1859,6 @@ fn short_run(words: &Words, min_words: usize) -> Option<&str> {
         .then(|| words.run(0, n))
 }
 
-/// The most words a short withheld passage has.
-const SHORT_WORDS: usize = 3;
 /// The shortest distinctive word of a short withheld passage.
 const SHORT_DISTINCTIVE_CHARS: usize = 3;
 
@@ -1868,6 +1868,8 @@ struct ShortPassages {
     hashes: WordSet<u64>,
     /// Every first word of one: most published words are not, and are passed over here.
     first_words: WordFilter,
+    /// The most words one has.
+    longest: usize,
 }
 
 impl ShortPassages {
@@ -1875,6 +1877,7 @@ impl ShortPassages {
         let mut short = ShortPassages {
             hashes: WordSet::default(),
             first_words: WordFilter::default(),
+            longest: 0,
         };
         for views in withheld {
             for (audience, (_, passages, _)) in audiences.iter().zip(views) {
@@ -1882,6 +1885,7 @@ impl ShortPassages {
                     if let Some(run) = short_run(&passage.visible_words, min_words) {
                         short.hashes.insert(run_hash(&audience.audience.name, run));
                         short.first_words.insert(passage.visible_words.word(0));
+                        short.longest = short.longest.max(passage.visible_words.len());
                     }
                 }
             }
@@ -1901,7 +1905,7 @@ impl ShortPassages {
                 if !self.first_words.may_contain(words.word(j)) {
                     continue;
                 }
-                for n in 1..=SHORT_WORDS.min(words.len() - j) {
+                for n in 1..=self.longest.min(words.len() - j) {
                     let h = run_hash(audience, words.run(j, n));
                     if self.hashes.contains(&h) {
                         out.push((s, j, n, h));
@@ -2597,6 +2601,36 @@ mod tests {
             .as_ref()
             .expect("names the withheld place");
         assert_eq!((related.location.line, related.location.column), (5, 9));
+    }
+
+    /// A passage one word short of a shared run (4 words, runs of 5) is compared whole: no
+    /// run of it exists to be found (a limit of three words let it through).
+    #[test]
+    fn withheld_passage_one_word_short_of_a_run_published_elsewhere_is_a_finding() {
+        let a = format!(
+            "{HEAD}The lead is [Operation Kestrel Blue Nine]{{.S31}}.\n\n\
+             Nothing more.\n"
+        );
+        let b = format!("{HEAD}We know of Operation Kestrel Blue Nine now.\n");
+        let findings = run(&[("a.md", &a), ("b.md", &b)], &DenyList::empty());
+        assert_eq!(findings.len(), 1, "{findings:#?}");
+        assert_eq!(findings[0].rule, "consistency/shared-run");
+        assert_eq!(findings[0].location.path, "b.md");
+        assert!(
+            findings[0]
+                .message
+                .contains("`operation kestrel blue nine`"),
+            "{findings:#?}"
+        );
+        let related = findings[0]
+            .related
+            .as_ref()
+            .expect("names the withheld place");
+        assert_eq!(related.location.path, "a.md");
+        // Published in a longer stretch but cut short: not the passage, not a finding.
+        let c = format!("{HEAD}We know of Operation Kestrel Blue only.\n");
+        let findings = run(&[("a.md", &a), ("c.md", &c)], &DenyList::empty());
+        assert!(findings.is_empty(), "{findings:#?}");
     }
 
     #[test]
