@@ -48,6 +48,7 @@ use serde::Serialize;
 use crate::deny::{DenyList, Pattern, fingerprint};
 use crate::model::{BlockPlacement, Form, Paper};
 use crate::redact::{Passage as OpenPassage, Piece, copy_for, copy_with};
+use crate::reread::first_non_ascii;
 use crate::render::{Templates, html_page_with_schedule, markdown_with_schedule};
 use crate::rules::{Audience, Rules};
 use crate::schedule::{Release, schedule_for};
@@ -2099,15 +2100,22 @@ fn decodes_to_itself(b: u8) -> bool {
 /// each character is read on its own: a `£` in a stretch no longer costs a decoding of the
 /// words around it.
 fn decodes_as_is(raw: &str) -> bool {
-    if raw.bytes().all(decodes_to_itself) {
-        return true;
-    }
-    if raw.bytes().any(|b| b == b'&' || b == b'%') {
+    let bytes = raw.as_bytes();
+    if memchr::memchr2(b'&', b'%', bytes).is_some() {
         return false;
     }
-    raw.chars()
-        .filter(|c| !c.is_ascii())
-        .all(char_decodes_as_is)
+    // Word-at-a-time searches: this reads every byte of what a copy publishes.
+    let mut at = 0;
+    while let Some(k) = first_non_ascii(&bytes[at..]) {
+        let Some(c) = raw[at + k..].chars().next() else {
+            break;
+        };
+        if !char_decodes_as_is(c) {
+            return false;
+        }
+        at += k + c.len_utf8();
+    }
+    true
 }
 
 thread_local! {
