@@ -48,8 +48,8 @@ use serde::Serialize;
 use crate::deny::{DenyList, Pattern, fingerprint};
 use crate::model::{BlockPlacement, Form, Paper};
 use crate::redact::{Passage as OpenPassage, Piece, copy_for, copy_with};
-use crate::reread::first_non_ascii;
 use crate::render::{Templates, html_page_with_schedule, markdown_with_schedule};
+use crate::reread::first_non_ascii;
 use crate::rules::{Audience, Rules};
 use crate::schedule::{Release, schedule_for};
 use crate::span::{LineIndex, Span, subtract};
@@ -2765,8 +2765,15 @@ mod tests {
             assert!(decodes_as_is(raw), "{raw:?}");
         }
         for raw in [
-            "caf\u{301}e", "e\u{301}", "\u{fb01}le", "\u{421}HIS", "a\u{200b}b", "\u{ff4b}",
-            "\u{a3}&amp;", "\u{a3}%4B", "&amp;",
+            "caf\u{301}e",
+            "e\u{301}",
+            "\u{fb01}le",
+            "\u{421}HIS",
+            "a\u{200b}b",
+            "\u{ff4b}",
+            "\u{a3}&amp;",
+            "\u{a3}%4B",
+            "&amp;",
         ] {
             assert!(!decodes_as_is(raw), "{raw:?}");
         }
