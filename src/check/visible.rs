@@ -101,6 +101,25 @@ impl SourceMap {
         while *hint + 1 < segments.len() && segments[*hint].at + segments[*hint].len <= span.start {
             *hint += 1;
         }
+        // Most words lie inside one piece: their source is that piece's, as
+        // [`SourceMap::source_from`] finds it, without its other cases.
+        if let Some(s) = segments.get(*hint)
+            && s.at <= span.start
+            && span.start < span.end
+            && span.end <= s.at + s.len
+            && segments
+                .get(*hint + 1)
+                .is_none_or(|next| next.at >= span.end)
+        {
+            return if s.exact {
+                Span::new(
+                    s.source.start + (span.start - s.at),
+                    s.source.start + (span.end - s.at),
+                )
+            } else {
+                Span::new(s.source.start, s.source.end.max(s.source.start))
+            };
+        }
         self.source_from(span, *hint)
     }
 
@@ -289,16 +308,17 @@ impl Visible {
         self.text.push_str(s);
     }
 
-    /// A separator between words that leaves a run of words whole.
-    fn push_space(&mut self, source: Span) {
+    /// A separator between words that leaves a run of words whole. `source` is asked only
+    /// if one is pushed: most events need none.
+    fn push_space(&mut self, source: impl FnOnce() -> Span) {
         if !self.text.ends_with([' ', '\n']) {
-            self.push(" ", source, false);
+            self.push(" ", source(), false);
         }
     }
 
-    fn push_line(&mut self, source: Span) {
+    fn push_line(&mut self, source: impl FnOnce() -> Span) {
         if !self.text.is_empty() && !self.text.ends_with('\n') {
-            self.push("\n", source, false);
+            self.push("\n", source(), false);
         }
     }
 }
@@ -493,12 +513,13 @@ fn read_markdown(md: &Assembled) -> Visible {
     let mut hint = 0;
     for (event, range) in events {
         let range = Span::new(range.start, range.end);
-        let source = md.map.source_near(range, &mut hint);
+        // Looked up only where used: most text is traced piece by piece instead.
+        let source = |hint: &mut usize| md.map.source_near(range, hint);
         match event {
             Event::Text(t) | Event::Code(t) => {
                 if let Some(reader) = html_block.as_mut() {
                     // Text pulldown-cmark finds inside an HTML block is still HTML.
-                    reader.feed(&t, source, &mut out, &mut fields);
+                    reader.feed(&t, source(&mut hint), &mut out, &mut fields);
                     continue;
                 }
                 let raw = &md.markdown[range.start..range.end];
@@ -507,61 +528,63 @@ fn read_markdown(md: &Assembled) -> Visible {
                     // As written: trace each byte (or a code span's content) to its own.
                     Some(offset) => {
                         let kept = Span::new(range.start + offset, range.start + offset + t.len());
-                        for (piece, source, exact) in md.map.pieces(kept, &mut hint) {
-                            out.push(&md.markdown[piece.start..piece.end], source, exact);
+                        for (piece, from, exact) in md.map.pieces(kept, &mut hint) {
+                            out.push(&md.markdown[piece.start..piece.end], from, exact);
                         }
                     }
                     // Decoded (an entity, an escape): the whole event's bytes.
-                    None => out.push(&t, source, false),
+                    None => out.push(&t, source(&mut hint), false),
                 }
             }
             Event::InlineHtml(h) => {
                 let mut reader = HtmlReader::new();
-                reader.feed(&h, source, &mut out, &mut fields);
-                reader.finish(source, &mut out, &mut fields);
+                reader.feed(&h, source(&mut hint), &mut out, &mut fields);
+                reader.finish(source(&mut hint), &mut out, &mut fields);
             }
             // Not enabled by [`markdown_options`]; read as text if it ever is.
-            Event::InlineMath(h) | Event::DisplayMath(h) => out.push(&h, source, false),
+            Event::InlineMath(h) | Event::DisplayMath(h) => out.push(&h, source(&mut hint), false),
             Event::Html(h) => match html_block.as_mut() {
-                Some(reader) => reader.feed(&h, source, &mut out, &mut fields),
+                Some(reader) => reader.feed(&h, source(&mut hint), &mut out, &mut fields),
                 None => {
                     let mut reader = HtmlReader::new();
-                    reader.feed(&h, source, &mut out, &mut fields);
-                    reader.finish(source, &mut out, &mut fields);
+                    reader.feed(&h, source(&mut hint), &mut out, &mut fields);
+                    reader.finish(source(&mut hint), &mut out, &mut fields);
                 }
             },
             Event::Start(Tag::HtmlBlock) => {
-                out.push_line(source);
+                out.push_line(|| source(&mut hint));
                 html_block = Some(HtmlReader::new());
             }
             Event::End(TagEnd::HtmlBlock) => {
                 if let Some(mut reader) = html_block.take() {
-                    reader.finish(source, &mut out, &mut fields);
+                    reader.finish(source(&mut hint), &mut out, &mut fields);
                 }
-                out.push_line(source);
+                out.push_line(|| source(&mut hint));
             }
             Event::Start(Tag::Link {
                 dest_url, title, ..
             }) => {
-                fields.push((dest_url.to_string(), source));
-                fields.push((title.to_string(), source));
+                fields.push((dest_url.to_string(), source(&mut hint)));
+                fields.push((title.to_string(), source(&mut hint)));
             }
             Event::Start(Tag::Image {
                 dest_url, title, ..
             }) => {
-                out.push_space(source);
-                fields.push((dest_url.to_string(), source));
-                fields.push((title.to_string(), source));
+                out.push_space(|| source(&mut hint));
+                fields.push((dest_url.to_string(), source(&mut hint)));
+                fields.push((title.to_string(), source(&mut hint)));
             }
-            Event::End(TagEnd::Image) => out.push_space(source),
+            Event::End(TagEnd::Image) => {
+                out.push_space(|| source(&mut hint));
+            }
             Event::Start(Tag::Heading { id, attrs, .. }) => {
-                out.push_line(source);
+                out.push_line(|| source(&mut hint));
                 if let Some(id) = id {
-                    fields.push((id.to_string(), source));
+                    fields.push((id.to_string(), source(&mut hint)));
                 }
                 for (_, value) in attrs {
                     if let Some(value) = value {
-                        fields.push((value.to_string(), source));
+                        fields.push((value.to_string(), source(&mut hint)));
                     }
                 }
             }
@@ -580,11 +603,15 @@ fn read_markdown(md: &Assembled) -> Visible {
                 | TagEnd::Subscript
                 | TagEnd::Link,
             ) => {}
-            Event::Start(_) | Event::End(_) | Event::Rule => out.push_line(source),
-            Event::SoftBreak | Event::HardBreak | Event::FootnoteReference(_) => {
-                out.push_space(source)
+            Event::Start(_) | Event::End(_) | Event::Rule => {
+                out.push_line(|| source(&mut hint));
             }
-            Event::TaskListMarker(_) => out.push_space(source),
+            Event::SoftBreak | Event::HardBreak | Event::FootnoteReference(_) => {
+                out.push_space(|| source(&mut hint));
+            }
+            Event::TaskListMarker(_) => {
+                out.push_space(|| source(&mut hint));
+            }
         }
     }
     if let Some(mut reader) = html_block.take() {
@@ -645,9 +672,9 @@ impl HtmlReader {
                 Token::TagToken(tag) => {
                     let name: &str = &tag.name;
                     if matches!(name, "br" | "img") {
-                        out.push_space(source);
+                        out.push_space(|| source);
                     } else if !INLINE_ELEMENTS.contains(&name) {
-                        out.push_line(source);
+                        out.push_line(|| source);
                     }
                     if tag.kind == TagKind::StartTag {
                         for attr in tag.attrs {
@@ -731,6 +758,35 @@ mod tests {
         assert_eq!(at(2), "1234");
     }
 
+    /// The breaks a reading adds between words (a block's end, a soft break, an image) are
+    /// traced to the Markdown that made them, as the events that made them say.
+    #[test]
+    fn separators_are_traced_to_what_made_them() {
+        let md = "# Head\n\none\ntwo ![alt](i.png) three\n\n- item\n";
+        let v = read(md);
+        let traced: Vec<(usize, &str)> = v
+            .text
+            .char_indices()
+            .filter(|&(_, c)| c == ' ' || c == '\n')
+            .map(|(i, _)| {
+                let s = v.source(Span::new(i, i + 1));
+                (i, &md[s.start..s.end])
+            })
+            .collect();
+        assert_eq!(
+            traced,
+            vec![
+                (4, "# Head\n"),
+                (8, "\n"),
+                (12, " "),
+                (16, "![alt](i.png)"),
+                (17, " "),
+                (23, "one\ntwo ![alt](i.png) three\n"),
+                (28, "- item\n"),
+            ]
+        );
+    }
+
     proptest::proptest! {
         /// [`partition_near`] finds what `partition_point` finds, from any hint.
         #[test]
@@ -763,7 +819,7 @@ mod tests {
                 from = source.end;
             }
             let mut hint = 0;
-            for (start, len) in asks {
+            for &(start, len) in &asks {
                 let span = Span::new(start, start + len);
                 let mut near = hint;
                 proptest::prop_assert_eq!(map.source_near(span, &mut near), map.source(span));
@@ -773,6 +829,16 @@ mod tests {
                 let got: Vec<_> = map.pieces(span, &mut hint).collect();
                 proptest::prop_assert_eq!(got, plain);
                 proptest::prop_assert_eq!(hint, first);
+            }
+            // Asked in order, as the words of a text come, each from where the last was.
+            let mut ordered: Vec<Span> = asks
+                .iter()
+                .map(|&(start, len)| Span::new(start, start + len))
+                .collect();
+            ordered.sort_by_key(|s| (s.start, s.end));
+            let mut after = 0;
+            for span in ordered {
+                proptest::prop_assert_eq!(map.source_after(span, &mut after), map.source(span), "{:?}", span);
             }
         }
     }
