@@ -25,6 +25,7 @@ use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use super::text::{self, Strip, Words};
 use crate::model::{BlockPlacement, Paper};
 use crate::parse::markdown_options;
+use crate::reread::first_non_ascii;
 use crate::span::Span;
 
 /// Stands in the read Markdown for a withheld passage, and in the visible text for a break
@@ -488,11 +489,99 @@ fn for_each_visible_word(text: &str, mut found: impl FnMut(&str, Span)) {
     for (at, _) in text.match_indices(BREAK) {
         let next = at + BREAK.len_utf8();
         if text.as_bytes().get(next).is_none_or(u8::is_ascii) {
-            text::for_each_word(text, Span::new(from, at), Strip::None, &mut found);
+            words_of_piece(text, Span::new(from, at), &mut found);
             from = next;
         }
     }
-    text::for_each_word(text, Span::new(from, text.len()), Strip::None, &mut found);
+    words_of_piece(text, Span::new(from, text.len()), &mut found);
+}
+
+thread_local! {
+    /// Room for a piece of visible text with its separating characters made spaces.
+    static SPACED: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// [`text::for_each_word`] of `text[span]`, read with every character that is not ASCII made
+/// as many spaces as it has bytes where each of them reads as a space ([`reads_as_space`])
+/// and the piece has no escape: the same words from the same bytes, as such a character
+/// decodes to itself, attaches to nothing and joins nothing, but read on the plain path
+/// (a `£` otherwise sends the words around it through every stage of normalising).
+fn words_of_piece(text: &str, span: Span, found: &mut impl FnMut(&str, Span)) {
+    let piece = &text[span.start..span.end];
+    let bytes = piece.as_bytes();
+    // Each character that is not ASCII, found a word at a time: most of a piece is ASCII.
+    let others = || {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let k = at + first_non_ascii(&bytes[at..])?;
+            let c = piece[k..].chars().next()?;
+            at = k + c.len_utf8();
+            Some((k, c))
+        })
+        .filter(|&(_, c)| c != BREAK)
+    };
+    let spaced = others().next().is_some()
+        && memchr::memchr2(b'&', b'%', bytes).is_none()
+        && others().all(|(_, c)| reads_as_space(c));
+    if !spaced {
+        text::for_each_word(text, span, Strip::None, found);
+        return;
+    }
+    SPACED.with(|room| {
+        let mut room = room.borrow_mut();
+        room.clear();
+        let mut from = 0;
+        for (k, c) in others() {
+            room.push_str(&piece[from..k]);
+            room.extend(std::iter::repeat_n(' ', c.len_utf8()));
+            from = k + c.len_utf8();
+        }
+        room.push_str(&piece[from..]);
+        text::for_each_word(&room, Span::new(0, room.len()), Strip::None, |w, s| {
+            found(w, Span::new(span.start + s.start, span.start + s.end))
+        });
+    });
+}
+
+thread_local! {
+    /// [`reads_as_space`] of the characters this thread has asked about.
+    static READS_AS_SPACE: RefCell<Vec<(char, bool)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether `c`, among characters that are no combining marks, reads as a space does: it
+/// decodes to itself ([`super::char_decodes_as_is`]: combining class 0, not ignorable, no
+/// other form) and is no part of a word, as `a`, `c` and `b` read `a` and `b`.
+fn reads_as_space(c: char) -> bool {
+    const KEEP: usize = 256;
+    let known = READS_AS_SPACE.with(|known| {
+        known
+            .borrow()
+            .iter()
+            .find(|(k, _)| *k == c)
+            .map(|&(_, space)| space)
+    });
+    if let Some(space) = known {
+        return space;
+    }
+    let probe = format!("a{c}b");
+    let mut words = Vec::new();
+    text::for_each_word(&probe, Span::new(0, probe.len()), Strip::None, |w, s| {
+        words.push((w.to_string(), s))
+    });
+    let b = 1 + c.len_utf8();
+    let space = super::char_decodes_as_is(c)
+        && words
+            == [
+                ("a".to_string(), Span::new(0, 1)),
+                ("b".to_string(), Span::new(b, b + 1)),
+            ];
+    READS_AS_SPACE.with(|known| {
+        let mut known = known.borrow_mut();
+        if known.len() < KEEP {
+            known.push((c, space));
+        }
+    });
+    space
 }
 
 /// Reads Markdown as pulldown-cmark does for the copy, raw HTML through html5ever.
@@ -887,9 +976,10 @@ mod tests {
     }
 
     /// Pieces of visible text: breaks, what may join across them, and plain words.
-    const VISIBLE_PARTS: [&str; 16] = [
+    const VISIBLE_PARTS: [&str; 24] = [
         "\u{fffc}", "\u{fffc}", "a", "Kes", " ", "\n", "\u{301}", "e\u{301}", "&", "amp;", "#107;",
-        "%4B", "\u{a3}", "\u{200b}", "\u{421}", "\u{ff4b}",
+        "%4B", "\u{a3}", "\u{200b}", "\u{421}", "\u{ff4b}", "\u{a3}", "\u{20ac}", "\u{2014}",
+        "\u{a0}", "\u{e9}", "\u{903}", "\u{3000}", "\u{2126}",
     ];
 
     proptest::proptest! {
