@@ -50,6 +50,7 @@ use crate::deny::{DenyList, Pattern, fingerprint};
 use crate::model::{BlockPlacement, Form, Paper};
 use crate::redact::{Passage as OpenPassage, Piece, copy_for, copy_with};
 use crate::render::{Templates, html_page_with_schedule, markdown_with_schedule};
+use crate::reread::first_non_ascii;
 use crate::rules::{Audience, Rules};
 use crate::schedule::{Release, schedule_for};
 use crate::span::{LineIndex, Span, subtract};
@@ -2068,9 +2069,9 @@ fn regex_hits(
     out: &mut Vec<DenyHit>,
 ) {
     let raw = &text[span.start..span.end.min(text.len())];
-    // ASCII with no `&` or `%` decodes to itself (ignorables, compatibility forms and
-    // look-alikes are all non-ASCII), so the regexes can read it as it is.
-    if raw.bytes().all(decodes_to_itself) {
+    // Text that decodes to itself, each character from its own bytes, the regexes can read
+    // as it is.
+    if decodes_as_is(raw) {
         for (r, m) in regex_matches(deny, raw) {
             out.push(DenyHit {
                 rule: r,
@@ -2093,6 +2094,63 @@ fn regex_hits(
 /// A byte that decoding leaves as it is, wherever it stands: ASCII, and no escape.
 fn decodes_to_itself(b: u8) -> bool {
     b.is_ascii() && b != b'&' && b != b'%'
+}
+
+/// Whether [`text::decoded_string`] gives `raw` back as it is, each character traced to its
+/// own bytes: ASCII with no `&` or `%` does (ignorables, compatibility forms and look-alikes
+/// are all non-ASCII), and so does text whose other characters each decode alone to
+/// themselves and attach to nothing before them (combining class 0). Decoding reads each
+/// starter with the combining marks after it as one cluster, so with no mark in the text
+/// each character is read on its own: a `£` in a stretch no longer costs a decoding of the
+/// words around it.
+fn decodes_as_is(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    if memchr::memchr2(b'&', b'%', bytes).is_some() {
+        return false;
+    }
+    // Word-at-a-time searches: this reads every byte of what a copy publishes.
+    let mut at = 0;
+    while let Some(k) = first_non_ascii(&bytes[at..]) {
+        let Some(c) = raw[at + k..].chars().next() else {
+            break;
+        };
+        if !char_decodes_as_is(c) {
+            return false;
+        }
+        at += k + c.len_utf8();
+    }
+    true
+}
+
+thread_local! {
+    /// [`char_decodes_as_is`] of the characters this thread has asked about: a paper uses few.
+    static CHARS_AS_IS: std::cell::RefCell<Vec<(char, bool)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Whether `c`, between two characters that are no combining marks, decodes to itself.
+fn char_decodes_as_is(c: char) -> bool {
+    const KEEP: usize = 256;
+    if let Some(known) = CHARS_AS_IS.with(|known| {
+        known
+            .borrow()
+            .iter()
+            .find(|(k, _)| *k == c)
+            .map(|&(_, as_is)| as_is)
+    }) {
+        return known;
+    }
+    let mut buf = [0; 4];
+    let alone: &str = c.encode_utf8(&mut buf);
+    let as_is = unicode_normalization::char::canonical_combining_class(c) == 0
+        && text::decoded_string(alone, Span::new(0, alone.len())).string == alone;
+    CHARS_AS_IS.with(|known| {
+        let mut known = known.borrow_mut();
+        if known.len() < KEEP {
+            known.push((c, as_is));
+        }
+    });
+    as_is
 }
 
 /// `text[span]` as [`text::decoded_string`] gives it (the same string, each character traced
@@ -2705,6 +2763,53 @@ mod tests {
                     proptest::prop_assert_eq!(pieces.source(a..b), whole.source(a..b), "{:?}", a..b);
                 }
             }
+        }
+    }
+
+    /// Characters [`decodes_as_is`] must judge on their own and among others: marks,
+    /// jamo that compose, forms NFKC changes, look-alikes and ignorables.
+    const AS_IS_PARTS: [&str; 8] = [
+        "\u{e9}", "\u{2014}", "\u{1100}", "\u{1161}", "\u{903}", "\u{2126}", "\u{3000}", "\u{a0}",
+    ];
+
+    proptest::proptest! {
+        /// [`decodes_as_is`] says so only of text that [`text::decoded_string`] gives back
+        /// as it is, each character traced to its own bytes.
+        #[test]
+        fn text_said_to_decode_as_is_does(
+            parts in proptest::collection::vec(0..DECODING_PARTS.len() + AS_IS_PARTS.len(), 0..12),
+        ) {
+            let part = |k: usize| DECODING_PARTS.get(k).copied().unwrap_or_else(|| AS_IS_PARTS[k - DECODING_PARTS.len()]);
+            let text: String = parts.iter().map(|&k| part(k)).collect();
+            if decodes_as_is(&text) {
+                let whole = text::decoded_string(&text, Span::new(0, text.len()));
+                proptest::prop_assert_eq!(&whole.string, &text);
+                let own: Vec<Span> = text
+                    .char_indices()
+                    .map(|(i, c)| Span::new(i, i + c.len_utf8()))
+                    .collect();
+                proptest::prop_assert_eq!(&whole.sources, &own);
+            }
+        }
+    }
+
+    #[test]
+    fn decodes_as_is_passes_plain_non_ascii_and_nothing_decoding_changes() {
+        for raw in ["costs \u{a3}2m", "caf\u{e9} au lait", "plain", ""] {
+            assert!(decodes_as_is(raw), "{raw:?}");
+        }
+        for raw in [
+            "caf\u{301}e",
+            "e\u{301}",
+            "\u{fb01}le",
+            "\u{421}HIS",
+            "a\u{200b}b",
+            "\u{ff4b}",
+            "\u{a3}&amp;",
+            "\u{a3}%4B",
+            "&amp;",
+        ] {
+            assert!(!decodes_as_is(raw), "{raw:?}");
         }
     }
 

@@ -727,7 +727,7 @@ fn all_stable(line: &str) -> bool {
 
 /// The first byte of `bytes` that is not ASCII, 32 bytes at a time, then 8 (the lowest high
 /// bit of a little-endian word is its first such byte).
-fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
+pub(crate) fn first_non_ascii(bytes: &[u8]) -> Option<usize> {
     const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
     let (chunks, _) = bytes.as_chunks::<32>();
     let at = chunks

@@ -25,6 +25,7 @@ use pulldown_cmark::{Event, Parser, Tag, TagEnd};
 use super::text::{self, Strip, Words};
 use crate::model::{BlockPlacement, Paper};
 use crate::parse::markdown_options;
+use crate::reread::first_non_ascii;
 use crate::span::Span;
 
 /// Stands in the read Markdown for a withheld passage, and in the visible text for a break
@@ -100,6 +101,25 @@ impl SourceMap {
         let segments = &self.segments;
         while *hint + 1 < segments.len() && segments[*hint].at + segments[*hint].len <= span.start {
             *hint += 1;
+        }
+        // Most words lie inside one piece: their source is that piece's, as
+        // [`SourceMap::source_from`] finds it, without its other cases.
+        if let Some(s) = segments.get(*hint)
+            && s.at <= span.start
+            && span.start < span.end
+            && span.end <= s.at + s.len
+            && segments
+                .get(*hint + 1)
+                .is_none_or(|next| next.at >= span.end)
+        {
+            return if s.exact {
+                Span::new(
+                    s.source.start + (span.start - s.at),
+                    s.source.start + (span.end - s.at),
+                )
+            } else {
+                Span::new(s.source.start, s.source.end.max(s.source.start))
+            };
         }
         self.source_from(span, *hint)
     }
@@ -289,16 +309,17 @@ impl Visible {
         self.text.push_str(s);
     }
 
-    /// A separator between words that leaves a run of words whole.
-    fn push_space(&mut self, source: Span) {
+    /// A separator between words that leaves a run of words whole. `source` is asked only
+    /// if one is pushed: most events need none.
+    fn push_space(&mut self, source: impl FnOnce() -> Span) {
         if !self.text.ends_with([' ', '\n']) {
-            self.push(" ", source, false);
+            self.push(" ", source(), false);
         }
     }
 
-    fn push_line(&mut self, source: Span) {
+    fn push_line(&mut self, source: impl FnOnce() -> Span) {
         if !self.text.is_empty() && !self.text.ends_with('\n') {
-            self.push("\n", source, false);
+            self.push("\n", source(), false);
         }
     }
 }
@@ -468,11 +489,99 @@ fn for_each_visible_word(text: &str, mut found: impl FnMut(&str, Span)) {
     for (at, _) in text.match_indices(BREAK) {
         let next = at + BREAK.len_utf8();
         if text.as_bytes().get(next).is_none_or(u8::is_ascii) {
-            text::for_each_word(text, Span::new(from, at), Strip::None, &mut found);
+            words_of_piece(text, Span::new(from, at), &mut found);
             from = next;
         }
     }
-    text::for_each_word(text, Span::new(from, text.len()), Strip::None, &mut found);
+    words_of_piece(text, Span::new(from, text.len()), &mut found);
+}
+
+thread_local! {
+    /// Room for a piece of visible text with its separating characters made spaces.
+    static SPACED: RefCell<String> = const { RefCell::new(String::new()) };
+}
+
+/// [`text::for_each_word`] of `text[span]`, read with every character that is not ASCII made
+/// as many spaces as it has bytes where each of them reads as a space ([`reads_as_space`])
+/// and the piece has no escape: the same words from the same bytes, as such a character
+/// decodes to itself, attaches to nothing and joins nothing, but read on the plain path
+/// (a `£` otherwise sends the words around it through every stage of normalising).
+fn words_of_piece(text: &str, span: Span, found: &mut impl FnMut(&str, Span)) {
+    let piece = &text[span.start..span.end];
+    let bytes = piece.as_bytes();
+    // Each character that is not ASCII, found a word at a time: most of a piece is ASCII.
+    let others = || {
+        let mut at = 0;
+        std::iter::from_fn(move || {
+            let k = at + first_non_ascii(&bytes[at..])?;
+            let c = piece[k..].chars().next()?;
+            at = k + c.len_utf8();
+            Some((k, c))
+        })
+        .filter(|&(_, c)| c != BREAK)
+    };
+    let spaced = others().next().is_some()
+        && memchr::memchr2(b'&', b'%', bytes).is_none()
+        && others().all(|(_, c)| reads_as_space(c));
+    if !spaced {
+        text::for_each_word(text, span, Strip::None, found);
+        return;
+    }
+    SPACED.with(|room| {
+        let mut room = room.borrow_mut();
+        room.clear();
+        let mut from = 0;
+        for (k, c) in others() {
+            room.push_str(&piece[from..k]);
+            room.extend(std::iter::repeat_n(' ', c.len_utf8()));
+            from = k + c.len_utf8();
+        }
+        room.push_str(&piece[from..]);
+        text::for_each_word(&room, Span::new(0, room.len()), Strip::None, |w, s| {
+            found(w, Span::new(span.start + s.start, span.start + s.end))
+        });
+    });
+}
+
+thread_local! {
+    /// [`reads_as_space`] of the characters this thread has asked about.
+    static READS_AS_SPACE: RefCell<Vec<(char, bool)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Whether `c`, among characters that are no combining marks, reads as a space does: it
+/// decodes to itself ([`super::char_decodes_as_is`]: combining class 0, not ignorable, no
+/// other form) and is no part of a word, as `a`, `c` and `b` read `a` and `b`.
+fn reads_as_space(c: char) -> bool {
+    const KEEP: usize = 256;
+    let known = READS_AS_SPACE.with(|known| {
+        known
+            .borrow()
+            .iter()
+            .find(|(k, _)| *k == c)
+            .map(|&(_, space)| space)
+    });
+    if let Some(space) = known {
+        return space;
+    }
+    let probe = format!("a{c}b");
+    let mut words = Vec::new();
+    text::for_each_word(&probe, Span::new(0, probe.len()), Strip::None, |w, s| {
+        words.push((w.to_string(), s))
+    });
+    let b = 1 + c.len_utf8();
+    let space = super::char_decodes_as_is(c)
+        && words
+            == [
+                ("a".to_string(), Span::new(0, 1)),
+                ("b".to_string(), Span::new(b, b + 1)),
+            ];
+    READS_AS_SPACE.with(|known| {
+        let mut known = known.borrow_mut();
+        if known.len() < KEEP {
+            known.push((c, space));
+        }
+    });
+    space
 }
 
 /// Reads Markdown as pulldown-cmark does for the copy, raw HTML through html5ever.
@@ -493,12 +602,13 @@ fn read_markdown(md: &Assembled) -> Visible {
     let mut hint = 0;
     for (event, range) in events {
         let range = Span::new(range.start, range.end);
-        let source = md.map.source_near(range, &mut hint);
+        // Looked up only where used: most text is traced piece by piece instead.
+        let source = |hint: &mut usize| md.map.source_near(range, hint);
         match event {
             Event::Text(t) | Event::Code(t) => {
                 if let Some(reader) = html_block.as_mut() {
                     // Text pulldown-cmark finds inside an HTML block is still HTML.
-                    reader.feed(&t, source, &mut out, &mut fields);
+                    reader.feed(&t, source(&mut hint), &mut out, &mut fields);
                     continue;
                 }
                 let raw = &md.markdown[range.start..range.end];
@@ -507,61 +617,63 @@ fn read_markdown(md: &Assembled) -> Visible {
                     // As written: trace each byte (or a code span's content) to its own.
                     Some(offset) => {
                         let kept = Span::new(range.start + offset, range.start + offset + t.len());
-                        for (piece, source, exact) in md.map.pieces(kept, &mut hint) {
-                            out.push(&md.markdown[piece.start..piece.end], source, exact);
+                        for (piece, from, exact) in md.map.pieces(kept, &mut hint) {
+                            out.push(&md.markdown[piece.start..piece.end], from, exact);
                         }
                     }
                     // Decoded (an entity, an escape): the whole event's bytes.
-                    None => out.push(&t, source, false),
+                    None => out.push(&t, source(&mut hint), false),
                 }
             }
             Event::InlineHtml(h) => {
                 let mut reader = HtmlReader::new();
-                reader.feed(&h, source, &mut out, &mut fields);
-                reader.finish(source, &mut out, &mut fields);
+                reader.feed(&h, source(&mut hint), &mut out, &mut fields);
+                reader.finish(source(&mut hint), &mut out, &mut fields);
             }
             // Not enabled by [`markdown_options`]; read as text if it ever is.
-            Event::InlineMath(h) | Event::DisplayMath(h) => out.push(&h, source, false),
+            Event::InlineMath(h) | Event::DisplayMath(h) => out.push(&h, source(&mut hint), false),
             Event::Html(h) => match html_block.as_mut() {
-                Some(reader) => reader.feed(&h, source, &mut out, &mut fields),
+                Some(reader) => reader.feed(&h, source(&mut hint), &mut out, &mut fields),
                 None => {
                     let mut reader = HtmlReader::new();
-                    reader.feed(&h, source, &mut out, &mut fields);
-                    reader.finish(source, &mut out, &mut fields);
+                    reader.feed(&h, source(&mut hint), &mut out, &mut fields);
+                    reader.finish(source(&mut hint), &mut out, &mut fields);
                 }
             },
             Event::Start(Tag::HtmlBlock) => {
-                out.push_line(source);
+                out.push_line(|| source(&mut hint));
                 html_block = Some(HtmlReader::new());
             }
             Event::End(TagEnd::HtmlBlock) => {
                 if let Some(mut reader) = html_block.take() {
-                    reader.finish(source, &mut out, &mut fields);
+                    reader.finish(source(&mut hint), &mut out, &mut fields);
                 }
-                out.push_line(source);
+                out.push_line(|| source(&mut hint));
             }
             Event::Start(Tag::Link {
                 dest_url, title, ..
             }) => {
-                fields.push((dest_url.to_string(), source));
-                fields.push((title.to_string(), source));
+                fields.push((dest_url.to_string(), source(&mut hint)));
+                fields.push((title.to_string(), source(&mut hint)));
             }
             Event::Start(Tag::Image {
                 dest_url, title, ..
             }) => {
-                out.push_space(source);
-                fields.push((dest_url.to_string(), source));
-                fields.push((title.to_string(), source));
+                out.push_space(|| source(&mut hint));
+                fields.push((dest_url.to_string(), source(&mut hint)));
+                fields.push((title.to_string(), source(&mut hint)));
             }
-            Event::End(TagEnd::Image) => out.push_space(source),
+            Event::End(TagEnd::Image) => {
+                out.push_space(|| source(&mut hint));
+            }
             Event::Start(Tag::Heading { id, attrs, .. }) => {
-                out.push_line(source);
+                out.push_line(|| source(&mut hint));
                 if let Some(id) = id {
-                    fields.push((id.to_string(), source));
+                    fields.push((id.to_string(), source(&mut hint)));
                 }
                 for (_, value) in attrs {
                     if let Some(value) = value {
-                        fields.push((value.to_string(), source));
+                        fields.push((value.to_string(), source(&mut hint)));
                     }
                 }
             }
@@ -580,11 +692,15 @@ fn read_markdown(md: &Assembled) -> Visible {
                 | TagEnd::Subscript
                 | TagEnd::Link,
             ) => {}
-            Event::Start(_) | Event::End(_) | Event::Rule => out.push_line(source),
-            Event::SoftBreak | Event::HardBreak | Event::FootnoteReference(_) => {
-                out.push_space(source)
+            Event::Start(_) | Event::End(_) | Event::Rule => {
+                out.push_line(|| source(&mut hint));
             }
-            Event::TaskListMarker(_) => out.push_space(source),
+            Event::SoftBreak | Event::HardBreak | Event::FootnoteReference(_) => {
+                out.push_space(|| source(&mut hint));
+            }
+            Event::TaskListMarker(_) => {
+                out.push_space(|| source(&mut hint));
+            }
         }
     }
     if let Some(mut reader) = html_block.take() {
@@ -645,9 +761,9 @@ impl HtmlReader {
                 Token::TagToken(tag) => {
                     let name: &str = &tag.name;
                     if matches!(name, "br" | "img") {
-                        out.push_space(source);
+                        out.push_space(|| source);
                     } else if !INLINE_ELEMENTS.contains(&name) {
-                        out.push_line(source);
+                        out.push_line(|| source);
                     }
                     if tag.kind == TagKind::StartTag {
                         for attr in tag.attrs {
@@ -731,6 +847,35 @@ mod tests {
         assert_eq!(at(2), "1234");
     }
 
+    /// The breaks a reading adds between words (a block's end, a soft break, an image) are
+    /// traced to the Markdown that made them, as the events that made them say.
+    #[test]
+    fn separators_are_traced_to_what_made_them() {
+        let md = "# Head\n\none\ntwo ![alt](i.png) three\n\n- item\n";
+        let v = read(md);
+        let traced: Vec<(usize, &str)> = v
+            .text
+            .char_indices()
+            .filter(|&(_, c)| c == ' ' || c == '\n')
+            .map(|(i, _)| {
+                let s = v.source(Span::new(i, i + 1));
+                (i, &md[s.start..s.end])
+            })
+            .collect();
+        assert_eq!(
+            traced,
+            vec![
+                (4, "# Head\n"),
+                (8, "\n"),
+                (12, " "),
+                (16, "![alt](i.png)"),
+                (17, " "),
+                (23, "one\ntwo ![alt](i.png) three\n"),
+                (28, "- item\n"),
+            ]
+        );
+    }
+
     proptest::proptest! {
         /// [`partition_near`] finds what `partition_point` finds, from any hint.
         #[test]
@@ -763,7 +908,7 @@ mod tests {
                 from = source.end;
             }
             let mut hint = 0;
-            for (start, len) in asks {
+            for &(start, len) in &asks {
                 let span = Span::new(start, start + len);
                 let mut near = hint;
                 proptest::prop_assert_eq!(map.source_near(span, &mut near), map.source(span));
@@ -773,6 +918,16 @@ mod tests {
                 let got: Vec<_> = map.pieces(span, &mut hint).collect();
                 proptest::prop_assert_eq!(got, plain);
                 proptest::prop_assert_eq!(hint, first);
+            }
+            // Asked in order, as the words of a text come, each from where the last was.
+            let mut ordered: Vec<Span> = asks
+                .iter()
+                .map(|&(start, len)| Span::new(start, start + len))
+                .collect();
+            ordered.sort_by_key(|s| (s.start, s.end));
+            let mut after = 0;
+            for span in ordered {
+                proptest::prop_assert_eq!(map.source_after(span, &mut after), map.source(span), "{:?}", span);
             }
         }
     }
@@ -821,9 +976,10 @@ mod tests {
     }
 
     /// Pieces of visible text: breaks, what may join across them, and plain words.
-    const VISIBLE_PARTS: [&str; 16] = [
+    const VISIBLE_PARTS: [&str; 24] = [
         "\u{fffc}", "\u{fffc}", "a", "Kes", " ", "\n", "\u{301}", "e\u{301}", "&", "amp;", "#107;",
-        "%4B", "\u{a3}", "\u{200b}", "\u{421}", "\u{ff4b}",
+        "%4B", "\u{a3}", "\u{200b}", "\u{421}", "\u{ff4b}", "\u{a3}", "\u{20ac}", "\u{2014}",
+        "\u{a0}", "\u{e9}", "\u{903}", "\u{3000}", "\u{2126}",
     ];
 
     proptest::proptest! {
