@@ -869,6 +869,26 @@ fn words_in_chars(chars: &[NChar], word: &mut String, found: &mut impl FnMut(&st
     }
 }
 
+/// What a byte of a plain chunk is to a word: [`SEPARATES`] it, or is part of it, upper case
+/// ([`UPPER`]) or not: one load for each byte read, where the scans read every byte.
+static WORD_BYTE: [u8; 256] = {
+    let mut table = [SEPARATES; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        if byte.is_ascii_uppercase() {
+            table[b] = UPPER;
+        } else if byte.is_ascii_alphanumeric() {
+            table[b] = LOWER;
+        }
+        b += 1;
+    }
+    table
+};
+const SEPARATES: u8 = 0;
+const LOWER: u8 = 1;
+const UPPER: u8 = 2;
+
 /// The words of `text[from..to]`, plain bytes: ASCII letters and digits make words,
 /// lower-cased; anything else separates them.
 fn words_in_plain(
@@ -878,23 +898,26 @@ fn words_in_plain(
     word: &mut String,
     found: &mut impl FnMut(&str, Span),
 ) {
-    let bytes = text.as_bytes();
+    let bytes = &text.as_bytes()[..to];
+    let class = |b: &u8| WORD_BYTE[usize::from(*b)];
     let mut i = from;
     loop {
-        while i < to && !bytes[i].is_ascii_alphanumeric() {
-            i += 1;
-        }
-        if i == to {
-            return;
+        match bytes[i..].iter().position(|b| class(b) != SEPARATES) {
+            Some(n) => i += n,
+            None => return,
         }
         let first = i;
-        let mut upper = false;
-        while i < to && bytes[i].is_ascii_alphanumeric() {
-            upper |= bytes[i].is_ascii_uppercase();
+        let mut kinds = SEPARATES;
+        for b in &bytes[first..] {
+            let kind = class(b);
+            if kind == SEPARATES {
+                break;
+            }
+            kinds |= kind;
             i += 1;
         }
         let source = Span::new(first, i);
-        if upper {
+        if kinds & UPPER != 0 {
             word.clear();
             word.push_str(&text[first..i]);
             word.make_ascii_lowercase();
@@ -1174,6 +1197,58 @@ mod tests {
             long.push_str(&format!("<p>w{i} &amp; *x{i}* %41</p> plain text here "));
         }
         assert_two_ways_read_alike(&long);
+    }
+
+    /// The words [`words_in_plain`] reads in plain bytes, and those [`words_in_chars`] reads
+    /// in their characters lower-cased, as the stages give them.
+    fn plain_words_both_ways(text: &str) -> [Read; 2] {
+        let mut word = String::new();
+        let mut plain = Vec::new();
+        words_in_plain(text, 0, text.len(), &mut word, &mut |w: &str, s: Span| {
+            plain.push((w.to_string(), s))
+        });
+        let chars: Vec<NChar> = (text.char_indices())
+            .map(|(i, c)| NChar {
+                c: c.to_ascii_lowercase(),
+                start: i,
+                end: i + 1,
+            })
+            .collect();
+        let mut by_char = Vec::new();
+        words_in_chars(&chars, &mut word, &mut |w: &str, s: Span| {
+            by_char.push((w.to_string(), s))
+        });
+        [plain, by_char]
+    }
+
+    #[test]
+    fn plain_bytes_make_the_words_their_characters_make() {
+        let all: String = (0u8..128).map(char::from).collect();
+        for text in [
+            "",
+            "a",
+            " ",
+            "Ab9 zZ-09_Q",
+            "x.Y,z",
+            " lead trail ",
+            all.as_str(),
+        ] {
+            let [plain, by_char] = plain_words_both_ways(text);
+            assert_eq!(plain, by_char, "{text:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400)
+        ))]
+        #[test]
+        fn plain_bytes_make_the_words_their_characters_make_on_any_text(
+            text in "[ -~\t\n]{0,40}"
+        ) {
+            let [plain, by_char] = plain_words_both_ways(&text);
+            prop_assert_eq!(plain, by_char);
+        }
     }
 
     proptest! {
