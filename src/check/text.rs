@@ -188,11 +188,7 @@ fn plain_chunk_end(
     fresh: bool,
 ) -> (usize, Option<Markup>) {
     let bytes = text.as_bytes();
-    let table = plain_table(strip);
-    let stop = bytes[at..end]
-        .iter()
-        .position(|&b| !table[usize::from(b)])
-        .map_or(end, |i| at + i);
+    let stop = first_not_plain(&bytes[at..end], strip).map_or(end, |i| at + i);
     if stop == end {
         return (end, None);
     }
@@ -219,6 +215,47 @@ fn plain_chunk_end(
         }
     }
     (at, None)
+}
+
+/// Where the first byte of `bytes` that is not plain ([`is_plain`]) is, if one is: eight bytes
+/// at a time while none of them is (most of any text is plain, and every byte read is looked
+/// at here).
+fn first_not_plain(bytes: &[u8], strip: Strip) -> Option<usize> {
+    match strip {
+        Strip::None => first_not_plain_of(bytes, plain_table(strip), *b"&%"),
+        Strip::Html => first_not_plain_of(bytes, plain_table(strip), *b"&%<"),
+        Strip::Markdown => first_not_plain_of(bytes, plain_table(strip), *b"&%<*_~`\\"),
+    }
+}
+
+/// [`first_not_plain`] for the strip whose `table` it is: a byte is plain if it is ASCII and
+/// none of `specials`.
+fn first_not_plain_of<const N: usize>(
+    bytes: &[u8],
+    table: &[bool; 256],
+    specials: [u8; N],
+) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Whether a byte of `w` is `b`: a zero byte of `w ^ b…b`, found exactly by the borrow
+    // its subtraction makes.
+    let holds = |w: u64, b: u8| {
+        let v = w ^ (ONES * u64::from(b));
+        v.wrapping_sub(ONES) & !v & HIGH != 0
+    };
+    let mut at = 0;
+    for block in bytes.chunks_exact(8) {
+        let w = u64::from_le_bytes([
+            block[0], block[1], block[2], block[3], block[4], block[5], block[6], block[7],
+        ]);
+        if w & HIGH != 0 || specials.iter().any(|&b| holds(w, b)) {
+            break;
+        }
+        at += 8;
+    }
+    (bytes[at..].iter())
+        .position(|&b| !table[usize::from(b)])
+        .map(|i| at + i)
 }
 
 /// Markup that a plain chunk may end at (see [`markup_cut_at`]).
@@ -1165,6 +1202,45 @@ mod tests {
         assert_eq!(fast.offsets, offsets, "{text:?}");
     }
 
+    /// [`first_not_plain`] against a look at each byte in turn.
+    fn assert_first_not_plain_is_by_byte(bytes: &[u8]) {
+        for strip in [Strip::None, Strip::Html, Strip::Markdown] {
+            let by_byte = bytes.iter().position(|&b| !is_plain(b, strip));
+            assert_eq!(
+                first_not_plain(bytes, strip),
+                by_byte,
+                "{bytes:?} ({strip:?})"
+            );
+        }
+    }
+
+    #[test]
+    fn first_byte_not_plain_is_found_eight_at_a_time_as_one_at_a_time() {
+        assert_first_not_plain_is_by_byte(b"");
+        // Each byte at each place of a text of plain bytes, before and across a block's end.
+        for b in 0..=255u8 {
+            for len in [1, 7, 8, 9, 17, 24] {
+                for at in 0..len {
+                    let mut text = vec![b'a'; len];
+                    text[at] = b;
+                    assert_first_not_plain_is_by_byte(&text);
+                    text[len - 1] = b'&';
+                    assert_first_not_plain_is_by_byte(&text);
+                }
+            }
+        }
+        // Bytes next to each special one, whose borrows a wrong test would misread.
+        for text in [
+            &b"\x01&%<*_~`\\\x7f\x80abcdefgh"[..],
+            b"%%%%%%%%x",
+            b"aaaaaaa\x80",
+        ] {
+            for from in 0..text.len() {
+                assert_first_not_plain_is_by_byte(&text[from..]);
+            }
+        }
+    }
+
     #[test]
     fn decoded_string_is_decoded_text() {
         for text in [
@@ -1268,6 +1344,7 @@ mod tests {
         )) {
             let text: String = parts.concat();
             assert_decoded_string_is_decoded(&text);
+            assert_first_not_plain_is_by_byte(text.as_bytes());
             for strip in [Strip::None, Strip::Html, Strip::Markdown] {
                 let mut fast = Vec::new();
                 for_each_word(&text, Span::new(0, text.len()), strip, |w, s| {
