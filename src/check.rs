@@ -723,9 +723,12 @@ fn withheld_passages(input: &CheckInput, maximal: &[usize]) -> (Vec<Withheld>, V
         let content = subtract(span, &tags);
         // The content read as written and with inline markup stripped in one pass: most
         // words are the same in both.
-        let bytes: usize = content.iter().map(|p| p.end.saturating_sub(p.start)).sum();
-        let mut words = Words::with_capacity(bytes);
-        let mut extra_words = Words::default();
+        let bytes = |pieces: &[Span]| -> usize {
+            pieces.iter().map(|p| p.end.saturating_sub(p.start)).sum()
+        };
+        let mut words = Words::with_capacity(bytes(&content));
+        // Mostly the words of the attributes: room for them at once, not grown word by word.
+        let mut extra_words = Words::with_capacity(bytes(&attrs));
         for piece in &content {
             text::for_each_word_two_ways(text, *piece, Strip::Markdown, |reading, w, s| {
                 match reading {
