@@ -725,9 +725,12 @@ fn withheld_passages(input: &CheckInput, maximal: &[usize]) -> (Vec<Withheld>, V
         let content = subtract(span, &tags);
         // The content read as written and with inline markup stripped in one pass: most
         // words are the same in both.
-        let bytes: usize = content.iter().map(|p| p.end.saturating_sub(p.start)).sum();
-        let mut words = Words::with_capacity(bytes);
-        let mut extra_words = Words::default();
+        let bytes = |pieces: &[Span]| -> usize {
+            pieces.iter().map(|p| p.end.saturating_sub(p.start)).sum()
+        };
+        let mut words = Words::with_capacity(bytes(&content));
+        // Mostly the words of the attributes: room for them at once, not grown word by word.
+        let mut extra_words = Words::with_capacity(bytes(&attrs));
         for piece in &content {
             text::for_each_word_two_ways(text, *piece, Strip::Markdown, |reading, w, s| {
                 match reading {
@@ -1194,6 +1197,9 @@ impl<'w> Known<'w> {
     }
 
     /// What is known of `word`, if it is withheld.
+    // Always in line, as `step`: called for every word the scans read, where a call cost
+    // about as much as the work it does, and a mere hint was not always taken.
+    #[inline(always)]
     fn facts(&self, word: &str) -> Option<&WordFacts> {
         if self.filter.may_contain(word) {
             self.words.get(word).map(|&id| &self.word_facts[id])
@@ -1217,6 +1223,7 @@ impl<'w> Known<'w> {
     }
 
     /// [`Known::look_up`] with the word's facts already looked up.
+    #[inline(always)]
     fn step(
         &self,
         facts: Option<&WordFacts>,
@@ -1457,7 +1464,7 @@ fn leaks(
     for word in &public.label_words {
         known.mark_published_word(word);
     }
-    let footnotes = input.text.matches("[^").count();
+    let footnotes = footnote_marks(input.text);
     for n in 1..=footnotes {
         known.mark_published_word(&n.to_string());
     }
@@ -1675,6 +1682,16 @@ fn leaks(
         ));
     }
     findings
+}
+
+/// How many times `[^` occurs in `text` (no two occurrences overlap): each `[` found by a
+/// fast search, then the byte after it looked at, rather than a substring search through the
+/// whole paper.
+fn footnote_marks(text: &str) -> usize {
+    let bytes = text.as_bytes();
+    (text.match_indices('['))
+        .filter(|&(i, _)| bytes.get(i + 1) == Some(&b'^'))
+        .count()
 }
 
 /// The first words of a run, for a message.
@@ -2518,6 +2535,23 @@ mod tests {
             }
         }
         assert!(extras > 10, "{extras}");
+    }
+
+    #[test]
+    fn footnote_marks_are_counted_as_a_substring_search_counts_them() {
+        for text in [
+            "",
+            "[",
+            "[^",
+            "^[",
+            "[[^^[^",
+            "x[^1] y[^2]\n[^1]: z",
+            "[^[^[^",
+            "é[^ü[",
+            "]^",
+        ] {
+            assert_eq!(footnote_marks(text), text.matches("[^").count(), "{text:?}");
+        }
     }
 
     #[test]

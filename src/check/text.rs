@@ -171,27 +171,100 @@ fn is_plain(b: u8, strip: Strip) -> bool {
     plain_table(strip)[usize::from(b)]
 }
 
-/// Where a chunk of plain bytes starting at `at` may end: the end of the text, or just after
-/// the last whitespace before the first byte that is not plain, if what follows it may start
-/// a chunk ([`is_cut`]). `at` itself if there is no such place.
-fn plain_chunk_end(bytes: &[u8], at: usize, end: usize, strip: Strip) -> usize {
-    let table = plain_table(strip);
-    let stop = bytes[at..end]
-        .iter()
-        .position(|&b| !table[usize::from(b)])
-        .map_or(end, |i| at + i);
+/// Where a chunk of plain bytes starting at `at` may end: the end of the text; the first byte
+/// that is not plain if it starts markup that ends what precedes it ([`markup_cut_at`]);
+/// or else just after the last whitespace before that byte, if what follows it may start a
+/// chunk ([`is_cut`]). `at` itself if there is no such place. With it, the markup it ends at,
+/// if it ends at some.
+///
+/// A `fresh` chunk starts just after markup that vanished after a word's last byte, where a
+/// chunk ended only after whitespace once did not start: it may end only as that chunk would
+/// have, so that words read as they were read then (see [`read`]).
+fn plain_chunk_end(
+    text: &str,
+    at: usize,
+    end: usize,
+    strip: Strip,
+    fresh: bool,
+) -> (usize, Option<Markup>) {
+    let bytes = text.as_bytes();
+    let stop = first_not_plain(&bytes[at..end], strip).map_or(end, |i| at + i);
     if stop == end {
-        return end;
+        return (end, None);
+    }
+    if let Some(markup) = markup_cut_at(text, stop, end, strip) {
+        return (stop, Some(markup));
+    }
+    if fresh {
+        // Then the chunk the vanished markup was in went on to the first whitespace that a
+        // plain byte follows.
+        return match bytes[at..stop]
+            .iter()
+            .position(|&b| is_space(char::from(b)))
+        {
+            Some(i) if at + i + 1 < stop => (at + i + 1, None),
+            _ => (at, None),
+        };
     }
     let next_may_start = bytes[stop].is_ascii() && bytes[stop] != b'&' && bytes[stop] != b'%';
     let mut k = stop;
     while k > at {
         k -= 1;
         if is_space(char::from(bytes[k])) && (k + 1 < stop || next_may_start) {
-            return k + 1;
+            return (k + 1, None);
         }
     }
-    at
+    (at, None)
+}
+
+/// Where the first byte of `bytes` that is not plain ([`is_plain`]) is, if one is: eight bytes
+/// at a time while none of them is (most of any text is plain, and every byte read is looked
+/// at here).
+fn first_not_plain(bytes: &[u8], strip: Strip) -> Option<usize> {
+    match strip {
+        Strip::None => first_not_plain_of(bytes, plain_table(strip), *b"&%"),
+        Strip::Html => first_not_plain_of(bytes, plain_table(strip), *b"&%<"),
+        Strip::Markdown => first_not_plain_of(bytes, plain_table(strip), *b"&%<*_~`\\"),
+    }
+}
+
+/// [`first_not_plain`] for the strip whose `table` it is: a byte is plain if it is ASCII and
+/// none of `specials`.
+fn first_not_plain_of<const N: usize>(
+    bytes: &[u8],
+    table: &[bool; 256],
+    specials: [u8; N],
+) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // Whether a byte of `w` is `b`: a zero byte of `w ^ b…b`, found exactly by the borrow
+    // its subtraction makes.
+    let holds = |w: u64, b: u8| {
+        let v = w ^ (ONES * u64::from(b));
+        v.wrapping_sub(ONES) & !v & HIGH != 0
+    };
+    let mut at = 0;
+    for block in bytes.chunks_exact(8) {
+        let w = u64::from_le_bytes([
+            block[0], block[1], block[2], block[3], block[4], block[5], block[6], block[7],
+        ]);
+        if w & HIGH != 0 || specials.iter().any(|&b| holds(w, b)) {
+            break;
+        }
+        at += 8;
+    }
+    (bytes[at..].iter())
+        .position(|&b| !table[usize::from(b)])
+        .map(|i| at + i)
+}
+
+/// Markup that a plain chunk may end at (see [`markup_cut_at`]).
+#[derive(Debug, Clone, Copy)]
+struct Markup {
+    /// Where it ends.
+    end: usize,
+    /// It is a tag that separates words; else it vanishes.
+    separates: bool,
 }
 
 /// Buffers for normalising a chunk of raw characters.
@@ -266,7 +339,7 @@ pub(crate) fn normalise_chunks(
         let end = span.end.min(text.len());
         let mut at = span.start;
         while at < end {
-            at = raw_step(text, at, end, strip, |n| {
+            at = raw_step(text, at, end, strip, false, |n| {
                 stages.push(n, fold_case, &mut out)
             });
         }
@@ -321,8 +394,16 @@ fn has_escape(chars: &[NChar]) -> bool {
 
 /// Reads the character or tag at `at` (before `end`), passes what it stands for to `out`
 /// (nothing for stripped markup, a space for a tag that separates words), and returns where
-/// the next one starts.
-fn raw_step(text: &str, at: usize, end: usize, strip: Strip, mut out: impl FnMut(NChar)) -> usize {
+/// the next one starts. `between` two chunks, before a plain byte or the end, a tag's space
+/// is left out: it would only end a chunk of its own.
+fn raw_step(
+    text: &str,
+    at: usize,
+    end: usize,
+    strip: Strip,
+    between: bool,
+    mut out: impl FnMut(NChar),
+) -> usize {
     let Some(c) = text[at..end].chars().next() else {
         return end;
     };
@@ -330,7 +411,8 @@ fn raw_step(text: &str, at: usize, end: usize, strip: Strip, mut out: impl FnMut
         && c == '<'
         && let Some((tag_end, inline)) = tag_at(&text[..end], at)
     {
-        if !inline {
+        let unneeded = between && (tag_end == end || is_plain(text.as_bytes()[tag_end], strip));
+        if !inline && !unneeded {
             out(NChar {
                 c: ' ',
                 start: at,
@@ -348,6 +430,40 @@ fn raw_step(text: &str, at: usize, end: usize, strip: Strip, mut out: impl FnMut
         end: at + c.len_utf8(),
     });
     at + c.len_utf8()
+}
+
+/// Markup that `strip` removes, starting at `at` (before `end`), if plain text before it reads
+/// the same as a chunk of its own: a tag that separates words (it reads as a space, which
+/// nothing after it joins or combines with), or markup that vanishes (an inline tag,
+/// Markdown's marks) before the end or a plain byte that is no part of a word.
+fn markup_cut_at(text: &str, at: usize, end: usize, strip: Strip) -> Option<Markup> {
+    let bytes = text.as_bytes();
+    let markup_end = match (strip, bytes[at]) {
+        (Strip::None, _) => return None,
+        (_, b'<') => match tag_at(&text[..end], at)? {
+            (tag_end, false) => {
+                return Some(Markup {
+                    end: tag_end,
+                    separates: true,
+                });
+            }
+            (tag_end, true) => tag_end,
+        },
+        (Strip::Markdown, b) if is_mark(b) => {
+            at + bytes[at..end].iter().take_while(|&&b| is_mark(b)).count()
+        }
+        _ => return None,
+    };
+    let ends_word = |b: u8| is_plain(b, strip) && !b.is_ascii_alphanumeric();
+    (markup_end == end || ends_word(bytes[markup_end])).then_some(Markup {
+        end: markup_end,
+        separates: false,
+    })
+}
+
+/// Markdown's marks that [`Strip::Markdown`] removes.
+fn is_mark(b: u8) -> bool {
+    matches!(b, b'*' | b'_' | b'~' | b'`' | b'\\')
 }
 
 /// An HTML comment or tag starting at `at`: where it ends and whether it is an inline element
@@ -729,21 +845,38 @@ fn read(
     let bytes = text.as_bytes();
     let end = span.end.min(text.len());
     let mut at = span.start;
+    // Whether `at` follows markup that vanished after a word's last byte (see
+    // `plain_chunk_end`).
+    let mut fresh = false;
     while at < end {
         let may_start = stages
             .raw
             .last()
             .is_none_or(|last| is_cut(last.c, char::from(bytes[at])));
         if may_start && is_plain(bytes[at], strip) {
-            let stop = plain_chunk_end(bytes, at, end, strip);
+            let (stop, markup) = plain_chunk_end(text, at, end, strip, fresh);
             if stop > at {
                 stages.flush(fold_case, &mut |chunk| out.chars(chunk));
                 out.plain(text, at, stop);
-                at = stop;
+                // Markup between two chunks, before a plain byte or the end, adds nothing
+                // (see `raw_step`): read past it now rather than look at it again.
+                let skips = |m: &Markup| m.end == end || is_plain(bytes[m.end], strip);
+                match markup.filter(skips) {
+                    Some(m) => {
+                        fresh = !m.separates && !is_space(char::from(bytes[stop - 1]));
+                        at = m.end;
+                    }
+                    None => {
+                        fresh = false;
+                        at = stop;
+                    }
+                }
                 continue;
             }
         }
-        at = raw_step(text, at, end, strip, |n| {
+        fresh = false;
+        let between = stages.raw.is_empty();
+        at = raw_step(text, at, end, strip, between, |n| {
             stages.push(n, fold_case, &mut |chunk| out.chars(chunk))
         });
     }
@@ -773,6 +906,26 @@ fn words_in_chars(chars: &[NChar], word: &mut String, found: &mut impl FnMut(&st
     }
 }
 
+/// What a byte of a plain chunk is to a word: [`SEPARATES`] it, or is part of it, upper case
+/// ([`UPPER`]) or not: one load for each byte read, where the scans read every byte.
+static WORD_BYTE: [u8; 256] = {
+    let mut table = [SEPARATES; 256];
+    let mut b = 0;
+    while b < 256 {
+        let byte = b as u8;
+        if byte.is_ascii_uppercase() {
+            table[b] = UPPER;
+        } else if byte.is_ascii_alphanumeric() {
+            table[b] = LOWER;
+        }
+        b += 1;
+    }
+    table
+};
+const SEPARATES: u8 = 0;
+const LOWER: u8 = 1;
+const UPPER: u8 = 2;
+
 /// The words of `text[from..to]`, plain bytes: ASCII letters and digits make words,
 /// lower-cased; anything else separates them.
 fn words_in_plain(
@@ -782,23 +935,26 @@ fn words_in_plain(
     word: &mut String,
     found: &mut impl FnMut(&str, Span),
 ) {
-    let bytes = text.as_bytes();
+    let bytes = &text.as_bytes()[..to];
+    let class = |b: &u8| WORD_BYTE[usize::from(*b)];
     let mut i = from;
     loop {
-        while i < to && !bytes[i].is_ascii_alphanumeric() {
-            i += 1;
-        }
-        if i == to {
-            return;
+        match bytes[i..].iter().position(|b| class(b) != SEPARATES) {
+            Some(n) => i += n,
+            None => return,
         }
         let first = i;
-        let mut upper = false;
-        while i < to && bytes[i].is_ascii_alphanumeric() {
-            upper |= bytes[i].is_ascii_uppercase();
+        let mut kinds = SEPARATES;
+        for b in &bytes[first..] {
+            let kind = class(b);
+            if kind == SEPARATES {
+                break;
+            }
+            kinds |= kind;
             i += 1;
         }
         let source = Span::new(first, i);
-        if upper {
+        if kinds & UPPER != 0 {
             word.clear();
             word.push_str(&text[first..i]);
             word.make_ascii_lowercase();
@@ -924,6 +1080,115 @@ mod tests {
         }
     }
 
+    /// The words of `text` as [`read`] found them before it read past markup: a plain chunk
+    /// ended only just after whitespace, and every tag's space went through the stages.
+    fn words_before_markup_cuts(text: &str, strip: Strip) -> Read {
+        struct Sink(Read, String);
+        impl Chunks for Sink {
+            fn chars(&mut self, chars: &[NChar]) {
+                let out = &mut self.0;
+                words_in_chars(chars, &mut self.1, &mut |w: &str, s: Span| {
+                    out.push((w.to_string(), s))
+                });
+            }
+            fn plain(&mut self, text: &str, from: usize, to: usize) {
+                let out = &mut self.0;
+                words_in_plain(text, from, to, &mut self.1, &mut |w: &str, s: Span| {
+                    out.push((w.to_string(), s))
+                });
+            }
+        }
+        let (bytes, end) = (text.as_bytes(), text.len());
+        let chunk_end = |at: usize| {
+            let table = plain_table(strip);
+            let stop = (bytes[at..].iter())
+                .position(|&b| !table[usize::from(b)])
+                .map_or(end, |i| at + i);
+            if stop == end {
+                return end;
+            }
+            let next_may_start = bytes[stop].is_ascii() && !matches!(bytes[stop], b'&' | b'%');
+            (at..stop)
+                .rev()
+                .find(|&k| is_space(char::from(bytes[k])) && (k + 1 < stop || next_may_start))
+                .map_or(at, |k| k + 1)
+        };
+        let mut stages = Stages::default();
+        let mut out = Sink(Vec::new(), String::new());
+        let mut at = 0;
+        while at < end {
+            let may_start =
+                (stages.raw.last()).is_none_or(|last| is_cut(last.c, char::from(bytes[at])));
+            if may_start && is_plain(bytes[at], strip) {
+                let stop = chunk_end(at);
+                if stop > at {
+                    stages.flush(true, &mut |chunk| out.chars(chunk));
+                    out.plain(text, at, stop);
+                    at = stop;
+                    continue;
+                }
+            }
+            at = raw_step(text, at, end, strip, false, |n| {
+                stages.push(n, true, &mut |chunk| out.chars(chunk))
+            });
+        }
+        stages.flush(true, &mut |chunk| out.chars(chunk));
+        out.0
+    }
+
+    /// [`for_each_word`] against [`words_before_markup_cuts`], in every reading.
+    fn assert_words_as_before_markup_cuts(text: &str) {
+        for strip in [Strip::None, Strip::Html, Strip::Markdown] {
+            let mut fast = Vec::new();
+            for_each_word(text, Span::new(0, text.len()), strip, |w, s| {
+                fast.push((w.to_string(), s))
+            });
+            let before = words_before_markup_cuts(text, strip);
+            assert_eq!(fast, before, "{strip:?} reading of {text:?}");
+        }
+    }
+
+    /// Texts where plain chunks meet markup: tags that separate words and inline ones,
+    /// Markdown's marks, each before a word, a sign, an escape, a combining mark, the end.
+    const MARKUP_CASES: [&str; 12] = [
+        "<p>Hello world.</p>\n<h2 id=\"x\">Title</h2>",
+        "of <em>organised</em> network <strong>tasking</strong>, <code>x</code>.",
+        "word</em>s kes<b>trel</b> <a href=\"https://e.org/1\">national</a> end</a>",
+        "of *organised* network **tasking**, `code`. ~~gone~~ \\*x\\* a_b_ *x*y",
+        "word</p>&#769; word<b>&#769; word*&#769; word</p>\u{301} word<br>%41",
+        "word<!-- c -->next word<!-- c --> next <p>&amp;x</p>",
+        "end</p>",
+        "end<b>",
+        "end**",
+        "<p></p><b></b>**__ <br> x",
+        "a<p>b<b>c</b>d</p>e *f*g* h**i** <i>j</i>,k",
+        "tail <p\u{301}>x</p> y<unclosed x",
+    ];
+
+    #[test]
+    fn reading_past_markup_finds_the_words_it_found_before() {
+        for text in MARKUP_CASES {
+            assert_words_as_before_markup_cuts(text);
+            assert_two_ways_read_alike(text);
+        }
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        let mut read = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "md") {
+                let markdown = std::fs::read_to_string(&path).unwrap();
+                let mut html = String::new();
+                pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new(&markdown));
+                for text in [&markdown, &html] {
+                    assert_words_as_before_markup_cuts(text);
+                    assert_two_ways_read_alike(text);
+                }
+                read += 1;
+            }
+        }
+        assert!(read > 0);
+    }
+
     /// [`decoded_string`] against [`decoded`] character by character.
     fn assert_decoded_string_is_decoded(text: &str) {
         let span = Span::new(0, text.len());
@@ -935,6 +1200,45 @@ mod tests {
         assert_eq!(fast.sources, sources, "{text:?}");
         let offsets: Vec<usize> = expected.char_indices().map(|(i, _)| i).collect();
         assert_eq!(fast.offsets, offsets, "{text:?}");
+    }
+
+    /// [`first_not_plain`] against a look at each byte in turn.
+    fn assert_first_not_plain_is_by_byte(bytes: &[u8]) {
+        for strip in [Strip::None, Strip::Html, Strip::Markdown] {
+            let by_byte = bytes.iter().position(|&b| !is_plain(b, strip));
+            assert_eq!(
+                first_not_plain(bytes, strip),
+                by_byte,
+                "{bytes:?} ({strip:?})"
+            );
+        }
+    }
+
+    #[test]
+    fn first_byte_not_plain_is_found_eight_at_a_time_as_one_at_a_time() {
+        assert_first_not_plain_is_by_byte(b"");
+        // Each byte at each place of a text of plain bytes, before and across a block's end.
+        for b in 0..=255u8 {
+            for len in [1, 7, 8, 9, 17, 24] {
+                for at in 0..len {
+                    let mut text = vec![b'a'; len];
+                    text[at] = b;
+                    assert_first_not_plain_is_by_byte(&text);
+                    text[len - 1] = b'&';
+                    assert_first_not_plain_is_by_byte(&text);
+                }
+            }
+        }
+        // Bytes next to each special one, whose borrows a wrong test would misread.
+        for text in [
+            &b"\x01&%<*_~`\\\x7f\x80abcdefgh"[..],
+            b"%%%%%%%%x",
+            b"aaaaaaa\x80",
+        ] {
+            for from in 0..text.len() {
+                assert_first_not_plain_is_by_byte(&text[from..]);
+            }
+        }
     }
 
     #[test]
@@ -971,6 +1275,58 @@ mod tests {
         assert_two_ways_read_alike(&long);
     }
 
+    /// The words [`words_in_plain`] reads in plain bytes, and those [`words_in_chars`] reads
+    /// in their characters lower-cased, as the stages give them.
+    fn plain_words_both_ways(text: &str) -> [Read; 2] {
+        let mut word = String::new();
+        let mut plain = Vec::new();
+        words_in_plain(text, 0, text.len(), &mut word, &mut |w: &str, s: Span| {
+            plain.push((w.to_string(), s))
+        });
+        let chars: Vec<NChar> = (text.char_indices())
+            .map(|(i, c)| NChar {
+                c: c.to_ascii_lowercase(),
+                start: i,
+                end: i + 1,
+            })
+            .collect();
+        let mut by_char = Vec::new();
+        words_in_chars(&chars, &mut word, &mut |w: &str, s: Span| {
+            by_char.push((w.to_string(), s))
+        });
+        [plain, by_char]
+    }
+
+    #[test]
+    fn plain_bytes_make_the_words_their_characters_make() {
+        let all: String = (0u8..128).map(char::from).collect();
+        for text in [
+            "",
+            "a",
+            " ",
+            "Ab9 zZ-09_Q",
+            "x.Y,z",
+            " lead trail ",
+            all.as_str(),
+        ] {
+            let [plain, by_char] = plain_words_both_ways(text);
+            assert_eq!(plain, by_char, "{text:?}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(
+            std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400)
+        ))]
+        #[test]
+        fn plain_bytes_make_the_words_their_characters_make_on_any_text(
+            text in "[ -~\t\n]{0,40}"
+        ) {
+            let [plain, by_char] = plain_words_both_ways(&text);
+            prop_assert_eq!(plain, by_char);
+        }
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(
             std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(400)
@@ -982,11 +1338,21 @@ mod tests {
                 ";", "%", "4B", "25", "<", ">", "b>", "</b>", "<p>", "</p>", "<!--", "-->",
                 "*", "**", "_", "`", "\\", "~", "\u{e9}", "\u{301}", "\u{200b}", "\u{fb01}",
                 "\u{ff4b}", "\"", "'", "=", "(", ")", ".", "-", "<a href=\"", "\">", "9",
+                "<em>", "</em>", "<br>", "</a>", ",", "<!-- c -->",
             ]),
             0..80,
         )) {
             let text: String = parts.concat();
             assert_decoded_string_is_decoded(&text);
+            assert_first_not_plain_is_by_byte(text.as_bytes());
+            for strip in [Strip::None, Strip::Html, Strip::Markdown] {
+                let mut fast = Vec::new();
+                for_each_word(&text, Span::new(0, text.len()), strip, |w, s| {
+                    fast.push((w.to_string(), s))
+                });
+                let before = words_before_markup_cuts(&text, strip);
+                prop_assert_eq!(fast, before, "{:?} reading", strip);
+            }
             for strip in [Strip::Html, Strip::Markdown] {
                 let [raw, stripped] = both_ways(&text, strip);
                 prop_assert_eq!(&raw.0, &raw.1, "raw reading ({:?})", strip);
