@@ -368,6 +368,43 @@ fn disguised_leaks_are_caught() {
     }
 }
 
+/// A withheld word beside markup the leak scan reads past (a tag or mark that ends a word,
+/// before punctuation or space), or joined across markup that does not end one, is found in
+/// either copy.
+#[test]
+fn leaks_beside_markup_are_caught() {
+    let cases = [
+        (true, "**Kestrel**."),
+        (true, "_Kestrel_, then"),
+        (true, "~~Kestrel~~ ;"),
+        (true, "[Kestrel](#x)."),
+        (true, "<em>Kestrel</em>,"),
+        (false, "<em>Kestrel</em>,"),
+        (false, "<b>Kestrel</b> <i>x</i>"),
+        (false, "(<span>Kestrel</span>)"),
+        (false, "<p>Kestrel</p><p>x</p>"),
+        (false, "Kes<b>trel</b>."),
+        (false, "<b>Kes</b>trel,"),
+        (true, "Kes**trel**."),
+        (false, "x<br>Kestrel<br>y"),
+    ];
+    for (markdown, leak) in cases {
+        let findings = altered_covert(|output| {
+            let (file, from) = if markdown {
+                (&mut output.markdown, "## 5. Finance")
+            } else {
+                (&mut output.html, "<h3>5. Finance</h3>")
+            };
+            *file = file.replacen(from, &format!("{from}\n\nOn {leak} today.\n\n"), 1);
+        });
+        let caught = findings
+            .iter()
+            .any(|f| f.rule.starts_with("leak/") && f.message.contains("`kestrel`"));
+        let copy = if markdown { "Markdown" } else { "HTML" };
+        assert!(caught, "{copy} `{leak}`: {}", report::text(&findings));
+    }
+}
+
 /// A withheld passage's first and last runs of words are looked for in a copy like any
 /// other, even when each of its words is published elsewhere, so only the run gives it away.
 #[test]
