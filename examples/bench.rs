@@ -927,6 +927,19 @@ fn stages(papers: &[String], rules: &Rules, templates: &Templates) {
     );
 }
 
+/// Runs `run` (one pass over `bytes` of papers) again and again for `seconds`, and nothing
+/// else, for a profiler; prints the mean speed under `label`.
+fn profile_for(seconds: usize, label: &str, bytes: usize, mut run: impl FnMut()) {
+    let start = Instant::now();
+    let mut runs = 0;
+    while start.elapsed().as_secs() < seconds as u64 {
+        run();
+        runs += 1;
+    }
+    let d = start.elapsed() / runs;
+    println!("{label}: {:.1} MB/s over {runs} runs", mb_per_s(bytes, d));
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let arg = |name: &str, default: usize| {
@@ -997,49 +1010,27 @@ fn main() {
     let profiled = pool(threads);
     let profile_check = arg("--profile-check", 0);
     if profile_check > 0 {
-        let start = Instant::now();
-        let mut runs = 0;
-        while start.elapsed().as_secs() < profile_check as u64 {
+        let label = format!("check, {threads} thread(s)");
+        profile_for(profile_check, &label, main.bytes, || {
             profiled.install(|| check(&main.papers, &rules, &templates, &deny));
-            runs += 1;
-        }
-        let d = start.elapsed() / runs;
-        println!(
-            "check, {threads} thread(s): {:.1} MB/s over {runs} runs",
-            mb_per_s(main.bytes, d)
-        );
+        });
         return;
     }
     let profile_parse = arg("--profile-parse", 0);
     if profile_parse > 0 {
-        let start = Instant::now();
-        let mut runs = 0;
-        while start.elapsed().as_secs() < profile_parse as u64 {
+        profile_for(profile_parse, "parse, 1 thread", main.bytes, || {
             for text in &main.papers {
                 std::hint::black_box(parse_paper(text, &rules).expect("parse"));
             }
-            runs += 1;
-        }
-        let d = start.elapsed() / runs;
-        println!(
-            "parse, 1 thread: {:.1} MB/s over {runs} runs",
-            mb_per_s(main.bytes, d)
-        );
+        });
         return;
     }
     let profile = arg("--profile", 0);
     if profile > 0 {
-        let start = Instant::now();
-        let mut runs = 0;
-        while start.elapsed().as_secs() < profile as u64 {
+        let label = format!("build, {threads} thread(s)");
+        profile_for(profile, &label, main.bytes, || {
             profiled.install(|| build(&main.papers, &rules, &templates, None));
-            runs += 1;
-        }
-        let d = start.elapsed() / runs;
-        println!(
-            "build, {threads} thread(s): {:.1} MB/s over {runs} runs",
-            mb_per_s(main.bytes, d)
-        );
+        });
         return;
     }
 

@@ -50,7 +50,7 @@ use crate::deny::{DenyList, Pattern, fingerprint};
 use crate::model::{BlockPlacement, Form, Paper};
 use crate::redact::{Passage as OpenPassage, Piece, copy_for, copy_with};
 use crate::render::{Templates, html_page_with_schedule, markdown_with_schedule};
-use crate::reread::first_non_ascii;
+use crate::reread::all_non_ascii;
 use crate::rules::{Audience, Rules};
 use crate::schedule::{Release, schedule_for};
 use crate::span::{LineIndex, Span, subtract};
@@ -2126,17 +2126,7 @@ fn decodes_as_is(raw: &str) -> bool {
         return false;
     }
     // Word-at-a-time searches: this reads every byte of what a copy publishes.
-    let mut at = 0;
-    while let Some(k) = first_non_ascii(&bytes[at..]) {
-        let Some(c) = raw[at + k..].chars().next() else {
-            break;
-        };
-        if !char_decodes_as_is(c) {
-            return false;
-        }
-        at += k + c.len_utf8();
-    }
-    true
+    all_non_ascii(raw, char_decodes_as_is)
 }
 
 thread_local! {

@@ -709,15 +709,21 @@ fn stable_cached(c: char) -> bool {
 
 /// Whether every character of `line` is [`stable`], looking only at its non-ASCII ones.
 fn all_stable(line: &str) -> bool {
-    let bytes = line.as_bytes();
+    all_non_ascii(line, stable_cached)
+}
+
+/// Whether `keep` holds for every non-ASCII character of `text`, found a word at a time
+/// ([`first_non_ascii`]) rather than by decoding every character.
+pub(crate) fn all_non_ascii(text: &str, mut keep: impl FnMut(char) -> bool) -> bool {
+    let bytes = text.as_bytes();
     let mut at = 0;
     while let Some(k) = first_non_ascii(&bytes[at..]) {
         // `at` follows a character, so `at + k`, a byte that is not ASCII but follows ASCII,
         // starts one.
-        let Some(c) = line[at + k..].chars().next() else {
+        let Some(c) = text[at + k..].chars().next() else {
             break;
         };
-        if !stable_cached(c) {
+        if !keep(c) {
             return false;
         }
         at += k + c.len_utf8();

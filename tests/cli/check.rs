@@ -330,6 +330,23 @@ fn altered_copy_is_caught_in_every_hidden_channel() {
     }
 }
 
+/// Fixture 03's public Markdown (or HTML) with `paragraph` put after its finance heading:
+/// whether check finds its withheld word `Kestrel` there, and every finding.
+fn covert_leak_caught(markdown: bool, paragraph: &str) -> (bool, Vec<Finding>) {
+    let findings = altered_covert(|output| {
+        let (file, from) = if markdown {
+            (&mut output.markdown, "## 5. Finance")
+        } else {
+            (&mut output.html, "<h3>5. Finance</h3>")
+        };
+        *file = file.replacen(from, &format!("{from}\n\n{paragraph}\n\n"), 1);
+    });
+    let caught = findings
+        .iter()
+        .any(|f| f.rule.starts_with("leak/") && f.message.contains("`kestrel`"));
+    (caught, findings)
+}
+
 #[test]
 fn disguised_leaks_are_caught() {
     let cases = [
@@ -348,17 +365,7 @@ fn disguised_leaks_are_caught() {
         ("split by a tag", false, "Kes<b>tr</b>el"),
     ];
     for (name, markdown, leak) in cases {
-        let findings = altered_covert(|output| {
-            let (file, from) = if markdown {
-                (&mut output.markdown, "## 5. Finance")
-            } else {
-                (&mut output.html, "<h3>5. Finance</h3>")
-            };
-            *file = file.replacen(from, &format!("{from}\n\n<p>On {leak} today.</p>\n\n"), 1);
-        });
-        let caught = findings
-            .iter()
-            .any(|f| f.rule.starts_with("leak/") && f.message.contains("`kestrel`"));
+        let (caught, findings) = covert_leak_caught(markdown, &format!("<p>On {leak} today.</p>"));
         // `Kestréł` is another word: only the named entity case decodes to an accented form.
         if name == "named entity" {
             assert!(!caught, "{name}: a different word is not a leak");
@@ -389,17 +396,7 @@ fn leaks_beside_markup_are_caught() {
         (false, "x<br>Kestrel<br>y"),
     ];
     for (markdown, leak) in cases {
-        let findings = altered_covert(|output| {
-            let (file, from) = if markdown {
-                (&mut output.markdown, "## 5. Finance")
-            } else {
-                (&mut output.html, "<h3>5. Finance</h3>")
-            };
-            *file = file.replacen(from, &format!("{from}\n\nOn {leak} today.\n\n"), 1);
-        });
-        let caught = findings
-            .iter()
-            .any(|f| f.rule.starts_with("leak/") && f.message.contains("`kestrel`"));
+        let (caught, findings) = covert_leak_caught(markdown, &format!("On {leak} today."));
         let copy = if markdown { "Markdown" } else { "HTML" };
         assert!(caught, "{copy} `{leak}`: {}", report::text(&findings));
     }
