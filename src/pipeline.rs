@@ -131,6 +131,8 @@ pub fn build_paper_into(
         ));
     }
     let mut copies = Vec::with_capacity(rules.audiences.len());
+    // Tags the second reader excused as code amid other text in a code span, by source offset.
+    let mut in_code = std::collections::BTreeMap::new();
     for audience in &rules.audiences {
         if paper.front_matter.withheld_from(audience) {
             // Neither confirm nor deny: no file at all. Otherwise a notice in its place.
@@ -151,6 +153,13 @@ pub fn build_paper_into(
         let reading = if copy.source.is_none() || sink.wants(&html) {
             layout = Layout::of(&copy, text, &md);
             let reading = reader.markdown(&md, &layout.visible);
+            if copy.source.is_none() {
+                for stray in &reading.amid_code {
+                    if let Some(at) = layout.source_offset(stray.at.start) {
+                        in_code.entry(at).or_insert_with(|| stray.describe());
+                    }
+                }
+            }
             if copy.source.is_none()
                 && let Some(stray) = reading.strays.first()
             {
@@ -232,6 +241,18 @@ pub fn build_paper_into(
     } else {
         verify(&input)
     };
+    // After the audit, so its files do not carry them: they are about how the paper is
+    // written, not about what differs between its copies.
+    let mut warnings = warnings;
+    warnings.extend(in_code.into_iter().map(|(at, described)| {
+        format!(
+            "{}:{}: warning: {described} is inside a code span beside other text, so every copy \
+             shows it as written and it withholds nothing (to withhold a passage, end the code \
+             span before the passage and its tag)",
+            path.display(),
+            crate::error::line_col_label(text, at)
+        )
+    }));
     Ok(Streamed {
         findings,
         warnings,

@@ -58,7 +58,7 @@ impl Stray {
         (self.shape, self.codes.clone())
     }
 
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         let codes = self.codes.join("`, `");
         match self.shape {
             Shape::Tag => format!("text shaped like a redaction tag naming `{codes}`"),
@@ -76,6 +76,10 @@ type Excused = BTreeMap<(Shape, Vec<Arc<str>>), usize>;
 pub struct Reading {
     pub strays: Vec<Stray>,
     excused: Excused,
+    /// Strays excused only as code, inside a code span that holds other text beside them: a
+    /// stray backtick more likely than an example of the syntax (worth a warning: the tag
+    /// withholds nothing).
+    pub amid_code: Vec<Stray>,
 }
 
 impl Reading {
@@ -197,14 +201,24 @@ impl Reader {
                 // Code (a code block, or a code span on this line), a tag of a passage the
                 // audience sees, or an escaped `\{`.
                 let at = stray.at.start - start;
-                let excused = code_block
-                    || within(visible, stray.at.start)
-                    || escaped(line, at)
-                    || spans
-                        .get_or_insert_with(|| code_spans(line))
-                        .iter()
-                        .any(|s| s.contains(&at));
+                let (excused, in_span) =
+                    if code_block || within(visible, stray.at.start) || escaped(line, at) {
+                        (true, None)
+                    } else {
+                        let in_span = spans
+                            .get_or_insert_with(|| code_spans(line))
+                            .iter()
+                            .find(|s| s.contains(&at))
+                            .cloned();
+                        (in_span.is_some(), in_span)
+                    };
                 if excused {
+                    if let Some(span) = in_span {
+                        let tag = at..stray.at.end - start;
+                        if amid_text(line, span, tag, stray.shape) {
+                            reading.amid_code.push(stray.clone());
+                        }
+                    }
                     *reading
                         .excused
                         .entry((stray.shape, stray.codes))
@@ -941,6 +955,32 @@ fn escaped(line: &str, at: usize) -> bool {
         == 1
 }
 
+/// Whether the code span `span` of `line` holds text beside the stray at `tag` (both byte
+/// ranges of the line) other than what writes the tag's own construct: `[text]{.S31}`,
+/// `![alt](x.png){.S31}` or `::: S31` alone in a code span is an example of the syntax;
+/// `` `see [x]{.S31} here` `` is more likely a backtick in the wrong place.
+fn amid_text(line: &str, span: Range<usize>, tag: Range<usize>, shape: Shape) -> bool {
+    let ticks = line[span.clone()]
+        .bytes()
+        .take_while(|&b| b == b'`')
+        .count();
+    let content = span.start + ticks..span.end.saturating_sub(ticks).max(span.start + ticks);
+    if tag.end > content.end {
+        return true;
+    }
+    let before = line[content.start..tag.start].trim();
+    let after = line[tag.end..content.end].trim_matches(|c: char| c.is_whitespace() || c == ':');
+    let construct = match shape {
+        Shape::Fence => before.is_empty(),
+        Shape::Tag => {
+            before.is_empty()
+                || ((before.starts_with('[') || before.starts_with("!["))
+                    && (before.ends_with(']') || before.ends_with(')')))
+        }
+    };
+    !(construct && after.is_empty())
+}
+
 /// Byte ranges of the code spans in one line: a run of backticks closed by the next run of
 /// the same length on the same line. An unmatched run is text.
 fn code_spans(line: &str) -> Vec<Range<usize>> {
@@ -1331,6 +1371,39 @@ mod tests {
         ] {
             assert_eq!(strays(copy), Vec::<String>::new(), "{copy:?}");
         }
+    }
+
+    #[test]
+    fn a_tag_amid_other_text_in_a_code_span_is_marked_and_an_example_of_the_syntax_is_not() {
+        let amid = |copy: &str| -> Vec<String> {
+            let reading = reader().markdown(copy, &[]);
+            assert!(reading.strays.is_empty(), "{copy:?}");
+            let at = |s: &Stray| copy[s.at.clone()].to_string();
+            reading.amid_code.iter().map(at).collect()
+        };
+        for example in [
+            "Write `[x]{.S31}` to withhold.\n",
+            "Write ` [x y]{.S31} ` to withhold.\n",
+            "Or `{.S31}` alone, `![a](b.png){.S24}`, `[t](u){#n .S31}` or `::: S31 :::`.\n",
+            "Double ``[a `tick`]{.S40}`` too.\n",
+            "Code blocks are examples: \n\n```\nsee [x]{.S31} here\n```\n",
+        ] {
+            assert_eq!(amid(example), Vec::<String>::new(), "{example:?}");
+        }
+        assert_eq!(
+            amid("A `stray backtick then [ZQX]{.S24} text` and `more {.S31}`.\n"),
+            ["{.S24}", "{.S31}"]
+        );
+        assert_eq!(
+            amid("Ends `]{.S40} x` and `::: S31 then`.\n"),
+            ["{.S40}", "::: S31"]
+        );
+        // Escaped, or a tag the audience sees, is not code: not marked.
+        assert_eq!(amid("Escaped `a \\{.S31}` here.\n"), Vec::<String>::new());
+        let copy = "Seen [x]{.S31} `b`.\n";
+        let seen = 8..14;
+        let reading = reader().markdown(copy, std::slice::from_ref(&seen));
+        assert!(reading.amid_code.is_empty() && reading.strays.is_empty());
     }
 
     #[test]

@@ -142,3 +142,76 @@ fn a_tag_that_reaches_a_copy_as_text_is_refused_before_anything_is_written() {
         "{stderr}"
     );
 }
+
+/// A backtick in the wrong place makes a tag code: the contract publishes it as text, so the
+/// build says so at the tag (a warning: an example of the syntax in a code span is prose).
+#[test]
+fn a_tag_amid_text_in_a_code_span_is_a_warning_at_the_tag() {
+    let dir = TempDir::new().unwrap();
+    fs::write(
+        dir.path().join("p.md"),
+        "---\ntitle: T\nclassification: OFFICIAL-SENSITIVE\n---\n\n\
+         A line with a `stray backtick then [ZQXCODESPAN]{.S24} text` here.\n\n\
+         Write `[not a tag]{.S31}` to withhold a passage.\n",
+    )
+    .unwrap();
+    let output = redact_in(dir.path())
+        .args(["build", "p.md", "--out", "out"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("warning")).collect();
+    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert!(
+        warnings[0].starts_with(
+            "p.md:6:49: warning: text shaped like a redaction tag naming `S24` is inside a code span beside other text"
+        ),
+        "{stderr}"
+    );
+    // Not a difference between the copies: the audit files do not carry it.
+    for ext in ["json", "html"] {
+        let audit = fs::read_to_string(dir.path().join("out/audit").join(format!("p.{ext}")));
+        assert!(!audit.unwrap().contains("code span beside"), "{ext}");
+    }
+    let public = fs::read_to_string(dir.path().join("out/public/p.md")).unwrap();
+    assert!(
+        public.contains("ZQXCODESPAN"),
+        "the contract publishes code as written"
+    );
+
+    let output = redact_in(dir.path())
+        .args(["check", "p.md", "--format", "json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{stdout}");
+    assert_eq!(
+        stdout.matches("code span beside other text").count(),
+        1,
+        "{stdout}"
+    );
+}
+
+#[test]
+fn examples_of_the_syntax_in_code_spans_are_no_warning() {
+    // Fixture 01 shows `[not a tag]{.S31}` in a code span; the test papers hold many more.
+    let out = TempDir::new().unwrap();
+    let mut folders = paper_folders();
+    folders.retain(|f| !f.ends_with("code"));
+    for folder in folders {
+        let output = redact()
+            .arg("build")
+            .arg(&folder)
+            .arg("--out")
+            .arg(out.path().join(folder.file_name().unwrap()))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !stderr.contains("code span beside"),
+            "{}: {stderr}",
+            folder.display()
+        );
+    }
+}
