@@ -14,7 +14,7 @@ use crate::model::Paper;
 use crate::parse::parse_paper;
 use crate::redact::copy_for;
 use crate::render::{PageSource, Templates, copy_markdown};
-use crate::reread::{Layout, Reader, Reading, stray_error};
+use crate::reread::{Code, Layout, Reader, Reading, stray_error};
 use crate::rules::Rules;
 use crate::schedule::{Release, schedule_for, whole_paper_schedule};
 use crate::source::source_error;
@@ -154,9 +154,11 @@ pub fn build_paper_into(
             layout = Layout::of(&copy, text, &md);
             let reading = reader.markdown(&md, &layout.visible);
             if copy.source.is_none() {
-                for stray in &reading.amid_code {
+                for (stray, code) in &reading.amid_code {
                     if let Some(at) = layout.source_offset(stray.at.start) {
-                        in_code.entry(at).or_insert_with(|| stray.describe());
+                        in_code
+                            .entry(at)
+                            .or_insert_with(|| (stray.describe(), *code));
                     }
                 }
             }
@@ -244,11 +246,20 @@ pub fn build_paper_into(
     // After the audit, so its files do not carry them: they are about how the paper is
     // written, not about what differs between its copies.
     let mut warnings = warnings;
-    warnings.extend(in_code.into_iter().map(|(at, described)| {
+    warnings.extend(in_code.into_iter().map(|(at, (described, code))| {
+        let (inside, remedy) = match code {
+            Code::Span => (
+                "a code span beside other text",
+                "end the code span before the passage and its tag",
+            ),
+            Code::Indented => (
+                "an indented code block (a line indented four spaces after a blank line is code)",
+                "take out the indent",
+            ),
+        };
         format!(
-            "{}:{}: warning: {described} is inside a code span beside other text, so every copy \
-             shows it as written and it withholds nothing (to withhold a passage, end the code \
-             span before the passage and its tag)",
+            "{}:{}: warning: {described} is inside {inside}, so every copy shows it as written \
+             and it withholds nothing (to withhold a passage, {remedy})",
             path.display(),
             crate::error::line_col_label(text, at)
         )

@@ -79,7 +79,16 @@ pub struct Reading {
     /// Strays excused only as code, inside a code span that holds other text beside them: a
     /// stray backtick more likely than an example of the syntax (worth a warning: the tag
     /// withholds nothing).
-    pub amid_code: Vec<Stray>,
+    pub amid_code: Vec<(Stray, Code)>,
+}
+
+/// Code a stray was excused in, where it may be there by mistake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Code {
+    /// A code span on one line.
+    Span,
+    /// A line of an indented code block (four spaces of indent after a blank line).
+    Indented,
 }
 
 impl Reading {
@@ -201,23 +210,29 @@ impl Reader {
                 // Code (a code block, or a code span on this line), a tag of a passage the
                 // audience sees, or an escaped `\{`.
                 let at = stray.at.start - start;
-                let (excused, in_span) =
-                    if code_block || within(visible, stray.at.start) || escaped(line, at) {
-                        (true, None)
-                    } else {
-                        let in_span = spans
-                            .get_or_insert_with(|| code_spans(line))
-                            .iter()
-                            .find(|s| s.contains(&at))
-                            .cloned();
-                        (in_span.is_some(), in_span)
-                    };
+                // Where the code is a code span or an indented code block (a fenced block is
+                // written as code on purpose), the text that holds the stray.
+                let (excused, code) = if code_block {
+                    let indented = blocks.fence.is_none();
+                    (
+                        true,
+                        indented.then(|| (Code::Indented, indented_content(line))),
+                    )
+                } else if within(visible, stray.at.start) || escaped(line, at) {
+                    (true, None)
+                } else {
+                    let in_span = spans
+                        .get_or_insert_with(|| code_spans(line))
+                        .iter()
+                        .find(|s| s.contains(&at))
+                        .map(|s| (Code::Span, span_content(line, s.clone())));
+                    (in_span.is_some(), in_span)
+                };
                 if excused {
-                    if let Some(span) = in_span {
-                        let tag = at..stray.at.end - start;
-                        if amid_text(line, span, tag, stray.shape) {
-                            reading.amid_code.push(stray.clone());
-                        }
+                    if let Some((code, content)) = code
+                        && amid_text(line, content, at..stray.at.end - start, stray.shape)
+                    {
+                        reading.amid_code.push((stray.clone(), code));
                     }
                     *reading
                         .excused
@@ -955,17 +970,27 @@ fn escaped(line: &str, at: usize) -> bool {
         == 1
 }
 
-/// Whether the code span `span` of `line` holds text beside the stray at `tag` (both byte
-/// ranges of the line) other than what writes the tag's own construct: `[text]{.S31}`,
-/// `![alt](x.png){.S31}` or `::: S31` alone in a code span is an example of the syntax;
-/// `` `see [x]{.S31} here` `` is more likely a backtick in the wrong place.
-fn amid_text(line: &str, span: Range<usize>, tag: Range<usize>, shape: Shape) -> bool {
+/// The text of the code span `span` of `line`, inside its backticks.
+fn span_content(line: &str, span: Range<usize>) -> Range<usize> {
     let ticks = line[span.clone()]
         .bytes()
         .take_while(|&b| b == b'`')
         .count();
-    let content = span.start + ticks..span.end.saturating_sub(ticks).max(span.start + ticks);
-    if tag.end > content.end {
+    span.start + ticks..span.end.saturating_sub(ticks).max(span.start + ticks)
+}
+
+/// The text of a line of an indented code block, after its blockquote markers and indent.
+fn indented_content(line: &str) -> Range<usize> {
+    let rest = line.trim_start_matches([' ', '\t', '>']);
+    line.len() - rest.len()..line.len()
+}
+
+/// Whether the `content` of a code span or code line (a byte range of `line`) holds text beside
+/// the stray at `tag` other than what writes the tag's own construct: `[text]{.S31}`,
+/// `![alt](x.png){.S31}` or `::: S31` alone is an example of the syntax; `` `see [x]{.S31}
+/// here` `` is more likely a backtick (or an indent) in the wrong place.
+fn amid_text(line: &str, content: Range<usize>, tag: Range<usize>, shape: Shape) -> bool {
+    if tag.start < content.start || tag.end > content.end {
         return true;
     }
     let before = line[content.start..tag.start].trim();
@@ -1379,14 +1404,15 @@ mod tests {
             let reading = reader().markdown(copy, &[]);
             assert!(reading.strays.is_empty(), "{copy:?}");
             let at = |s: &Stray| copy[s.at.clone()].to_string();
-            reading.amid_code.iter().map(at).collect()
+            reading.amid_code.iter().map(|(s, _)| at(s)).collect()
         };
         for example in [
             "Write `[x]{.S31}` to withhold.\n",
             "Write ` [x y]{.S31} ` to withhold.\n",
             "Or `{.S31}` alone, `![a](b.png){.S24}`, `[t](u){#n .S31}` or `::: S31 :::`.\n",
             "Double ``[a `tick`]{.S40}`` too.\n",
-            "Code blocks are examples: \n\n```\nsee [x]{.S31} here\n```\n",
+            "Fenced code is code on purpose:\n\n```\nsee [x]{.S31} here\n```\n",
+            "Indented, the construct alone:\n\n    [x]{.S31}\n    ::: S24\n",
         ] {
             assert_eq!(amid(example), Vec::<String>::new(), "{example:?}");
         }
@@ -1398,6 +1424,10 @@ mod tests {
             amid("Ends `]{.S40} x` and `::: S31 then`.\n"),
             ["{.S40}", "::: S31"]
         );
+        let indented = "Text.\n\n    Indented [x]{.S31} by mistake.\n> \n>     and {.S24} here\n";
+        assert_eq!(amid(indented), ["{.S31}", "{.S24}"]);
+        let kinds = reader().markdown(indented, &[]).amid_code;
+        assert!(kinds.iter().all(|(_, code)| *code == Code::Indented));
         // Escaped, or a tag the audience sees, is not code: not marked.
         assert_eq!(amid("Escaped `a \\{.S31}` here.\n"), Vec::<String>::new());
         let copy = "Seen [x]{.S31} `b`.\n";

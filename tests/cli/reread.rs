@@ -152,7 +152,8 @@ fn a_tag_amid_text_in_a_code_span_is_a_warning_at_the_tag() {
         dir.path().join("p.md"),
         "---\ntitle: T\nclassification: OFFICIAL-SENSITIVE\n---\n\n\
          A line with a `stray backtick then [ZQXCODESPAN]{.S24} text` here.\n\n\
-         Write `[not a tag]{.S31}` to withhold a passage.\n",
+         Write `[not a tag]{.S31}` to withhold a passage.\n\n    \
+         Indented [ZQXINDENT]{.S31} by mistake.\n",
     )
     .unwrap();
     let output = redact_in(dir.path())
@@ -162,7 +163,13 @@ fn a_tag_amid_text_in_a_code_span_is_a_warning_at_the_tag() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     let warnings: Vec<&str> = stderr.lines().filter(|l| l.contains("warning")).collect();
-    assert_eq!(warnings.len(), 1, "{stderr}");
+    assert_eq!(warnings.len(), 2, "{stderr}");
+    assert!(
+        warnings[1].starts_with(
+            "p.md:10:25: warning: text shaped like a redaction tag naming `S31` is inside an indented code block"
+        ),
+        "{stderr}"
+    );
     assert!(
         warnings[0].starts_with(
             "p.md:6:49: warning: text shaped like a redaction tag naming `S24` is inside a code span beside other text"
@@ -176,7 +183,7 @@ fn a_tag_amid_text_in_a_code_span_is_a_warning_at_the_tag() {
     }
     let public = fs::read_to_string(dir.path().join("out/public/p.md")).unwrap();
     assert!(
-        public.contains("ZQXCODESPAN"),
+        public.contains("ZQXCODESPAN") && public.contains("ZQXINDENT"),
         "the contract publishes code as written"
     );
 
@@ -191,6 +198,7 @@ fn a_tag_amid_text_in_a_code_span_is_a_warning_at_the_tag() {
         1,
         "{stdout}"
     );
+    assert_eq!(stdout.matches("indented code block").count(), 1, "{stdout}");
 }
 
 #[test]
@@ -209,7 +217,7 @@ fn examples_of_the_syntax_in_code_spans_are_no_warning() {
             .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(
-            !stderr.contains("code span beside"),
+            !stderr.contains("every copy shows it as written"),
             "{}: {stderr}",
             folder.display()
         );
