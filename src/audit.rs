@@ -1468,6 +1468,96 @@ fn audit_html(
     marking: &str,
     out: &mut dyn Write,
 ) -> Result<(), String> {
+    with_page_values(input, record, marking, |context, lists| {
+        input.templates.write_audit(context, lists, out)
+    })
+}
+
+/// The audit page's values, every chunk of every list made once and kept, so that rendering
+/// them times tera's own work alone: the floor of the page under one renderer. For measuring;
+/// a build renders each chunk as it is made.
+#[doc(hidden)]
+pub struct PageValues<'t> {
+    templates: &'t Templates,
+    context: Context,
+    /// Each list's name, length, and its rows' values by the range `write_audit` asks for.
+    lists: Vec<(&'static str, usize, Vec<(std::ops::Range<usize>, tera::Value)>)>,
+}
+
+impl Prepared<'_> {
+    /// Makes the page's values, and keeps them (see [`PageValues`]).
+    #[doc(hidden)]
+    pub fn page_values(&self) -> PageValues<'_> {
+        let templates = self.input.templates;
+        let mut kept = Vec::new();
+        let mut context_kept = Context::new();
+        with_page_values(self.input, &self.record, &self.marking, |context, lists| {
+            context_kept = context;
+            for list in lists {
+                let chunk = if templates.audit_streams() {
+                    crate::render::AUDIT_CHUNK
+                } else {
+                    list.len.max(1)
+                };
+                let mut values = Vec::new();
+                let mut scratch = Context::new();
+                for start in (0..list.len).step_by(chunk) {
+                    let range = start..(start + chunk).min(list.len);
+                    (list.insert)(range.clone(), &mut scratch);
+                    values.extend(scratch.remove(list.name).map(|v| (range, v)));
+                }
+                if list.len == 0 {
+                    (list.insert)(0..0, &mut scratch);
+                    values.extend(scratch.remove(list.name).map(|v| (0..0, v)));
+                }
+                kept.push((list.name, list.len, values));
+            }
+        });
+        PageValues {
+            templates,
+            context: context_kept,
+            lists: kept,
+        }
+    }
+}
+
+impl PageValues<'_> {
+    /// Renders the page from the kept values: the bytes [`Prepared::write_html`] writes.
+    pub fn write(&self, out: &mut dyn Write) -> Result<(), String> {
+        let inserts: Vec<Box<dyn Fn(std::ops::Range<usize>, &mut Context) + '_>> = self
+            .lists
+            .iter()
+            .map(|(name, _, values)| {
+                Box::new(move |range: std::ops::Range<usize>, context: &mut Context| {
+                    if let Some((_, v)) = values.iter().find(|(r, _)| *r == range) {
+                        context.insert_value(*name, v.clone());
+                    }
+                }) as Box<dyn Fn(std::ops::Range<usize>, &mut Context) + '_>
+            })
+            .collect();
+        let lists: Vec<AuditList> = self
+            .lists
+            .iter()
+            .zip(&inserts)
+            .map(|((name, len, _), insert)| AuditList {
+                name: *name,
+                len: *len,
+                insert: insert.as_ref(),
+            })
+            .collect();
+        self.templates
+            .write_audit(self.context.clone(), &lists, out)
+    }
+}
+
+/// Gathers the audit page's values (the context, and each long list to be made a chunk at a
+/// time) and hands them to `render`.
+fn with_page_values<R>(
+    input: &AuditInput,
+    record: &AuditRecord,
+    marking: &str,
+    render: impl FnOnce(Context, &[AuditList]) -> R,
+) -> R {
     let proofs = &record.proof;
     let from = EntrySource {
         input,
@@ -1544,7 +1634,7 @@ fn audit_html(
             insert: &hunks,
         },
     ];
-    input.templates.write_audit(context, &lists, out)
+    render(context, &lists)
 }
 
 /// Appends the copy's text for source `range` as runs: verbatim stretches, and each edit
