@@ -1037,7 +1037,9 @@ fn audit_floors(papers: &[String], rules: &Rules, templates: &Templates) {
             let values = prepared.page_values();
             lap(6);
             let mut again = Vec::new();
-            values.write(&mut again).expect("audit html from kept values");
+            values
+                .write(&mut again)
+                .expect("audit html from kept values");
             lap(7);
             drop(values);
             lap(8);
