@@ -27,6 +27,10 @@
 //!                  large paper, instead of the tables: the stages add up to a build, and
 //!                  reference rows (the pipeline itself, the proof alone, the floor's raw
 //!                  pass and page renders) put each speed target on the same table
+//!   --audit-floors  on the corpus and on the large paper, on one thread: the audit's stages
+//!                  beside what they cannot go below (the line diff alone, as the proof
+//!                  calls `similar`; tera's render of the audit page with every value
+//!                  already made), and the bytes the audit writes against the pages'
 //!   --profile S    build the corpus on one thread for S seconds and nothing else (for
 //!                  `perf record --call-graph dwarf`)
 //!   --profile-check S  the same for `check`
@@ -927,6 +931,159 @@ fn stages(papers: &[String], rules: &Rules, templates: &Templates) {
     );
 }
 
+/// Each line of `text` (ending after `\n`) as a number, equal lines equal numbers.
+fn number_lines<'t>(ids: &mut std::collections::HashMap<&'t str, u32>, text: &'t str) -> Vec<u32> {
+    text.split_inclusive('\n')
+        .map(|line| {
+            let next = ids.len() as u32;
+            *ids.entry(line).or_insert(next)
+        })
+        .collect()
+}
+
+/// Rows of `--audit-floors`.
+const FLOOR_ROWS: [&str; 9] = [
+    "HTML pages (2 audiences)",
+    "audit: proof + record (prepare)",
+    "audit: JSON",
+    "audit: HTML",
+    "audit's proof alone (verify)",
+    "(a) line diff alone (similar, 2 copies)",
+    "audit page values made and kept",
+    "(b) tera render of the kept values",
+    "kept values dropped",
+];
+
+/// `--audit-floors`: the audit's stages and the floors under them, on this thread, each row
+/// the fastest of three passes. (a) The line diff alone: council against each copy with
+/// `similar` as the proof calls it, over lines numbered beforehand (equal lines, equal
+/// numbers; the bench's papers end lines with LF only, so a split after each `\n` is the
+/// proof's lines). (b) tera's render of the audit page from values made beforehand and kept
+/// ([`redact::audit::Prepared::page_values`]): what one renderer costs whatever the values
+/// cost to make. (c) The bytes the audit writes against the pages' bytes.
+fn audit_floors(papers: &[String], rules: &Rules, templates: &Templates) {
+    use similar::{Algorithm, capture_diff_slices};
+    let release = Release::default();
+    let bytes: usize = papers.iter().map(String::len).sum();
+    let markdowns = audience_markdowns(papers, rules, templates);
+    let numbered: Vec<(Vec<u32>, Vec<Vec<u32>>)> = papers
+        .iter()
+        .zip(&markdowns)
+        .map(|(text, mds)| {
+            let mut ids = std::collections::HashMap::new();
+            let old = number_lines(&mut ids, text);
+            let new = mds.iter().map(|md| number_lines(&mut ids, md)).collect();
+            (old, new)
+        })
+        .collect();
+    let mut best = [Duration::MAX; FLOOR_ROWS.len()];
+    let (mut json_bytes, mut html_bytes, mut page_bytes, mut md_bytes) = (0, 0, 0, 0);
+    for pass in 0..3 {
+        let mut times = [Duration::ZERO; FLOOR_ROWS.len()];
+        for (i, text) in papers.iter().enumerate() {
+            let name = format!("p{i:05}");
+            let paper = parse_paper(text, rules).expect("parse");
+            let mut copies = Vec::new();
+            for (audience, md) in rules.audiences.iter().zip(&markdowns[i]) {
+                let copy = copy_for(&paper, text, audience);
+                let schedule = schedule_for(&paper, audience, rules, &release);
+                let clock = Instant::now();
+                let page = PageSource::new(&copy);
+                let mut html = Vec::new();
+                page.write(templates, schedule.as_ref(), &mut html)
+                    .expect("html");
+                times[0] += clock.elapsed();
+                if pass == 0 {
+                    page_bytes += html.len();
+                    md_bytes += md.len();
+                }
+                copies.push(CopyOutput {
+                    audience,
+                    schedule,
+                    markdown: md.as_str().into(),
+                });
+            }
+            let input = AuditInput {
+                path: Path::new(&name),
+                name: &name,
+                text,
+                paper: &paper,
+                rules,
+                templates,
+                release: &release,
+                copies: &copies,
+            };
+            let mut clock = Instant::now();
+            let mut lap = |row: usize| {
+                let now = Instant::now();
+                times[row] += now - clock;
+                clock = now;
+            };
+            let prepared = prepare(&input);
+            lap(1);
+            let mut json = Vec::new();
+            prepared.write_json(&mut json).expect("json");
+            lap(2);
+            let mut html = Vec::new();
+            prepared.write_html(&mut html).expect("audit html");
+            lap(3);
+            std::hint::black_box(verify(&input));
+            lap(4);
+            let (old, news) = &numbered[i];
+            for new in news {
+                std::hint::black_box(capture_diff_slices(Algorithm::Patience, old, new));
+            }
+            lap(5);
+            let values = prepared.page_values();
+            lap(6);
+            let mut again = Vec::new();
+            values
+                .write(&mut again)
+                .expect("audit html from kept values");
+            lap(7);
+            drop(values);
+            lap(8);
+            assert!(again == html, "the kept values render the page");
+            if pass == 0 {
+                json_bytes += json.len();
+                html_bytes += html.len();
+            }
+        }
+        for (b, t) in best.iter_mut().zip(times) {
+            *b = (*b).min(t);
+        }
+    }
+    let ns = |d: Duration| d.as_nanos() as f64 / bytes as f64;
+    println!("| row | ns per byte | x the HTML pages |");
+    println!("| --- | ---: | ---: |");
+    for (name, d) in FLOOR_ROWS.iter().zip(best) {
+        println!(
+            "| {name} | {:.1} | {:.2} |",
+            ns(d),
+            d.as_secs_f64() / best[0].as_secs_f64()
+        );
+    }
+    let audit = best[1] + best[2] + best[3];
+    let floor = best[5] + best[7];
+    println!(
+        "\naudit {:.2}x the HTML pages; its floors (a) + (b) {:.2}x.",
+        audit.as_secs_f64() / best[0].as_secs_f64(),
+        floor.as_secs_f64() / best[0].as_secs_f64()
+    );
+    let mb = |n: usize| n as f64 / 1e6;
+    println!(
+        "(c) bytes: sources {:.2} MB; audit JSON {:.2} MB + HTML {:.2} MB = {:.2} MB, {:.2}x the \
+         HTML pages' {:.2} MB (the copies' Markdown: {:.2} MB)",
+        mb(bytes),
+        mb(json_bytes),
+        mb(html_bytes),
+        mb(json_bytes + html_bytes),
+        (json_bytes + html_bytes) as f64 / page_bytes as f64,
+        mb(page_bytes),
+        mb(md_bytes)
+    );
+}
+
 /// Runs `run` (one pass over `bytes` of papers) again and again for `seconds`, and nothing
 /// else, for a profiler; prints the mean speed under `label`.
 fn profile_for(seconds: usize, label: &str, bytes: usize, mut run: impl FnMut()) {
@@ -993,6 +1150,17 @@ fn main() {
             count_redactions(&big)
         );
         one.install(|| stages(&[big], &rules, &templates));
+        return;
+    }
+    if args.iter().any(|a| a == "--audit-floors") {
+        one.install(|| audit_floors(&main.papers, &rules, &templates));
+        let big = paper(999_999, big_mb * 1_000_000);
+        println!(
+            "\nlarge paper: {:.1} MB, {} redactions",
+            big.len() as f64 / 1e6,
+            count_redactions(&big)
+        );
+        one.install(|| audit_floors(&[big], &rules, &templates));
         return;
     }
     if args.iter().any(|a| a == "--suggest") {

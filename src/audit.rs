@@ -18,7 +18,7 @@ use sha2::{Digest, Sha256};
 use tera::Context;
 
 use crate::model::{Form, Paper, Redaction};
-use crate::proof::{Applied, Cause, Proof, Prover};
+use crate::proof::{Applied, Cause, Known, Proof, Prover};
 use crate::render::{AuditList, Templates, escape_css_string};
 use crate::rules::{Audience, Exemption, Marking, Origin, Rules, Test, hex};
 use crate::schedule::{Release, Schedule, ScheduleRow};
@@ -305,6 +305,25 @@ pub struct Redactions<'a> {
     /// For each audience, the definitions withheld with each redaction that uses them.
     references: Vec<BTreeMap<usize, Vec<String>>>,
     exemptions: Exemptions<'a>,
+    /// Each redaction's place and words, worked out once: the JSON and the page both print them.
+    places: Vec<Place>,
+}
+
+/// Where a redaction is, as `line:col` of its start and end, and the words in it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Place {
+    start: (usize, usize),
+    end: (usize, usize),
+    words: usize,
+}
+
+/// Redaction `r`'s [`Place`], worked out.
+fn place_of(columns: &Columns, counter: &WordCounter, r: &Redaction) -> Place {
+    Place {
+        start: columns.line_col(r.span.start),
+        end: columns.line_col(r.span.end),
+        words: counter.words(&[r.span]),
+    }
 }
 
 impl<'a> Redactions<'a> {
@@ -318,8 +337,7 @@ impl<'a> Redactions<'a> {
 
     /// `line:col` of a source offset.
     fn at(&self, offset: usize) -> String {
-        let (line, col) = self.columns.line_col(offset);
-        format!("{line}:{col}")
+        line_col(self.columns.line_col(offset))
     }
 
     /// Redaction `k`'s codes as recorded, and the qualified ones with no public interest test
@@ -327,6 +345,11 @@ impl<'a> Redactions<'a> {
     fn codes(&self, k: usize) -> (Vec<CodeRecord<'a>>, Vec<&'a str>) {
         codes_of(self.input, &self.exemptions, k)
     }
+}
+
+/// `line:col`.
+fn line_col((line, col): (usize, usize)) -> String {
+    format!("{line}:{col}")
 }
 
 /// Each exemption of the rules by its code: asked for every code of every redaction, where
@@ -429,13 +452,13 @@ impl<'a> Redactions<'a> {
             id: r.id.as_deref(),
             form: r.form,
             codes: self.codes(k).0,
-            start: self.at(r.span.start),
-            end: self.at(r.span.end),
+            start: line_col(self.places[k].start),
+            end: line_col(self.places[k].end),
             bytes: r.span,
             text: &text[r.span.start..r.span.end],
             reason: r.reason.as_deref(),
             pit: r.pit.as_deref(),
-            words: self.counter.words(&[r.span]),
+            words: self.places[k].words,
             parent: r.parent.map(|p| p + 1),
             nested: paper.descendants(k).map(|d| d.number).collect(),
             audiences,
@@ -535,15 +558,26 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
             by
         })
         .collect();
-    let (proofs, findings) = prove_copies(input);
+    let known: Vec<Known> = within
+        .iter()
+        .zip(&markers)
+        .map(|(within, markers)| Known { within, markers })
+        .collect();
+    let (proofs, findings) = prove_copies(input, &known);
+    drop(known);
     let redactions = Redactions {
         input,
-        columns,
-        counter,
         within,
         markers,
         references,
         exemptions: Exemptions::new(rules),
+        places: paper
+            .redactions
+            .iter()
+            .map(|r| place_of(&columns, &counter, r))
+            .collect(),
+        columns,
+        counter,
     };
     let warnings = missing_pit_warnings(input, &redactions.within, |offset| redactions.at(offset));
     let (counter, within) = (&redactions.counter, &redactions.within);
@@ -726,7 +760,15 @@ pub fn verify(input: &AuditInput) -> Verdict {
         .iter()
         .map(|c| input.paper.outermost_withheld(c.audience))
         .collect();
-    let (_, findings) = prove_copies(input);
+    // The markers are not worked out here: the proof works out those it needs.
+    let known: Vec<Known> = within
+        .iter()
+        .map(|within| Known {
+            within,
+            markers: &[],
+        })
+        .collect();
+    let (_, findings) = prove_copies(input, &known);
     let columns = std::cell::OnceCell::new();
     let warnings = missing_pit_warnings(input, &within, |offset| {
         let (line, col) = columns
@@ -737,13 +779,22 @@ pub fn verify(input: &AuditInput) -> Verdict {
     Verdict { findings, warnings }
 }
 
-/// Each copy's proof, and its findings as lines for stderr.
-fn prove_copies(input: &AuditInput) -> (Vec<Proof>, Vec<String>) {
+/// Each copy's proof, and its findings as lines for stderr; `known`, what the record already
+/// worked out of each copy, if it did.
+fn prove_copies(input: &AuditInput, known: &[Known]) -> (Vec<Proof>, Vec<String>) {
     let mut prover = Prover::new(input.paper, input.text);
     let proofs: Vec<Proof> = input
         .copies
         .iter()
-        .map(|c| prover.prove(c.audience, c.schedule.as_ref(), &c.markdown))
+        .enumerate()
+        .map(|(n, c)| {
+            prover.prove_with(
+                c.audience,
+                c.schedule.as_ref(),
+                &c.markdown,
+                known.get(n).copied(),
+            )
+        })
         .collect();
     let findings = proofs
         .iter()
@@ -1383,11 +1434,11 @@ fn entry_of<'a, 'r, 'c>(
         id: r.id.as_deref(),
         form: r.form,
         codes,
-        start: redactions.columns.line_col(r.span.start),
-        end: redactions.columns.line_col(r.span.end),
+        start: redactions.places[k].start,
+        end: redactions.places[k].end,
         bytes: r.span,
         reason: r.reason.as_deref(),
-        words: redactions.counter.words(&[r.span]),
+        words: redactions.places[k].words,
         parent: r.parent.map(|p| p + 1),
         nested: &paper.redactions[k + 1..k + 1 + nested],
         seen,
@@ -1468,6 +1519,110 @@ fn audit_html(
     marking: &str,
     out: &mut dyn Write,
 ) -> Result<(), String> {
+    with_page_values(input, record, marking, |context, lists| {
+        input.templates.write_audit(context, lists, out)
+    })
+}
+
+/// The audit page's values, every chunk of every list made once and kept, so that rendering
+/// them times tera's own work alone: the floor of the page under one renderer. For measuring;
+/// a build renders each chunk as it is made.
+#[doc(hidden)]
+pub struct PageValues<'t> {
+    templates: &'t Templates,
+    context: Context,
+    lists: Vec<KeptList>,
+}
+
+/// One long list's rows, kept as the values `write_audit` asks for, by range.
+struct KeptList {
+    name: &'static str,
+    len: usize,
+    chunks: Vec<(std::ops::Range<usize>, tera::Value)>,
+}
+
+impl KeptList {
+    /// Inserts the kept rows `range` under the list's name.
+    fn insert(&self, range: std::ops::Range<usize>, context: &mut Context) {
+        if let Some((_, rows)) = self.chunks.iter().find(|(r, _)| *r == range) {
+            context.insert_value(self.name, rows.clone());
+        }
+    }
+}
+
+impl Prepared<'_> {
+    /// Makes the page's values, and keeps them (see [`PageValues`]).
+    #[doc(hidden)]
+    pub fn page_values(&self) -> PageValues<'_> {
+        let templates = self.input.templates;
+        let mut kept = Vec::new();
+        let mut context_kept = Context::new();
+        with_page_values(self.input, &self.record, &self.marking, |context, lists| {
+            context_kept = context;
+            for list in lists {
+                // The ranges `write_audit` asks for: chunks when the page streams, else whole.
+                let chunk = if templates.audit_streams() {
+                    crate::render::AUDIT_CHUNK
+                } else {
+                    list.len.max(1)
+                };
+                let mut chunks = Vec::new();
+                let mut scratch = Context::new();
+                for start in (0..list.len).step_by(chunk) {
+                    let range = start..(start + chunk).min(list.len);
+                    (list.insert)(range.clone(), &mut scratch);
+                    chunks.extend(scratch.remove(list.name).map(|v| (range, v)));
+                }
+                if list.len == 0 {
+                    (list.insert)(0..0, &mut scratch);
+                    chunks.extend(scratch.remove(list.name).map(|v| (0..0, v)));
+                }
+                kept.push(KeptList {
+                    name: list.name,
+                    len: list.len,
+                    chunks,
+                });
+            }
+        });
+        PageValues {
+            templates,
+            context: context_kept,
+            lists: kept,
+        }
+    }
+}
+
+impl PageValues<'_> {
+    /// Renders the page from the kept values: the bytes [`Prepared::write_html`] writes.
+    pub fn write(&self, out: &mut dyn Write) -> Result<(), String> {
+        let inserts: Vec<_> = self
+            .lists
+            .iter()
+            .map(|list| move |range, context: &mut Context| list.insert(range, context))
+            .collect();
+        let lists: Vec<AuditList> = self
+            .lists
+            .iter()
+            .zip(&inserts)
+            .map(|(list, insert)| AuditList {
+                name: list.name,
+                len: list.len,
+                insert,
+            })
+            .collect();
+        self.templates
+            .write_audit(self.context.clone(), &lists, out)
+    }
+}
+
+/// Gathers the audit page's values (the context, and each long list to be made a chunk at a
+/// time) and hands them to `render`.
+fn with_page_values<R>(
+    input: &AuditInput,
+    record: &AuditRecord,
+    marking: &str,
+    render: impl FnOnce(Context, &[AuditList]) -> R,
+) -> R {
     let proofs = &record.proof;
     let from = EntrySource {
         input,
@@ -1544,7 +1699,7 @@ fn audit_html(
             insert: &hunks,
         },
     ];
-    input.templates.write_audit(context, &lists, out)
+    render(context, &lists)
 }
 
 /// Appends the copy's text for source `range` as runs: verbatim stretches, and each edit
@@ -1928,6 +2083,144 @@ mod tests {
             "{page}"
         );
         assert!(!page.contains("definition [Q & A"));
+    }
+
+    /// The place and words worked out once for each redaction, which the JSON and the page
+    /// print, are those of that redaction: its start and end as the line index has them and
+    /// its words read alone, for every redaction of every fixture and of a paper that nests
+    /// and holds wide characters and CRLF line ends.
+    #[test]
+    fn each_redaction_s_place_is_worked_out_once_for_it() {
+        use crate::redact::copy_for;
+        use crate::render::copy_markdown;
+        use crate::schedule::schedule_for;
+
+        let rules = Rules::embedded().expect("embedded rules");
+        let templates = Templates::embedded().expect("embedded templates");
+        let release = Release::default();
+        let mut papers: Vec<String> = std::fs::read_dir("fixtures")
+            .expect("fixtures")
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .collect();
+        papers.push(
+            "---\r\ntitle: T\r\nclassification: SECRET\r\n---\r\n\r\nÉé [one]{.S23 #a} \
+             [two [three]{.S31}]{.S24 pit=\"p\"}.\r\n\r\nß [four]{.S43} ü\r\n"
+                .to_string(),
+        );
+        let mut checked = 0;
+        for text in &papers {
+            let paper = parse_paper(text, &rules).expect("parses");
+            let copies: Vec<CopyOutput> = rules
+                .audiences
+                .iter()
+                .map(|audience| {
+                    let copy = copy_for(&paper, text, audience);
+                    let schedule = schedule_for(&paper, audience, &rules, &release);
+                    let markdown = copy_markdown(&copy, schedule.as_ref()).into_owned().into();
+                    CopyOutput {
+                        audience,
+                        schedule,
+                        markdown,
+                    }
+                })
+                .collect();
+            let input = AuditInput {
+                path: Path::new("p.md"),
+                name: "p",
+                text,
+                paper: &paper,
+                rules: &rules,
+                templates: &templates,
+                release: &release,
+                copies: &copies,
+            };
+            let prepared = prepare(&input);
+            let redactions = &prepared.record.redactions;
+            let index = LineIndex::new(text);
+            let counter = WordCounter::new(text, &paper);
+            assert_eq!(redactions.places.len(), paper.redactions.len());
+            for (r, place) in paper.redactions.iter().zip(&redactions.places) {
+                assert_eq!(place.start, index.line_col(text, r.span.start), "{text}");
+                assert_eq!(place.end, index.line_col(text, r.span.end), "{text}");
+                assert_eq!(place.words, counter.read(r.span), "{text}");
+                checked += 1;
+            }
+        }
+        assert!(checked > 50, "{checked} redactions");
+    }
+
+    /// The page rendered from values made beforehand and kept (the bench's floor of the page)
+    /// is the page a build writes, for every fixture and a paper longer than a chunk of rows.
+    #[test]
+    fn the_page_from_kept_values_is_the_page_written() {
+        use crate::pipeline::build_paper;
+
+        let rules = Rules::embedded().expect("embedded rules");
+        let templates = Templates::embedded().expect("embedded templates");
+        let release = Release::default();
+        let mut papers: Vec<String> = std::fs::read_dir("fixtures")
+            .expect("fixtures")
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
+            .collect();
+        let many: String = (0..300)
+            .map(|i| format!("Para {i} [w{i}]{{.S31 pit=\"p\"}} end <!-- c{i} -->.\n\n"))
+            .collect();
+        papers.push(format!(
+            "---\ntitle: Many\nclassification: OFFICIAL\n---\n\n{many}"
+        ));
+        let mut compared = 0;
+        for text in &papers {
+            let Ok(paper) = parse_paper(text, &rules) else {
+                continue;
+            };
+            if !paper.front_matter.withhold.is_empty() {
+                continue;
+            }
+            let built = build_paper(Path::new("p.md"), "p", text, &rules, &templates, &release)
+                .map_err(|e| e.render())
+                .expect("builds");
+            let copies: Vec<CopyOutput> = rules
+                .audiences
+                .iter()
+                .map(|audience| {
+                    let path = Path::new(&audience.name).join("p.md");
+                    let md = built
+                        .outputs
+                        .iter()
+                        .find(|o| o.relative == path)
+                        .expect("the copy");
+                    CopyOutput {
+                        audience,
+                        schedule: crate::schedule::schedule_for(&paper, audience, &rules, &release),
+                        markdown: String::from_utf8(md.bytes.clone()).expect("UTF-8").into(),
+                    }
+                })
+                .collect();
+            let input = AuditInput {
+                path: Path::new("p.md"),
+                name: "p",
+                text,
+                paper: &paper,
+                rules: &rules,
+                templates: &templates,
+                release: &release,
+                copies: &copies,
+            };
+            let prepared = prepare(&input);
+            let mut page = Vec::new();
+            prepared.write_html(&mut page).expect("renders");
+            let mut again = Vec::new();
+            prepared.page_values().write(&mut again).expect("renders");
+            assert!(page == again, "{text}");
+            let written = built
+                .outputs
+                .iter()
+                .find(|o| o.relative == Path::new("audit/p.html"))
+                .expect("the audit page");
+            assert!(written.bytes == page, "{text}");
+            compared += 1;
+        }
+        assert!(compared > 5, "{compared}");
     }
 
     /// Counting from the one reading of the body gives what reading each span alone gives,

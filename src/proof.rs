@@ -131,6 +131,28 @@ pub fn declared_edits(
     audience: &Audience,
     schedule: Option<&Schedule>,
 ) -> Vec<Edit> {
+    declared_edits_with(paper, text, audience, schedule, None)
+}
+
+/// What the audit's record already worked out of an audience's copy, which the proof would
+/// otherwise work out again from the paper, by the same functions: each redaction's outermost
+/// withheld redaction ([`Paper::outermost_withheld`]), and the marker text of each one
+/// withheld whole ([`Paper::marker_text`]; none for the others, and the list may be empty:
+/// the proof works out each one it lacks).
+#[derive(Clone, Copy)]
+pub struct Known<'k> {
+    pub within: &'k [Option<usize>],
+    pub markers: &'k [Option<String>],
+}
+
+/// [`declared_edits`], given what the record knows, if it does.
+fn declared_edits_with(
+    paper: &Paper,
+    text: &str,
+    audience: &Audience,
+    schedule: Option<&Schedule>,
+    known: Option<Known>,
+) -> Vec<Edit> {
     let mut edits = Vec::new();
     // An audience that sees everything in the source's own marking reads the source itself.
     let reads_source = audience.withholds.is_empty() && audience.marking == Marking::Source;
@@ -144,13 +166,21 @@ pub fn declared_edits(
             replacement: paper.front_matter.for_audience(audience).to_yaml(marking),
             cause: Cause::FrontMatter,
         });
-        let maximal = paper.maximal_withheld(audience);
+        let maximal: Vec<usize> = match known {
+            Some(known) => (0..known.within.len())
+                .filter(|&k| known.within[k] == Some(k))
+                .collect(),
+            None => paper.maximal_withheld(audience),
+        };
         // The spans of the maximal ones: what `Paper::withheld_spans` gives, asked once.
         let withheld: Vec<Span> = maximal.iter().map(|&k| paper.redactions[k].span).collect();
         let mut body = Vec::with_capacity(maximal.len() + paper.comments.len());
         for &k in &maximal {
             let r = &paper.redactions[k];
-            let marker = paper.marker_text(k, audience);
+            let marker = match known.and_then(|known| known.markers.get(k).cloned().flatten()) {
+                Some(marker) => marker,
+                None => paper.marker_text(k, audience),
+            };
             let bold = format!("**{marker}**");
             let replacement = match &r.placement {
                 // A block marker stays its own paragraph in its container.
@@ -581,8 +611,20 @@ impl<'a> Prover<'a> {
         schedule: Option<&Schedule>,
         actual: &'a str,
     ) -> Proof {
+        self.prove_with(audience, schedule, actual, None)
+    }
+
+    /// [`Prover::prove`], given what the audit's record already worked out of the copy (the
+    /// same values the proof works out without it).
+    pub fn prove_with(
+        &mut self,
+        audience: &Audience,
+        schedule: Option<&Schedule>,
+        actual: &'a str,
+        known: Option<Known>,
+    ) -> Proof {
         let (paper, text) = (self.paper, self.text);
-        let edits = declared_edits(paper, text, audience, schedule);
+        let edits = declared_edits_with(paper, text, audience, schedule, known);
         let mut findings = Vec::new();
         let name = &audience.name;
         let cause_label = |cause: &Cause| match cause {
@@ -1048,6 +1090,41 @@ mod tests {
             out.push(md.replacen(line, &format!("{line}\n{line}"), 1));
         }
         out
+    }
+
+    /// The edits declared from what the audit's record knows of a copy (each redaction's
+    /// outermost withheld one, each marker's text, or the first alone) are the edits declared
+    /// from the paper alone, for every paper and audience.
+    #[test]
+    fn edits_declared_from_the_record_are_those_declared_from_the_paper() {
+        let rules = rules();
+        let mut compared = 0;
+        for (text, paper) in project_papers(&rules) {
+            for audience in &rules.audiences {
+                let schedule = schedule_for(&paper, audience, &rules, &Release::default());
+                let alone = declared_edits(&paper, &text, audience, schedule.as_ref());
+                let within = paper.outermost_withheld(audience);
+                let markers: Vec<Option<String>> = (0..within.len())
+                    .map(|k| (within[k] == Some(k)).then(|| paper.marker_text(k, audience)))
+                    .collect();
+                for markers in [&markers[..], &[]] {
+                    let known = Known {
+                        within: &within,
+                        markers,
+                    };
+                    let from_record = declared_edits_with(
+                        &paper,
+                        &text,
+                        audience,
+                        schedule.as_ref(),
+                        Some(known),
+                    );
+                    assert_eq!(from_record, alone, "{text}");
+                    compared += 1;
+                }
+            }
+        }
+        assert!(compared > 100, "{compared}");
     }
 
     /// The splice compared piece by piece says what making it whole and comparing says, for

@@ -33,7 +33,7 @@ const AUDIT_FRAME_TEMPLATE: &str = "audit (frame).html";
 /// every row of it, in memory at once.
 pub const AUDIT_STREAMED_LISTS: [&str; 3] = ["entries", "comments", "hunks"];
 /// Rows rendered at once by a streamed loop.
-const AUDIT_CHUNK: usize = 128;
+pub(crate) const AUDIT_CHUNK: usize = 128;
 
 /// One list of the audit page's values, made a chunk at a time: `insert(range, context)`
 /// inserts rows `range` under `name`.

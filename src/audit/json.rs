@@ -231,15 +231,16 @@ impl<'w> Json<'w> {
             self.code(&c);
         }
         self.close(b']');
-        self.line_col("start", rs.columns.line_col(r.span.start));
-        self.line_col("end", rs.columns.line_col(r.span.end));
+        let place = rs.places[k];
+        self.line_col("start", place.start);
+        self.line_col("end", place.end);
         self.span("bytes", r.span);
         self.field_str("text", &text[r.span.start..r.span.end]);
         self.key("reason");
         self.opt_str(r.reason.as_deref());
         self.key("pit");
         self.opt_str(r.pit.as_deref());
-        self.field_uint("words", rs.counter.words(&[r.span]));
+        self.field_uint("words", place.words);
         self.key("parent");
         self.opt_uint(r.parent.map(|p| p + 1));
         self.key("nested");
