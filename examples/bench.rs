@@ -1029,9 +1029,14 @@ fn main() {
     }
     let profile_raw = arg("--profile-raw", 0);
     if profile_raw > 0 {
-        profile_for(profile_raw, "raw offset-iterator pass, 1 thread", main.bytes, || {
-            main.papers.iter().for_each(|p| raw_pass(p));
-        });
+        profile_for(
+            profile_raw,
+            "raw offset-iterator pass, 1 thread",
+            main.bytes,
+            || {
+                main.papers.iter().for_each(|p| raw_pass(p));
+            },
+        );
         return;
     }
     let profile = arg("--profile", 0);

@@ -6,7 +6,7 @@
 
 use super::attributes::{code_like, tagged};
 use super::collector::{Collector, Found};
-use super::text::{find_by_word, merge, word_prefix};
+use super::text::{merge, word_prefix};
 use crate::attr::{AttrItem, parse_attr_block};
 use crate::error::{Diagnostic, line_col_label};
 use crate::model::Form;
@@ -251,18 +251,10 @@ pub(super) fn special(b: u8) -> bool {
 }
 
 /// Where the first [`special`] byte of `bytes` is. Most of a paper is prose with none, so it
-/// is read eight bytes at a time (a byte equal to `b` leaves a zero byte in `x ^ b`, which
-/// `(y - 0x01…) & !y & 0x80…` detects), and only a word holding one is read byte by byte.
+/// is found by memchr (three bytes at once, then the rare backslash only before the first of
+/// them), not read byte by byte.
 pub(super) fn next_special(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let holds = |x: u64, b: u8| {
-        let y = x ^ (ONES * u64::from(b));
-        y.wrapping_sub(ONES) & !y & HIGH
-    };
-    find_by_word(
-        bytes,
-        |x| holds(x, b'\\') | holds(x, b'[') | holds(x, b']') | holds(x, b'{') != 0,
-        special,
-    )
+    let bracket = memchr::memchr3(b'[', b']', b'{', bytes);
+    let before = &bytes[..bracket.unwrap_or(bytes.len())];
+    memchr::memchr(b'\\', before).or(bracket)
 }

@@ -209,7 +209,8 @@ proptest::proptest! {
 #[test]
 fn lead_byte_search_finds_every_multibyte_character() {
     use super::near_miss::first_lead_byte;
-    for len in 0..24 {
+    // Past 64 bytes, so that whole 32-byte ASCII blocks are passed over before a lead byte.
+    for len in 0..72 {
         for at in 0..len {
             for lead in [0xC2u8, 0xE2, 0xEF, 0xF0, 0xFF] {
                 let mut bytes = vec![b'a'; len];
@@ -291,5 +292,39 @@ fn line_break_searches_match_a_byte_search() {
                 }
             }
         }
+    }
+}
+
+proptest::proptest! {
+    /// The `:::` search finds the lines the old search, from `:` to `:`, found: with colons
+    /// alone, in pairs and in runs, on LF, CRLF and lone CR lines, from any start.
+    #[test]
+    fn fence_lines_match_a_colon_by_colon_search(
+        pieces in proptest::collection::vec(proptest::sample::select(vec![
+            ":", "::", ":::", "::::", "a", " ", "\n", "\r", "\r\n", "é", "> ", "- ",
+        ]), 0..32),
+        from in 0usize..64,
+    ) {
+        use super::fences::fence_lines;
+        use super::text::{last_break, line_end_of};
+        let text: String = pieces.concat();
+        let mut from = from.min(text.len());
+        while !text.is_char_boundary(from) {
+            from -= 1;
+        }
+        let mut naive = Vec::new();
+        let mut at = from;
+        while let Some(n) = text.get(at..).and_then(|rest| rest.find(':')) {
+            let colon = at + n;
+            if !text[colon..].starts_with(":::") {
+                at = colon + 1;
+                continue;
+            }
+            let start = last_break(&text[from..colon]).map_or(from, |n| from + n + 1);
+            let end = line_end_of(&text, colon);
+            naive.push((start, end));
+            at = end + 1;
+        }
+        proptest::prop_assert_eq!(fence_lines(&text, from).collect::<Vec<_>>(), naive);
     }
 }
