@@ -147,7 +147,14 @@ pub(super) fn mask(text: &str, fences: &[Fence]) -> String {
         out.push_str(&text[at..fence.colon]);
         let width = fence.end - fence.colon;
         out.push_str(&"***"[..width.min(3)]);
-        out.extend(std::iter::repeat_n(' ', width.saturating_sub(3)));
+        // Spaces a slice at a time, not a char at a time.
+        const SPACES: &str = "                                                                ";
+        let mut spaces = width.saturating_sub(3);
+        while spaces > 0 {
+            let n = spaces.min(SPACES.len());
+            out.push_str(&SPACES[..n]);
+            spaces -= n;
+        }
         at = fence.end;
     }
     out.push_str(&text[at..]);
@@ -200,7 +207,7 @@ pub(super) fn own_block_fences(text: &str, body_start: usize, all: &[Fence]) -> 
 /// if every backtick run in it is closed by a later run of the same length on it, as
 /// CommonMark pairs code spans, so none can open here and close on a later line. A backslash
 /// before a backtick (an escape, or literal inside code) gives up: None.
-fn code_spans(line: &str) -> Option<Vec<(usize, usize)>> {
+pub(super) fn code_spans(line: &str) -> Option<Vec<(usize, usize)>> {
     if line.contains("\\`") {
         return None;
     }
@@ -213,12 +220,14 @@ fn code_spans(line: &str) -> Option<Vec<(usize, usize)>> {
     };
     let mut spans = Vec::new();
     let mut i = 0;
-    while let Some(found) = bytes[i..].iter().position(|&b| b == b'`') {
+    // Backticks found by memchr, not byte by byte: a paragraph line runs to a few hundred
+    // bytes, and every line before a fence is read.
+    while let Some(found) = memchr::memchr(b'`', &bytes[i..]) {
         let start = i + found;
         let end = run_end(start);
         let mut j = end;
         let closed = loop {
-            let Some(next) = bytes[j..].iter().position(|&b| b == b'`') else {
+            let Some(next) = memchr::memchr(b'`', &bytes[j..]) else {
                 break None;
             };
             let (s, e) = (j + next, run_end(j + next));
@@ -239,7 +248,7 @@ fn code_spans(line: &str) -> Option<Vec<(usize, usize)>> {
 /// destination closes on it holding no quote (a title may run on), bracket, backtick or `<`.
 /// A backslash gives up (an escaped bracket counts for nothing): false. Only the brackets
 /// are read here; `<` and unclosed code spans are refused by the caller.
-fn links_close(line: &str, code: &[(usize, usize)]) -> bool {
+pub(super) fn links_close(line: &str, code: &[(usize, usize)]) -> bool {
     if !line.contains('[') {
         return true;
     }
@@ -282,7 +291,13 @@ fn links_close(line: &str, code: &[(usize, usize)]) -> bool {
                     i = j;
                 }
             }
-            _ => {}
+            _ => {
+                // Nothing else counts: on to the next bracket, or the next code span (memchr,
+                // not byte by byte).
+                let stop = next_code.peek().map_or(bytes.len(), |&&(start, _)| start);
+                i = memchr::memchr2(b'[', b']', &bytes[i..stop]).map_or(stop, |n| i + n);
+                continue;
+            }
         }
         i += 1;
     }

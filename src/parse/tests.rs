@@ -165,14 +165,27 @@ fn masked_start_settles_where_the_source_start_does() {
 }
 
 proptest::proptest! {
-    /// The word-at-a-time search finds the same first span byte as reading byte by byte.
+    /// A forward walk asking for the next span byte in stretches (as the span walk does,
+    /// between skipped regions) finds what a byte-by-byte search of each stretch finds, with
+    /// the backslash remembered between asks.
     #[test]
-    fn next_special_finds_the_first_span_byte(
+    fn specials_walk_finds_each_stretch_s_first_span_byte(
         bytes in proptest::collection::vec(proptest::sample::select(
-            b"ab \\[]{}Z\x80\xff\x5a\x5e\x7b\x7d".to_vec()), 0..40)
+            b"ab \\[]{}Z\x80".to_vec()), 0..60),
+        steps in proptest::collection::vec((0usize..8, 0usize..20), 0..12),
     ) {
-        let naive = bytes.iter().position(|&b| super::spans::special(b));
-        proptest::prop_assert_eq!(super::spans::next_special(&bytes), naive);
+        let mut walk = super::spans::Specials::default();
+        let mut from = 0;
+        for (skip, len) in steps {
+            from = (from + skip).min(bytes.len());
+            let limit = (from + len).min(bytes.len());
+            let naive = bytes[from..limit]
+                .iter()
+                .position(|&b| super::spans::special(b))
+                .map_or(limit, |n| from + n);
+            proptest::prop_assert_eq!(walk.next(&bytes, from, limit), naive);
+            from = naive;
+        }
     }
 }
 
@@ -326,5 +339,124 @@ proptest::proptest! {
             at = end + 1;
         }
         proptest::prop_assert_eq!(fence_lines(&text, from).collect::<Vec<_>>(), naive);
+    }
+}
+
+/// The byte-by-byte readings of a line before a fence that `fences::code_spans` and
+/// `fences::links_close` replaced, kept to compare them with.
+mod byte_by_byte {
+    /// The code spans of `line` (from the opening backtick run to the end of the closing one),
+    /// if every backtick run in it is closed by a later run of the same length on it, as
+    /// CommonMark pairs code spans, so none can open here and close on a later line. A backslash
+    /// before a backtick (an escape, or literal inside code) gives up: None.
+    pub(super) fn old_code_spans(line: &str) -> Option<Vec<(usize, usize)>> {
+        if line.contains("\\`") {
+            return None;
+        }
+        let bytes = line.as_bytes();
+        let run_end = |mut i: usize| {
+            while i < bytes.len() && bytes[i] == b'`' {
+                i += 1;
+            }
+            i
+        };
+        let mut spans = Vec::new();
+        let mut i = 0;
+        while let Some(found) = bytes[i..].iter().position(|&b| b == b'`') {
+            let start = i + found;
+            let end = run_end(start);
+            let mut j = end;
+            let closed = loop {
+                let Some(next) = bytes[j..].iter().position(|&b| b == b'`') else {
+                    break None;
+                };
+                let (s, e) = (j + next, run_end(j + next));
+                if e - s == end - start {
+                    break Some(e);
+                }
+                j = e;
+            };
+            let after = closed?;
+            spans.push((start, after));
+            i = after;
+        }
+        Some(spans)
+    }
+
+    /// Whether no link can open on `line` and close on a later one: outside its code spans
+    /// (which bind tighter than brackets), every `[` is closed later on the line, and every `](`
+    /// destination closes on it holding no quote (a title may run on), bracket, backtick or `<`.
+    /// A backslash gives up (an escaped bracket counts for nothing): false. Only the brackets
+    /// are read here; `<` and unclosed code spans are refused by the caller.
+    pub(super) fn old_links_close(line: &str, code: &[(usize, usize)]) -> bool {
+        if !line.contains('[') {
+            return true;
+        }
+        if line.contains('\\') {
+            return false;
+        }
+        let bytes = line.as_bytes();
+        let mut next_code = code.iter().peekable();
+        let mut depth = 0usize;
+        let mut i = 0;
+        while i < bytes.len() {
+            if let Some(&&(start, end)) = next_code.peek()
+                && i >= start
+            {
+                i = end;
+                next_code.next();
+                continue;
+            }
+            match bytes[i] {
+                b'[' => depth += 1,
+                b']' => {
+                    depth = depth.saturating_sub(1);
+                    if bytes.get(i + 1) == Some(&b'(') {
+                        let mut parens = 0usize;
+                        let mut j = i + 1;
+                        loop {
+                            match bytes.get(j) {
+                                None | Some(b'"' | b'\'' | b'[' | b']' | b'`' | b'<') => {
+                                    return false;
+                                }
+                                Some(b'(') => parens += 1,
+                                Some(b')') => {
+                                    parens -= 1;
+                                    if parens == 0 {
+                                        break;
+                                    }
+                                }
+                                _ => {}
+                            }
+                            j += 1;
+                        }
+                        i = j;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        depth == 0
+    }
+}
+
+proptest::proptest! {
+    /// The memchr readings of a line before a fence find the same code spans, and the same
+    /// answer on whether every link closes, as the byte-by-byte ones.
+    #[test]
+    fn line_readings_match_byte_by_byte(
+        pieces in proptest::collection::vec(proptest::sample::select(vec![
+            "`", "``", "a", " ", "[", "]", "](", "(", ")", "\\", "\"", "'", "<", "é", "x]{",
+        ]), 0..24),
+    ) {
+        use super::fences::{code_spans, links_close};
+        use byte_by_byte::{old_code_spans, old_links_close};
+        let line: String = pieces.concat();
+        let code = code_spans(&line);
+        proptest::prop_assert_eq!(&code, &old_code_spans(&line));
+        if let Some(code) = code {
+            proptest::prop_assert_eq!(links_close(&line, &code), old_links_close(&line, &code));
+        }
     }
 }
