@@ -460,3 +460,34 @@ proptest::proptest! {
         }
     }
 }
+
+/// The masked text is the source with each fence line's colons and attributes turned into
+/// `***` and spaces, byte for byte as the char-at-a-time masking made it, whatever the
+/// width of the fence line (past the 64 spaces pushed at once too).
+#[test]
+fn mask_matches_char_at_a_time_masking() {
+    use super::fences::{fences, mask};
+    for width in 0..140 {
+        let reason = "r".repeat(width);
+        for line in [
+            ":::".to_string(),
+            "::::".to_string(),
+            format!("::: {{.S31 reason=\"{reason}\"}}"),
+            format!("::: {{.S31}} {}", ":".repeat(width)),
+        ] {
+            let text = format!("a\n\n{line}\nb\n\n> {line}\n");
+            let found = fences(&text, 0, &[], &[]).expect("fences");
+            let mut naive = String::new();
+            let mut at = 0;
+            for fence in &found {
+                naive.push_str(&text[at..fence.colon]);
+                let width = fence.end - fence.colon;
+                naive.push_str(&"***"[..width.min(3)]);
+                naive.extend(std::iter::repeat_n(' ', width.saturating_sub(3)));
+                at = fence.end;
+            }
+            naive.push_str(&text[at..]);
+            assert_eq!(mask(&text, &found), naive, "{line:?}");
+        }
+    }
+}
