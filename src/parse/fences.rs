@@ -6,6 +6,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::rc::Rc;
 
 use super::body::Body;
 use super::text::{is_blank, last_break, line_end_of, prefix_len};
@@ -16,7 +17,8 @@ use crate::span::Span;
 #[derive(Debug, Clone)]
 pub(super) enum FenceKind {
     Open {
-        attrs: Option<AttrBlock>,
+        /// Shared, not copied, by each reading of the fences (`fences_outside`).
+        attrs: Option<Rc<AttrBlock>>,
         bare: Option<(String, Span)>,
     },
     Close,
@@ -28,8 +30,13 @@ pub(super) struct Fence {
     pub(super) colon: usize,
     pub(super) end: usize,
     pub(super) kind: FenceKind,
+}
+
+impl Fence {
     /// Text before the colon on the fence line (container markers, indentation).
-    pub(super) prefix: String,
+    pub(super) fn prefix<'t>(&self, text: &'t str) -> &'t str {
+        &text[self.line_start..self.colon]
+    }
 }
 
 /// An inline code span, link, inline HTML, HTML comment or HTML block that runs across a fence
@@ -382,7 +389,7 @@ pub(super) fn fences(
                 .hint("an opening fence is `::: {.S31}`, optionally followed by colons"));
             }
             FenceKind::Open {
-                attrs: Some(block),
+                attrs: Some(Rc::new(block)),
                 bare: None,
             }
         } else {
@@ -410,7 +417,6 @@ pub(super) fn fences(
             colon,
             end,
             kind,
-            prefix: line[..p].to_string(),
         });
     }
     Ok(out)
