@@ -36,6 +36,7 @@ pub(super) fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
         fenced_code: Vec::new(),
         refdefs: Vec::new(),
         references: Vec::new(),
+        excluded: Vec::new(),
     };
     let mut references = References::default();
     let mut stack: Vec<usize> = Vec::new();

@@ -614,3 +614,29 @@ proptest::proptest! {
         );
     }
 }
+
+proptest::proptest! {
+    /// The `<!--` and `-->` searches find what `<`-by-`<` and `rfind` searches find, among
+    /// near-misses, overlaps and multi-byte characters.
+    #[test]
+    fn comment_searches_match_naive_ones(
+        pieces in proptest::collection::vec(proptest::sample::select(vec![
+            "<", "!", "-", "--", ">", "<!--", "-->", "<!-", "a", "é", "\n",
+        ]), 0..24),
+        from in 0usize..40,
+    ) {
+        use super::comments::{comment_opens, last_comment_end};
+        let text: String = pieces.concat();
+        let mut from = from.min(text.len());
+        while !text.is_char_boundary(from) {
+            from -= 1;
+        }
+        let naive: Vec<usize> = text[from..]
+            .match_indices('<')
+            .map(|(n, _)| from + n)
+            .filter(|&at| text[at..].starts_with("<!--"))
+            .collect();
+        proptest::prop_assert_eq!(comment_opens(&text, from).collect::<Vec<_>>(), naive);
+        proptest::prop_assert_eq!(last_comment_end(&text), text.rfind("-->").map(|n| n + 3));
+    }
+}
