@@ -2,6 +2,8 @@
 //! alike. One parser for all three forms, because pulldown-cmark's heading-attribute parser
 //! splits quoted values on spaces. It only reads syntax; rules.rs decides what a class means.
 
+use std::borrow::Cow;
+
 use crate::error::Diagnostic;
 use crate::span::Span;
 
@@ -10,7 +12,8 @@ pub enum AttrItem {
     Class(String),
     Id(String),
     Pair {
-        key: String,
+        /// The two keys a tag has are not copied: only another word is.
+        key: Cow<'static, str>,
         value: String,
     },
     /// A word with no `.`, `#` or `=`: never valid in braces (`{S31}`), kept for the hint.
@@ -171,7 +174,11 @@ pub fn parse_attr_block(text: &str, start: usize, limit: usize) -> Result<AttrBl
                     }
                     items.push((
                         AttrItem::Pair {
-                            key: word.to_string(),
+                            key: match word {
+                                "reason" => Cow::Borrowed("reason"),
+                                "pit" => Cow::Borrowed("pit"),
+                                _ => Cow::Owned(word.to_string()),
+                            },
                             value,
                         },
                         Span::new(item_start, i),

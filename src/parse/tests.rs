@@ -640,3 +640,27 @@ proptest::proptest! {
         proptest::prop_assert_eq!(last_comment_end(&text), text.rfind("-->").map(|n| n + 3));
     }
 }
+
+/// The in-place code lookup finds what `Rules::exemption` finds: every code, and words that
+/// are near one (case, length, a byte changed) or nothing like one.
+#[test]
+fn exemption_lookup_matches_the_rules_one() {
+    use super::attributes::exemption;
+    let rules = Rules::embedded().expect("rules");
+    let mut words: Vec<String> = vec![String::new(), "S".into(), "S3".into(), "x".into()];
+    for e in &rules.exemptions {
+        let code = e.code.as_str();
+        words.push(code.to_string());
+        words.push(code.to_lowercase());
+        words.push(format!("{code}x"));
+        words.push(code[..code.len() - 1].to_string());
+        words.push(format!("{}9", &code[..code.len() - 1]));
+    }
+    for word in &words {
+        assert_eq!(
+            exemption(&rules, word).map(|e| e.code.as_str()),
+            rules.exemption(word).map(|e| e.code.as_str()),
+            "{word:?}"
+        );
+    }
+}
