@@ -20,15 +20,18 @@ use crate::span::Span;
 pub(super) fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
     let body = &text[body_start..];
     let parser = Parser::new_ext(body, markdown_options());
+    // Room for what a paper usually holds, so these are not regrown a few times each: a block
+    // every line or two, some code on most. (Only lists the reading drops are sized; the ones
+    // the paper keeps grow as needed.)
     let mut out = Body {
         text_len: text.len(),
         body_start,
-        code: Vec::new(),
+        code: Vec::with_capacity(body.len() / 256),
         html: Vec::new(),
         comments: Vec::new(),
-        inline: Vec::new(),
+        inline: Vec::with_capacity(body.len() / 256),
         html_blocks: Vec::new(),
-        blocks: Vec::new(),
+        blocks: Vec::with_capacity(body.len() / 64),
         links: BTreeMap::new(),
         link_refs: Vec::new(),
         footnote_refs: Vec::new(),
@@ -39,7 +42,7 @@ pub(super) fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
         excluded: Vec::new(),
     };
     let mut references = References::default();
-    let mut stack: Vec<usize> = Vec::new();
+    let mut stack: Vec<usize> = Vec::with_capacity(16);
     let mut inline_depth = 0usize;
     let mut events = parser.into_offset_iter();
     out.refdefs = events
