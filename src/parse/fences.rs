@@ -134,9 +134,12 @@ pub(super) fn crossing_fence(text: &str, body_start: usize, body: &Body) -> Resu
 /// costs nothing), not by walking every line, since most papers have few. (A container prefix
 /// holds no `:`, so a fence's `:::` is its line's first.)
 pub(super) fn fence_lines(text: &str, from: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    // Built once: building a searcher for each fence line cost more than the search.
+    static COLONS: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b":::"));
     let mut at = from;
     std::iter::from_fn(move || {
-        let colon = at + memchr::memmem::find(text.as_bytes().get(at..)?, b":::")?;
+        let colon = at + COLONS.find(text.as_bytes().get(at..)?)?;
         let start = last_break(&text[from..colon]).map_or(from, |n| from + n + 1);
         let end = line_end_of(text, colon);
         at = end + 1;
