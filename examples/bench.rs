@@ -37,6 +37,8 @@
 //!                  `perf record --call-graph dwarf`)
 //!   --profile-check S  the same for `check`
 //!   --profile-parse S  the same for the parse alone (`parse_paper`, one thread)
+//!   --profile-raw S    the same for the raw offset-iterator pass over the same papers (what
+//!                  the parse is measured against)
 //!   --threads N    threads for the two profiling runs (default 1)
 //!   --rounds R     rounds of the main table (default 5): each runs every phase once, and
 //!                  each phase's figure is its fastest round
@@ -1203,6 +1205,18 @@ fn main() {
                 std::hint::black_box(parse_paper(text, &rules).expect("parse"));
             }
         });
+        return;
+    }
+    let profile_raw = arg("--profile-raw", 0);
+    if profile_raw > 0 {
+        profile_for(
+            profile_raw,
+            "raw offset-iterator pass, 1 thread",
+            main.bytes,
+            || {
+                main.papers.iter().for_each(|p| raw_pass(p));
+            },
+        );
         return;
     }
     let profile = arg("--profile", 0);

@@ -2,6 +2,8 @@
 //! alike. One parser for all three forms, because pulldown-cmark's heading-attribute parser
 //! splits quoted values on spaces. It only reads syntax; rules.rs decides what a class means.
 
+use std::borrow::Cow;
+
 use crate::error::Diagnostic;
 use crate::span::Span;
 
@@ -10,7 +12,8 @@ pub enum AttrItem {
     Class(String),
     Id(String),
     Pair {
-        key: String,
+        /// The two keys a tag has are not copied: only another word is.
+        key: Cow<'static, str>,
         value: String,
     },
     /// A word with no `.`, `#` or `=`: never valid in braces (`{S31}`), kept for the hint.
@@ -36,14 +39,7 @@ pub fn parse_attr_block(text: &str, start: usize, limit: usize) -> Result<AttrBl
     };
     // One line only: pandoc reads a block across lines, but a block split over two lines is
     // easy to misread, and no other tag form may span lines.
-    // Each search stops at the next brace, so reading many `{` stays linear.
-    // (All four are ASCII, so a byte search finds what a char search would.)
-    let stop = |from: usize, line: bool| {
-        bytes[from..limit]
-            .iter()
-            .position(|&b| matches!(b, b'}' | b'{') || (line && matches!(b, b'\n' | b'\r')))
-            .map(|n| from + n)
-    };
+    let stop = |from: usize, line: bool| stop_at(bytes, from, limit, line);
     if let Some(line_end) = stop(start + 1, true).filter(|&n| matches!(bytes[n], b'\n' | b'\r'))
         && stop(line_end, false).is_some_and(|n| bytes[n] == b'}')
     {
@@ -53,7 +49,8 @@ pub fn parse_attr_block(text: &str, start: usize, limit: usize) -> Result<AttrBl
         )
         .hint("keep the attribute block on one line, with the `]` or heading it follows"));
     }
-    let mut items = Vec::new();
+    // A tag has a code, often a `reason` and a `pit`: room for them without regrowing.
+    let mut items = Vec::with_capacity(4);
     let mut i = start + 1;
     loop {
         while i < limit && (bytes[i] as char).is_ascii_whitespace() {
@@ -151,9 +148,7 @@ pub fn parse_attr_block(text: &str, start: usize, limit: usize) -> Result<AttrBl
                             }
                             // The run up to the next quote or backslash is copied whole: both
                             // are ASCII, so the run ends on a character boundary.
-                            let run = bytes[i..limit]
-                                .iter()
-                                .position(|&b| b == quote || b == b'\\')
+                            let run = memchr::memchr2(quote, b'\\', &bytes[i..limit])
                                 .map_or(limit, |n| i + n)
                                 .max(i + 1);
                             let run = if text.is_char_boundary(run) {
@@ -179,7 +174,11 @@ pub fn parse_attr_block(text: &str, start: usize, limit: usize) -> Result<AttrBl
                     }
                     items.push((
                         AttrItem::Pair {
-                            key: word.to_string(),
+                            key: match word {
+                                "reason" => Cow::Borrowed("reason"),
+                                "pit" => Cow::Borrowed("pit"),
+                                _ => Cow::Owned(word.to_string()),
+                            },
                             value,
                         },
                         Span::new(item_start, i),
@@ -196,6 +195,22 @@ pub fn parse_attr_block(text: &str, start: usize, limit: usize) -> Result<AttrBl
             );
         }
     }
+}
+
+/// Where the first `{` or `}` of `bytes[from..limit]` is, or with `line` the first line break
+/// if one comes before it. Each search stops at the next brace, so reading many `{` stays
+/// linear. (All four are ASCII, so a byte search finds what a char search would.) A block
+/// runs to a hundred bytes or more (a `reason`): memchr, then the line breaks only before the
+/// brace.
+fn stop_at(bytes: &[u8], from: usize, limit: usize, line: bool) -> Option<usize> {
+    let rest = &bytes[from..limit];
+    let brace = memchr::memchr2(b'}', b'{', rest);
+    let before = if line {
+        memchr::memchr2(b'\n', b'\r', &rest[..brace.unwrap_or(rest.len())])
+    } else {
+        None
+    };
+    before.or(brace).map(|n| from + n)
 }
 
 /// End of a class, id or bare value: the next space, `}` or the limit. Multi-byte characters
@@ -272,6 +287,76 @@ mod tests {
     fn unclosed_block_is_an_error_at_the_brace() {
         let err = parse_attr_block("{.S31 rest of line", 0, 18).expect_err("unclosed");
         assert_eq!(err.span, Span::new(0, 1));
+    }
+
+    proptest::proptest! {
+        /// The memchr searches find the byte a byte-by-byte search finds.
+        #[test]
+        fn stop_at_finds_the_first_brace_or_break(
+            bytes in proptest::collection::vec(proptest::sample::select(
+                b"ab {}\n\r\"'\\\xc3\xa9".to_vec()), 0..48),
+            from in 0usize..48,
+            limit in 0usize..48,
+            line: bool,
+        ) {
+            let limit = limit.min(bytes.len());
+            let from = from.min(limit);
+            let naive = bytes[from..limit]
+                .iter()
+                .position(|&b| matches!(b, b'}' | b'{') || (line && matches!(b, b'\n' | b'\r')))
+                .map(|n| from + n);
+            proptest::prop_assert_eq!(stop_at(&bytes, from, limit, line), naive);
+        }
+
+        /// A quoted value reads as a char-by-char reading does: `\` escapes the quote or
+        /// itself, any other character (non-ASCII included) stands for itself.
+        #[test]
+        fn quoted_values_read_as_char_by_char(
+            value in proptest::collection::vec(proptest::sample::select(
+                vec!['a', ' ', '"', '\'', '\\', 'é', '}', '{', '=']), 0..24),
+            double: bool,
+        ) {
+            let quote = if double { '"' } else { '\'' };
+            let raw: String = value.into_iter().collect();
+            let text = format!("{{k={quote}{raw}{quote} }}");
+            // The naive reading, over the value and the closing quote after it.
+            let chars: Vec<char> = raw.chars().chain([quote]).collect();
+            let mut expected = String::new();
+            let mut end = None;
+            let mut k = 0;
+            while k < chars.len() {
+                let c = chars[k];
+                if c == quote {
+                    end = Some(k);
+                    break;
+                }
+                if c == '\\' && chars.get(k + 1).is_some_and(|&n| n == quote || n == '\\') {
+                    expected.push(chars[k + 1]);
+                    k += 2;
+                    continue;
+                }
+                expected.push(c);
+                k += 1;
+            }
+            let got = parse_attr_block(&text, 0, text.len())
+                .ok()
+                .and_then(|b| b.items.into_iter().next())
+                .map(|(item, _)| item);
+            match (end, got) {
+                (Some(_), Some(AttrItem::Pair { key, value })) => {
+                    proptest::prop_assert_eq!(key, "k");
+                    proptest::prop_assert_eq!(value, expected);
+                }
+                // What follows a value that ended early need not parse.
+                (Some(e), other) => proptest::prop_assert!(
+                    e + 1 < chars.len(),
+                    "{:?} for {:?}",
+                    other,
+                    text
+                ),
+                (None, other) => proptest::prop_assert!(other.is_none(), "{:?}", other),
+            }
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use crate::attr::AttrItem;
 use crate::error::Diagnostic;
-use crate::rules::{ExemptionCode, Rules};
+use crate::rules::{Exemption, ExemptionCode, Rules};
 use crate::span::Span;
 
 /// The codes, classes and keys of one tag, checked against the rules.
@@ -48,6 +48,16 @@ pub(super) fn class_error(rules: &Rules, class: &str, span: Span) -> Diagnostic 
     }
 }
 
+/// [`Rules::exemption`], comparing a code's few bytes in place rather than calling out to
+/// compare each: every class of every tag is read against every code.
+pub(super) fn exemption<'r>(rules: &'r Rules, class: &str) -> Option<&'r Exemption> {
+    let class = class.as_bytes();
+    rules.exemptions.iter().find(|e| {
+        let code = e.code.as_str().as_bytes();
+        code.len() == class.len() && code.iter().zip(class).all(|(a, b)| a == b)
+    })
+}
+
 /// What `items` say; they are taken by value, so their strings move into the result.
 pub(super) fn tagged(rules: &Rules, items: Vec<(AttrItem, Span)>) -> Result<Tagged, Diagnostic> {
     let mut out = Tagged::default();
@@ -55,7 +65,7 @@ pub(super) fn tagged(rules: &Rules, items: Vec<(AttrItem, Span)>) -> Result<Tagg
         let span = &span;
         match item {
             AttrItem::Class(class) => {
-                if let Some(e) = rules.exemption(&class) {
+                if let Some(e) = exemption(rules, &class) {
                     if !out.codes.contains(&e.code) {
                         out.codes.push(e.code.clone());
                     }
@@ -76,7 +86,7 @@ pub(super) fn tagged(rules: &Rules, items: Vec<(AttrItem, Span)>) -> Result<Tagg
                 out.id = Some((id, Span::new(span.start + 1, span.end)));
             }
             AttrItem::Pair { key, value } => {
-                let slot = match key.as_str() {
+                let slot = match &*key {
                     "reason" => &mut out.reason,
                     "pit" => &mut out.pit,
                     _ => {

@@ -56,6 +56,8 @@ pub(super) struct Body {
     pub(super) refdefs: Vec<Span>,
     /// Footnote and link definitions with their uses.
     pub(super) references: Vec<Reference>,
+    /// `code` and `comments` merged: where no fence or look-alike tag is read.
+    pub(super) excluded: Vec<Span>,
 }
 
 impl Body {
@@ -98,6 +100,7 @@ impl Body {
                 Some(all) => fences_outside(all, &excluded, &body.html)?,
                 None => fences(text, body_start, &excluded, &body.html)?,
             };
+            body.excluded = excluded;
             let positions: Vec<usize> = body.fences.iter().map(|f| f.colon).collect();
             let settled = match &previous {
                 Some(p) => *p == positions,

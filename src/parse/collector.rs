@@ -5,7 +5,8 @@
 //! that overlap without nesting: neither could be withheld cleanly.
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, BTreeSet};
+use std::cmp::Reverse;
+use std::collections::BTreeMap;
 
 use super::MAX_DEPTH;
 use super::attributes::Tagged;
@@ -190,18 +191,31 @@ impl<'a> Collector<'a> {
 
 /// Sorts redactions into document order, numbers them and finds each one's parent. Two that
 /// overlap without nesting cannot both be withheld cleanly: an error.
-pub(super) fn nest(text: &str, mut found: Vec<Found>) -> Result<Vec<Redaction>, Diagnostic> {
-    found.sort_by(|a, b| {
-        a.span
-            .start
-            .cmp(&b.span.start)
-            .then(b.span.end.cmp(&a.span.end))
-    });
+pub(super) fn nest(text: &str, found: Vec<Found>) -> Result<Vec<Redaction>, Diagnostic> {
+    // Document order: by start, the longer first, then in the order found. The keys are
+    // sorted, not the finds themselves (each is a few hundred bytes to move).
+    let mut order: Vec<(usize, Reverse<usize>, usize)> = found
+        .iter()
+        .enumerate()
+        .map(|(k, f)| (f.span.start, Reverse(f.span.end), k))
+        .collect();
+    order.sort_unstable();
+    let mut found: Vec<Option<Found>> = found.into_iter().map(Some).collect();
     let mut out: Vec<Redaction> = Vec::with_capacity(found.len());
     let mut stack: Vec<usize> = Vec::new();
-    let mut seen = BTreeSet::new();
-    for (k, f) in found.into_iter().enumerate() {
-        if !seen.insert((f.span.start, f.span.end, f.attrs.start)) {
+    for (_, _, at) in order {
+        let Some(f) = found[at].take() else {
+            continue;
+        };
+        // The same tag found twice (same span, same attribute block) counts once. Finds with
+        // one span are next to each other in this order, and each one kept is the last in
+        // `out`: only the run of the same span at its end need be looked through.
+        let twice = out
+            .iter()
+            .rev()
+            .take_while(|r| r.span == f.span)
+            .any(|r| r.attrs.start == f.attrs.start);
+        if twice {
             continue;
         }
         while let Some(&top) = stack.last() {
@@ -228,7 +242,6 @@ pub(super) fn nest(text: &str, mut found: Vec<Found>) -> Result<Vec<Redaction>, 
         if stack.len() >= MAX_DEPTH {
             return Err(too_deep(f.span));
         }
-        let _ = k;
         out.push(Redaction {
             number: out.len() + 1,
             id: f.tagged.id.map(|(id, _)| id),

@@ -78,37 +78,33 @@ pub(super) fn unclosed_comment(
             .next_back()
             .is_some_and(|(_, (end, _))| at < *end)
     };
-    // From `<` to `<` (memchr): `<!--` holds one `<`, its first byte, so no two overlap and
-    // this finds each one a search for the four bytes would.
-    let open = text[from..]
-        .match_indices('<')
-        .map(|(n, _)| from + n)
-        .filter(|&at| text[at..].starts_with("<!--"))
-        .find(|&at| {
-            !escaped(text, at)
-                && !Body::in_any(&body.code, at)
-                && !Body::in_any(&body.html, at)
-                && !in_link(at)
-        });
+    let open = comment_opens(text, from).find(|&at| {
+        !escaped(text, at)
+            && !Body::in_any(&body.code, at)
+            && !Body::in_any(&body.html, at)
+            && !in_link(at)
+    });
     match open {
         Some(at) => Err(never_closed(at)),
         None => Ok(()),
     }
 }
 
-/// Where the last `-->` in `text` ends: the last `>` with `--` before it, found by jumping
-/// from `>` to `>` backwards (`rfind` of a char is a memrchr), rather than matching the three
-/// bytes at every offset of the body.
+/// Where each `<!--` in `text[from..]` starts (memmem, not `<` to `<`: raw HTML after the
+/// last comment has many `<`). `<!--` holds one `<`, its first byte, so no two overlap and
+/// none is missed.
+pub(super) fn comment_opens(text: &str, from: usize) -> impl Iterator<Item = usize> + '_ {
+    memchr::memmem::find_iter(&text.as_bytes()[from..], b"<!--").map(move |n| from + n)
+}
+
+/// Where the last `-->` in `text` ends: the last of a forward memmem search (SIMD), since
+/// jumping from `>` to `>` backwards stopped at every blockquote marker and memmem's backward
+/// search is no SIMD search. `-->` cannot overlap itself (no proper prefix of it is also a
+/// suffix), so the forward search finds every one, the last included.
 pub(super) fn last_comment_end(text: &str) -> Option<usize> {
-    let bytes = text.as_bytes();
-    let mut end = text.len();
-    while let Some(gt) = text[..end].rfind('>') {
-        if gt >= 2 && &bytes[gt - 2..gt] == b"--" {
-            return Some(gt + 1);
-        }
-        end = gt;
-    }
-    None
+    memchr::memmem::find_iter(text.as_bytes(), b"-->")
+        .last()
+        .map(|n| n + 3)
 }
 
 /// Whether the byte at `at` is escaped by an odd run of backslashes before it.

@@ -138,7 +138,11 @@ impl Collector<'_> {
                 .filter(|f| f.line_start == extent.content_end)
                 .map(|f| Span::new(f.colon, f.end))
                 .unwrap_or(Span::empty(extent.outer.end));
-            let placement = self.placement(extent.outer.start, extent.outer.end, &fence.prefix);
+            let placement = self.placement(
+                extent.outer.start,
+                extent.outer.end,
+                fence.prefix(self.text),
+            );
             self.found.push(Found {
                 form: Form::Div,
                 tagged,

@@ -6,6 +6,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::rc::Rc;
 
 use super::body::Body;
 use super::text::{is_blank, last_break, line_end_of, prefix_len};
@@ -16,7 +17,8 @@ use crate::span::Span;
 #[derive(Debug, Clone)]
 pub(super) enum FenceKind {
     Open {
-        attrs: Option<AttrBlock>,
+        /// Shared, not copied, by each reading of the fences (`fences_outside`).
+        attrs: Option<Rc<AttrBlock>>,
         bare: Option<(String, Span)>,
     },
     Close,
@@ -28,8 +30,13 @@ pub(super) struct Fence {
     pub(super) colon: usize,
     pub(super) end: usize,
     pub(super) kind: FenceKind,
+}
+
+impl Fence {
     /// Text before the colon on the fence line (container markers, indentation).
-    pub(super) prefix: String,
+    pub(super) fn prefix<'t>(&self, text: &'t str) -> &'t str {
+        &text[self.line_start..self.colon]
+    }
 }
 
 /// An inline code span, link, inline HTML, HTML comment or HTML block that runs across a fence
@@ -123,22 +130,20 @@ pub(super) fn crossing_fence(text: &str, body_start: usize, body: &Body) -> Resu
 }
 
 /// The lines of `text[from..]` holding `:::`, as (start, end without terminator), the same
-/// lines `lines` gives: found by searching for `:`, not by walking every line, since most
-/// papers have few. (A container prefix holds no `:`, so a fence's `:::` is its line's first.)
+/// lines `lines` gives: found by searching for `:::` (memmem; a lone `:`, as in every URL,
+/// costs nothing), not by walking every line, since most papers have few. (A container prefix
+/// holds no `:`, so a fence's `:::` is its line's first.)
 pub(super) fn fence_lines(text: &str, from: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+    // Built once: building a searcher for each fence line cost more than the search.
+    static COLONS: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b":::"));
     let mut at = from;
     std::iter::from_fn(move || {
-        loop {
-            let colon = at + text.get(at..)?.find(':')?;
-            if !text[colon..].starts_with(":::") {
-                at = colon + 1;
-                continue;
-            }
-            let start = last_break(&text[from..colon]).map_or(from, |n| from + n + 1);
-            let end = line_end_of(text, colon);
-            at = end + 1;
-            return Some((start, end));
-        }
+        let colon = at + COLONS.find(text.as_bytes().get(at..)?)?;
+        let start = last_break(&text[from..colon]).map_or(from, |n| from + n + 1);
+        let end = line_end_of(text, colon);
+        at = end + 1;
+        Some((start, end))
     })
 }
 
@@ -152,7 +157,14 @@ pub(super) fn mask(text: &str, fences: &[Fence]) -> String {
         out.push_str(&text[at..fence.colon]);
         let width = fence.end - fence.colon;
         out.push_str(&"***"[..width.min(3)]);
-        out.extend(std::iter::repeat_n(' ', width.saturating_sub(3)));
+        // Spaces a slice at a time, not a char at a time.
+        const SPACES: &str = "                                                                ";
+        let mut spaces = width.saturating_sub(3);
+        while spaces > 0 {
+            let n = spaces.min(SPACES.len());
+            out.push_str(&SPACES[..n]);
+            spaces -= n;
+        }
         at = fence.end;
     }
     out.push_str(&text[at..]);
@@ -205,7 +217,7 @@ pub(super) fn own_block_fences(text: &str, body_start: usize, all: &[Fence]) -> 
 /// if every backtick run in it is closed by a later run of the same length on it, as
 /// CommonMark pairs code spans, so none can open here and close on a later line. A backslash
 /// before a backtick (an escape, or literal inside code) gives up: None.
-fn code_spans(line: &str) -> Option<Vec<(usize, usize)>> {
+pub(super) fn code_spans(line: &str) -> Option<Vec<(usize, usize)>> {
     if line.contains("\\`") {
         return None;
     }
@@ -218,12 +230,14 @@ fn code_spans(line: &str) -> Option<Vec<(usize, usize)>> {
     };
     let mut spans = Vec::new();
     let mut i = 0;
-    while let Some(found) = bytes[i..].iter().position(|&b| b == b'`') {
+    // Backticks found by memchr, not byte by byte: a paragraph line runs to a few hundred
+    // bytes, and every line before a fence is read.
+    while let Some(found) = memchr::memchr(b'`', &bytes[i..]) {
         let start = i + found;
         let end = run_end(start);
         let mut j = end;
         let closed = loop {
-            let Some(next) = bytes[j..].iter().position(|&b| b == b'`') else {
+            let Some(next) = memchr::memchr(b'`', &bytes[j..]) else {
                 break None;
             };
             let (s, e) = (j + next, run_end(j + next));
@@ -244,7 +258,7 @@ fn code_spans(line: &str) -> Option<Vec<(usize, usize)>> {
 /// destination closes on it holding no quote (a title may run on), bracket, backtick or `<`.
 /// A backslash gives up (an escaped bracket counts for nothing): false. Only the brackets
 /// are read here; `<` and unclosed code spans are refused by the caller.
-fn links_close(line: &str, code: &[(usize, usize)]) -> bool {
+pub(super) fn links_close(line: &str, code: &[(usize, usize)]) -> bool {
     if !line.contains('[') {
         return true;
     }
@@ -287,7 +301,13 @@ fn links_close(line: &str, code: &[(usize, usize)]) -> bool {
                     i = j;
                 }
             }
-            _ => {}
+            _ => {
+                // Nothing else counts: on to the next bracket, or the next code span (memchr,
+                // not byte by byte).
+                let stop = next_code.peek().map_or(bytes.len(), |&&(start, _)| start);
+                i = memchr::memchr2(b'[', b']', &bytes[i..stop]).map_or(stop, |n| i + n);
+                continue;
+            }
         }
         i += 1;
     }
@@ -372,7 +392,7 @@ pub(super) fn fences(
                 .hint("an opening fence is `::: {.S31}`, optionally followed by colons"));
             }
             FenceKind::Open {
-                attrs: Some(block),
+                attrs: Some(Rc::new(block)),
                 bare: None,
             }
         } else {
@@ -400,7 +420,6 @@ pub(super) fn fences(
             colon,
             end,
             kind,
-            prefix: line[..p].to_string(),
         });
     }
     Ok(out)

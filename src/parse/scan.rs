@@ -20,15 +20,20 @@ use crate::span::Span;
 pub(super) fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
     let body = &text[body_start..];
     let parser = Parser::new_ext(body, markdown_options());
+    // Room for part of what a paper usually holds, so these are regrown fewer times: a block
+    // every line or two, some code on most. Sized low (a block per 256 bytes, where the bench's
+    // papers have one per 100 or so), so that prose with few blocks does not hold more memory
+    // than growing would have; only lists the reading drops are sized, the ones the paper
+    // keeps grow as needed.
     let mut out = Body {
         text_len: text.len(),
         body_start,
-        code: Vec::new(),
+        code: Vec::with_capacity(body.len() / 1024),
         html: Vec::new(),
         comments: Vec::new(),
-        inline: Vec::new(),
+        inline: Vec::with_capacity(body.len() / 1024),
         html_blocks: Vec::new(),
-        blocks: Vec::new(),
+        blocks: Vec::with_capacity(body.len() / 256),
         links: BTreeMap::new(),
         link_refs: Vec::new(),
         footnote_refs: Vec::new(),
@@ -36,9 +41,10 @@ pub(super) fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
         fenced_code: Vec::new(),
         refdefs: Vec::new(),
         references: Vec::new(),
+        excluded: Vec::new(),
     };
     let mut references = References::default();
-    let mut stack: Vec<usize> = Vec::new();
+    let mut stack: Vec<usize> = Vec::with_capacity(16);
     let mut inline_depth = 0usize;
     let mut events = parser.into_offset_iter();
     out.refdefs = events

@@ -6,7 +6,7 @@
 
 use super::attributes::{code_like, tagged};
 use super::collector::{Collector, Found};
-use super::text::{find_by_word, merge, word_prefix};
+use super::text::{merge, word_prefix};
 use crate::attr::{AttrItem, parse_attr_block};
 use crate::error::{Diagnostic, line_col_label};
 use crate::model::Form;
@@ -45,6 +45,7 @@ impl Collector<'_> {
         // The last `[…]` closed, to tell `[text][label]{…}` from a span.
         let mut last_pair: Option<(usize, usize)> = None;
         let mut i = body.body_start;
+        let mut specials = Specials::default();
         while i < bytes.len() {
             while next_skip < skip.len() && skip[next_skip].end <= i {
                 next_skip += 1;
@@ -60,7 +61,7 @@ impl Collector<'_> {
             // Only these bytes start or end anything here: jump to the next one.
             if !special(bytes[i]) {
                 let limit = skip.get(next_skip).map_or(bytes.len(), |s| s.start);
-                i = next_special(&bytes[i..limit]).map_or(limit, |n| i + n);
+                i = specials.next(bytes, i, limit);
                 continue;
             }
             match bytes[i] {
@@ -250,19 +251,30 @@ pub(super) fn special(b: u8) -> bool {
     matches!(b, b'\\' | b'[' | b']' | b'{')
 }
 
-/// Where the first [`special`] byte of `bytes` is. Most of a paper is prose with none, so it
-/// is read eight bytes at a time (a byte equal to `b` leaves a zero byte in `x ^ b`, which
-/// `(y - 0x01…) & !y & 0x80…` detects), and only a word holding one is read byte by byte.
-pub(super) fn next_special(bytes: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let holds = |x: u64, b: u8| {
-        let y = x ^ (ONES * u64::from(b));
-        y.wrapping_sub(ONES) & !y & HIGH
-    };
-    find_by_word(
-        bytes,
-        |x| holds(x, b'\\') | holds(x, b'[') | holds(x, b']') | holds(x, b'{') != 0,
-        special,
-    )
+/// Where the next [`special`] byte is, for a walk that only moves forward. Most of a paper is
+/// prose with none, so it is found by memchr (three bytes at once), not read byte by byte; a
+/// backslash is rare, so where the next one is is remembered until the walk passes it, rather
+/// than searched for before every bracket.
+#[derive(Default)]
+pub(super) struct Specials {
+    /// (from, at): the first `\` at or after `from` is at `at` (the end if none).
+    backslash: Option<(usize, usize)>,
+}
+
+impl Specials {
+    /// The first special byte of `bytes[from..limit]`, else `limit`. `from` never decreases
+    /// from one call to the next.
+    pub(super) fn next(&mut self, bytes: &[u8], from: usize, limit: usize) -> usize {
+        let backslash = match self.backslash {
+            Some((seen, at)) if seen <= from && from <= at => at,
+            _ => {
+                let at = memchr::memchr(b'\\', &bytes[from..]).map_or(bytes.len(), |n| from + n);
+                self.backslash = Some((from, at));
+                at
+            }
+        };
+        let bracket =
+            memchr::memchr3(b'[', b']', b'{', &bytes[from..limit]).map_or(limit, |n| from + n);
+        bracket.min(backslash)
+    }
 }
