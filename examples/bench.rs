@@ -32,7 +32,8 @@
 //!                  calls `similar`; tera's render of the audit page with every value
 //!                  already made), and the bytes the audit writes against the pages'; and
 //!                  the least a build could cost with its audit at those floors (and its
-//!                  JSON) and every other stage at the main table's floor
+//!                  JSON) and every other stage at the main table's floor, or the pages at a
+//!                  raw render of their own Markdown
 //!   --profile S    build the corpus on one thread for S seconds and nothing else (for
 //!                  `perf record --call-graph dwarf`)
 //!   --profile-check S  the same for `check`
@@ -966,7 +967,7 @@ fn number_lines<'t>(ids: &mut std::collections::HashMap<&'t str, u32>, text: &'t
 }
 
 /// Rows of `--audit-floors`.
-const FLOOR_ROWS: [&str; 10] = [
+const FLOOR_ROWS: [&str; 12] = [
     "HTML pages (2 audiences)",
     "audit: proof + record (prepare)",
     "audit: JSON",
@@ -977,6 +978,8 @@ const FLOOR_ROWS: [&str; 10] = [
     "(b) tera render of the kept values",
     "kept values dropped",
     "floor (raw pass + 2 raw pages)",
+    "raw render of the 2 pages' own Markdown (highlighting, markers)",
+    "raw pass (the source)",
 ];
 
 /// `--audit-floors`: the audit's stages and the floors under them, on this thread, each row
@@ -999,6 +1002,20 @@ fn audit_floors(papers: &[String], rules: &Rules, templates: &Templates) {
             let old = number_lines(&mut ids, text);
             let new = mds.iter().map(|md| number_lines(&mut ids, md)).collect();
             (old, new)
+        })
+        .collect();
+    // Each page's own Markdown, as `PageSource` renders it, made before timing.
+    let page_markdowns: Vec<Vec<String>> = papers
+        .iter()
+        .map(|text| {
+            let paper = parse_paper(text, rules).expect("parse");
+            (rules.audiences.iter())
+                .map(|a| {
+                    PageSource::new(&copy_for(&paper, text, a))
+                        .markdown()
+                        .to_string()
+                })
+                .collect()
         })
         .collect();
     let mut best = [Duration::MAX; FLOOR_ROWS.len()];
@@ -1069,14 +1086,19 @@ fn audit_floors(papers: &[String], rules: &Rules, templates: &Templates) {
             drop(values);
             lap(8);
             raw_pass(text);
+            lap(11);
             markdowns[i].iter().for_each(|md| raw_page(md));
             lap(9);
+            page_markdowns[i].iter().for_each(|md| raw_page(md));
+            lap(10);
             assert!(again == html, "the kept values render the page");
             if pass == 0 {
                 json_bytes += json.len();
                 html_bytes += html.len();
             }
         }
+        // The floor row is the raw pass and the two raw pages of the audiences' Markdown.
+        times[9] += times[11];
         for (b, t) in best.iter_mut().zip(times) {
             *b = (*b).min(t);
         }
@@ -1103,6 +1125,13 @@ fn audit_floors(papers: &[String], rules: &Rules, templates: &Templates) {
     println!(
         "a build's least with its audit: floor + (a) + (b) + JSON = {:.2}x the floor.",
         (best[9] + floor + best[2]).as_secs_f64() / best[9].as_secs_f64()
+    );
+    // The pages render their own Markdown, not the audience's (the council's highlighting,
+    // each marker as accessible HTML): raw pulldown-cmark on that is the pages' own floor.
+    println!(
+        "and with the pages at a raw render of their own Markdown in place of the floor's two \
+         renders: raw pass + that + (a) + (b) + JSON = {:.2}x the floor.",
+        (best[11] + best[10] + floor + best[2]).as_secs_f64() / best[9].as_secs_f64()
     );
     let mb = |n: usize| n as f64 / 1e6;
     println!(

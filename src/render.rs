@@ -827,6 +827,13 @@ impl PageSource {
         }
     }
 
+    /// The Markdown the page's body is rendered from (the copy with its highlighting and
+    /// markers written as HTML): what a raw render of this page would read, for the bench.
+    #[doc(hidden)]
+    pub fn markdown(&self) -> &str {
+        &self.markdown
+    }
+
     /// Writes the page, with the audience's schedule of exemptions at the end of the body.
     pub fn write(
         &self,
