@@ -1959,12 +1959,12 @@ mod tests {
         }
     }
 
-    /// The page reads each redaction's values from the paper and the record's tables
-    /// (`entry_of`), not from the record the JSON writes (`Redactions::get`): they must be the
-    /// same values, for every redaction of every fixture and of papers that nest, withhold
-    /// from one audience only, hold wide characters and CRLF line ends, and name ids.
-    #[test]
-    fn the_page_reads_each_redaction_as_its_record_says() {
+    /// Prepares the audit of every fixture and of `extra` with the embedded rules and
+    /// templates, and hands each paper's text, model, input and audit to `check`.
+    fn each_fixture_prepared(
+        extra: &str,
+        mut check: impl FnMut(&str, &Paper, &AuditInput, &Prepared),
+    ) {
         use crate::redact::copy_for;
         use crate::render::copy_markdown;
         use crate::schedule::schedule_for;
@@ -1976,13 +1976,7 @@ mod tests {
             .expect("fixtures")
             .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
             .collect();
-        papers.push(
-            "---\ntitle: T\nclassification: SECRET\n---\n\nÉé [one]{.S23 #a reason=\"r\"} \
-             [two [three]{.S31}]{.S24 pit=\"p\"}.\n\n::: {.S40}\nNested [four]{.S43} and \
-             [five]{.S31}.\n:::\n\n## Head {.S31 #h}\n\nUnder it [six]{.S24}.\r\n\r\nEnd.\n"
-                .to_string(),
-        );
-        let mut checked = 0;
+        papers.push(extra.to_string());
         for text in &papers {
             let paper = parse_paper(text, &rules).expect("parses");
             let copies: Vec<CopyOutput> = rules
@@ -2009,10 +2003,24 @@ mod tests {
                 release: &release,
                 copies: &copies,
             };
-            let prepared = prepare(&input);
+            check(text, &paper, &input, &prepare(&input));
+        }
+    }
+
+    /// The page reads each redaction's values from the paper and the record's tables
+    /// (`entry_of`), not from the record the JSON writes (`Redactions::get`): they must be the
+    /// same values, for every redaction of every fixture and of papers that nest, withhold
+    /// from one audience only, hold wide characters and CRLF line ends, and name ids.
+    #[test]
+    fn the_page_reads_each_redaction_as_its_record_says() {
+        let mut checked = 0;
+        let extra = "---\ntitle: T\nclassification: SECRET\n---\n\nÉé [one]{.S23 #a reason=\"r\"} \
+             [two [three]{.S31}]{.S24 pit=\"p\"}.\n\n::: {.S40}\nNested [four]{.S43} and \
+             [five]{.S31}.\n:::\n\n## Head {.S31 #h}\n\nUnder it [six]{.S24}.\r\n\r\nEnd.\n";
+        each_fixture_prepared(extra, |text, paper, input, prepared| {
             let record = &prepared.record;
             let from = EntrySource {
-                input: &input,
+                input,
                 redactions: &record.redactions,
                 breaks: Breaks::new(text),
                 body_edits: Vec::new(),
@@ -2021,7 +2029,7 @@ mod tests {
             let mut seen = Vec::new();
             for k in 0..paper.redactions.len() {
                 let r = record.redactions.get(k);
-                let (codes, _) = codes_of(&input, &record.redactions.exemptions, k);
+                let (codes, _) = codes_of(input, &record.redactions.exemptions, k);
                 let e = entry_of(&from, &codes, &mut seen, k);
                 let at = |(line, col): (usize, usize)| format!("{line}:{col}");
                 assert_eq!(e.number, r.number);
@@ -2048,7 +2056,7 @@ mod tests {
                 }
                 checked += 1;
             }
-        }
+        });
         assert!(checked > 50, "{checked} redactions");
     }
 
@@ -2091,53 +2099,13 @@ mod tests {
     /// and holds wide characters and CRLF line ends.
     #[test]
     fn each_redaction_s_place_is_worked_out_once_for_it() {
-        use crate::redact::copy_for;
-        use crate::render::copy_markdown;
-        use crate::schedule::schedule_for;
-
-        let rules = Rules::embedded().expect("embedded rules");
-        let templates = Templates::embedded().expect("embedded templates");
-        let release = Release::default();
-        let mut papers: Vec<String> = std::fs::read_dir("fixtures")
-            .expect("fixtures")
-            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok())
-            .collect();
-        papers.push(
-            "---\r\ntitle: T\r\nclassification: SECRET\r\n---\r\n\r\nÉé [one]{.S23 #a} \
-             [two [three]{.S31}]{.S24 pit=\"p\"}.\r\n\r\nß [four]{.S43} ü\r\n"
-                .to_string(),
-        );
         let mut checked = 0;
-        for text in &papers {
-            let paper = parse_paper(text, &rules).expect("parses");
-            let copies: Vec<CopyOutput> = rules
-                .audiences
-                .iter()
-                .map(|audience| {
-                    let copy = copy_for(&paper, text, audience);
-                    let schedule = schedule_for(&paper, audience, &rules, &release);
-                    let markdown = copy_markdown(&copy, schedule.as_ref()).into_owned().into();
-                    CopyOutput {
-                        audience,
-                        schedule,
-                        markdown,
-                    }
-                })
-                .collect();
-            let input = AuditInput {
-                path: Path::new("p.md"),
-                name: "p",
-                text,
-                paper: &paper,
-                rules: &rules,
-                templates: &templates,
-                release: &release,
-                copies: &copies,
-            };
-            let prepared = prepare(&input);
+        let extra = "---\r\ntitle: T\r\nclassification: SECRET\r\n---\r\n\r\nÉé [one]{.S23 #a} \
+             [two [three]{.S31}]{.S24 pit=\"p\"}.\r\n\r\nß [four]{.S43} ü\r\n";
+        each_fixture_prepared(extra, |text, paper, _, prepared| {
             let redactions = &prepared.record.redactions;
             let index = LineIndex::new(text);
-            let counter = WordCounter::new(text, &paper);
+            let counter = WordCounter::new(text, paper);
             assert_eq!(redactions.places.len(), paper.redactions.len());
             for (r, place) in paper.redactions.iter().zip(&redactions.places) {
                 assert_eq!(place.start, index.line_col(text, r.span.start), "{text}");
@@ -2145,7 +2113,7 @@ mod tests {
                 assert_eq!(place.words, counter.read(r.span), "{text}");
                 checked += 1;
             }
-        }
+        });
         assert!(checked > 50, "{checked} redactions");
     }
 
