@@ -33,6 +33,8 @@
 //!   no `Keywords` and nothing else (Chromium's browser string and `Skia/PDF` go);
 //! - the XMP metadata stream, if any, is removed;
 //! - the trailer `/ID` is the first 16 bytes of a SHA-256 of the HTML and the metadata, twice;
+//! - the structure tree's element ids (Chromium's DOM node numbers, which can differ by one
+//!   from one print to the next) are renumbered from 1 in their order;
 //! - a relative link in the HTML, which Chromium turns into an `http://127.0.0.1:…` URL of the
 //!   print's own server, is written back as a path relative to the page.
 //!
@@ -565,6 +567,8 @@ pub fn normalise(pdf: &[u8], meta: &PdfMeta, html: &str, folder: &str) -> Result
         ]),
     );
 
+    renumber_structure_ids(&mut doc);
+
     if let Some((origin, folder)) = folder
         .strip_prefix("http://")
         .and_then(|rest| rest.find('/').map(|at| folder.split_at(at + 7)))
@@ -578,6 +582,50 @@ pub fn normalise(pdf: &[u8], meta: &PdfMeta, html: &str, folder: &str) -> Result
     doc.save_to(&mut out)
         .map_err(|e| format!("cannot write the PDF: {e}"))?;
     Ok(out)
+}
+
+/// Renames the ids of the structure tree's elements (`/ID(node00000074)`, which Chromium takes
+/// from the page's DOM node numbers and which can start one higher from one print to the
+/// next) by their rank, keeping their order (the `/IDTree` is sorted by them), and every
+/// string that cites one (table `/Headers`, the `/IDTree`'s names and limits) with them, so
+/// the same page prints the same bytes.
+fn renumber_structure_ids(doc: &mut Document) {
+    let mut ids = std::collections::BTreeSet::new();
+    for object in doc.objects.values() {
+        let Ok(dict) = object.as_dict() else { continue };
+        let is_element = dict
+            .get(b"Type")
+            .and_then(Object::as_name)
+            .is_ok_and(|t| t == b"StructElem");
+        if let (true, Ok(Object::String(id, _))) = (is_element, dict.get(b"ID")) {
+            // Shorter first: `node9` before `node10`, were they not padded alike.
+            ids.insert((id.len(), id.clone()));
+        }
+    }
+    if ids.is_empty() {
+        return;
+    }
+    let renamed: std::collections::HashMap<Vec<u8>, Vec<u8>> = (ids.into_iter().enumerate())
+        .map(|(k, (_, id))| (id, format!("node{:08}", k + 1).into_bytes()))
+        .collect();
+    fn rename(object: &mut Object, renamed: &std::collections::HashMap<Vec<u8>, Vec<u8>>) {
+        match object {
+            Object::String(bytes, _) => {
+                if let Some(new) = renamed.get(bytes.as_slice()) {
+                    bytes.clone_from(new);
+                }
+            }
+            Object::Array(items) => items.iter_mut().for_each(|i| rename(i, renamed)),
+            Object::Dictionary(dict) => dict.iter_mut().for_each(|(_, v)| rename(v, renamed)),
+            Object::Stream(stream) => {
+                (stream.dict.iter_mut()).for_each(|(_, v)| rename(v, renamed));
+            }
+            _ => {}
+        }
+    }
+    for object in doc.objects.values_mut() {
+        rename(object, &renamed);
+    }
 }
 
 /// Turns every `/URI` action pointing at the print server (`origin`) back into a link
@@ -631,6 +679,59 @@ fn relative_link(folder: &str, target: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A tagged document as Chromium writes one: three table header cells with ids from
+    /// `first` on, a cell citing them, and the id tree.
+    fn tagged(first: u32) -> Document {
+        let id = |k: u32| Object::string_literal(format!("node{:08}", first + k));
+        let mut doc = Document::with_version("1.7");
+        let mut names = Vec::new();
+        for k in 0..3 {
+            let mut th = Dictionary::new();
+            th.set("Type", Object::Name(b"StructElem".to_vec()));
+            th.set("S", Object::Name(b"TH".to_vec()));
+            th.set("ID", id(k));
+            names.push(id(k));
+            names.push(Object::Reference(doc.add_object(th)));
+        }
+        let mut td = Dictionary::new();
+        td.set("Type", Object::Name(b"StructElem".to_vec()));
+        let mut attributes = Dictionary::new();
+        attributes.set("Headers", Object::Array(vec![id(0), id(2)]));
+        td.set("A", Object::Dictionary(attributes));
+        doc.add_object(td);
+        let mut tree = Dictionary::new();
+        tree.set("Limits", Object::Array(vec![id(0), id(2)]));
+        tree.set("Names", Object::Array(names));
+        doc.add_object(tree);
+        doc
+    }
+
+    fn saved(mut doc: Document) -> Vec<u8> {
+        let mut out = Vec::new();
+        doc.save_to(&mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn structure_ids_that_start_elsewhere_print_the_same_bytes() {
+        let (mut one, mut other) = (tagged(74), tagged(75));
+        assert_ne!(saved(tagged(74)), saved(tagged(75)));
+        renumber_structure_ids(&mut one);
+        renumber_structure_ids(&mut other);
+        let (one, other) = (saved(one), saved(other));
+        assert_eq!(one, other);
+        let text = String::from_utf8_lossy(&one);
+        assert!(
+            text.contains("/Limits[(node00000001)(node00000003)]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("/Headers[(node00000001)(node00000003)]"),
+            "{text}"
+        );
+        assert!(!text.contains("node0000007"), "{text}");
+    }
 
     #[test]
     fn only_a_full_iso_date_becomes_a_pdf_date() {
