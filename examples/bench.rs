@@ -40,6 +40,7 @@
 //!   --profile-parse S  the same for the parse alone (`parse_paper`, one thread)
 //!   --profile-raw S    the same for the raw offset-iterator pass over the same papers (what
 //!                  the parse is measured against)
+//!   --profile-large  the profiling runs on the large paper alone instead of the corpus
 //!   --threads N    threads for the two profiling runs (default 1)
 //!   --rounds R     rounds of the main table (default 5): each runs every phase once, and
 //!                  each phase's figure is its fastest round
@@ -1237,6 +1238,16 @@ fn main() {
         );
         return;
     }
+    // The profiling loops run on the corpus, or with `--profile-large` on the large paper alone.
+    let main = if args.iter().any(|a| a == "--profile-large") {
+        let big = paper(999_999, big_mb * 1_000_000);
+        Corpus {
+            bytes: big.len(),
+            papers: vec![big],
+        }
+    } else {
+        main
+    };
     let threads = arg("--threads", 1);
     let profiled = pool(threads);
     let profile_check = arg("--profile-check", 0);
