@@ -131,7 +131,8 @@ pub fn build_paper_into(
         ));
     }
     let mut copies = Vec::with_capacity(rules.audiences.len());
-    // Tags the second reader excused as code amid other text in a code span, by source offset.
+    // Tags the second reader excused as code amid other text in a code span or an indented
+    // code block, by source offset.
     let mut in_code = std::collections::BTreeMap::new();
     for audience in &rules.audiences {
         if paper.front_matter.withheld_from(audience) {
@@ -246,6 +247,8 @@ pub fn build_paper_into(
     // After the audit, so its files do not carry them: they are about how the paper is
     // written, not about what differs between its copies.
     let mut warnings = warnings;
+    // One line index for them all: a large paper may hold many.
+    let lines = (!in_code.is_empty()).then(|| crate::span::LineIndex::new(text));
     warnings.extend(in_code.into_iter().map(|(at, (described, code))| {
         let (inside, remedy) = match code {
             Code::Span => (
@@ -257,11 +260,11 @@ pub fn build_paper_into(
                 "take out the indent",
             ),
         };
+        let (line, col) = lines.as_ref().map_or((1, 1), |l| l.line_col(text, at));
         format!(
-            "{}:{}: warning: {described} is inside {inside}, so every copy shows it as written \
-             and it withholds nothing (to withhold a passage, {remedy})",
+            "{}:{line}:{col}: warning: {described} is inside {inside}, so every copy shows it as \
+             written and it withholds nothing (to withhold a passage, {remedy})",
             path.display(),
-            crate::error::line_col_label(text, at)
         )
     }));
     Ok(Streamed {
