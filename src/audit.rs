@@ -358,7 +358,11 @@ fn line_col((line, col): (usize, usize)) -> String {
 
 /// Each exemption of the rules by its code: asked for every code of every redaction, where
 /// [`Rules::exemption`]'s scan of the list compared strings by the dozen.
-struct Exemptions<'a>(std::collections::HashMap<&'a str, &'a Exemption>);
+struct Exemptions<'a>(CodeMap<'a, &'a Exemption>);
+
+/// A map keyed by exemption code: a few dozen short keys, hashed by foldhash (SipHash cost
+/// more than the look-ups it served; nothing depends on the order).
+type CodeMap<'a, V> = std::collections::HashMap<&'a str, V, foldhash::fast::RandomState>;
 
 impl<'a> Exemptions<'a> {
     fn new(rules: &'a Rules) -> Self {
@@ -583,7 +587,12 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
         columns,
         counter,
     };
-    let warnings = missing_pit_warnings(input, &redactions.within, |offset| redactions.at(offset));
+    let warnings = missing_pit_warnings(
+        input,
+        &redactions.exemptions,
+        &redactions.within,
+        |offset| redactions.at(offset),
+    );
     let (counter, within) = (&redactions.counter, &redactions.within);
 
     let comments = paper
@@ -774,7 +783,7 @@ pub fn verify(input: &AuditInput) -> Verdict {
         .collect();
     let (_, findings) = prove_copies(input, &known);
     let columns = std::cell::OnceCell::new();
-    let warnings = missing_pit_warnings(input, &within, |offset| {
+    let warnings = missing_pit_warnings(input, &Exemptions::new(input.rules), &within, |offset| {
         line_col(
             columns
                 .get_or_init(|| Columns::new(input.text))
@@ -811,19 +820,19 @@ fn prove_copies(input: &AuditInput, known: &[Known]) -> (Vec<Proof>, Vec<String>
 
 /// A warning for each redaction withheld (for some audience, per `within`) under a qualified
 /// exemption that has no public interest test summary; `at` gives an offset's `line:col`.
-fn missing_pit_warnings(
-    input: &AuditInput,
+fn missing_pit_warnings<'a>(
+    input: &AuditInput<'a>,
+    exemptions: &Exemptions<'a>,
     within: &[Vec<Option<usize>>],
     at: impl Fn(usize) -> String,
 ) -> Vec<String> {
     let mut warnings = Vec::new();
-    let exemptions = Exemptions::new(input.rules);
     // The codes of [`codes_of`] that lack a summary, in one list reused for every redaction.
     let mut missing_pit = Vec::new();
     for (k, r) in input.paper.redactions.iter().enumerate() {
         missing_pit.clear();
         missing_pit.extend(
-            code_records(r, &exemptions)
+            code_records(r, exemptions)
                 .filter(|c| c.test == Test::Qualified && c.pit.is_none())
                 .map(|c| c.code),
         );
@@ -867,7 +876,7 @@ pub fn audit_marking(paper: &Paper, rules: &Rules) -> String {
 /// For each exemption of the rules, in their order, the redactions naming its code, in
 /// document order. A code names one exemption, so a pass over the redactions finds them all.
 fn redactions_naming(paper: &Paper, rules: &Rules) -> Vec<Vec<usize>> {
-    let index: std::collections::HashMap<&str, usize> = rules
+    let index: CodeMap<usize> = rules
         .exemptions
         .iter()
         .enumerate()
