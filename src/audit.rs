@@ -347,14 +347,22 @@ impl<'a> Redactions<'a> {
     }
 }
 
-/// `line:col`.
+/// `line:col`, written without the formatting machinery (every comment's place is one).
 fn line_col((line, col): (usize, usize)) -> String {
-    format!("{line}:{col}")
+    let (mut digits, mut out) = (itoa::Buffer::new(), String::with_capacity(12));
+    out.push_str(digits.format(line));
+    out.push(':');
+    out.push_str(digits.format(col));
+    out
 }
 
 /// Each exemption of the rules by its code: asked for every code of every redaction, where
 /// [`Rules::exemption`]'s scan of the list compared strings by the dozen.
-struct Exemptions<'a>(std::collections::HashMap<&'a str, &'a Exemption>);
+struct Exemptions<'a>(CodeMap<'a, &'a Exemption>);
+
+/// A map keyed by exemption code: a few dozen short keys, hashed by foldhash (SipHash cost
+/// more than the look-ups it served; nothing depends on the order).
+type CodeMap<'a, V> = std::collections::HashMap<&'a str, V, foldhash::fast::RandomState>;
 
 impl<'a> Exemptions<'a> {
     fn new(rules: &'a Rules) -> Self {
@@ -579,7 +587,12 @@ pub fn prepare<'a>(input: &'a AuditInput<'a>) -> Prepared<'a> {
         columns,
         counter,
     };
-    let warnings = missing_pit_warnings(input, &redactions.within, |offset| redactions.at(offset));
+    let warnings = missing_pit_warnings(
+        input,
+        &redactions.exemptions,
+        &redactions.within,
+        |offset| redactions.at(offset),
+    );
     let (counter, within) = (&redactions.counter, &redactions.within);
 
     let comments = paper
@@ -770,11 +783,12 @@ pub fn verify(input: &AuditInput) -> Verdict {
         .collect();
     let (_, findings) = prove_copies(input, &known);
     let columns = std::cell::OnceCell::new();
-    let warnings = missing_pit_warnings(input, &within, |offset| {
-        let (line, col) = columns
-            .get_or_init(|| Columns::new(input.text))
-            .line_col(offset);
-        format!("{line}:{col}")
+    let warnings = missing_pit_warnings(input, &Exemptions::new(input.rules), &within, |offset| {
+        line_col(
+            columns
+                .get_or_init(|| Columns::new(input.text))
+                .line_col(offset),
+        )
     });
     Verdict { findings, warnings }
 }
@@ -806,15 +820,22 @@ fn prove_copies(input: &AuditInput, known: &[Known]) -> (Vec<Proof>, Vec<String>
 
 /// A warning for each redaction withheld (for some audience, per `within`) under a qualified
 /// exemption that has no public interest test summary; `at` gives an offset's `line:col`.
-fn missing_pit_warnings(
-    input: &AuditInput,
+fn missing_pit_warnings<'a>(
+    input: &AuditInput<'a>,
+    exemptions: &Exemptions<'a>,
     within: &[Vec<Option<usize>>],
     at: impl Fn(usize) -> String,
 ) -> Vec<String> {
     let mut warnings = Vec::new();
-    let exemptions = Exemptions::new(input.rules);
+    // The codes of [`codes_of`] that lack a summary, in one list reused for every redaction.
+    let mut missing_pit = Vec::new();
     for (k, r) in input.paper.redactions.iter().enumerate() {
-        let (_, missing_pit) = codes_of(input, &exemptions, k);
+        missing_pit.clear();
+        missing_pit.extend(
+            code_records(r, exemptions)
+                .filter(|c| c.test == Test::Qualified && c.pit.is_none())
+                .map(|c| c.code),
+        );
         if !missing_pit.is_empty() && within.iter().any(|w| w[k].is_some()) {
             // By number, not id: the id may itself be withheld, and this goes to stderr.
             warnings.push(format!(
@@ -855,7 +876,7 @@ pub fn audit_marking(paper: &Paper, rules: &Rules) -> String {
 /// For each exemption of the rules, in their order, the redactions naming its code, in
 /// document order. A code names one exemption, so a pass over the redactions finds them all.
 fn redactions_naming(paper: &Paper, rules: &Rules) -> Vec<Vec<usize>> {
-    let index: std::collections::HashMap<&str, usize> = rules
+    let index: CodeMap<usize> = rules
         .exemptions
         .iter()
         .enumerate()
@@ -1451,14 +1472,20 @@ fn entry_of<'a, 'r, 'c>(
 fn entry_view<'a, 'r>(
     from: &EntrySource<'a, 'r>,
     scratch: &mut page::Scratch,
+    codes: &mut Vec<CodeRecord<'a>>,
     seen: &mut Vec<page::Seen<'r>>,
     k: usize,
 ) -> page::EntryRow<'a> {
     let input = from.input;
     let AuditInput { text, paper, .. } = *input;
     let span = paper.redactions[k].span;
-    let (codes, _) = codes_of(input, &from.redactions.exemptions, k);
-    let entry = entry_of(from, &codes, seen, k);
+    // The codes [`codes_of`] gives, in a list reused from row to row.
+    codes.clear();
+    codes.extend(code_records(
+        &paper.redactions[k],
+        &from.redactions.exemptions,
+    ));
+    let entry = entry_of(from, codes, seen, k);
     let own = around(text, &from.breaks, paper, span);
     let council = scratch.html(|out| {
         let (range, cut_before, cut_after) = own;
@@ -1663,11 +1690,14 @@ fn with_page_values<R>(
     // One buffer for every value the rows make.
     let scratch = std::cell::RefCell::new(page::Scratch::default());
     let seen = std::cell::RefCell::new(Vec::new());
+    let codes = std::cell::RefCell::new(Vec::new());
     let entries = |range: std::ops::Range<usize>, context: &mut Context| {
         let scratch = &mut *scratch.borrow_mut();
         let seen = &mut *seen.borrow_mut();
-        let rows: Vec<page::EntryRow> =
-            range.map(|k| entry_view(&from, scratch, seen, k)).collect();
+        let codes = &mut *codes.borrow_mut();
+        let rows: Vec<page::EntryRow> = range
+            .map(|k| entry_view(&from, scratch, codes, seen, k))
+            .collect();
         context.insert("entries", &rows);
     };
     let comments = |range: std::ops::Range<usize>, context: &mut Context| {
@@ -1864,6 +1894,63 @@ mod tests {
                 }
             }
         }
+    }
+
+    proptest::proptest! {
+        /// `line:col` written digit by digit is what formatting wrote.
+        #[test]
+        fn line_col_is_what_formatting_wrote(line in 0usize..usize::MAX, col in 0usize..100_000) {
+            proptest::prop_assert_eq!(line_col((line, col)), format!("{line}:{col}"));
+        }
+    }
+
+    /// A template whose loops could stream but whose frame holds a loop's place twice (a
+    /// value printed `safe` writes its sentinel) is rendered whole, with every list whole:
+    /// the page a template that never streams renders.
+    #[test]
+    fn an_audit_frame_holding_a_loop_place_twice_is_rendered_whole() {
+        use crate::pipeline::build_paper;
+        use crate::render::{AUDIT_TEMPLATE, DEFAULT_TEMPLATES};
+
+        let with = |tail: &str| {
+            let files: Vec<(&str, String)> = DEFAULT_TEMPLATES
+                .iter()
+                .map(|(n, t)| {
+                    let extra = if *n == AUDIT_TEMPLATE { tail } else { "" };
+                    (*n, format!("{t}{extra}"))
+                })
+                .collect();
+            Templates::from_files(&files, None).expect("templates")
+        };
+        let twice = r#"{{ "<!--redact:loop:entries--><!--redact:loop:hunks-->" | safe }}"#;
+        let fallen = with(twice);
+        let mut whole = with(&format!("{twice}{{% set whole = true %}}"));
+        whole.hash = fallen.hash.clone();
+        assert!(fallen.audit_streams() && !whole.audit_streams());
+        let rules = Rules::embedded().expect("embedded rules");
+        let mut seen = 0;
+        let papers = std::fs::read_dir("fixtures")
+            .expect("fixtures")
+            .filter_map(|e| std::fs::read_to_string(e.ok()?.path()).ok());
+        for text in papers {
+            let build = |templates| {
+                build_paper(
+                    Path::new("a.md"),
+                    "a",
+                    &text,
+                    &rules,
+                    templates,
+                    &Release::default(),
+                )
+                .map(|b| b.outputs)
+                .map_err(|e| e.render())
+            };
+            if let (Ok(a), Ok(b)) = (build(&fallen), build(&whole)) {
+                seen += a.iter().filter(|o| !o.bytes.is_empty()).count();
+                assert!(a == b, "{text}");
+            }
+        }
+        assert!(seen > 0);
     }
 
     /// The classes of eight bytes read at once are those of each byte read alone, for every

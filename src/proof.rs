@@ -181,24 +181,7 @@ fn declared_edits_with(
                 Some(marker) => marker,
                 None => paper.marker_text(k, audience),
             };
-            let bold = format!("**{marker}**");
-            let replacement = match &r.placement {
-                // A block marker stays its own paragraph in its container.
-                Some(p) => {
-                    let mut out = String::new();
-                    if p.blank_before {
-                        out.push_str(p.newline);
-                        out.push_str(&p.prefix);
-                    }
-                    out.push_str(&bold);
-                    if p.blank_after {
-                        out.push_str(p.newline);
-                        out.push_str(p.prefix.trim_end());
-                    }
-                    out
-                }
-                None => bold,
-            };
+            let replacement = marker_replacement(&marker, r.placement.as_ref());
             body.push(Edit {
                 span: r.span,
                 replacement,
@@ -235,10 +218,9 @@ fn declared_edits_with(
             {
                 continue;
             }
-            let codes: Vec<String> = r.codes.iter().map(|c| format!(".{}", c.as_str())).collect();
             body.push(Edit {
                 span: r.attrs,
-                replacement: format!("{{{}}}", codes.join(" ")),
+                replacement: tag_replacement(r.codes.iter().map(|c| c.as_str())),
                 cause: Cause::Tag {
                     redaction: r.number,
                 },
@@ -276,6 +258,36 @@ fn declared_edits_with(
         });
     }
     edits
+}
+
+/// What a withheld passage becomes: `**marker**`, a block marker in its own paragraph of its
+/// container. One string written in place, where formatting made one for the bold marker and
+/// another around it.
+fn marker_replacement(marker: &str, placement: Option<&crate::model::BlockPlacement>) -> String {
+    let mut out = String::with_capacity(marker.len() + 4);
+    if let Some(p) = placement.filter(|p| p.blank_before) {
+        out.push_str(p.newline);
+        out.push_str(&p.prefix);
+    }
+    out.push_str("**");
+    out.push_str(marker);
+    out.push_str("**");
+    if let Some(p) = placement.filter(|p| p.blank_after) {
+        out.push_str(p.newline);
+        out.push_str(p.prefix.trim_end());
+    }
+    out
+}
+
+/// What the tag of a passage the audience sees becomes: its codes alone, `{.S31 .S24}`.
+fn tag_replacement<'c>(codes: impl IntoIterator<Item = &'c str>) -> String {
+    let mut out = String::from("{");
+    for (n, code) in codes.into_iter().enumerate() {
+        out.push_str(if n == 0 { "." } else { " ." });
+        out.push_str(code);
+    }
+    out.push('}');
+    out
 }
 
 /// Where the splice's bytes go: a string, or a comparison with the copy that never holds them.
@@ -485,7 +497,7 @@ fn alignment(
     new_starts: &[usize],
     new_len: usize,
 ) -> Alignment {
-    let mut kept: Vec<(usize, usize)> = Vec::new();
+    let mut kept: Vec<(usize, usize)> = Vec::with_capacity(old_starts.len() + 1);
     // Line starts rise on both sides, and so do the stretches, and a line's place in the
     // splice rises with its place in the source: the stretch holding a line and its place
     // among the splice's line starts are found by cursors that only move forward, where a
@@ -1014,6 +1026,48 @@ fn span_label(lines: &Range<usize>) -> String {
 mod tests {
     use super::*;
     use crate::parse::parse_paper;
+
+    proptest::proptest! {
+        /// The replacements written in place are the strings formatting made.
+        #[test]
+        fn replacements_are_those_formatting_made(
+            marker in "[A-Za-z0-9 ;/]{0,20}",
+            codes in proptest::collection::vec("[A-Z0-9]{1,4}", 0..4),
+            prefix in "[> ]{0,4}",
+            placed in proptest::option::of((proptest::bool::ANY, proptest::bool::ANY, proptest::bool::ANY)),
+        ) {
+            let placement = placed.map(|(blank_before, blank_after, crlf)| crate::model::BlockPlacement {
+                prefix: prefix.clone(),
+                blank_before,
+                blank_after,
+                html_blank_after: false,
+                newline: if crlf { "\r\n" } else { "\n" },
+            });
+            let bold = format!("**{marker}**");
+            let formatted = match &placement {
+                Some(p) => {
+                    let mut out = String::new();
+                    if p.blank_before {
+                        out.push_str(p.newline);
+                        out.push_str(&p.prefix);
+                    }
+                    out.push_str(&bold);
+                    if p.blank_after {
+                        out.push_str(p.newline);
+                        out.push_str(p.prefix.trim_end());
+                    }
+                    out
+                }
+                None => bold,
+            };
+            proptest::prop_assert_eq!(marker_replacement(&marker, placement.as_ref()), formatted);
+            let dotted: Vec<String> = codes.iter().map(|c| format!(".{c}")).collect();
+            proptest::prop_assert_eq!(
+                tag_replacement(codes.iter().map(String::as_str)),
+                format!("{{{}}}", dotted.join(" "))
+            );
+        }
+    }
     use crate::redact::copy_for;
     use crate::render::markdown_with_schedule;
     use crate::rules::Rules;

@@ -114,26 +114,26 @@ impl Templates {
     /// template is rendered with every list whole: the same bytes, in memory.
     pub fn write_audit(
         &self,
-        context: Context,
+        mut context: Context,
         lists: &[AuditList],
         out: &mut dyn Write,
     ) -> Result<(), String> {
         let fail = |e: std::io::Error| format!("cannot write the audit page: {e}");
         let streamed = |name: &str| self.audit_loops.iter().any(|(l, _)| *l == name);
-        let mut frame_context = context.clone();
+        // The frame's values: each streamed list as a bool, every other list whole.
         for list in lists {
             if streamed(list.name) {
-                frame_context.insert(list.name, &(list.len > 0));
+                context.insert(list.name, &(list.len > 0));
             } else {
-                (list.insert)(0..list.len, &mut frame_context);
+                (list.insert)(0..list.len, &mut context);
             }
         }
         if self.audit_streams() {
-            let frame = self.render(AUDIT_FRAME_TEMPLATE, &frame_context)?;
+            let frame = self.render(AUDIT_FRAME_TEMPLATE, &context)?;
             if let Some(places) = loop_places(&frame, &self.audit_loops, lists) {
                 let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-                // One context for every chunk: each chunk's rows replace the last's.
-                let mut chunk = frame_context.clone();
+                // One context for every chunk, the frame's: each chunk's rows replace the last's.
+                let mut chunk = context;
                 let mut at = 0;
                 for ((list_name, template), place) in self.audit_loops.iter().zip(places) {
                     let Some(place) = place else { continue };
@@ -155,8 +155,8 @@ impl Templates {
                 return out.flush().map_err(fail);
             }
         }
-        let mut context = context;
-        for list in lists {
+        // Every list whole: those not streamed are already.
+        for list in lists.iter().filter(|l| streamed(l.name)) {
             (list.insert)(0..list.len, &mut context);
         }
         let page = self.render(AUDIT_TEMPLATE, &context)?;

@@ -590,12 +590,28 @@ fn find_word(text: &str, needle: &str, from: usize) -> Span {
 }
 
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    // Two digits a byte from a table: formatting each byte made a string of its own.
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(2 * bytes.len());
+    for &b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Hex from the table is what formatting each byte wrote, for every byte.
+    #[test]
+    fn hex_is_what_formatting_wrote() {
+        let bytes: Vec<u8> = (0..=255u8).chain([0, 255, 16, 1]).collect();
+        let formatted: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex(&bytes), formatted);
+        assert_eq!(hex(&[]), "");
+    }
 
     #[test]
     fn embedded_rules_carry_every_part_ii_exemption() {

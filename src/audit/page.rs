@@ -118,6 +118,11 @@ fn entity(byte: u8) -> &'static str {
     }
 }
 
+/// Text up to this many bytes is escaped a byte at a time: most values escaped here are that
+/// short (a code, an audience, a section number), and for them setting up the two searches
+/// costs more than reading the bytes.
+const SHORT: usize = 32;
+
 /// Appends `text` escaped as tera's autoescape escapes a printed value (`&`, `<`, `>`, `"`
 /// and `'`, the last as `&#39;`), so a fragment written here is the bytes the template's own
 /// loop wrote. Most text has none of them: two memchr searches find the next of each set,
@@ -125,6 +130,18 @@ fn entity(byte: u8) -> &'static str {
 fn push_escaped(out: &mut String, text: &str) {
     use memchr::{memchr2, memchr3};
     let bytes = text.as_bytes();
+    if bytes.len() <= SHORT {
+        let mut done = 0;
+        for (at, &b) in bytes.iter().enumerate() {
+            if matches!(b, b'&' | b'<' | b'>' | b'"' | b'\'') {
+                out.push_str(&text[done..at]);
+                out.push_str(entity(b));
+                done = at + 1;
+            }
+        }
+        out.push_str(&text[done..]);
+        return;
+    }
     let after = |at: usize, found: Option<usize>| found.map(|n| at + n);
     let mut brackets = memchr3(b'&', b'<', b'>', bytes);
     let mut quotes = memchr2(b'"', b'\'', bytes);
@@ -612,6 +629,18 @@ mod tests {
             let mut out = String::from("kept ");
             push_escaped(&mut out, &text);
             prop_assert_eq!(out, format!("kept {}", autoescaped(&text)));
+        }
+
+        /// Short text is escaped a byte at a time, longer text by searches: both as
+        /// autoescape, on either side of the length where one gives way to the other, with
+        /// few bytes to escape or many.
+        #[test]
+        fn short_and_long_text_are_escaped_alike(
+            text in "([a-zé ]{0,9}[&<>\"']?){0,8}",
+        ) {
+            let mut out = String::new();
+            push_escaped(&mut out, &text);
+            prop_assert_eq!(out, autoescaped(&text));
         }
     }
 }
