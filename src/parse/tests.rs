@@ -664,3 +664,25 @@ fn exemption_lookup_matches_the_rules_one() {
         );
     }
 }
+
+proptest::proptest! {
+    /// The blocks' partition point searched on from the last call's finds what a binary
+    /// search from scratch finds, for offsets asked in any order (forward as the reading
+    /// mostly asks, back, the same again, past the end), on papers with nested and
+    /// same-start blocks (a list and its first item, quotes, tables).
+    #[test]
+    fn blocks_starting_by_matches_a_fresh_search(
+        lines in proptest::collection::vec(proptest::sample::select(vec![
+            "para", "", "> q", "> > qq", "- item", "  - sub", "1. one", "# Head", "    code",
+            "| a | b |", "|---|---|", "| c | d |", "[^n]: note", "```\nx\n```", "<div>", "---",
+        ]), 0..40),
+        asks in proptest::collection::vec(0usize..400, 0..60),
+    ) {
+        let text = lines.join("\n");
+        let body = super::scan::scan(&text, 0).expect("scan");
+        for at in asks {
+            let fresh = body.blocks.partition_point(|b| b.span.start <= at);
+            proptest::prop_assert_eq!(body.blocks_starting_by(at), fresh, "at {}", at);
+        }
+    }
+}
