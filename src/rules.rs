@@ -42,6 +42,13 @@ impl ExemptionCode {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// This code, keeping `spelled` (a class that spells it exactly) as its string rather
+    /// than copying the rules' one: a paper's every tag names a code.
+    pub(crate) fn spelled_by(&self, spelled: String) -> ExemptionCode {
+        debug_assert_eq!(self.0, spelled);
+        ExemptionCode(spelled)
+    }
 }
 
 impl std::fmt::Display for ExemptionCode {

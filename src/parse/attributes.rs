@@ -67,7 +67,7 @@ pub(super) fn tagged(rules: &Rules, items: Vec<(AttrItem, Span)>) -> Result<Tagg
             AttrItem::Class(class) => {
                 if let Some(e) = exemption(rules, &class) {
                     if !out.codes.contains(&e.code) {
-                        out.codes.push(e.code.clone());
+                        out.codes.push(e.code.spelled_by(class));
                     }
                 } else if rules.presentational.contains(&class) {
                     if !out.classes.contains(&class) {

@@ -14,6 +14,7 @@ use super::text::merge;
 use crate::error::Diagnostic;
 use crate::model::{LinkRef, Reference};
 use crate::span::Span;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,6 +59,8 @@ pub(super) struct Body {
     pub(super) references: Vec<Reference>,
     /// `code` and `comments` merged: where no fence or look-alike tag is read.
     pub(super) excluded: Vec<Span>,
+    /// Where [`Body::blocks_starting_by`] last ended, to search on from there.
+    pub(super) last_partition: Cell<usize>,
 }
 
 impl Body {
@@ -125,7 +128,7 @@ impl Body {
 
     /// Index of the innermost block containing `offset`.
     pub(super) fn innermost(&self, offset: usize) -> Option<usize> {
-        let n = self.blocks.partition_point(|b| b.span.start <= offset);
+        let n = self.blocks_starting_by(offset);
         let mut at = n.checked_sub(1)?;
         loop {
             let block = &self.blocks[at];
@@ -141,6 +144,36 @@ impl Body {
                 }
             };
         }
+    }
+
+    /// How many blocks start at or before `offset` (the blocks' partition point), searched
+    /// on from where the last call ended: the reading asks in document order, mostly a block
+    /// or two further on, where a binary search over a large paper's blocks from the start
+    /// would miss the cache at nearly every step.
+    pub(super) fn blocks_starting_by(&self, offset: usize) -> usize {
+        let blocks = &self.blocks;
+        let starts_by = |b: &Block| b.span.start <= offset;
+        let last = self.last_partition.get().min(blocks.len());
+        let n = if last > 0 && !starts_by(&blocks[last - 1]) {
+            // Behind the last call: search what comes before it.
+            blocks[..last - 1].partition_point(starts_by)
+        } else {
+            // Every block before `from` starts by `offset`: gallop forward until one does
+            // not, then search the last stride.
+            let mut from = last;
+            let mut stride = 1;
+            loop {
+                let to = from + stride;
+                if to > blocks.len() || !starts_by(&blocks[to - 1]) {
+                    let to = to.min(blocks.len());
+                    break from + blocks[from..to].partition_point(starts_by);
+                }
+                from = to;
+                stride *= 2;
+            }
+        };
+        self.last_partition.set(n);
+        n
     }
 
     /// Innermost container block (blockquote, list item, footnote definition) holding `offset`.

@@ -4,6 +4,7 @@
 //! it. A code fence left open at the end of the file is refused here: every tag after it
 //! would silently be code.
 
+use std::cell::Cell;
 use std::collections::BTreeMap;
 
 use pulldown_cmark::{Event, LinkType, Parser, Tag, TagEnd};
@@ -42,6 +43,7 @@ pub(super) fn scan(text: &str, body_start: usize) -> Result<Body, Diagnostic> {
         refdefs: Vec::new(),
         references: Vec::new(),
         excluded: Vec::new(),
+        last_partition: Cell::new(0),
     };
     let mut references = References::default();
     let mut stack: Vec<usize> = Vec::with_capacity(16);

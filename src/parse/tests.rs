@@ -664,3 +664,48 @@ fn exemption_lookup_matches_the_rules_one() {
         );
     }
 }
+
+/// A tag's codes are the rules' codes, in tag order and each once, whichever way a class
+/// spelling one is kept.
+#[test]
+fn tagged_codes_are_the_rules_codes() {
+    use super::attributes::tagged;
+    use crate::attr::AttrItem;
+    let rules = Rules::embedded().expect("rules");
+    let codes: Vec<&str> = rules.exemptions.iter().map(|e| e.code.as_str()).collect();
+    for (k, code) in codes.iter().enumerate() {
+        let other = codes[(k + 1) % codes.len()];
+        let items = [*code, other, code]
+            .iter()
+            .map(|c| (AttrItem::Class(c.to_string()), Span::new(0, 1)))
+            .collect();
+        let got = tagged(&rules, items).expect("tagged");
+        let want: Vec<_> = [*code, other]
+            .iter()
+            .map(|c| &rules.exemption(c).expect("a rules code").code)
+            .collect();
+        assert_eq!(got.codes.iter().collect::<Vec<_>>(), want, "{code}");
+    }
+}
+
+proptest::proptest! {
+    /// The blocks' partition point searched on from the last call's finds what a binary
+    /// search from scratch finds, for offsets asked in any order (forward as the reading
+    /// mostly asks, back, the same again, past the end), on papers with nested and
+    /// same-start blocks (a list and its first item, quotes, tables).
+    #[test]
+    fn blocks_starting_by_matches_a_fresh_search(
+        lines in proptest::collection::vec(proptest::sample::select(vec![
+            "para", "", "> q", "> > qq", "- item", "  - sub", "1. one", "# Head", "    code",
+            "| a | b |", "|---|---|", "| c | d |", "[^n]: note", "```\nx\n```", "<div>", "---",
+        ]), 0..40),
+        asks in proptest::collection::vec(0usize..400, 0..60),
+    ) {
+        let text = lines.join("\n");
+        let body = super::scan::scan(&text, 0).expect("scan");
+        for at in asks {
+            let fresh = body.blocks.partition_point(|b| b.span.start <= at);
+            proptest::prop_assert_eq!(body.blocks_starting_by(at), fresh, "at {}", at);
+        }
+    }
+}
