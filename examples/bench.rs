@@ -986,7 +986,7 @@ fn byte_scan(text: &[u8]) -> usize {
 const UNTIMED: usize = usize::MAX;
 
 /// Rows of `--audit-floors`.
-const FLOOR_ROWS: [&str; 17] = [
+const FLOOR_ROWS: [&str; 19] = [
     "HTML pages (2 audiences)",
     "audit: proof + record (prepare)",
     "audit: JSON",
@@ -1004,6 +1004,8 @@ const FLOOR_ROWS: [&str; 17] = [
     "each audience's copy: the source's bytes copied",
     "writing the outputs alone (plain files)",
     "writing the outputs as the build does (staged, sealed)",
+    "(b2) tera's values of the rows made from plain JSON values",
+    "(b2) the rebuilt values dropped",
 ];
 
 /// `--audit-floors`: the audit's stages and the floors under them, on this thread, each row
@@ -1012,7 +1014,9 @@ const FLOOR_ROWS: [&str; 17] = [
 /// numbers; the bench's papers end lines with LF only, so a split after each `\n` is the
 /// proof's lines). (b) tera's render of the audit page from values made beforehand and kept
 /// ([`redact::audit::Prepared::page_values`]): what one renderer costs whatever the values
-/// cost to make. (c) The bytes the audit writes against the pages' bytes. And the floors of
+/// cost to make; (b2) tera's serializer making those lists' values (and dropping them) from the
+/// same rows held as plain JSON values: the least that making tera's values of the rows costs,
+/// whatever the rows are made from. (c) The bytes the audit writes against the pages' bytes. And the floors of
 /// the stages the main table's floor leaves out, so that they add up to a build's least:
 /// the parse's reading beyond the raw pass and the second reader, each at one look at every
 /// byte it must read ([`byte_scan`]); each audience's copy at a copy of the source's bytes;
@@ -1120,6 +1124,13 @@ fn audit_floors(papers: &[String], rules: &Rules, templates: &Templates) {
                 .write(&mut again)
                 .expect("audit html from kept values");
             lap(7);
+            let rows = values.plain_rows();
+            lap(UNTIMED);
+            let rebuilt: Vec<tera::Value> =
+                rows.iter().map(tera::Value::from_serializable).collect();
+            lap(17);
+            drop(rebuilt);
+            lap(18);
             drop(values);
             lap(8);
             raw_pass(text);
@@ -1202,9 +1213,12 @@ fn audit_floors(papers: &[String], rules: &Rules, templates: &Templates) {
     let audit = best[1] + best[2] + best[3];
     let floor = best[5] + best[7];
     println!(
-        "\naudit {:.2}x the HTML pages; its floors (a) + (b) {:.2}x.",
+        "\naudit {:.2}x the HTML pages; its floors (a) + (b) {:.2}x; with the values tera \
+         renders made at their least (b2, made and dropped) and the JSON at its own cost, \
+         {:.2}x.",
         audit.as_secs_f64() / best[0].as_secs_f64(),
-        floor.as_secs_f64() / best[0].as_secs_f64()
+        floor.as_secs_f64() / best[0].as_secs_f64(),
+        (floor + best[17] + best[18] + best[2]).as_secs_f64() / best[0].as_secs_f64()
     );
     // What a build cannot go below with every stage but the audit at the floor, and the
     // audit at its floors and its JSON: the main table's floor cannot be met nearer than this.
@@ -1222,17 +1236,21 @@ fn audit_floors(papers: &[String], rules: &Rules, templates: &Templates) {
     // Every stage at its floor: the least a build could cost under the contract.
     let rest = best[12] + best[13] + best[14];
     let least = best[11] + best[10] + floor + best[2] + rest;
+    let values = best[17] + best[18];
     println!(
         "with the parse's own reading, the second reader and the copies at one look at each \
          byte (+ {:.2}x the floor): {:.2}x the floor ({:.2}x without the JSON, which is here at \
-         its own cost); written to disk, + the outputs written alone ({:.2}x the floor; the \
-         build's own writing {:.2}x): {:.2}x the floor.",
+         its own cost); with the audit page's values at their least too (b2, + {:.2}x): {:.2}x; \
+         written to disk, + the outputs written alone ({:.2}x the floor; the build's own \
+         writing {:.2}x): {:.2}x the floor.",
         rest.as_secs_f64() / best[9].as_secs_f64(),
         least.as_secs_f64() / best[9].as_secs_f64(),
         (least - best[2]).as_secs_f64() / best[9].as_secs_f64(),
+        values.as_secs_f64() / best[9].as_secs_f64(),
+        (least + values).as_secs_f64() / best[9].as_secs_f64(),
         best[15].as_secs_f64() / best[9].as_secs_f64(),
         best[16].as_secs_f64() / best[9].as_secs_f64(),
-        (least + best[15]).as_secs_f64() / best[9].as_secs_f64(),
+        (least + values + best[15]).as_secs_f64() / best[9].as_secs_f64(),
     );
     let mb = |n: usize| n as f64 / 1e6;
     println!(
