@@ -207,6 +207,13 @@ pub struct CodeRecord<'a> {
     pub pit_source: Option<&'static str>,
 }
 
+impl CodeRecord<'_> {
+    /// A qualified exemption with no public interest test summary: a warning when withheld.
+    fn lacks_pit(&self) -> bool {
+        self.test == Test::Qualified && self.pit.is_none()
+    }
+}
+
 #[derive(Debug, Serialize)]
 pub struct RedactionAudience<'a> {
     pub audience: &'a str,
@@ -394,7 +401,7 @@ fn codes_of<'a>(
     let mut codes = Vec::with_capacity(r.codes.len());
     let mut missing_pit = Vec::new();
     for record in code_records(r, exemptions) {
-        if record.test == Test::Qualified && record.pit.is_none() {
+        if record.lacks_pit() {
             missing_pit.push(record.code);
         }
         codes.push(record);
@@ -833,7 +840,7 @@ fn missing_pit_warnings<'a>(
         missing_pit.clear();
         missing_pit.extend(
             code_records(r, exemptions)
-                .filter(|c| c.test == Test::Qualified && c.pit.is_none())
+                .filter(CodeRecord::lacks_pit)
                 .map(|c| c.code),
         );
         if !missing_pit.is_empty() && within.iter().any(|w| w[k].is_some()) {

@@ -1026,6 +1026,10 @@ fn span_label(lines: &Range<usize>) -> String {
 mod tests {
     use super::*;
     use crate::parse::parse_paper;
+    use crate::redact::copy_for;
+    use crate::render::markdown_with_schedule;
+    use crate::rules::Rules;
+    use crate::schedule::{Release, schedule_for};
 
     proptest::proptest! {
         /// The replacements written in place are the strings formatting made.
@@ -1068,10 +1072,6 @@ mod tests {
             );
         }
     }
-    use crate::redact::copy_for;
-    use crate::render::markdown_with_schedule;
-    use crate::rules::Rules;
-    use crate::schedule::{Release, schedule_for};
 
     const PAPER: &str = "---\ntitle: Proof\nclassification: OFFICIAL-SENSITIVE\n---\n\
         <!-- note to authors -->\n\n\
